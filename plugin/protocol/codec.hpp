@@ -1,0 +1,40 @@
+#pragma once
+/// An encoding of the plugin protocol: turns Wire trees into bytes and a byte stream back into
+/// whole messages, whatever way the bytes were split across reads.
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "plugin/protocol/wire.hpp"
+
+namespace prov::plugin {
+
+/// Limits that keep hostile or broken input from exhausting memory or the stack.
+struct CodecLimits {
+  size_t max_message_bytes = 256u << 20;  ///< one message, encoded
+  size_t max_depth = 256;                 ///< nesting of maps and arrays
+};
+
+class Codec {
+ public:
+  virtual ~Codec() = default;
+  /// "json" or "msgpack", as announced to the engine.
+  virtual std::string_view name() const = 0;
+  /// Appends the encoding of one message to `out`.
+  virtual void encode(const Wire& message, std::string& out) const = 0;
+  /// Adds received bytes; whole messages then come out of next().
+  virtual void feed(std::string_view bytes) = 0;
+  /// The next whole message, or nullopt when more bytes are needed. Throws ProtocolError on
+  /// malformed input or a message over the limits.
+  virtual std::optional<Wire> next() = 0;
+  /// True when bytes of an unfinished message are buffered (a truncated frame at end of input).
+  virtual bool has_partial() const = 0;
+};
+
+/// The codec named "json" or "msgpack"; nullptr for any other name.
+std::unique_ptr<Codec> make_codec(std::string_view name, CodecLimits limits = {});
+
+}  // namespace prov::plugin

@@ -1,0 +1,149 @@
+// Framing: messages split across reads at every byte, several messages in one read, oversized
+// and truncated frames, garbage and hostile nesting, in both encodings.
+
+#include <catch2/catch.hpp>
+
+#include "plugin/protocol/codec.hpp"
+
+using namespace prov::plugin;
+
+namespace {
+
+std::vector<Wire> sample_messages() {
+  return {
+      Wire::parse(R"({"Hello":{"protocol":"nu-plugin","version":"0.115.1","features":[{"name":"LocalSocket"}]}})"),
+      Wire::parse(R"({"Call":[0,"Metadata"]})"),
+      Wire("Goodbye"),
+      Wire::parse(R"({"Data":[3,{"List":{"String":{"val":"a \"quoted\" {brace} [x]","span":{"start":1,"end":2}}}}]})"),
+      Wire::parse(R"({"Ack":18446744073709551615})"),
+  };
+}
+
+std::string encode_all(Codec& c, const std::vector<Wire>& msgs) {
+  std::string out;
+  for (const auto& m : msgs) c.encode(m, out);
+  return out;
+}
+
+std::vector<Wire> drain(Codec& c) {
+  std::vector<Wire> out;
+  while (auto m = c.next()) out.push_back(*m);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("messages survive being split at every byte", "[codec]") {
+  for (const char* name : {"json", "msgpack"}) {
+    INFO(name);
+    auto enc = make_codec(name);
+    auto msgs = sample_messages();
+    std::string bytes = encode_all(*enc, msgs);
+    for (size_t split = 0; split <= bytes.size(); ++split) {
+      auto dec = make_codec(name);
+      dec->feed(std::string_view(bytes).substr(0, split));
+      auto got = drain(*dec);
+      dec->feed(std::string_view(bytes).substr(split));
+      auto rest = drain(*dec);
+      got.insert(got.end(), rest.begin(), rest.end());
+      REQUIRE(got.size() == msgs.size());
+      for (size_t i = 0; i < msgs.size(); ++i) CHECK(got[i] == msgs[i]);
+      CHECK_FALSE(dec->has_partial());
+    }
+  }
+}
+
+TEST_CASE("byte-at-a-time delivery yields each message exactly once", "[codec]") {
+  for (const char* name : {"json", "msgpack"}) {
+    INFO(name);
+    auto enc = make_codec(name);
+    auto msgs = sample_messages();
+    std::string bytes = encode_all(*enc, msgs);
+    auto dec = make_codec(name);
+    std::vector<Wire> got;
+    for (char c : bytes) {
+      dec->feed(std::string_view(&c, 1));
+      auto some = drain(*dec);
+      got.insert(got.end(), some.begin(), some.end());
+    }
+    CHECK(got == msgs);
+  }
+}
+
+TEST_CASE("JSON accepts whitespace and newlines between and inside messages", "[codec][json]") {
+  auto dec = make_codec("json");
+  dec->feed("\n  {\"Call\" :\n [1, \"Signature\"]}\r\n\t\"Goodbye\"  ");
+  auto got = drain(*dec);
+  REQUIRE(got.size() == 2);
+  CHECK(got[0]["Call"][1] == "Signature");
+  CHECK(got[1] == "Goodbye");
+  CHECK_FALSE(dec->has_partial());
+}
+
+TEST_CASE("a truncated frame is reported as partial", "[codec]") {
+  for (const char* name : {"json", "msgpack"}) {
+    INFO(name);
+    auto enc = make_codec(name);
+    std::string bytes;
+    enc->encode(sample_messages()[0], bytes);
+    auto dec = make_codec(name);
+    dec->feed(std::string_view(bytes).substr(0, bytes.size() - 3));
+    CHECK_FALSE(dec->next().has_value());
+    CHECK(dec->has_partial());
+  }
+}
+
+TEST_CASE("garbage is a ProtocolError, not a crash", "[codec]") {
+  SECTION("json: not a document") {
+    auto dec = make_codec("json");
+    dec->feed("hello world\n");
+    CHECK_THROWS_AS(dec->next(), ProtocolError);
+  }
+  SECTION("json: malformed document") {
+    auto dec = make_codec("json");
+    dec->feed("{\"Call\": [1, ]}");
+    CHECK_THROWS_WITH(dec->next(), Catch::Contains("malformed"));
+  }
+  SECTION("json: unbalanced brackets") {
+    auto dec = make_codec("json");
+    dec->feed("{]}");
+    CHECK_THROWS_AS(dec->next(), ProtocolError);
+  }
+  SECTION("msgpack: reserved byte 0xc1") {
+    auto dec = make_codec("msgpack");
+    dec->feed("\xc1");
+    CHECK_THROWS_AS(dec->next(), ProtocolError);
+  }
+  SECTION("msgpack: non-string map key") {
+    auto dec = make_codec("msgpack");
+    dec->feed(std::string("\x81\x01\x02", 3));
+    CHECK_THROWS_WITH(dec->next(), Catch::Contains("map key"));
+  }
+}
+
+TEST_CASE("oversized and over-nested messages are refused", "[codec]") {
+  CodecLimits small;
+  small.max_message_bytes = 64;
+  small.max_depth = 8;
+  SECTION("json size") {
+    auto dec = make_codec("json", small);
+    dec->feed("{\"a\":\"" + std::string(100, 'x'));
+    CHECK_THROWS_WITH(dec->next(), Catch::Contains("larger than 64 bytes"));
+  }
+  SECTION("json depth") {
+    auto dec = make_codec("json", small);
+    dec->feed("{\"a\":" + std::string(20, '['));
+    CHECK_THROWS_WITH(dec->next(), Catch::Contains("nested deeper"));
+  }
+  SECTION("msgpack string longer than the limit") {
+    auto dec = make_codec("msgpack", small);
+    // str32 announcing 1 MiB, then more bytes than the limit allows to buffer
+    dec->feed(std::string("\xdb\x00\x10\x00\x00", 5) + std::string(100, 'x'));
+    CHECK_THROWS_AS(dec->next(), ProtocolError);
+  }
+  SECTION("msgpack depth") {
+    auto dec = make_codec("msgpack", small);
+    dec->feed(std::string(20, '\x91'));
+    CHECK_THROWS_AS(dec->next(), ProtocolError);
+  }
+}

@@ -1,0 +1,108 @@
+#include "plugin/protocol/json_codec.hpp"
+
+#include <cstdio>
+
+namespace prov::plugin {
+
+Wire json_compatible(const Wire& w) {
+  switch (w.type()) {
+    case Wire::value_t::binary: {
+      Wire arr = Wire::array();
+      for (uint8_t b : w.get_binary()) arr.push_back(b);
+      return arr;
+    }
+    case Wire::value_t::array: {
+      Wire arr = Wire::array();
+      for (const auto& e : w) arr.push_back(json_compatible(e));
+      return arr;
+    }
+    case Wire::value_t::object: {
+      Wire obj = Wire::object();
+      for (auto it = w.begin(); it != w.end(); ++it) obj[it.key()] = json_compatible(it.value());
+      return obj;
+    }
+    default:
+      return w;
+  }
+}
+
+namespace {
+bool contains_binary(const Wire& w) {
+  if (w.is_binary()) return true;
+  if (w.is_structured())
+    for (const auto& e : w)
+      if (contains_binary(e)) return true;
+  return false;
+}
+}  // namespace
+
+void JsonCodec::encode(const Wire& message, std::string& out) const {
+  out += contains_binary(message) ? json_compatible(message).dump() : message.dump();
+  out += '\n';
+}
+
+void JsonCodec::feed(std::string_view bytes) { buf_.append(bytes); }
+
+bool JsonCodec::has_partial() const {
+  for (char c : buf_)
+    if (c != ' ' && c != '\n' && c != '\r' && c != '\t') return true;
+  return false;
+}
+
+std::optional<Wire> JsonCodec::next() {
+  // Skip whitespace before a message.
+  if (!started_) {
+    size_t i = 0;
+    while (i < buf_.size() && (buf_[i] == ' ' || buf_[i] == '\n' || buf_[i] == '\r' || buf_[i] == '\t')) ++i;
+    buf_.erase(0, i);
+    if (buf_.empty()) return std::nullopt;
+    char first = buf_[0];
+    if (first != '{' && first != '"')
+      throw ProtocolError("json: a message must start with '{' or '\"', got byte 0x" +
+                          [](unsigned char c) { char h[3]; std::snprintf(h, 3, "%02x", c); return std::string(h); }(first));
+    started_ = true;
+    scan_ = 0;
+    depth_ = 0;
+    in_string_ = false;
+    escaped_ = false;
+  }
+  size_t end = std::string::npos;
+  for (; scan_ < buf_.size(); ++scan_) {
+    char c = buf_[scan_];
+    if (in_string_) {
+      if (escaped_) escaped_ = false;
+      else if (c == '\\') escaped_ = true;
+      else if (c == '"') {
+        in_string_ = false;
+        if (depth_ == 0) { end = scan_ + 1; break; }
+      }
+      continue;
+    }
+    if (c == '"') in_string_ = true;
+    else if (c == '{' || c == '[') {
+      if (++depth_ > limits_.max_depth)
+        throw ProtocolError("json: message nested deeper than " + std::to_string(limits_.max_depth) + " levels");
+    } else if (c == '}' || c == ']') {
+      if (depth_ == 0) throw ProtocolError("json: unbalanced closing bracket");
+      if (--depth_ == 0) { end = scan_ + 1; break; }
+    }
+  }
+  if (end == std::string::npos) {
+    if (buf_.size() > limits_.max_message_bytes)
+      throw ProtocolError("json: message larger than " + std::to_string(limits_.max_message_bytes) + " bytes");
+    return std::nullopt;
+  }
+  if (end > limits_.max_message_bytes)
+    throw ProtocolError("json: message larger than " + std::to_string(limits_.max_message_bytes) + " bytes");
+  Wire msg;
+  try {
+    msg = Wire::parse(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(end));
+  } catch (const nlohmann::json::exception& e) {
+    throw ProtocolError(std::string("json: malformed message: ") + e.what());
+  }
+  buf_.erase(0, end);
+  started_ = false;
+  return msg;
+}
+
+}  // namespace prov::plugin

@@ -1,0 +1,123 @@
+#pragma once
+/// The protocol's messages: what the engine sends (PluginInput, parsed and checked here) and
+/// what the plugin sends (PluginOutput, built here). Shapes follow nu-plugin-protocol.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "plugin/protocol/value.hpp"
+#include "plugin/protocol/value_wire.hpp"
+#include "plugin/protocol/wire.hpp"
+
+namespace prov::plugin {
+
+using CallId = uint64_t;
+using StreamId = uint64_t;
+using EngineCallId = uint64_t;
+
+/// Hello's body: protocol name, Nushell version, features (maps with at least `name`).
+struct ProtocolInfo {
+  std::string protocol;
+  std::string version;
+  std::vector<std::string> features;  ///< feature names
+};
+
+/// A flag as the engine passes it: its long name, where it was written, and its value if any.
+struct NamedArg {
+  std::string name;
+  Span name_span;
+  std::optional<Value> value;
+};
+
+/// The arguments of a command invocation, evaluated by the engine.
+struct EvaluatedCall {
+  Span head;
+  std::vector<Value> positional;
+  std::vector<NamedArg> named;
+
+  /// The flag's entry, or nullptr when it was not given.
+  const NamedArg* flag(std::string_view name) const;
+  /// True when a switch was given (and not given as `--flag=false`).
+  bool has_flag(std::string_view name) const;
+  /// The flag's value when it carries one.
+  const Value* flag_value(std::string_view name) const;
+};
+
+/// How pipeline data starts: nothing, one value, or a stream whose items follow by id.
+struct PipelineDataHeader {
+  enum class Kind { Empty, Value, ListStream, ByteStream };
+  Kind kind = Kind::Empty;
+  std::optional<prov::plugin::Value> value;
+  StreamId stream_id = 0;
+  Span span;
+  std::string byte_stream_type;  ///< "Binary", "String" or "Unknown"
+};
+
+/// The Run call: which command, its arguments and its input.
+struct RunCall {
+  std::string name;
+  EvaluatedCall call;
+  PipelineDataHeader input;
+};
+
+/// A plugin call from the engine. `variant` holds the name for calls this plugin does not serve.
+struct PluginCall {
+  enum class Kind { Metadata, Signature, Run, Other };
+  Kind kind = Kind::Other;
+  std::string variant;
+  RunCall run;
+};
+
+/// The engine's answer to one of our engine calls.
+struct EngineCallResponse {
+  enum class Kind { Error, PipelineData, ValueMap, Other };
+  Kind kind = Kind::Other;
+  LabeledError error;
+  PipelineDataHeader data;
+  Record map;
+  std::string variant;
+};
+
+/// One item of a stream: a Value for list streams, bytes or an error for byte streams.
+struct StreamData {
+  bool is_list = true;
+  Value value;
+  bool raw_ok = true;
+  std::vector<uint8_t> bytes;
+  LabeledError error;
+};
+
+/// Any message from the engine.
+struct PluginInput {
+  enum class Kind { Hello, Call, Goodbye, EngineCallResponse, Data, End, Drop, Ack, Signal };
+  Kind kind = Kind::Goodbye;
+  ProtocolInfo hello;
+  uint64_t id = 0;  ///< call id, engine call id or stream id
+  PluginCall call;
+  prov::plugin::EngineCallResponse response;
+  StreamData data;
+  std::string signal;  ///< "Interrupt" or "Reset"
+};
+
+/// Parses and checks one message; throws ProtocolError naming what is wrong.
+PluginInput parse_plugin_input(const Wire& w);
+PipelineDataHeader parse_pipeline_header(const Wire& w);
+
+// ---- output -------------------------------------------------------------------------------
+
+Wire hello_message(const std::string& version, const std::vector<std::string>& features);
+Wire call_response(CallId id, Wire body);
+Wire error_response(CallId id, const LabeledError& e);
+Wire metadata_response(CallId id, const std::string& plugin_version);
+Wire empty_header();
+Wire value_header(const Value& v, const Dialect& d);
+Wire list_stream_header(StreamId id, Span span);
+Wire engine_call_message(CallId context, EngineCallId id, Wire call);
+Wire list_data_message(StreamId id, const Value& v, const Dialect& d);
+Wire end_message(StreamId id);
+Wire ack_message(StreamId id);
+Wire drop_message(StreamId id);
+Wire gc_disabled_message(bool disabled);
+
+}  // namespace prov::plugin
