@@ -1,0 +1,37 @@
+#include "plugin/engine/connection.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+
+namespace prov::plugin {
+
+void Connection::send_encoding() {
+  std::string name(codec_->name());
+  std::string bytes(1, static_cast<char>(name.size()));
+  bytes += name;
+  std::lock_guard lock(write_mutex_);
+  write_all(bytes);
+}
+
+void Connection::send(const Wire& message) {
+  std::string bytes;
+  codec_->encode(message, bytes);
+  std::lock_guard lock(write_mutex_);
+  write_all(bytes);
+}
+
+void Connection::write_all(const std::string& bytes) {
+  size_t off = 0;
+  while (off < bytes.size()) {
+    ssize_t n = ::write(fd_, bytes.data() + off, bytes.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw std::system_error(errno, std::generic_category(), "writing to the engine");
+    }
+    off += static_cast<size_t>(n);
+  }
+}
+
+}  // namespace prov::plugin

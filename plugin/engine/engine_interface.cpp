@@ -1,0 +1,65 @@
+#include "plugin/engine/engine_interface.hpp"
+
+#include "plugin/engine/labeled_error_exception.hpp"
+#include "plugin/engine/plugin_server.hpp"
+
+namespace prov::plugin {
+
+EngineCallResponse EngineInterface::call(Wire engine_call) { return server_.engine_call(context_, std::move(engine_call)); }
+
+Value EngineInterface::expect_value(const EngineCallResponse& r, const char* what) {
+  if (r.kind != EngineCallResponse::Kind::PipelineData || r.data.kind != PipelineDataHeader::Kind::Value)
+    throw std::runtime_error(std::string("the engine answered ") + what + " with " + r.variant);
+  return *r.data.value;
+}
+
+std::string EngineInterface::get_current_dir() {
+  Value v = expect_value(call("GetCurrentDir"), "GetCurrentDir");
+  if (!v.is(Value::Type::String)) throw std::runtime_error("GetCurrentDir: not a string");
+  return v.as_string();
+}
+
+std::optional<Value> EngineInterface::get_env_var(const std::string& name) {
+  EngineCallResponse r = call(Wire{{"GetEnvVar", name}});
+  if (r.kind == EngineCallResponse::Kind::PipelineData && r.data.kind == PipelineDataHeader::Kind::Empty)
+    return std::nullopt;
+  Value v = expect_value(r, "GetEnvVar");
+  if (v.is(Value::Type::Nothing)) return std::nullopt;
+  return v;
+}
+
+Record EngineInterface::get_env_vars() {
+  EngineCallResponse r = call("GetEnvVars");
+  if (r.kind != EngineCallResponse::Kind::ValueMap)
+    throw std::runtime_error("the engine answered GetEnvVars with " + r.variant);
+  return std::move(r.map);
+}
+
+std::optional<Value> EngineInterface::get_plugin_config() {
+  EngineCallResponse r = call("GetPluginConfig");
+  if (r.kind == EngineCallResponse::Kind::PipelineData && r.data.kind == PipelineDataHeader::Kind::Empty)
+    return std::nullopt;
+  Value v = expect_value(r, "GetPluginConfig");
+  if (v.is(Value::Type::Nothing)) return std::nullopt;
+  return v;
+}
+
+std::string EngineInterface::get_help() {
+  Value v = expect_value(call("GetHelp"), "GetHelp");
+  return v.is(Value::Type::String) ? v.as_string() : std::string();
+}
+
+void EngineInterface::set_gc_disabled(bool disabled) { server_.send_option_gc_disabled(disabled); }
+
+bool EngineInterface::interrupted() const { return server_.signals().interrupted(); }
+Signals& EngineInterface::signals() { return server_.signals(); }
+const std::string& EngineInterface::engine_version() const { return server_.engine_version(); }
+std::string EngineInterface::encoding() const { return std::string(server_.connection().codec().name()); }
+
+std::vector<std::string> EngineInterface::features_in_use() const {
+  std::vector<std::string> f;
+  if (server_.connection().dialect().text_ranges_and_cell_paths) f.push_back("text-ranges-and-cell-paths");
+  return f;
+}
+
+}  // namespace prov::plugin

@@ -1,0 +1,53 @@
+#pragma once
+/// What a running command may ask of the engine, always in the context of its own call:
+/// current directory, environment, plugin configuration, help text; plus Ctrl-C state and the
+/// GcDisabled option.
+
+#include <optional>
+#include <string>
+
+#include "plugin/engine/signals.hpp"
+#include "plugin/protocol/messages.hpp"
+
+namespace prov::plugin {
+
+class PluginServer;
+
+class EngineInterface {
+ public:
+  EngineInterface(PluginServer& server, CallId context) : server_(server), context_(context) {}
+
+  /// Nu's current directory, absolute.
+  std::string get_current_dir();
+  /// An environment variable of the caller's scope, or nullopt when unset.
+  std::optional<Value> get_env_var(const std::string& name);
+  /// Every environment variable of the caller's scope.
+  Record get_env_vars();
+  /// `$env.config.plugins.provisioning`, or nullopt when not set.
+  std::optional<Value> get_plugin_config();
+  /// The formatted help of the running command.
+  std::string get_help();
+  /// Keeps the engine from stopping this plugin while background work runs.
+  void set_gc_disabled(bool disabled);
+
+  bool interrupted() const;
+  Signals& signals();
+  CallId context() const { return context_; }
+  /// The engine's version as it said in Hello, and the encoding in use.
+  const std::string& engine_version() const;
+  std::string encoding() const;
+  /// Engine features this plugin uses (from the engine's Hello and the version's dialect).
+  std::vector<std::string> features_in_use() const;
+
+  /// Sends one engine call and waits for its answer. An Error answer throws
+  /// LabeledErrorException; the engine going away throws std::runtime_error.
+  EngineCallResponse call(Wire engine_call);
+
+ private:
+  Value expect_value(const EngineCallResponse& r, const char* what);
+
+  PluginServer& server_;
+  CallId context_;
+};
+
+}  // namespace prov::plugin

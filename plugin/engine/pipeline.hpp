@@ -1,0 +1,55 @@
+#pragma once
+/// Pipeline data as a command sees it: its input (nothing, a value, or a stream from the engine)
+/// and its output (nothing, a value, or a list stream the plugin produces item by item).
+
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "plugin/engine/streams.hpp"
+#include "plugin/protocol/messages.hpp"
+
+namespace prov::plugin {
+
+class Connection;
+
+/// A command's input. Reading a stream acknowledges each item; leaving a stream unread drops it.
+class PipelineInput {
+ public:
+  PipelineInput(PipelineDataHeader header, std::shared_ptr<InputStream> stream, Connection* conn)
+      : header_(std::move(header)), stream_(std::move(stream)), conn_(conn) {}
+  PipelineInput(const PipelineInput&) = delete;
+  PipelineInput& operator=(const PipelineInput&) = delete;
+  ~PipelineInput();
+
+  PipelineDataHeader::Kind kind() const { return header_.kind; }
+  bool is_empty() const;
+  /// Where the input came from; the call's head span when unknown.
+  Span span() const { return header_.span; }
+  /// The whole input as one value: Nothing when empty, the value itself, a List for a list
+  /// stream, a String (or Binary) for a byte stream. Stream errors become LabeledErrorException.
+  Value collect();
+
+ private:
+  PipelineDataHeader header_;
+  std::shared_ptr<InputStream> stream_;
+  Connection* conn_;
+  bool finished_ = false;  ///< the stream was read to its end (no Drop needed)
+};
+
+/// A command's output. A stream's `next` is pulled only when the consumer has room for more.
+struct PipelineOutput {
+  enum class Kind { Empty, Value, ListStream };
+  Kind kind = Kind::Empty;
+  prov::plugin::Value value;
+  std::function<std::optional<prov::plugin::Value>()> next;
+  Span span;
+
+  static PipelineOutput empty() { return {}; }
+  static PipelineOutput of(prov::plugin::Value v) { return {Kind::Value, std::move(v), {}, {}}; }
+  static PipelineOutput stream(std::function<std::optional<prov::plugin::Value>()> next, Span span) {
+    return {Kind::ListStream, {}, std::move(next), span};
+  }
+};
+
+}  // namespace prov::plugin

@@ -1,0 +1,80 @@
+#pragma once
+/// The plugin's side of the protocol: announces the encoding, checks the engine's Hello, then
+/// reads messages and serves calls concurrently (each Run on its own thread), routes engine-call
+/// answers and stream messages, and exits after Goodbye once in-flight calls have finished.
+
+#include <atomic>
+#include <condition_variable>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "plugin/engine/connection.hpp"
+#include "plugin/engine/engine_interface.hpp"
+#include "plugin/engine/pipeline.hpp"
+#include "plugin/engine/signals.hpp"
+#include "plugin/engine/streams.hpp"
+#include "plugin/protocol/engine_version.hpp"
+
+namespace prov::plugin {
+
+class CommandRegistry;
+
+struct ServerOptions {
+  size_t stream_window = 32;  ///< unacknowledged list-stream items allowed in flight
+  CodecLimits limits;
+};
+
+class PluginServer {
+ public:
+  PluginServer(const CommandRegistry& commands, std::unique_ptr<Codec> codec, int in_fd, int out_fd,
+               ServerOptions options = {});
+
+  /// Runs until the engine says Goodbye (and calls finish) or closes the input. Returns the
+  /// process exit code: 0 on a clean end, 1 on a protocol error or an unsupported engine (a
+  /// one-line message has been written to stderr).
+  int serve();
+
+  // For EngineInterface:
+  EngineCallResponse engine_call(CallId context, Wire call);
+  void send_option_gc_disabled(bool disabled) { conn_.send(gc_disabled_message(disabled)); }
+  Signals& signals() { return signals_; }
+  const std::string& engine_version() const { return engine_version_; }
+  const std::vector<std::string>& engine_features() const { return engine_features_; }
+  Connection& connection() { return conn_; }
+
+ private:
+  void dispatch(PluginInput&& in);
+  void handle_hello(const ProtocolInfo& hello);
+  void start_run(CallId id, RunCall&& run);
+  void run_call(CallId id, RunCall run, std::shared_ptr<InputStream> input);
+  void send_output(CallId id, const RunCall& run, PipelineOutput out);
+  void call_finished();
+  void shutdown_inputs(const std::string& why);
+  const Wire& signatures();
+
+  const CommandRegistry& commands_;
+  Connection conn_;
+  int in_fd_;
+  ServerOptions options_;
+  Signals signals_;
+  bool hello_seen_ = false;
+  std::string engine_version_;
+  std::vector<std::string> engine_features_;
+  Wire signatures_;  ///< built once, after the dialect is known
+
+  std::mutex m_;  ///< guards everything below
+  std::condition_variable idle_cv_;
+  size_t active_calls_ = 0;
+  bool goodbye_ = false;
+  bool input_closed_ = false;
+  EngineCallId next_engine_call_ = 0;
+  StreamId next_stream_ = 0;
+  std::map<EngineCallId, std::promise<EngineCallResponse>> pending_;
+  std::map<StreamId, std::shared_ptr<OutputStream>> outputs_;
+  std::map<StreamId, std::shared_ptr<InputStream>> inputs_;
+};
+
+}  // namespace prov::plugin

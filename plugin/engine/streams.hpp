@@ -1,0 +1,55 @@
+#pragma once
+/// Stream plumbing with the protocol's flow control. An OutputStream is one list stream the
+/// plugin produces: at most `window` items may be unacknowledged, and a Drop from the engine
+/// stops it at once. An InputStream is one stream the engine produces for a call's input.
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+
+#include "plugin/protocol/messages.hpp"
+
+namespace prov::plugin {
+
+class OutputStream {
+ public:
+  explicit OutputStream(size_t window) : window_(window) {}
+  /// Blocks until another item may be sent; false when the consumer dropped the stream or
+  /// `stop()` says to give up.
+  bool wait_for_credit(const std::function<bool()>& stop);
+  void sent() { std::lock_guard l(m_); ++unacked_; }
+  void ack();
+  void drop();
+  bool dropped() const { std::lock_guard l(m_); return dropped_; }
+  /// Wakes a waiting producer so it re-checks its stop condition.
+  void poke() { cv_.notify_all(); }
+
+ private:
+  const size_t window_;
+  mutable std::mutex m_;
+  std::condition_variable cv_;
+  size_t unacked_ = 0;   ///< Data sent and not yet acknowledged
+  bool dropped_ = false; ///< the consumer wants no more
+};
+
+class InputStream {
+ public:
+  void push(StreamData d);
+  void end();
+  /// Fails every waiting and future read with `why` (the engine went away).
+  void abort(std::string why);
+  /// The next item, or nullopt at the end. Throws std::runtime_error after abort.
+  std::optional<StreamData> next();
+  bool ended() const { std::lock_guard l(m_); return ended_ && items_.empty(); }
+
+ private:
+  mutable std::mutex m_;
+  std::condition_variable cv_;
+  std::deque<StreamData> items_;
+  bool ended_ = false;
+  std::optional<std::string> aborted_;
+};
+
+}  // namespace prov::plugin

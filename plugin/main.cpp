@@ -1,0 +1,38 @@
+// nu_plugin_provisioning: Nushell starts this with --stdio and speaks the plugin protocol on
+// stdin/stdout. Run by hand, it says how to register it.
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "core/support/version.hpp"
+#include "plugin/commands/command.hpp"
+#include "plugin/engine/plugin_server.hpp"
+#include "plugin/protocol/codec.hpp"
+#include "plugin/protocol/engine_version.hpp"
+
+int main(int argc, char** argv) {
+  using namespace prov::plugin;
+  if (argc != 2 || std::strcmp(argv[1], "--stdio") != 0) {
+    std::fprintf(stderr,
+                 "nu_plugin_provisioning %s is a Nushell plugin (Nushell %s).\n"
+                 "Register it from Nushell with:  plugin add %s; plugin use provisioning\n"
+                 "or try it once with:           nu --plugins '[%s]' -c 'prov version'\n",
+                 prov::kVersion, supported_range_text().c_str(), argv[0], argv[0]);
+    return (argc == 2 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) ? 0 : 2;
+  }
+  std::signal(SIGPIPE, SIG_IGN);
+  const char* env = std::getenv("PROVISIONING_PLUGIN_ENCODING");
+  std::string encoding = env && *env ? env : "msgpack";
+  auto codec = make_codec(encoding);
+  if (!codec) {
+    std::fprintf(stderr, "nu_plugin_provisioning: PROVISIONING_PLUGIN_ENCODING must be 'msgpack' or 'json', not '%s'\n",
+                 encoding.c_str());
+    return 2;
+  }
+  static const CommandRegistry commands = make_registry();
+  PluginServer server(commands, std::move(codec), 0, 1);
+  return server.serve();
+}
