@@ -1,0 +1,29 @@
+# Quick start: `make demo` (set up, build, run the example workspace through real nu) and
+# `make test` (set up, build, run every test suite). See README.md.
+BUILD   ?= build
+JOBS    ?= $(shell nproc)
+NU      ?= $(CURDIR)/node_modules/@nushell/linux-x64/bin/nu
+PLUGIN  := $(CURDIR)/$(BUILD)/bin/nu_plugin_provisioning
+CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPROV_WERROR=ON
+
+.PHONY: all setup build demo test bench clean
+all: build
+
+setup:
+	@tools/setup.sh
+
+build: setup
+	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+
+demo: build
+	@cd examples && PROVISIONING_ENV=dev "$(NU)" -n --plugins '[$(PLUGIN)]' demo.nu
+
+test: build
+	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+bench: build
+	@bench/run.sh "$(CURDIR)/$(BUILD)" "$(NU)"
+
+clean:
+	rm -rf $(BUILD)
