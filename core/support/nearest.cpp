@@ -34,7 +34,7 @@ std::vector<std::string> nearest_names(std::string_view wrong,
   for (size_t i = 0; i < candidates.size(); ++i) {
     const std::string& c = candidates[i];
     if (c == wrong) continue;
-    const size_t allowed = std::max<size_t>(1, std::max(c.size(), wrong.size()) / 3);
+    const size_t allowed = std::max<size_t>(1, std::max(c.size(), wrong.size()) / 4);
     const size_t d = edit_distance(wrong, c);
     if (d <= allowed) close.push_back({d, i});
   }

@@ -12,8 +12,8 @@ namespace prov {
 size_t edit_distance(std::string_view a, std::string_view b);
 
 /// Up to `limit` of `candidates` close enough to `wrong` to be what the user meant, nearest
-/// first (ties keep the candidates' order). Close enough: at most a third of the longer of the
-/// two names differs, and one edit is always allowed.
+/// first (ties keep the candidates' order). Close enough: at most a quarter of the longer of
+/// the two names differs, and one edit is always allowed.
 std::vector<std::string> nearest_names(std::string_view wrong,
                                        const std::vector<std::string>& candidates,
                                        size_t limit = 3);

@@ -18,23 +18,27 @@ TEST_CASE("edit_distance counts insertions, deletions, substitutions and swaps",
 }
 
 TEST_CASE("nearest_names keeps close names, nearest first, at most the limit", "[nearest]") {
-  const std::vector<std::string> keys = {"providers.local.timeout", "providers.local.log_dir",
-                                         "providers.docstore.timeout", "workflow.parallel",
-                                         "providers.local"};
-  auto near = nearest_names("providers.local.timout", keys);
-  REQUIRE(near.size() == 3);
-  CHECK(near[0] == "providers.local.timeout");
-  // Three candidates tie at 7 edits; the earlier ones win and the limit drops the last.
-  CHECK(near[1] == "providers.local.log_dir");
-  CHECK(near[2] == "providers.docstore.timeout");
-
+  const std::vector<std::string> keys = {
+      "providers.local.timer",      // 3 edits
+      "providers.local.log_dir",    // 7 edits: too far
+      "providers.lokal.timeout",    // 2 edits
+      "providers.local",            // 7 edits: too far
+      "providers.locale.timeouts",  // 3 edits
+      "providers.local.timeout",    // 1 edit
+  };
+  CHECK(nearest_names("providers.local.timout", keys) ==
+        std::vector<std::string>{"providers.local.timeout", "providers.lokal.timeout",
+                                 "providers.local.timer"});
   CHECK(nearest_names("providers.local.timout", keys, 1) ==
         std::vector<std::string>{"providers.local.timeout"});
   CHECK(nearest_names("zzz", keys).empty());
   // The exact name is not a suggestion for itself.
   CHECK(nearest_names("workflow.parallel", {"workflow.parallel"}).empty());
-  // Short names still allow one edit.
+  // Short names still allow one edit, not two.
   CHECK(nearest_names("ab", {"ac", "xy"}) == std::vector<std::string>{"ac"});
+  // "parallels" is 2 edits away, and 9 / 4 allows 2.
+  CHECK(nearest_names("prallel", {"retry", "parallels", "parallel"}) ==
+        std::vector<std::string>{"parallel", "parallels"});
 }
 
 TEST_CASE("join_alternatives reads as a sentence", "[nearest]") {
