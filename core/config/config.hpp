@@ -1,0 +1,64 @@
+#pragma once
+/// The workspace's configuration: layered TOML files, plugin settings and the pipeline's record,
+/// merged, interpolated, and traced back to where every value came from.
+///
+/// Layers, lowest first: builtin, defaults (<ws>/config.defaults.toml), global
+/// ($XDG_CONFIG_HOME/provisioning/config.toml), user (<ws>/config.user.toml), env
+/// (<ws>/config.<ENV>.toml), plugin ($env.config.plugins.provisioning), runtime (pipeline input).
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/support/datum.hpp"
+
+namespace prov {
+
+/// Everything the loader needs from its caller; the plugin fills it from the Nushell engine.
+/// The loader reads no process state (cwd, environment) of its own.
+struct ConfigRequest {
+  std::string cwd;                            ///< absolute: Nu's current directory
+  std::optional<std::string> workspace_flag;  ///< --workspace as typed: relative to cwd, or ~/…
+  std::optional<std::string> env_flag;        ///< --env NAME
+  std::map<std::string, std::string> env;     ///< Nu's environment variables (the string ones)
+  std::optional<Datum> plugin_config;         ///< $env.config.plugins.provisioning: record or null
+  std::optional<Datum> runtime;               ///< the pipeline's input: a record or null
+};
+
+/// One leaf of the merged configuration (a value that is not a record, or an empty record) and
+/// the layer that set it last.
+struct ConfigLeaf {
+  std::string key;     ///< dotted path; members holding '.', spaces or quotes are double-quoted
+  Datum value;         ///< the interpolated value
+  std::string layer;   ///< builtin, defaults, global, user, env, plugin or runtime
+  /// the file's path, "built-in", "$env.config.plugins.provisioning" or "pipeline input"
+  std::string source;
+};
+
+/// A layer the loader considered.
+struct ConfigLayerInfo {
+  std::string name;    ///< as in ConfigLeaf::layer
+  std::string source;  ///< where it was looked for; "" when nothing was to be looked for
+  bool found = false;  ///< whether it existed and contributed
+};
+
+/// The loaded configuration of one workspace.
+struct Config {
+  std::string workspace;                ///< absolute, normalized
+  std::string environment;              ///< "" when none
+  Datum merged;                         ///< interpolated record
+  std::vector<ConfigLeaf> leaves;       ///< provenance of every leaf, in merged order (depth first)
+  std::vector<ConfigLayerInfo> layers;  ///< every layer, in order, found or not
+};
+
+/// Finds the workspace, reads and merges every layer and interpolates placeholders.
+/// Throws ConfigError (codes `provisioning::config::*`) naming the file, key or flag at fault.
+Config load_config(const ConfigRequest& request);
+
+/// The value at `path` (members already split; a single member holding dots is split on them;
+/// members that look like integers index lists). Throws ConfigError
+/// `provisioning::config::key_not_found`, blamed on argument "path", with nearby keys as help.
+const Datum& config_get(const Config& config, const std::vector<std::string>& path);
+
+}  // namespace prov
