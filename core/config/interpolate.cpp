@@ -1,0 +1,262 @@
+#include "core/config/interpolate.hpp"
+
+#include <algorithm>
+#include <ctime>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include "core/config/key_path.hpp"
+#include "core/support/error.hpp"
+#include "core/support/nearest.hpp"
+
+namespace prov {
+
+namespace {
+
+constexpr const char* kKnownPlaceholders =
+    "placeholders are {{paths.NAME}}, {{config.KEY}}, {{env.NAME}}, {{now.date}}, "
+    "{{now.datetime}} and {{git.branch}}; write \\{{ for a literal {{";
+
+/// A piece of a string: literal text, or the inside of a {{…}} placeholder, trimmed.
+struct Segment {
+  bool placeholder = false;
+  std::string text;
+};
+
+std::string trim(std::string_view s) {
+  const size_t begin = s.find_first_not_of(" \t");
+  if (begin == std::string_view::npos) return {};
+  const size_t end = s.find_last_not_of(" \t");
+  return std::string(s.substr(begin, end - begin + 1));
+}
+
+std::string format_utc(std::chrono::system_clock::time_point t, const char* format) {
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  ::gmtime_r(&seconds, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, format, &tm);
+  return buf;
+}
+
+/// Resolves placeholders in a copy of the configuration, key by key, on demand: a reference
+/// resolves its target first, so each key is interpolated once whatever order they come in.
+class Interpolator {
+ public:
+  Interpolator(const Datum& config, const InterpolationContext& context)
+      : out_(config), context_(context) {}
+
+  Datum run() {
+    resolve({});
+    return std::move(out_);
+  }
+
+ private:
+  Datum out_;  ///< the configuration; values under resolved_ paths are final
+  const InterpolationContext& context_;
+  std::set<KeyPath> resolved_;     ///< paths whose values (and everything below) are final
+  std::vector<KeyPath> in_progress_;  ///< the chain of paths being resolved, outermost first
+  std::optional<std::string> git_branch_;
+
+  bool is_resolved(const KeyPath& path) const {
+    for (size_t n = 0; n <= path.size(); ++n)
+      if (resolved_.count(KeyPath(path.begin(), path.begin() + static_cast<ptrdiff_t>(n))))
+        return true;
+    return false;
+  }
+
+  Datum* at(const KeyPath& path) {
+    PathLookup found = lookup_path(out_, path);
+    return found.found(path) ? const_cast<Datum*>(found.value) : nullptr;
+  }
+
+  /// The final value at `path`, or nullptr when there is none. The pointer is valid until the
+  /// next call.
+  const Datum* resolve(const KeyPath& path) {
+    if (is_resolved(path)) return at(path);
+    if (std::find(in_progress_.begin(), in_progress_.end(), path) != in_progress_.end())
+      throw cycle(path);
+    in_progress_.push_back(path);
+    const Datum* result = resolve_unfinished(path);
+    in_progress_.pop_back();
+    return result;
+  }
+
+  const Datum* resolve_unfinished(const KeyPath& path) {
+    // A string on the way may be a reference to the record the rest of the path goes into.
+    for (size_t n = 1; n < path.size(); ++n) {
+      KeyPath prefix(path.begin(), path.begin() + static_cast<ptrdiff_t>(n));
+      const Datum* step = at(prefix);
+      if (!step) return nullptr;
+      if (step->is_string() && !is_resolved(prefix)) resolve(prefix);
+    }
+    Datum* value = at(path);
+    if (!value) return nullptr;
+    if (value->is_string()) {
+      const std::string text = value->str();  // resolving others may move things around
+      Datum replaced = interpolate_string(path, text);
+      *at(path) = std::move(replaced);
+    } else if (value->is_record() || value->is_list()) {
+      std::vector<std::string> members;
+      if (value->is_record())
+        for (const auto& [key, child] : value->record()) members.push_back(key);
+      else
+        for (size_t i = 0; i < value->list().size(); ++i) members.push_back(std::to_string(i));
+      KeyPath child = path;
+      for (const std::string& member : members) {
+        child.push_back(member);
+        resolve(child);
+        child.pop_back();
+      }
+    }
+    resolved_.insert(path);
+    return at(path);
+  }
+
+  std::vector<Segment> split(const KeyPath& holder, const std::string& text) {
+    std::vector<Segment> segments;
+    auto literal = [&](std::string_view s) {
+      if (segments.empty() || segments.back().placeholder) segments.push_back({false, {}});
+      segments.back().text += s;
+    };
+    size_t i = 0;
+    while (i < text.size()) {
+      if (text.compare(i, 3, "\\{{") == 0) {
+        literal("{{");
+        i += 3;
+      } else if (text.compare(i, 2, "{{") == 0) {
+        const size_t close = text.find("}}", i + 2);
+        if (close == std::string::npos)
+          throw ConfigError("provisioning::config::bad_placeholder",
+                            "unterminated placeholder in " + render_key(holder) + ": \"" +
+                                text.substr(i) + "\" has no closing }}",
+                            std::string("close it with }}, or write \\{{ for a literal {{"));
+        std::string inside = trim(std::string_view(text).substr(i + 2, close - i - 2));
+        if (inside.empty())
+          throw ConfigError("provisioning::config::bad_placeholder",
+                            "empty placeholder {{}} in " + render_key(holder), kKnownPlaceholders);
+        segments.push_back({true, std::move(inside)});
+        i = close + 2;
+      } else {
+        const size_t next = std::min(text.find('{', i + 1), text.find('\\', i + 1));
+        literal(std::string_view(text).substr(i, next == std::string::npos ? next : next - i));
+        i = next == std::string::npos ? text.size() : next;
+      }
+    }
+    return segments;
+  }
+
+  Datum interpolate_string(const KeyPath& holder, const std::string& text) {
+    std::vector<Segment> segments = split(holder, text);
+    if (segments.size() == 1 && segments[0].placeholder) return evaluate(holder, segments[0].text);
+    std::string out;
+    for (const Segment& segment : segments) {
+      if (!segment.placeholder) {
+        out += segment.text;
+        continue;
+      }
+      Datum value = evaluate(holder, segment.text);
+      if (value.is_record() || value.is_list())
+        throw ConfigError("provisioning::config::bad_placeholder",
+                          "{{" + segment.text + "}} in " + render_key(holder) + " is a " +
+                              value.type_name() + " and cannot be part of a longer string",
+                          "make {{" + segment.text +
+                              "}} the whole value to use the " + value.type_name() +
+                              " itself, or reference one of its members");
+      out += to_display(value);
+    }
+    return out;
+  }
+
+  Datum evaluate(const KeyPath& holder, const std::string& placeholder) {
+    const size_t dot = placeholder.find('.');
+    const std::string ns = placeholder.substr(0, dot);
+    const std::string rest = dot == std::string::npos ? "" : placeholder.substr(dot + 1);
+    if (ns == "config" || ns == "paths") {
+      std::optional<KeyPath> key = parse_key(rest);
+      if (!key) {
+        if (rest.empty()) throw unknown(holder, placeholder, "it names no key", kKnownPlaceholders);
+        throw ConfigError("provisioning::config::bad_placeholder",
+                          "malformed key in placeholder {{" + placeholder + "}} in " +
+                              render_key(holder),
+                          "write keys as a.b.c, quoting members that hold dots: a.\"b.c\"");
+      }
+      if (ns == "paths") key->insert(key->begin(), "paths");
+      if (const Datum* value = resolve(*key)) return *value;
+      std::vector<std::string> near = nearest_names(render_key(*key), key_paths(out_));
+      throw unknown(holder, placeholder, "there is no configuration key " + render_key(*key),
+                    near.empty() ? "no configuration key is near that name"
+                                 : "did you mean " + join_alternatives(near) + "?");
+    }
+    if (ns == "env") {
+      auto it = context_.env.find(rest);
+      if (!rest.empty() && it != context_.env.end()) return it->second;
+      std::vector<std::string> names;
+      for (const auto& [name, value] : context_.env) names.push_back(name);
+      std::vector<std::string> near = nearest_names(rest, names);
+      throw unknown(holder, placeholder, "the environment variable " + rest + " is not set",
+                    near.empty() ? "set $env." + rest + " in Nushell"
+                                 : "did you mean " + join_alternatives(near) + "?");
+    }
+    if (ns == "now") {
+      if (rest == "date") return format_utc(context_.now, "%Y-%m-%d");
+      if (rest == "datetime") return format_utc(context_.now, "%Y-%m-%dT%H:%M:%S+00:00");
+      throw unknown(holder, placeholder, "now has date and datetime",
+                    "use {{now.date}} or {{now.datetime}}");
+    }
+    if (ns == "git") {
+      if (rest != "branch")
+        throw unknown(holder, placeholder, "git has only branch", "use {{git.branch}}");
+      if (!context_.git_branch)
+        throw unknown(holder, placeholder, "no git repository is available here", "");
+      if (!git_branch_) git_branch_ = context_.git_branch();
+      return *git_branch_;
+    }
+    std::vector<std::string> near =
+        nearest_names(ns, {"paths", "config", "env", "now", "git"}, 1);
+    throw unknown(holder, placeholder, "no placeholder namespace is called '" + ns + "'",
+                  near.empty() ? std::string(kKnownPlaceholders)
+                               : "did you mean {{" + near[0] + (rest.empty() ? "" : "." + rest) +
+                                     "}}? " + kKnownPlaceholders);
+  }
+
+  static ConfigError unknown(const KeyPath& holder, const std::string& placeholder,
+                             const std::string& why, const std::string& help) {
+    return ConfigError("provisioning::config::unknown_placeholder",
+                       "unknown placeholder {{" + placeholder + "}} in " + render_key(holder) +
+                           ": " + why,
+                       help);
+  }
+
+  ConfigError cycle(const KeyPath& repeated) const {
+    auto first = std::find(in_progress_.begin(), in_progress_.end(), repeated);
+    std::string chain;
+    for (auto it = first; it != in_progress_.end(); ++it) chain += render_key(*it) + " -> ";
+    chain += render_key(repeated);
+    return ConfigError("provisioning::config::interpolation_cycle",
+                       "placeholders form a cycle: " + chain,
+                       "make one of these keys hold a value instead of a reference");
+  }
+};
+
+}  // namespace
+
+Datum interpolate(const Datum& config, const InterpolationContext& context) {
+  return Interpolator(config, context).run();
+}
+
+std::string escape_placeholders(std::string_view text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text.compare(i, 2, "{{") == 0) {
+      out += "\\{{";
+      ++i;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace prov

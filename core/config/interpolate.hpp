@@ -1,0 +1,42 @@
+#pragma once
+/// Placeholders in configuration strings, resolved on parsed values (never on serialized text):
+///
+///   {{config.a.b}}  another key of the merged configuration; {{paths.X}} is {{config.paths.X}}
+///   {{env.NAME}}    a variable of the caller's environment
+///   {{now.date}}    today in UTC, YYYY-MM-DD;  {{now.datetime}}: RFC 3339, UTC
+///   {{git.branch}}  the workspace's current git branch
+///
+/// References resolve recursively. A string that is exactly one reference takes the referenced
+/// value with its type (an int stays an int, a record a record); inside longer text scalars are
+/// rendered as text. `\{{` stands for a literal `{{`.
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "core/support/datum.hpp"
+
+namespace prov {
+
+/// What placeholders that do not name configuration keys resolve to.
+struct InterpolationContext {
+  const std::map<std::string, std::string>& env;  ///< for {{env.NAME}}
+  std::chrono::system_clock::time_point now;      ///< for {{now.*}}, one instant for all
+  /// For {{git.branch}}: called at most once, and only when a placeholder needs it.
+  std::function<std::string()> git_branch;
+};
+
+/// `config` with every placeholder in every string (in records and lists) replaced. Throws
+/// ConfigError naming the key that holds the faulty placeholder:
+/// `provisioning::config::unknown_placeholder` (unknown namespace, key or variable),
+/// `provisioning::config::interpolation_cycle` (references that lead back to themselves),
+/// `provisioning::config::bad_placeholder` (unterminated or malformed, or a record or list
+/// inside longer text).
+Datum interpolate(const Datum& config, const InterpolationContext& context);
+
+/// `text` with every `{{` escaped, so that interpolation gives back `text` as it is.
+std::string escape_placeholders(std::string_view text);
+
+}  // namespace prov
