@@ -184,7 +184,7 @@ class Interpolator {
       }
       if (ns == "paths") key->insert(key->begin(), "paths");
       if (const Datum* value = resolve(*key)) return *value;
-      std::vector<std::string> near = nearest_names(render_key(*key), key_paths(out_));
+      std::vector<std::string> near = nearest_keys(out_, *key);
       throw unknown(holder, placeholder, "there is no configuration key " + render_key(*key),
                     near.empty() ? "no configuration key is near that name"
                                  : "did you mean " + join_alternatives(near) + "?");

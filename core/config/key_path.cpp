@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "core/support/nearest.hpp"
+
 namespace prov {
 
 namespace {
@@ -20,15 +22,6 @@ std::optional<size_t> list_index(const std::string& member) {
   if (member.empty() || ec != std::errc() || end != member.data() + member.size())
     return std::nullopt;
   return index;
-}
-
-void collect(const Datum& value, const std::string& prefix, std::vector<std::string>& out) {
-  if (!value.is_record()) return;
-  for (const auto& [k, v] : value.record()) {
-    std::string key = prefix.empty() ? render_key({k}) : prefix + "." + render_key({k});
-    out.push_back(key);
-    collect(v, key, out);
-  }
 }
 
 }  // namespace
@@ -91,9 +84,20 @@ PathLookup lookup_path(const Datum& root, const KeyPath& path) {
   return at;
 }
 
-std::vector<std::string> key_paths(const Datum& root) {
+std::vector<std::string> nearest_keys(const Datum& root, const KeyPath& path, size_t limit) {
+  const PathLookup at = lookup_path(root, path);
+  if (at.found(path) || !at.value->is_record()) return {};
+  std::vector<std::string> siblings;
+  for (const auto& [key, value] : at.value->record()) siblings.push_back(key);
+  const auto depth = static_cast<ptrdiff_t>(at.depth);
   std::vector<std::string> out;
-  collect(root, "", out);
+  for (const std::string& name : nearest_names(path[at.depth], siblings, limit)) {
+    KeyPath guess(path.begin(), path.begin() + depth);
+    guess.push_back(name);
+    KeyPath full = guess;
+    full.insert(full.end(), path.begin() + depth + 1, path.end());
+    out.push_back(render_key(lookup_path(root, full).found(full) ? full : guess));
+  }
   return out;
 }
 

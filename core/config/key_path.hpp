@@ -32,8 +32,9 @@ struct PathLookup {
 /// Follows `path` from `root`: record members by key, list members by index.
 PathLookup lookup_path(const Datum& root, const KeyPath& path);
 
-/// The path of every value inside records, depth first in record order (records included,
-/// the insides of lists not): the names a user could have meant.
-std::vector<std::string> key_paths(const Datum& root);
+/// Up to `limit` existing keys that whoever wrote the missing `path` probably meant: members
+/// named like the first member that does not exist, followed by the rest of `path` where that
+/// exists too ("provders.local" → "providers.local"). Empty when nothing is near.
+std::vector<std::string> nearest_keys(const Datum& root, const KeyPath& path, size_t limit = 3);
 
 }  // namespace prov

@@ -60,13 +60,25 @@ TEST_CASE("lookup_path follows records by key and lists by index", "[config][key
   CHECK(lookup_path(root, {}).value == &root);
 }
 
-TEST_CASE("key_paths lists every record member depth first", "[config][key_path]") {
+TEST_CASE("nearest_keys suggests members near the first one that is missing",
+          "[config][key_path]") {
   Datum root = DatumRecord{
-      {"paths", DatumRecord{{"base", "/w"}, {"state", "/w/.p"}}},
-      {"servers", DatumList{DatumRecord{{"name", "web"}}}},
-      {"a.b", 1},
+      {"providers", DatumRecord{{"local", DatumRecord{{"timeout", 30}, {"log_dir", "/l"}}},
+                                {"docstore", DatumRecord{{"root", "/d"}, {"timeout", 10}}}}},
+      {"workflow", DatumRecord{{"parallel", 4}}},
   };
-  CHECK(key_paths(root) == std::vector<std::string>{"paths", "paths.base", "paths.state",
-                                                     "servers", "\"a.b\""});
-  CHECK(key_paths(Datum(3)).empty());
+  CHECK(nearest_keys(root, {"providers", "local", "timout"}) ==
+        std::vector<std::string>{"providers.local.timeout"});
+  // "root" shares the ending of "timeot" but is too far from it.
+  CHECK(nearest_keys(root, {"providers", "docstore", "timeot"}) ==
+        std::vector<std::string>{"providers.docstore.timeout"});
+  // The rest of the path is kept when it exists under the suggestion, dropped when not.
+  CHECK(nearest_keys(root, {"provders", "local", "timeout"}) ==
+        std::vector<std::string>{"providers.local.timeout"});
+  CHECK(nearest_keys(root, {"provders", "aws"}) == std::vector<std::string>{"providers"});
+  CHECK(nearest_keys(root, {"providers", "aws", "region"}).empty());
+  CHECK(nearest_keys(root, {"workflow", "parallel"}).empty());       // exists
+  CHECK(nearest_keys(root, {"workflow", "parallel", "x"}).empty());  // under a scalar
+  CHECK(nearest_keys(root, {"providers", "locl"}, 1) ==
+        std::vector<std::string>{"providers.local"});
 }
