@@ -24,6 +24,9 @@ struct ConfigRequest {
   std::map<std::string, std::string> env;     ///< Nu's environment variables (the string ones)
   std::optional<Datum> plugin_config;         ///< $env.config.plugins.provisioning: record or null
   std::optional<Datum> runtime;               ///< the pipeline's input: a record or null
+
+  /// The environment variable `name`, or nullptr when it is unset or empty.
+  const std::string* env_var(const std::string& name) const;
 };
 
 /// One leaf of the merged configuration (a value that is not a record, or an empty record) and

@@ -13,11 +13,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::string* env_value(const ConfigRequest& request, const std::string& name) {
-  auto it = request.env.find(name);
-  return it == request.env.end() || it->second.empty() ? nullptr : &it->second;
-}
-
 /// Normalized, without a trailing slash (except for "/" itself).
 std::string normalized(const fs::path& p) {
   std::string out = p.lexically_normal().string();
@@ -39,7 +34,7 @@ bool is_directory(const std::string& path) {
 /// it needs HOME and there is none.
 std::optional<std::string> absolute(const ConfigRequest& request, const std::string& given) {
   if (given == "~" || given.rfind("~/", 0) == 0) {
-    const std::string* home = env_value(request, "HOME");
+    const std::string* home = request.env_var("HOME");
     if (!home) return std::nullopt;
     return normalized(fs::path(*home) / given.substr(given == "~" ? 1 : 2));
   }
@@ -82,7 +77,7 @@ std::string resolve_workspace(const ConfigRequest& request) {
   if (request.workspace_flag)
     return named_workspace(request, *request.workspace_flag, "--workspace",
                            Blame::flag("workspace"));
-  if (const std::string* env = env_value(request, "PROVISIONING_WORKSPACE"))
+  if (const std::string* env = request.env_var("PROVISIONING_WORKSPACE"))
     return named_workspace(request, *env, "$env.PROVISIONING_WORKSPACE", Blame{});
 
   const std::string cwd = normalized(request.cwd);
@@ -98,7 +93,7 @@ std::string resolve_environment(const ConfigRequest& request) {
     check_environment_name(*request.env_flag, "--env", Blame::flag("env"));
     return *request.env_flag;
   }
-  if (const std::string* env = env_value(request, "PROVISIONING_ENV")) {
+  if (const std::string* env = request.env_var("PROVISIONING_ENV")) {
     check_environment_name(*env, "$env.PROVISIONING_ENV", Blame{});
     return *env;
   }
