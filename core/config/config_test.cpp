@@ -219,6 +219,18 @@ TEST_CASE("load_config: workspace from an ancestor, the flag, the environment or
   CHECK(config_get(bare, {"paths", "state"}) == Datum(outside / ".provisioning"));
 }
 
+TEST_CASE("load_config: a workspace path holding {{ is not read as a placeholder", "[config]") {
+  TempDir home("prov-home");
+  TempDir dir("prov-ws");
+  const std::string ws = dir.mkdir("odd {{name}} dir");
+  dir.write("odd {{name}} dir/config.defaults.toml", "[deploy]\nout = '{{paths.state}}/out'\n");
+  const Config config = load_config(request_for(ws, home));
+  CHECK(config.workspace == ws);
+  CHECK(config_get(config, {"paths.base"}) == Datum(ws));
+  CHECK(config_get(config, {"deploy.out"}) == Datum(ws + "/.provisioning/out"));
+  CHECK(leaf(config, "paths.base").value == Datum(ws));
+}
+
 TEST_CASE("load_config: {{git.branch}} is the workspace's branch", "[config]") {
   bool git = false;
   try {

@@ -55,7 +55,7 @@ class Interpolator {
  private:
   Datum out_;  ///< the configuration; values under resolved_ paths are final
   const InterpolationContext& context_;
-  std::set<KeyPath> resolved_;     ///< paths whose values (and everything below) are final
+  std::set<KeyPath> resolved_;        ///< paths whose values (and everything below) are final
   std::vector<KeyPath> in_progress_;  ///< the chain of paths being resolved, outermost first
   std::optional<std::string> git_branch_;
 
@@ -114,7 +114,7 @@ class Interpolator {
     return at(path);
   }
 
-  std::vector<Segment> split(const KeyPath& holder, const std::string& text) {
+  static std::vector<Segment> split(const KeyPath& holder, const std::string& text) {
     std::vector<Segment> segments;
     auto literal = [&](std::string_view s) {
       if (segments.empty() || segments.back().placeholder) segments.push_back({false, {}});
