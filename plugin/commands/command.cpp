@@ -1,0 +1,30 @@
+#include "plugin/commands/command.hpp"
+
+#include "core/support/error.hpp"
+#include "plugin/commands/core_error.hpp"
+#include "plugin/engine/labeled_error_exception.hpp"
+
+namespace prov::plugin {
+
+void CommandRegistry::add(std::unique_ptr<Command> c) { commands_.push_back(std::move(c)); }
+
+const Command* CommandRegistry::find(const std::string& name) const {
+  for (const auto& c : commands_)
+    if (c->signature().name == name) return c.get();
+  return nullptr;
+}
+
+PipelineOutput CommandRegistry::invoke(const std::string& name, EngineInterface& engine, const EvaluatedCall& call,
+                                       PipelineInput& input) const {
+  const Command* cmd = find(name);
+  if (!cmd)
+    throw labeled("Unknown command '" + name + "'", "not a command of this plugin", call.head,
+                  "provisioning::plugin::unknown_command", "run `plugin use provisioning` to refresh its signatures");
+  try {
+    return cmd->run(engine, call, input);
+  } catch (const prov::Error& e) {
+    throw LabeledErrorException(to_labeled_error(e, cmd->signature(), call, input.span()));
+  }
+}
+
+}  // namespace prov::plugin

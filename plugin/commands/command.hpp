@@ -1,0 +1,41 @@
+#pragma once
+/// A Nushell command this plugin provides: one type that knows its signature (name, help,
+/// arguments, types, examples) and how to run. Adding a command is one file and one line in
+/// registry.cpp.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "plugin/engine/engine_interface.hpp"
+#include "plugin/engine/pipeline.hpp"
+#include "plugin/protocol/signature.hpp"
+
+namespace prov::plugin {
+
+class Command {
+ public:
+  virtual ~Command() = default;
+  virtual Signature signature() const = 0;
+  /// Runs the command. Throws LabeledErrorException, or a prov::Error that the registry turns
+  /// into a labeled error pointing at the argument or input it blames.
+  virtual PipelineOutput run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const = 0;
+};
+
+class CommandRegistry {
+ public:
+  void add(std::unique_ptr<Command> c);
+  const Command* find(const std::string& name) const;
+  const std::vector<std::unique_ptr<Command>>& all() const { return commands_; }
+  /// Runs `name` and converts any failure into a LabeledErrorException with a span.
+  PipelineOutput invoke(const std::string& name, EngineInterface& engine, const EvaluatedCall& call,
+                        PipelineInput& input) const;
+
+ private:
+  std::vector<std::unique_ptr<Command>> commands_;
+};
+
+/// Every command of the plugin.
+CommandRegistry make_registry();
+
+}  // namespace prov::plugin

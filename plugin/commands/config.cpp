@@ -1,0 +1,102 @@
+#include "plugin/commands/config.hpp"
+
+#include <memory>
+
+#include "plugin/commands/datum_value.hpp"
+#include "plugin/commands/workspace_context.hpp"
+#include "plugin/engine/labeled_error_exception.hpp"
+
+namespace prov::plugin {
+
+Signature ConfigCommand::signature() const {
+  Signature s;
+  s.name = "prov config";
+  s.description = "The workspace's configuration: every layer merged and interpolated.";
+  s.extra_description =
+      "Layers, lowest first: built-in defaults, config.defaults.toml, ~/.config/provisioning/config.toml, "
+      "config.user.toml, config.<env>.toml, $env.config.plugins.provisioning, then the record piped in. "
+      "Tables merge deeply; everything else is replaced. Placeholders such as {{paths.base}}, "
+      "{{env.HOME}}, {{now.date}}, {{git.branch}} and {{config.a.b}} are resolved on the parsed values.";
+  s.search_terms = {"settings", "configuration", "toml", "layers"};
+  s.named = workspace_flags();
+  s.input_output_types = {{type::nothing(), type::record()}, {type::record(), type::record()}};
+  s.examples = {
+      {"prov config", "Show the merged configuration of the current workspace", std::nullopt},
+      {"prov config --env dev | get workflow.parallel", "Configuration with config.dev.toml layered on", std::nullopt},
+      {"{workflow: {parallel: 1}} | prov config | get workflow.parallel", "Override a key for this call only",
+       Value::integer(1)},
+  };
+  return s;
+}
+
+PipelineOutput ConfigCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const {
+  prov::Config cfg = load_workspace_config(engine, call, &input);
+  return PipelineOutput::of(to_value(cfg.merged, call.head));
+}
+
+Signature ConfigSourcesCommand::signature() const {
+  Signature s;
+  s.name = "prov config sources";
+  s.description = "Every configuration leaf with its value and the layer and file that set it.";
+  s.search_terms = {"provenance", "origin", "layers", "where", "debug"};
+  s.named = workspace_flags();
+  s.input_output_types = {{type::nothing(), type::table()}, {type::record(), type::table()}};
+  s.examples = {
+      {"prov config sources", "Where every key comes from", std::nullopt},
+      {"prov config sources | where layer == user", "Keys set by config.user.toml", std::nullopt},
+  };
+  return s;
+}
+
+PipelineOutput ConfigSourcesCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const {
+  auto cfg = std::make_shared<prov::Config>(load_workspace_config(engine, call, &input));
+  Span h = call.head;
+  size_t i = 0;
+  return PipelineOutput::stream(
+      [cfg, h, i]() mutable -> std::optional<Value> {
+        if (i >= cfg->leaves.size()) return std::nullopt;
+        const auto& leaf = cfg->leaves[i++];
+        return Value::record({{"key", Value::string(leaf.key, h)},
+                              {"value", to_value(leaf.value, h)},
+                              {"layer", Value::string(leaf.layer, h)},
+                              {"source", Value::string(leaf.source, h)}},
+                             h);
+      },
+      h);
+}
+
+Signature ConfigGetCommand::signature() const {
+  Signature s;
+  s.name = "prov config get";
+  s.description = "One configuration value by dotted path.";
+  s.search_terms = {"setting", "lookup", "key"};
+  s.required = {{"path", "The key, as a cell path: providers.local.timeout", shape::cell_path()}};
+  s.named = workspace_flags();
+  s.input_output_types = {{type::nothing(), type::any()}, {type::record(), type::any()}};
+  s.examples = {
+      {"prov config get providers.default", "The default provider's name", std::nullopt},
+      {"prov config get workflow.retry", "A whole table", std::nullopt},
+      {"{a: {b: 5}} | prov config get a.b", "A key from the record piped in", Value::integer(5)},
+  };
+  return s;
+}
+
+PipelineOutput ConfigGetCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const {
+  if (call.positional.empty())
+    throw labeled("Missing the key to get", "needs a path such as providers.default", call.head,
+                  "provisioning::input::missing_argument");
+  const Value& pathv = call.positional[0];
+  std::vector<std::string> path;
+  if (pathv.is(Value::Type::CellPath)) {
+    for (const auto& m : pathv.as_cell_path().members) path.push_back(m.is_int ? std::to_string(m.index) : m.name);
+  } else if (pathv.is(Value::Type::String)) {
+    path.push_back(pathv.as_string());
+  } else {
+    throw labeled("The key must be a cell path", "expected a cell path, got " + pathv.type_name(), pathv.span,
+                  "provisioning::input::wrong_type");
+  }
+  prov::Config cfg = load_workspace_config(engine, call, &input);
+  return PipelineOutput::of(to_value(prov::config_get(cfg, path), call.head));
+}
+
+}  // namespace prov::plugin
