@@ -17,7 +17,7 @@ build: setup
 	@cmake --build $(BUILD) -j$(JOBS)
 
 demo: build
-	@cd examples && PROVISIONING_ENV=dev "$(NU)" -n --plugins '[$(PLUGIN)]' demo.nu
+	@cd examples && "$(NU)" -n --plugins '[$(PLUGIN)]' demo.nu
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS)

@@ -1,0 +1,152 @@
+# `prov config`, `prov config sources`, `prov config get` through real nu, on the example
+# workspace and on broken fixtures: every layer, types, provenance, flags, runtime record,
+# plugin config, streams cut short, and errors with their code and span.
+use std/assert
+use harness.nu *
+
+def examples [] { $env.PROV_REPO | path join "examples" }
+def fixture [name: string] { $env.PROV_REPO | path join "tests" "config" $name }
+
+def main [] {
+  let ws = (examples)
+  run-tests "config" {
+    "the workspace is found from Nu's current directory, not the plugin's": {||
+      cd $ws
+      assert equal (prov config get paths.base) $ws
+      cd ($ws | path join "..")
+      # From the repo root there is no config.defaults.toml upwards: the cwd is the workspace.
+      assert equal (prov config get paths.base) ($ws | path dirname)
+    }
+    "a subdirectory finds its nearest workspace upwards": {||
+      let sub = ($ws | path join ".provisioning-e2e-sub" "deeper")
+      mkdir $sub
+      cd $sub
+      let got = (prov config get paths.base)
+      cd $ws
+      rm -rf ($ws | path join ".provisioning-e2e-sub")
+      assert equal $got $ws
+    }
+    "TOML types arrive as Nu types": {||
+      let c = (prov config --workspace $ws)
+      assert equal ($c.workflow.parallel | describe) "int"
+      assert equal ($c.workflow.rollback_on_failure | describe) "bool"
+      assert equal ($c.project.created | describe) "datetime"
+      assert equal $c.project.created 2024-03-18T09:30:00+01:00
+      assert equal ($c.secrets.patterns | describe) "list<string>"
+      assert equal ($c.project.labels | describe | str substring 0..5) "record"
+    }
+    "layers: defaults < user < env < plugin config < runtime record": {||
+      cd $ws
+      assert equal (prov config get project.owner) "ada"          # user over defaults
+      assert equal (prov config get project.name) "atlas"         # defaults kept
+      assert equal (prov config get workflow.parallel) 4
+      assert equal (prov config --env dev | get workflow.parallel) 2
+      with-env {PROVISIONING_ENV: "dev"} { assert equal (prov config get workflow.parallel) 2 }
+      $env.config = ($env.config | upsert plugins.provisioning {workflow: {parallel: 7}})
+      assert equal (prov config --env dev | get workflow.parallel) 7
+      assert equal ({workflow: {parallel: 9}} | prov config --env dev | get workflow.parallel) 9
+      # Tables merge deeply: the runtime record changes one key and keeps its siblings.
+      let retry = ({workflow: {retry: {attempts: 5}}} | prov config | get workflow.retry)
+      assert equal $retry {attempts: 5, backoff: "500ms", max_backoff: "10s"}
+    }
+    "the global layer comes from XDG_CONFIG_HOME of the Nu session": {||
+      let home = (mktemp -d)
+      mkdir ($home | path join "provisioning")
+      "[project]\nname = \"from-global\"\nowner = \"global\"\n" | save ($home | path join "provisioning" "config.toml")
+      let c = (with-env {XDG_CONFIG_HOME: $home} { prov config --workspace $ws })
+      rm -rf $home
+      assert equal $c.project.name "from-global"   # global over defaults
+      assert equal $c.project.owner "ada"          # user over global
+    }
+    "interpolation works on parsed values and keeps types": {||
+      let c = (prov config --workspace $ws --env dev)
+      assert equal $c.deploy.name "atlas-dev"
+      assert equal $c.deploy.parallel 2
+      assert equal ($c.deploy.parallel | describe) "int"
+      assert equal $c.providers.local.log_dir ($ws | path join ".provisioning" "local")
+      assert ($c.deploy.artifacts | str ends-with (date now | date to-timezone UTC | format date "%Y-%m-%d"))
+    }
+    "sources name the layer and file of every leaf": {||
+      let s = (prov config sources --workspace $ws --env dev)
+      let row = {|k| $s | where key == $k | first }
+      assert equal (do $row "project.owner" | get layer) "user"
+      assert equal (do $row "project.owner" | get source) ($ws | path join "config.user.toml")
+      assert equal (do $row "workflow.parallel" | get layer) "env"
+      assert equal (do $row "project.name" | get layer) "defaults"
+      assert equal (do $row "paths.base" | get layer) "builtin"
+      let rt = ({x: {y: 1}} | prov config sources --workspace $ws | where key == "x.y" | first)
+      assert equal $rt.layer "runtime"
+      assert equal $rt.value 1
+      # Every leaf appears once.
+      assert equal ($s | get key | uniq | length) ($s | length)
+    }
+    "a stream cut short by first": {||
+      let three = (prov config sources --workspace $ws | first 3)
+      assert equal ($three | length) 3
+      assert equal ($three | get key | first) "paths.base"
+      # And the plugin is still healthy afterwards.
+      assert equal (prov config get --workspace $ws project.name) "atlas"
+    }
+    "get takes cell paths, list indexes and whole tables": {||
+      cd $ws
+      assert equal (prov config get secrets.patterns.1) "secret"
+      assert equal (prov config get workflow.retry) {attempts: 3, backoff: "500ms", max_backoff: "10s"}
+      assert equal ({a: {b: 5}} | prov config get a.b) 5
+    }
+    "a missing key names the nearest keys": {||
+      cd $ws
+      let d = (expect-error { prov config get providers.locall.timeout })
+      assert equal $d.code "provisioning::config::key_not_found"
+      assert (($d.help | default "") | str contains "providers.local.timeout")
+      assert equal (label-text $d) "providers.locall.timeout"
+    }
+    "malformed TOML names file, line and column": {||
+      let d = (expect-error { prov config --workspace (fixture malformed) })
+      assert equal $d.code "provisioning::config::parse"
+      assert ($d.msg | str contains "config.defaults.toml")
+      assert ($d.msg =~ 'line 5')
+    }
+    "an unknown placeholder is an error naming the key": {||
+      let d = (expect-error { prov config --workspace (fixture unknown_placeholder) })
+      assert equal $d.code "provisioning::config::unknown_placeholder"
+      assert ($d.msg | str contains "deploy.wait")
+    }
+    "a reference cycle is an error naming the cycle": {||
+      let d = (expect-error { prov config --workspace (fixture cycle) })
+      assert equal $d.code "provisioning::config::interpolation_cycle"
+      assert ($d.msg | str contains "deploy.source")
+      assert ($d.msg | str contains "deploy.target")
+    }
+    "a workspace that does not exist is blamed on the flag": {||
+      let d = (expect-error { prov config --workspace /nonexistent/place })
+      assert equal $d.code "provisioning::config::workspace_not_found"
+      # Nushell gives a flag's value the span of the whole flag.
+      assert equal (label-text $d) "--workspace /nonexistent/place"
+    }
+    "an environment without its file is blamed on --env": {||
+      let d = (expect-error { prov config --workspace $ws -e staging })
+      assert equal $d.code "provisioning::config::environment_not_found"
+      assert equal (label-text $d) "-e staging"
+      assert ($d.msg | str contains "config.staging.toml")
+    }
+    "an environment name that could escape the workspace is refused": {||
+      let d = (expect-error { prov config --workspace $ws --env "../etc" })
+      assert equal $d.code "provisioning::config::bad_environment"
+    }
+    "runtime input must be a record": {||
+      # The engine itself holds commands to their declared input types.
+      let d = (expect-error { "[1, 2, 3]" | from json | prov config --workspace $ws })
+      assert equal $d.code "nu::shell::only_supports_this_input_type"
+      let d2 = (expect-error { {f: {|| 1 }} | prov config --workspace $ws })
+      assert equal $d2.code "provisioning::input::unsupported_type"
+    }
+    "a list stream piped in is refused as not a record": {||
+      let d = (expect-error { 1..3 | each {|i| $i } | prov config --workspace $ws })
+      assert equal $d.code "nu::shell::only_supports_this_input_type"
+    }
+    "relative --workspace is relative to Nu's current directory": {||
+      cd ($ws | path dirname)
+      assert equal (prov config --workspace examples | get project.name) "atlas"
+    }
+  }
+}
