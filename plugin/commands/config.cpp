@@ -2,11 +2,31 @@
 
 #include <memory>
 
+#include "core/config/key_path.hpp"
+#include "core/support/redact.hpp"
 #include "plugin/commands/datum_value.hpp"
 #include "plugin/commands/workspace_context.hpp"
 #include "plugin/engine/labeled_error_exception.hpp"
 
 namespace prov::plugin {
+
+namespace {
+
+std::vector<Flag> config_flags() {
+  std::vector<Flag> f = workspace_flags();
+  f.push_back({"show-secrets", std::nullopt, std::nullopt,
+               "Show values of secret keys (names containing secrets.patterns: password, secret, token, key)", false});
+  return f;
+}
+
+/// `value` at `path` as the user may see it: secrets redacted unless --show-secrets.
+Datum visible(const prov::Config& cfg, const EvaluatedCall& call, const Datum& value,
+              const std::vector<std::string>& path = {}) {
+  if (call.has_flag("show-secrets")) return value;
+  return prov::redact(value, prov::secret_patterns(cfg.merged), path);
+}
+
+}  // namespace
 
 Signature ConfigCommand::signature() const {
   Signature s;
@@ -18,7 +38,7 @@ Signature ConfigCommand::signature() const {
       "Tables merge deeply; everything else is replaced. Placeholders such as {{paths.base}}, "
       "{{env.HOME}}, {{now.date}}, {{git.branch}} and {{config.a.b}} are resolved on the parsed values.";
   s.search_terms = {"settings", "configuration", "toml", "layers"};
-  s.named = workspace_flags();
+  s.named = config_flags();
   s.input_output_types = {{type::nothing(), type::record()}, {type::record(), type::record()}};
   s.examples = {
       {"prov config", "Show the merged configuration of the current workspace", std::nullopt},
@@ -31,7 +51,7 @@ Signature ConfigCommand::signature() const {
 
 PipelineOutput ConfigCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const {
   prov::Config cfg = load_workspace_config(engine, call, &input);
-  return PipelineOutput::of(to_value(cfg.merged, call.head));
+  return PipelineOutput::of(to_value(visible(cfg, call, cfg.merged), call.head));
 }
 
 Signature ConfigSourcesCommand::signature() const {
@@ -39,10 +59,11 @@ Signature ConfigSourcesCommand::signature() const {
   s.name = "prov config sources";
   s.description = "Every configuration leaf with its value and the layer and file that set it.";
   s.search_terms = {"provenance", "origin", "layers", "where", "debug"};
-  s.named = workspace_flags();
+  s.named = config_flags();
   s.input_output_types = {{type::nothing(), type::table()}, {type::record(), type::table()}};
   s.examples = {
       {"prov config sources", "Where every key comes from", std::nullopt},
+      {"prov config sources --show-secrets | where key =~ token", "Secret values, shown on purpose", std::nullopt},
       {"prov config sources | where layer == user", "Keys set by config.user.toml", std::nullopt},
   };
   return s;
@@ -52,12 +73,16 @@ PipelineOutput ConfigSourcesCommand::run(EngineInterface& engine, const Evaluate
   auto cfg = std::make_shared<prov::Config>(load_workspace_config(engine, call, &input));
   Span h = call.head;
   size_t i = 0;
+  bool show = call.has_flag("show-secrets");
+  auto patterns = prov::secret_patterns(cfg->merged);
   return PipelineOutput::stream(
-      [cfg, h, i]() mutable -> std::optional<Value> {
+      [cfg, h, i, show, patterns]() mutable -> std::optional<Value> {
         if (i >= cfg->leaves.size()) return std::nullopt;
         const auto& leaf = cfg->leaves[i++];
+        Datum value = leaf.value;
+        if (!show) value = prov::redact(value, patterns, prov::parse_key(leaf.key).value_or(prov::KeyPath{leaf.key}));
         return Value::record({{"key", Value::string(leaf.key, h)},
-                              {"value", to_value(leaf.value, h)},
+                              {"value", to_value(value, h)},
                               {"layer", Value::string(leaf.layer, h)},
                               {"source", Value::string(leaf.source, h)}},
                              h);
@@ -71,7 +96,7 @@ Signature ConfigGetCommand::signature() const {
   s.description = "One configuration value by dotted path.";
   s.search_terms = {"setting", "lookup", "key"};
   s.required = {{"path", "The key, as a cell path: providers.local.timeout", shape::cell_path()}};
-  s.named = workspace_flags();
+  s.named = config_flags();
   s.input_output_types = {{type::nothing(), type::any()}, {type::record(), type::any()}};
   s.examples = {
       {"prov config get providers.default", "The default provider's name", std::nullopt},
@@ -96,7 +121,9 @@ PipelineOutput ConfigGetCommand::run(EngineInterface& engine, const EvaluatedCal
                   "provisioning::input::wrong_type");
   }
   prov::Config cfg = load_workspace_config(engine, call, &input);
-  return PipelineOutput::of(to_value(prov::config_get(cfg, path), call.head));
+  // One member with dots is a dotted path, as config_get reads it.
+  prov::KeyPath where = path.size() == 1 ? prov::parse_key(path[0]).value_or(path) : path;
+  return PipelineOutput::of(to_value(visible(cfg, call, prov::config_get(cfg, path), where), call.head));
 }
 
 }  // namespace prov::plugin

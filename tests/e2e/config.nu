@@ -144,6 +144,24 @@ def main [] {
       let d = (expect-error { 1..3 | each {|i| $i } | prov config --workspace $ws })
       assert equal $d.code "nu::shell::only_supports_this_input_type"
     }
+    "secrets are redacted in every output unless --show-secrets": {||
+      cd $ws
+      assert equal (prov config | get providers.docstore.api_token) "<redacted>"
+      assert equal (prov config get providers.docstore.api_token) "<redacted>"
+      assert equal (prov config get providers.docstore | get api_token) "<redacted>"
+      let row = (prov config sources | where key == "providers.docstore.api_token" | first)
+      assert equal $row.value "<redacted>"
+      assert equal $row.layer "user"
+      assert not (prov config sources | to json | str contains "dev-token-not-real")
+      assert not (prov config | to json | str contains "dev-token-not-real")
+      assert equal (prov config get --show-secrets providers.docstore.api_token) "dev-token-not-real"
+      assert equal (prov config --show-secrets | get providers.docstore.api_token) "dev-token-not-real"
+      # Non-secret keys and the pattern list itself stay visible.
+      assert equal (prov config get providers.docstore.timeout) 10
+      assert equal (prov config get secrets.patterns | length) 4
+      # A runtime record's secrets too.
+      assert equal ({db: {password: "hunter2"}} | prov config | get db.password) "<redacted>"
+    }
     "relative --workspace is relative to Nu's current directory": {||
       cd ($ws | path dirname)
       assert equal (prov config --workspace examples | get project.name) "atlas"

@@ -1,0 +1,30 @@
+#pragma once
+/// Keeps secrets out of what a user sees: values under keys whose names contain a secret
+/// pattern ("password", "secret", "token", "key" unless configured otherwise) are replaced by
+/// a marker in every output.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/support/datum.hpp"
+
+namespace prov {
+
+/// What a redacted value shows instead of itself.
+inline constexpr const char* kRedacted = "<redacted>";
+
+/// The patterns in force: `secrets.patterns` of a configuration record when it is a list of
+/// strings, else the defaults.
+std::vector<std::string> secret_patterns(const Datum& config);
+
+/// True when `key` (one name, not a path) contains any pattern, ignoring case.
+bool is_secret_key(std::string_view key, const std::vector<std::string>& patterns);
+
+/// A copy of `value` in which everything under a secret key is the marker. `path` is where
+/// `value` sits (its members); a value whose own key is secret is redacted whole. Everything in
+/// the top-level `secrets` table is secret except `secrets.patterns`, the list of patterns.
+Datum redact(const Datum& value, const std::vector<std::string>& patterns,
+             const std::vector<std::string>& path = {});
+
+}  // namespace prov

@@ -1,0 +1,59 @@
+#include "core/support/redact.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace prov;
+
+namespace {
+const std::vector<std::string> kDefault = {"password", "secret", "token", "key"};
+}
+
+TEST_CASE("secret keys are found by substring, ignoring case", "[redact]") {
+  CHECK(is_secret_key("api_token", kDefault));
+  CHECK(is_secret_key("DB_PASSWORD", kDefault));
+  CHECK(is_secret_key("ssh_key", kDefault));
+  CHECK(is_secret_key("client-Secret", kDefault));
+  CHECK_FALSE(is_secret_key("timeout", kDefault));
+  CHECK_FALSE(is_secret_key("owner", kDefault));
+  CHECK_FALSE(is_secret_key("anything", {}));
+}
+
+TEST_CASE("redaction replaces every value under a secret key, at any depth", "[redact]") {
+  Datum cfg(DatumRecord{
+      {"providers", Datum(DatumRecord{{"aws", Datum(DatumRecord{{"region", "us-west-2"},
+                                                                  {"api_token", "t0ps3cret"},
+                                                                  {"credentials_key", Datum(DatumRecord{{"id", "AKIA"}})}})}})},
+      {"db", Datum(DatumRecord{{"passwords", Datum(DatumList{"a", "b"})}, {"port", 5432}})},
+      {"secrets", Datum(DatumRecord{{"patterns", Datum(DatumList{"password", "secret", "token", "key"})},
+                                    {"github", "ghp_xyz"}})},
+  });
+  Datum r = redact(cfg, secret_patterns(cfg));
+  const Datum& aws = *r.find("providers")->find("aws");
+  CHECK(aws.find("region")->str() == "us-west-2");
+  CHECK(aws.find("api_token")->str() == kRedacted);
+  CHECK(aws.find("credentials_key")->str() == kRedacted);
+  CHECK(r.find("db")->find("passwords")->str() == kRedacted);
+  CHECK(r.find("db")->find("port")->v == Datum(5432).v);
+  // The pattern list is configuration, not a secret.
+  CHECK(r.find("secrets")->find("patterns")->list().size() == 4);
+  // Anything else kept in the secrets table is a secret, whatever its name.
+  CHECK(r.find("secrets")->find("github")->str() == kRedacted);
+}
+
+TEST_CASE("a value fetched from below a secret key is redacted by its path", "[redact]") {
+  Datum id("AKIA");
+  CHECK(redact(id, kDefault, {"providers", "aws", "credentials_key", "id"}).str() == kRedacted);
+  CHECK(redact(Datum("x"), kDefault, {"providers", "aws", "api_token"}).str() == kRedacted);
+  CHECK(redact(Datum("us-west-2"), kDefault, {"providers", "aws", "region"}).str() == "us-west-2");
+  Datum patterns(DatumList{"token"});
+  CHECK(redact(patterns, kDefault, {"secrets", "patterns"}).list().size() == 1);
+}
+
+TEST_CASE("configured patterns replace the defaults", "[redact]") {
+  Datum cfg(DatumRecord{{"secrets", Datum(DatumRecord{{"patterns", Datum(DatumList{"pin"})}})},
+                        {"card_pin", "1234"},
+                        {"api_token", "visible"}});
+  Datum r = redact(cfg, secret_patterns(cfg));
+  CHECK(r.find("card_pin")->str() == kRedacted);
+  CHECK(r.find("api_token")->str() == "visible");
+}
