@@ -35,14 +35,8 @@ prov::Config load_workspace_config(EngineInterface& engine, const EvaluatedCall&
   for (const auto& [k, v] : engine.get_env_vars())
     if (v.is(Value::Type::String)) req.env[k] = v.as_string();
   if (auto pc = engine.get_plugin_config()) req.plugin_config = to_datum(*pc, "$env.config.plugins.provisioning");
-  if (runtime && !runtime->is_empty()) {
-    Value in = runtime->collect();
-    if (!in.is(Value::Type::Record))
-      throw labeled("Runtime configuration must be a record", "expected a record, got " + in.type_name(),
-                    runtime->span(), "provisioning::config::bad_runtime",
-                    "pipe a record such as {workflow: {parallel: 2}} into the command");
-    req.runtime = to_datum(in, "");
-  }
+  // The core refuses anything but a record (provisioning::config::bad_runtime, on the input).
+  if (runtime && !runtime->is_empty()) req.runtime = to_datum(runtime->collect(), "");
   return prov::load_config(req);
 }
 
