@@ -70,6 +70,23 @@ CommandRegistry test_registry() {
     for (const auto& x : v.as_list()) total += x.as_int();
     return PipelineOutput::of(Value::integer(total, c.head));
   }));
+  r.add(std::make_unique<TestCommand>("text", [](auto&, auto& c, PipelineInput& in) {
+    Value v = in.collect();
+    return PipelineOutput::of(Value::string(v.type_name() + ":" + v.as_string(), c.head));
+  }));
+  r.add(std::make_unique<TestCommand>("gc", [](EngineInterface& e, auto& c, auto&) {
+    e.set_gc_disabled(true);
+    return PipelineOutput::of(Value::nothing(c.head));
+  }));
+  r.add(std::make_unique<TestCommand>("lookup", [](EngineInterface& e, auto& c, auto&) {
+    auto v = e.get_env_var("HOME");
+    auto pc = e.get_plugin_config();
+    auto all = e.get_env_vars();
+    return PipelineOutput::of(Value::record({{"home", v ? *v : Value::string("unset")},
+                                             {"config", pc ? *pc : Value::string("none")},
+                                             {"count", Value::integer(static_cast<int64_t>(all.size()))}},
+                                            c.head));
+  }));
   r.add(std::make_unique<TestCommand>("fail", [](auto&, auto& c, auto&) -> PipelineOutput {
     throw labeled("it failed", "right here", c.head, "test::fail");
   }));
@@ -287,6 +304,64 @@ TEST_CASE("list stream input is acknowledged item by item and answered with Drop
   CHECK(e.recv() == Wire{{"Drop", 0}});
   Wire r = e.recv();
   CHECK(r["CallResponse"][1]["PipelineData"]["Value"][0]["Int"]["val"] == 6);
+}
+
+TEST_CASE("byte stream input is collected into a string", "[server]") {
+  FakeEngine e;
+  e.handshake();
+  e.run(4, "text", R"({"ByteStream":{"id":7,"span":{"start":1,"end":2},"type":"String","metadata":null}})");
+  e.send(R"({"Data":[7,{"Raw":{"Ok":[104,105]}}]})");
+  CHECK(e.recv() == Wire{{"Ack", 7}});
+  e.send(R"({"Data":[7,{"Raw":{"Ok":[33]}}]})");
+  CHECK(e.recv() == Wire{{"Ack", 7}});
+  e.send(R"({"End":7})");
+  CHECK(e.recv() == Wire{{"Drop", 7}});
+  Wire r = e.recv();
+  CHECK(r["CallResponse"][1]["PipelineData"]["Value"][0]["String"]["val"] == "string:hi!");
+}
+
+TEST_CASE("GcDisabled is sent as an Option message", "[server]") {
+  FakeEngine e;
+  e.handshake();
+  e.run(6, "gc");
+  CHECK(e.recv() == Wire::parse(R"({"Option":{"GcDisabled":true}})"));
+  Wire r = e.recv();
+  CHECK(r["CallResponse"][0] == 6);
+}
+
+TEST_CASE("GetEnvVar, GetPluginConfig and GetEnvVars: values and empty answers", "[server]") {
+  FakeEngine e;
+  e.handshake();
+  e.run(8, "lookup");
+  Wire c1 = e.recv();
+  CHECK(c1["EngineCall"]["call"] == Wire{{"GetEnvVar", "HOME"}});
+  CHECK(c1["EngineCall"]["context"] == 8);
+  e.send(R"({"EngineCallResponse":[)" + c1["EngineCall"]["id"].dump() +
+         R"(,{"PipelineData":{"Value":[{"String":{"val":"/home/ada","span":{"start":0,"end":0}}},null]}}]})");
+  Wire c2 = e.recv();
+  CHECK(c2["EngineCall"]["call"] == "GetPluginConfig");
+  e.send(R"({"EngineCallResponse":[)" + c2["EngineCall"]["id"].dump() + R"(,{"PipelineData":"Empty"}]})");
+  Wire c3 = e.recv();
+  CHECK(c3["EngineCall"]["call"] == "GetEnvVars");
+  CHECK(c3["EngineCall"]["id"] != c2["EngineCall"]["id"]);
+  e.send(R"({"EngineCallResponse":[)" + c3["EngineCall"]["id"].dump() +
+         R"(,{"ValueMap":{"A":{"String":{"val":"1","span":{"start":0,"end":0}}},"B":{"Int":{"val":2,"span":{"start":0,"end":0}}}}}]})");
+  Wire r = e.recv();
+  const Wire& rec = r["CallResponse"][1]["PipelineData"]["Value"][0]["Record"]["val"];
+  CHECK(rec["home"]["String"]["val"] == "/home/ada");
+  CHECK(rec["config"]["String"]["val"] == "none");
+  CHECK(rec["count"]["Int"]["val"] == 2);
+}
+
+TEST_CASE("an engine call answered with an error fails the command with that error", "[server]") {
+  FakeEngine e;
+  e.handshake();
+  e.run(3, "cwd");
+  Wire c = e.recv();
+  e.send(R"({"EngineCallResponse":[)" + c["EngineCall"]["id"].dump() +
+         R"(,{"Error":{"msg":"no such thing","labels":[],"code":null,"url":null,"help":null,"inner":[]}}]})");
+  Wire r = e.recv();
+  CHECK(r["CallResponse"][1]["Error"]["msg"] == "no such thing");
 }
 
 TEST_CASE("errors are labeled error responses", "[server]") {
