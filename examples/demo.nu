@@ -7,12 +7,16 @@ def main [] {
   section "prov version: who is talking to whom"
   print (prov version)
 
-  section "prov config: every layer merged and interpolated (project, providers)"
+  section "prov config: every layer merged and interpolated"
   let cfg = (prov config)
-  print ($cfg | select project providers)
+  print ($cfg | get project)
+  print ($cfg | get providers | table -e)
 
-  section "prov config sources: where each key came from (first 12 of them)"
-  print (prov config sources | first 12)
+  section "Secrets are redacted unless --show-secrets"
+  print {shown: (prov config get providers.docstore.api_token), with_flag: (prov config get --show-secrets providers.docstore.api_token)}
+
+  section "prov config sources: where each key came from (a stream; the first 12)"
+  print (prov config sources --env dev | first 12 | update source {|r| $r.source | path basename } | select key layer source)
 
   section "prov config --env dev: config.dev.toml layered on top"
   print ([
