@@ -2,7 +2,7 @@
 # `make test` (set up, build, run every test suite). See README.md.
 BUILD   ?= build
 JOBS    ?= $(shell nproc)
-NU      ?= $(CURDIR)/node_modules/@nushell/linux-x64/bin/nu
+NU      ?= $(CURDIR)/node_modules/nushell/bin/nu
 PLUGIN  := $(CURDIR)/$(BUILD)/bin/nu_plugin_provisioning
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPROV_WERROR=ON
 

@@ -28,7 +28,7 @@ fi
 
 # The pinned Nushell binaries (package-lock.json); reinstalled only when the lock changed.
 stamp=node_modules/.provisioning-lock
-if [[ ! -x node_modules/@nushell/linux-x64/bin/nu ]] || ! cmp -s package-lock.json "$stamp"; then
+if [[ ! -x node_modules/nushell/bin/nu ]] || ! cmp -s package-lock.json "$stamp"; then
   echo "setup: installing the pinned Nushell with npm ci"
   npm ci --no-audit --no-fund --loglevel=error
   cp package-lock.json "$stamp"
