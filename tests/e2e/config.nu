@@ -18,13 +18,16 @@ def main [] {
       assert equal (prov config get paths.base) ($ws | path dirname)
     }
     "a subdirectory finds its nearest workspace upwards": {||
-      let sub = ($ws | path join ".provisioning-e2e-sub" "deeper")
+      let root = (mktemp -d)
+      "[project]\nname = \"nested\"\n" | save ($root | path join "config.defaults.toml")
+      let sub = ($root | path join "a" "b")
       mkdir $sub
       cd $sub
-      let got = (prov config get paths.base)
+      let got = (prov config)
       cd $ws
-      rm -rf ($ws | path join ".provisioning-e2e-sub")
-      assert equal $got $ws
+      rm -rf $root
+      assert equal $got.paths.base $root
+      assert equal $got.project.name "nested"
     }
     "TOML types arrive as Nu types": {||
       let c = (prov config --workspace $ws)
