@@ -1,0 +1,274 @@
+#include "core/engine/scheduler.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <queue>
+#include <thread>
+
+namespace prov {
+
+const char* to_string(OpStatus s) {
+  switch (s) {
+    case OpStatus::pending: return "pending";
+    case OpStatus::running: return "running";
+    case OpStatus::succeeded: return "succeeded";
+    case OpStatus::failed: return "failed";
+    case OpStatus::skipped: return "skipped";
+    case OpStatus::rolled_back: return "rolled_back";
+  }
+  return "unknown";
+}
+
+Datum RunSummary::to_datum() const {
+  DatumList re;
+  for (const auto& r : reexecuted) re.emplace_back(r);
+  return Datum(DatumRecord{{"status", Datum(status)},
+                           {"total", Datum(static_cast<int64_t>(total))},
+                           {"succeeded", Datum(static_cast<int64_t>(succeeded))},
+                           {"failed", Datum(static_cast<int64_t>(failed))},
+                           {"skipped", Datum(static_cast<int64_t>(skipped))},
+                           {"rolled_back", Datum(static_cast<int64_t>(rolled_back))},
+                           {"duration", Datum(duration)},
+                           {"reexecuted", Datum(std::move(re))}});
+}
+
+namespace {
+Duration since(std::chrono::steady_clock::time_point t0) {
+  return Duration{std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count()};
+}
+}  // namespace
+
+Scheduler::Scheduler(const WorkflowSpec& spec, std::string workflow_id, std::vector<std::vector<size_t>> deps,
+                     std::vector<size_t> order, SchedulerHooks hooks, int parallel, uint64_t seed)
+    : spec_(spec), workflow_id_(std::move(workflow_id)), deps_(std::move(deps)), order_(std::move(order)),
+      hooks_(std::move(hooks)), parallel_(std::max(1, parallel)), rng_(seed), states_(spec.operations.size()) {
+  dependents_.resize(deps_.size());
+  for (size_t i = 0; i < deps_.size(); ++i)
+    for (size_t d : deps_[i]) dependents_[d].push_back(i);
+  rank_.resize(order_.size());
+  for (size_t i = 0; i < order_.size(); ++i) rank_[order_[i]] = i;
+}
+
+void Scheduler::restore(std::vector<OperationState> states, std::vector<size_t> completion_order,
+                        std::vector<std::string> reexecuted) {
+  states_ = std::move(states);
+  completion_order_ = std::move(completion_order);
+  reexecuted_ = std::move(reexecuted);
+}
+
+const RetryPolicy& Scheduler::retry_for(size_t op) const {
+  const auto& o = spec_.operations[op];
+  return o.retry ? *o.retry : spec_.settings.retry;
+}
+
+Duration Scheduler::backoff_delay(const RetryPolicy& p, int attempt, std::mt19937_64& rng) {
+  int64_t d = p.backoff.nanos;
+  for (int i = 1; i < attempt && d < p.max_backoff.nanos; ++i) d = d > INT64_MAX / 2 ? INT64_MAX : d * 2;
+  d = std::min(d, p.max_backoff.nanos);
+  if (d <= 1) return Duration{d};
+  std::uniform_int_distribution<int64_t> jitter(d / 2, d);
+  return Duration{jitter(rng)};
+}
+
+Event Scheduler::event(const char* type, std::optional<size_t> op) const {
+  Event e;
+  e.time = now_utc();
+  e.workflow_id = workflow_id_;
+  e.type = type;
+  if (op) e.operation = spec_.operations[*op].id;
+  return e;
+}
+
+RunSummary Scheduler::run(CancelToken& cancel) {
+  auto t0 = std::chrono::steady_clock::now();
+  const size_t n = spec_.operations.size();
+  std::mutex m;
+  std::condition_variable cv;
+  std::deque<size_t> finished;
+  size_t running = 0;
+  bool failed = false;
+
+  auto by_rank = [&](size_t a, size_t b) { return rank_[a] > rank_[b]; };
+  std::priority_queue<size_t, std::vector<size_t>, decltype(by_rank)> ready(by_rank);
+  std::vector<size_t> waiting(n, 0);
+  for (size_t i = 0; i < n; ++i) {
+    if (states_[i].status != OpStatus::pending) continue;
+    for (size_t d : deps_[i])
+      if (states_[d].status != OpStatus::succeeded) ++waiting[i];
+    if (waiting[i] == 0) ready.push(i);
+  }
+
+  {
+    Event e = event(reexecuted_.empty() && completion_order_.empty() ? event_type::workflow_started
+                                                                      : event_type::workflow_resumed);
+    if (!reexecuted_.empty()) {
+      std::string list;
+      for (const auto& r : reexecuted_) list += (list.empty() ? "" : ", ") + r;
+      e.message = "re-executing operations that were in flight: " + list;
+    }
+    DatumList re;
+    for (const auto& r : reexecuted_) re.emplace_back(r);
+    e.details = Datum(DatumRecord{{"name", Datum(spec_.name)},
+                                  {"total", Datum(static_cast<int64_t>(n))},
+                                  {"reexecuted", Datum(std::move(re))}});
+    hooks_.record(e, {}, true);
+  }
+
+  auto worker = [&](size_t op) {
+    const RetryPolicy& policy = retry_for(op);
+    int first = states_[op].attempts + 1;
+    bool ok = false;
+    for (int attempt = first;; ++attempt) {
+      {
+        Event e = event(event_type::operation_started, op);
+        e.attempt = attempt;
+        hooks_.record(e, {}, true);
+      }
+      AttemptResult r = hooks_.run_attempt(op, attempt, cancel);
+      {
+        std::lock_guard l(m);
+        states_[op].attempts = attempt;
+      }
+      if (r.ok) {
+        Event e = event(event_type::operation_succeeded, op);
+        e.attempt = attempt;
+        e.exit_code = r.exit_code;
+        e.duration = r.duration;
+        if (!r.message.empty()) e.message = r.message;
+        hooks_.record(e, r.undo, true);
+        std::lock_guard l(m);
+        states_[op].undo = std::move(r.undo);
+        ok = true;
+        break;
+      }
+      // Each run (a resume too) gets the policy's attempts; numbering goes on across runs.
+      bool last = attempt - first + 1 >= policy.attempts;
+      if (!r.cancelled && !cancel.cancelled() && !last) {
+        Duration wait;
+        {
+          std::lock_guard l(m);  // the generator is shared by the workers
+          wait = backoff_delay(policy, attempt - first + 1, rng_);
+        }
+        Event e = event(event_type::operation_retrying, op);
+        e.attempt = attempt;
+        e.exit_code = r.exit_code;
+        e.duration = r.duration;
+        e.message = r.message;
+        e.details = Datum(DatumRecord{{"retry_in", Datum(wait)}});
+        hooks_.record(e, {}, false);
+        if (!cancel.wait_for(std::chrono::nanoseconds(wait.nanos))) continue;
+      }
+      Event e = event(event_type::operation_failed, op);
+      e.attempt = attempt;
+      e.exit_code = r.exit_code;
+      e.duration = r.duration;
+      e.message = r.cancelled || cancel.cancelled() ? (r.message.empty() ? "cancelled" : r.message) : r.message;
+      hooks_.record(e, {}, true);
+      break;
+    }
+    std::lock_guard l(m);
+    states_[op].status = ok ? OpStatus::succeeded : OpStatus::failed;
+    finished.push_back(op);
+    cv.notify_all();
+  };
+
+  std::vector<std::thread> threads;
+  {
+    std::unique_lock l(m);
+    while (true) {
+      while (!failed && !cancel.cancelled() && running < static_cast<size_t>(parallel_) && !ready.empty()) {
+        size_t op = ready.top();
+        ready.pop();
+        states_[op].status = OpStatus::running;
+        ++running;
+        threads.emplace_back(worker, op);
+      }
+      if (running == 0) break;
+      cv.wait(l, [&] { return !finished.empty(); });
+      while (!finished.empty()) {
+        size_t op = finished.front();
+        finished.pop_front();
+        --running;
+        if (states_[op].status == OpStatus::succeeded) {
+          completion_order_.push_back(op);
+          for (size_t d : dependents_[op])
+            if (--waiting[d] == 0 && states_[d].status == OpStatus::pending) ready.push(d);
+        } else {
+          failed = true;
+        }
+      }
+    }
+  }
+  for (auto& t : threads) t.join();
+
+  RunSummary s;
+  s.total = n;
+  s.reexecuted = reexecuted_;
+  for (size_t i = 0; i < n; ++i) {
+    if (states_[i].status == OpStatus::pending) {
+      states_[i].status = OpStatus::skipped;
+      Event e = event(event_type::operation_skipped, i);
+      e.message = cancel.cancelled() ? "workflow cancelled" : "an operation failed before this one could start";
+      hooks_.record(e, {}, false);
+    }
+  }
+  bool cancelled = cancel.cancelled();
+  s.status = cancelled ? "cancelled" : failed ? "failed" : "completed";
+  if ((failed || cancelled) && spec_.settings.rollback_on_failure && !completion_order_.empty()) {
+    run_rollback(s);
+    if (!cancelled) s.status = "rolled_back";
+  }
+  for (const auto& st : states_) {
+    if (st.status == OpStatus::succeeded) ++s.succeeded;
+    else if (st.status == OpStatus::failed) ++s.failed;
+    else if (st.status == OpStatus::skipped) ++s.skipped;
+    else if (st.status == OpStatus::rolled_back) ++s.rolled_back;
+  }
+  s.duration = since(t0);
+  Event e = event(s.status == "completed" ? event_type::workflow_completed
+                  : cancelled             ? event_type::workflow_cancelled
+                                          : event_type::workflow_failed);
+  e.duration = s.duration;
+  e.details = s.to_datum();
+  hooks_.record(e, {}, true);
+  return s;
+}
+
+void Scheduler::run_rollback(RunSummary&) {
+  hooks_.record(event(event_type::rollback_started), {}, true);
+  for (auto it = completion_order_.rbegin(); it != completion_order_.rend(); ++it) {
+    size_t op = *it;
+    if (states_[op].status != OpStatus::succeeded) continue;
+    if (!hooks_.has_rollback(op)) continue;
+    AttemptResult r = hooks_.rollback(op, states_[op].undo);
+    Event e = event(event_type::rollback_step, op);
+    e.exit_code = r.exit_code;
+    e.duration = r.duration;
+    e.message = r.ok ? (r.message.empty() ? "rolled back" : r.message) : "rollback failed: " + r.message;
+    e.details = Datum(DatumRecord{{"ok", Datum(r.ok)}});
+    hooks_.record(e, {}, true);
+    if (r.ok) states_[op].status = OpStatus::rolled_back;
+  }
+  hooks_.record(event(event_type::rollback_completed), {}, true);
+}
+
+RunSummary Scheduler::rollback_only() {
+  auto t0 = std::chrono::steady_clock::now();
+  RunSummary s;
+  s.total = states_.size();
+  run_rollback(s);
+  for (const auto& st : states_) {
+    if (st.status == OpStatus::succeeded) ++s.succeeded;
+    else if (st.status == OpStatus::failed) ++s.failed;
+    else if (st.status == OpStatus::skipped) ++s.skipped;
+    else if (st.status == OpStatus::rolled_back) ++s.rolled_back;
+  }
+  s.status = "rolled_back";
+  s.duration = since(t0);
+  return s;
+}
+
+}  // namespace prov

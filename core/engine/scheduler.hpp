@@ -1,0 +1,108 @@
+#pragma once
+/// Runs a workflow's operations in dependency order: at most `parallel` at once, each retried
+/// with exponential backoff and jitter, stopped by cancellation; after a failure no new
+/// operation starts, running ones finish, then (if enabled) the completed operations are
+/// rolled back in reverse completion order. It only decides what runs when: running an attempt,
+/// undoing one and recording transitions are the caller's (SchedulerHooks), so the same
+/// scheduler serves real processes, tests and resumption.
+
+#include <functional>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/events/event.hpp"
+#include "core/graph/workflow.hpp"
+#include "core/support/cancel.hpp"
+
+namespace prov {
+
+/// How one attempt (or one rollback) of an operation ended.
+struct AttemptResult {
+  bool ok = false;
+  std::optional<int64_t> exit_code;
+  bool timed_out = false;
+  bool cancelled = false;
+  std::string message;  ///< why it failed, or a short note
+  Datum undo;           ///< what rolling the operation back needs (journaled, never shown)
+  Duration duration;
+};
+
+enum class OpStatus { pending, running, succeeded, failed, skipped, rolled_back };
+const char* to_string(OpStatus s);
+
+/// Where each operation stands; the scheduler's view, also rebuilt from a journal.
+struct OperationState {
+  OpStatus status = OpStatus::pending;
+  int attempts = 0;
+  Datum undo;  ///< from the successful attempt
+};
+
+/// The parts of running a workflow that are not scheduling.
+struct SchedulerHooks {
+  /// Runs attempt `attempt` (1-based) of operation `op`; must return when `cancel` fires.
+  std::function<AttemptResult(size_t op, int attempt, CancelToken& cancel)> run_attempt;
+  /// True when operation `op` has something to undo.
+  std::function<bool(size_t op)> has_rollback;
+  /// Undoes operation `op` given the undo data of its successful attempt.
+  std::function<AttemptResult(size_t op, const Datum& undo)> rollback;
+  /// Records a transition. `undo` accompanies operation_succeeded. When `durable` is true the
+  /// call returns only once the transition is on disk (it precedes something depending on it).
+  std::function<void(const Event& e, const Datum& undo, bool durable)> record;
+};
+
+/// The outcome of a run.
+struct RunSummary {
+  std::string status;  ///< completed, failed, cancelled, rolled_back
+  size_t total = 0, succeeded = 0, failed = 0, skipped = 0, rolled_back = 0;
+  Duration duration;
+  std::vector<std::string> reexecuted;  ///< operations in flight at a crash, run again on resume
+  Datum to_datum() const;
+};
+
+class Scheduler {
+ public:
+  /// `deps[i]` are the indices operation i waits for; `order` is a topological order (the
+  /// plan's) used to break ties deterministically.
+  Scheduler(const WorkflowSpec& spec, std::string workflow_id, std::vector<std::vector<size_t>> deps,
+            std::vector<size_t> order, SchedulerHooks hooks, int parallel, uint64_t seed = std::random_device{}());
+
+  /// Marks operations already finished before this run (resumption): succeeded ones are not
+  /// run again and join the rollback stack in `completion_order`.
+  void restore(std::vector<OperationState> states, std::vector<size_t> completion_order,
+               std::vector<std::string> reexecuted);
+
+  /// Runs to the end. `cancel` stops new starts and cancels running attempts.
+  RunSummary run(CancelToken& cancel);
+
+  /// Rolls back every succeeded, not yet rolled back operation in reverse completion order
+  /// (for `prov workflow rollback` after the fact).
+  RunSummary rollback_only();
+
+  const std::vector<OperationState>& states() const { return states_; }
+
+  /// The wait before attempt `attempt + 1` after attempt `attempt` failed: backoff doubled per
+  /// attempt, capped at max_backoff, then jittered into [d/2, d].
+  static Duration backoff_delay(const RetryPolicy& p, int attempt, std::mt19937_64& rng);
+
+ private:
+  Event event(const char* type, std::optional<size_t> op = std::nullopt) const;
+  void run_rollback(RunSummary& s);
+  const RetryPolicy& retry_for(size_t op) const;
+
+  const WorkflowSpec& spec_;
+  std::string workflow_id_;
+  std::vector<std::vector<size_t>> deps_;
+  std::vector<std::vector<size_t>> dependents_;  ///< inverse of deps_
+  std::vector<size_t> order_;
+  std::vector<size_t> rank_;                     ///< position of each op in order_
+  SchedulerHooks hooks_;
+  int parallel_;
+  std::mt19937_64 rng_;
+  std::vector<OperationState> states_;
+  std::vector<size_t> completion_order_;         ///< succeeded ops, in the order they finished
+  std::vector<std::string> reexecuted_;
+};
+
+}  // namespace prov

@@ -1,0 +1,248 @@
+// The scheduler with scripted attempts: the parallel limit, dependency order, retries and
+// backoff, cancellation, failure stopping new starts, rollback order, resumption.
+
+#include "core/engine/scheduler.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+using namespace prov;
+using namespace std::chrono_literals;
+
+namespace {
+
+WorkflowSpec make_spec(std::vector<std::pair<std::string, std::vector<std::string>>> ops, int attempts = 1) {
+  WorkflowSpec w;
+  w.name = "test";
+  w.settings.retry.attempts = attempts;
+  w.settings.retry.backoff = Duration{1'000'000};
+  w.settings.retry.max_backoff = Duration{4'000'000};
+  for (auto& [id, deps] : ops) {
+    OperationSpec o;
+    o.id = id;
+    o.kind = "command";
+    o.depends_on = deps;
+    w.operations.push_back(o);
+  }
+  return w;
+}
+
+std::vector<std::vector<size_t>> deps_of(const WorkflowSpec& w) {
+  std::map<std::string, size_t> idx;
+  for (size_t i = 0; i < w.operations.size(); ++i) idx[w.operations[i].id] = i;
+  std::vector<std::vector<size_t>> deps(w.operations.size());
+  for (size_t i = 0; i < w.operations.size(); ++i)
+    for (const auto& d : w.operations[i].depends_on) deps[i].push_back(idx.at(d));
+  return deps;
+}
+
+std::vector<size_t> identity(size_t n) {
+  std::vector<size_t> v(n);
+  for (size_t i = 0; i < n; ++i) v[i] = i;
+  return v;
+}
+
+/// Records every transition; scripted outcomes per operation and attempt.
+struct Harness {
+  WorkflowSpec spec;
+  std::mutex m;
+  std::vector<Event> events;
+  std::vector<std::string> started_order;
+  std::vector<std::string> rollback_order;
+  std::set<std::string> fail_always;
+  std::map<std::string, int> fail_times;  // fail this many first attempts
+  std::atomic<int> running{0}, max_running{0};
+  std::chrono::milliseconds work{5ms};
+
+  SchedulerHooks hooks() {
+    SchedulerHooks h;
+    h.run_attempt = [this](size_t op, int attempt, CancelToken& cancel) {
+      const std::string& id = spec.operations[op].id;
+      {
+        std::lock_guard l(m);
+        started_order.push_back(id);
+      }
+      int now = ++running;
+      int prev = max_running.load();
+      while (now > prev && !max_running.compare_exchange_weak(prev, now)) {}
+      bool cancelled = cancel.wait_for(work);
+      --running;
+      AttemptResult r;
+      r.cancelled = cancelled;
+      bool fails = fail_always.count(id) || (fail_times.count(id) && attempt <= fail_times[id]);
+      r.ok = !cancelled && !fails;
+      r.exit_code = r.ok ? 0 : 1;
+      r.message = r.ok ? "" : (cancelled ? "cancelled" : "exit 1");
+      r.undo = Datum(DatumRecord{{"id", Datum(id)}});
+      return r;
+    };
+    h.has_rollback = [](size_t) { return true; };
+    h.rollback = [this](size_t op, const Datum& undo) {
+      std::lock_guard l(m);
+      rollback_order.push_back(spec.operations[op].id);
+      CHECK(undo.find("id")->str() == spec.operations[op].id);
+      AttemptResult r;
+      r.ok = true;
+      return r;
+    };
+    h.record = [this](const Event& e, const Datum&, bool) {
+      std::lock_guard l(m);
+      events.push_back(e);
+    };
+    return h;
+  }
+
+  std::vector<std::string> of_type(const char* type) {
+    std::vector<std::string> out;
+    for (const auto& e : events)
+      if (e.type == type && e.operation) out.push_back(*e.operation);
+    return out;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("the parallel limit is never exceeded and every operation runs once", "[scheduler]") {
+  std::vector<std::pair<std::string, std::vector<std::string>>> ops;
+  for (int i = 0; i < 40; ++i) ops.push_back({"op" + std::to_string(i), {}});
+  Harness h;
+  h.spec = make_spec(ops);
+  Scheduler s(h.spec, "wf", deps_of(h.spec), identity(40), h.hooks(), 3, 1);
+  CancelToken c;
+  RunSummary r = s.run(c);
+  CHECK(r.status == "completed");
+  CHECK(r.succeeded == 40);
+  CHECK(h.max_running.load() <= 3);
+  CHECK(h.max_running.load() >= 2);
+  CHECK(h.started_order.size() == 40);
+  CHECK(h.events.front().type == "workflow_started");
+  CHECK(h.events.back().type == "workflow_completed");
+}
+
+TEST_CASE("an operation starts only after all its dependencies succeeded", "[scheduler]") {
+  // a -> {b, c} -> d ; e independent
+  Harness h;
+  h.spec = make_spec({{"a", {}}, {"b", {"a"}}, {"c", {"a"}}, {"d", {"b", "c"}}, {"e", {}}});
+  Scheduler s(h.spec, "wf", deps_of(h.spec), identity(5), h.hooks(), 4, 1);
+  CancelToken c;
+  s.run(c);
+  auto pos = [&](const std::string& id) {
+    auto& v = h.events;
+    for (size_t i = 0; i < v.size(); ++i)
+      if (v[i].operation == id && v[i].type == "operation_started") return i;
+    return v.size();
+  };
+  auto done = [&](const std::string& id) {
+    auto& v = h.events;
+    for (size_t i = 0; i < v.size(); ++i)
+      if (v[i].operation == id && v[i].type == "operation_succeeded") return i;
+    return v.size();
+  };
+  CHECK(done("a") < pos("b"));
+  CHECK(done("a") < pos("c"));
+  CHECK(done("b") < pos("d"));
+  CHECK(done("c") < pos("d"));
+}
+
+TEST_CASE("retries: attempts counted, backoff grows and is capped, jitter stays in range", "[scheduler]") {
+  Harness h;
+  h.spec = make_spec({{"flaky", {}}}, 4);
+  h.fail_times["flaky"] = 2;
+  Scheduler s(h.spec, "wf", deps_of(h.spec), identity(1), h.hooks(), 1, 7);
+  CancelToken c;
+  RunSummary r = s.run(c);
+  CHECK(r.status == "completed");
+  CHECK(h.started_order.size() == 3);
+  CHECK(h.of_type("operation_retrying").size() == 2);
+  CHECK(s.states()[0].attempts == 3);
+
+  RetryPolicy p{6, Duration{100}, Duration{1000}};
+  std::mt19937_64 rng(3);
+  for (int i = 0; i < 50; ++i) {
+    CHECK(Scheduler::backoff_delay(p, 1, rng).nanos >= 50);
+    CHECK(Scheduler::backoff_delay(p, 1, rng).nanos <= 100);
+    CHECK(Scheduler::backoff_delay(p, 3, rng).nanos >= 200);
+    CHECK(Scheduler::backoff_delay(p, 3, rng).nanos <= 400);
+    CHECK(Scheduler::backoff_delay(p, 10, rng).nanos <= 1000);
+    CHECK(Scheduler::backoff_delay(p, 10, rng).nanos >= 500);
+  }
+}
+
+TEST_CASE("a failure stops new starts, skips the rest and rolls back in reverse completion order",
+          "[scheduler]") {
+  // a, b, c in a chain; x fails after a and b completed.
+  Harness h;
+  h.spec = make_spec({{"a", {}}, {"b", {"a"}}, {"x", {"b"}}, {"later", {"x"}}, {"other", {"later"}}});
+  h.fail_always = {"x"};
+  Scheduler s(h.spec, "wf", deps_of(h.spec), identity(5), h.hooks(), 2, 1);
+  CancelToken c;
+  RunSummary r = s.run(c);
+  CHECK(r.status == "rolled_back");
+  CHECK(r.failed == 1);
+  CHECK(r.skipped == 2);
+  CHECK(r.rolled_back == 2);
+  CHECK(h.rollback_order == std::vector<std::string>{"b", "a"});
+  CHECK(h.of_type("operation_skipped") == std::vector<std::string>{"later", "other"});
+  CHECK(h.events.back().type == "workflow_failed");
+}
+
+TEST_CASE("rollback can be disabled", "[scheduler]") {
+  Harness h;
+  h.spec = make_spec({{"a", {}}, {"x", {"a"}}});
+  h.spec.settings.rollback_on_failure = false;
+  h.fail_always = {"x"};
+  Scheduler s(h.spec, "wf", deps_of(h.spec), identity(2), h.hooks(), 2, 1);
+  CancelToken c;
+  RunSummary r = s.run(c);
+  CHECK(r.status == "failed");
+  CHECK(h.rollback_order.empty());
+}
+
+TEST_CASE("cancellation stops running attempts and new starts", "[scheduler]") {
+  std::vector<std::pair<std::string, std::vector<std::string>>> ops;
+  for (int i = 0; i < 10; ++i) ops.push_back({"op" + std::to_string(i), {}});
+  Harness h;
+  h.spec = make_spec(ops);
+  h.work = 10s;
+  Scheduler s(h.spec, "wf", deps_of(h.spec), identity(10), h.hooks(), 2, 1);
+  CancelToken c;
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(100ms);
+    c.cancel();
+  });
+  auto t0 = std::chrono::steady_clock::now();
+  RunSummary r = s.run(c);
+  canceller.join();
+  CHECK(std::chrono::steady_clock::now() - t0 < 5s);
+  CHECK(r.status == "cancelled");
+  CHECK(h.started_order.size() == 2);
+  CHECK(r.skipped == 8);
+  CHECK(h.events.back().type == "workflow_cancelled");
+}
+
+TEST_CASE("a restored run does not repeat succeeded operations and reports the re-executed ones",
+          "[scheduler]") {
+  Harness h;
+  h.spec = make_spec({{"a", {}}, {"b", {"a"}}, {"c", {"b"}}});
+  Scheduler s(h.spec, "wf", deps_of(h.spec), identity(3), h.hooks(), 2, 1);
+  std::vector<OperationState> st(3);
+  st[0].status = OpStatus::succeeded;
+  st[0].attempts = 1;
+  st[0].undo = Datum(DatumRecord{{"id", Datum("a")}});
+  st[1].attempts = 1;  // was in flight
+  s.restore(st, {0}, {"b"});
+  CancelToken c;
+  RunSummary r = s.run(c);
+  CHECK(r.status == "completed");
+  CHECK(h.started_order == std::vector<std::string>{"b", "c"});
+  CHECK(r.reexecuted == std::vector<std::string>{"b"});
+  CHECK(h.events.front().type == "workflow_resumed");
+  CHECK(h.events.front().message.value_or("").find("b") != std::string::npos);
+  // The attempt number goes on from where it was.
+  CHECK(s.states()[1].attempts == 2);
+}

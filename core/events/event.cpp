@@ -1,0 +1,66 @@
+#include "core/events/event.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+#include "core/support/error.hpp"
+
+namespace prov {
+
+DateTime now_utc() {
+  auto now = std::chrono::system_clock::now();
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
+  std::time_t secs = static_cast<std::time_t>(ns / 1'000'000'000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%09lld+00:00", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(ns % 1'000'000'000));
+  return DateTime{buf};
+}
+
+Datum Event::to_datum() const {
+  DatumRecord r;
+  r.emplace_back("time", Datum(time));
+  r.emplace_back("workflow_id", Datum(workflow_id));
+  r.emplace_back("type", Datum(type));
+  if (operation) r.emplace_back("operation", Datum(*operation));
+  if (attempt) r.emplace_back("attempt", Datum(*attempt));
+  if (exit_code) r.emplace_back("exit_code", Datum(*exit_code));
+  if (duration) r.emplace_back("duration", Datum(*duration));
+  if (message) r.emplace_back("message", Datum(*message));
+  if (resource) r.emplace_back("resource", *resource);
+  if (details && details->is_record())
+    for (const auto& [k, v] : details->record()) r.emplace_back(k, v);
+  return Datum(std::move(r));
+}
+
+Event Event::from_datum(const Datum& d) {
+  auto bad = [](const std::string& why) {
+    return ResourceError("provisioning::events::malformed", "malformed event record: " + why);
+  };
+  if (!d.is_record()) throw bad("not a record");
+  Event e;
+  DatumRecord details;
+  for (const auto& [k, v] : d.record()) {
+    if (k == "time") {
+      if (auto* t = std::get_if<DateTime>(&v.v)) e.time = *t;
+      else if (v.is_string()) e.time = DateTime{v.str()};
+      else throw bad("time is not a date");
+    } else if (k == "workflow_id" && v.is_string()) e.workflow_id = v.str();
+    else if (k == "type" && v.is_string()) e.type = v.str();
+    else if (k == "operation" && v.is_string()) e.operation = v.str();
+    else if (k == "attempt" && std::holds_alternative<int64_t>(v.v)) e.attempt = std::get<int64_t>(v.v);
+    else if (k == "exit_code" && std::holds_alternative<int64_t>(v.v)) e.exit_code = std::get<int64_t>(v.v);
+    else if (k == "duration" && std::holds_alternative<Duration>(v.v)) e.duration = std::get<Duration>(v.v);
+    else if (k == "message" && v.is_string()) e.message = v.str();
+    else if (k == "resource") e.resource = v;
+    else details.emplace_back(k, v);
+  }
+  if (e.type.empty()) throw bad("no type");
+  if (!details.empty()) e.details = Datum(std::move(details));
+  return e;
+}
+
+}  // namespace prov
