@@ -1,0 +1,282 @@
+#include "core/support/subprocess.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <thread>
+
+#include "core/support/error.hpp"
+
+extern char** environ;
+
+namespace prov {
+
+namespace {
+
+using std::chrono::nanoseconds;
+using Clock = std::chrono::steady_clock;
+
+/// Closes the descriptor it holds when it goes out of scope.
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+ResourceError spawn_error(const std::string& program, const std::string& why) {
+  return ResourceError("provisioning::process::spawn", "cannot start " + program + ": " + why,
+                       "check that the program is installed, on PATH and executable");
+}
+
+bool is_directory(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool is_executable_file(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
+}
+
+/// The file `name` names for the child: as given when it holds a '/', else the first
+/// executable match in the child's PATH. Relative PATH entries count from the child's cwd.
+std::string find_program(const std::string& name, const SubprocessOptions& o) {
+  if (name.find('/') != std::string::npos) return name;
+  std::string path = "/bin:/usr/bin";  // glibc's default when PATH is unset
+  if (o.env) {
+    if (auto it = o.env->find("PATH"); it != o.env->end()) path = it->second;
+  } else if (const char* p = std::getenv("PATH")) {
+    path = p;
+  }
+  size_t begin = 0;
+  while (begin <= path.size()) {
+    size_t end = path.find(':', begin);
+    if (end == std::string::npos) end = path.size();
+    std::string dir = path.substr(begin, end - begin);
+    if (dir.empty()) dir = ".";
+    if (dir[0] != '/' && !o.cwd.empty()) dir = o.cwd + "/" + dir;
+    const std::string candidate = dir + "/" + name;
+    if (is_executable_file(candidate)) return candidate;
+    begin = end + 1;
+  }
+  throw spawn_error(name, "not found in PATH (" + path + ")");
+}
+
+/// A descriptor the child reads `text` from: an in-memory file, so that writing it can neither
+/// block nor deadlock whatever the child does.
+int stdin_file(const std::string& text, const std::string& program) {
+  const int fd = ::memfd_create("prov-stdin", MFD_CLOEXEC);
+  if (fd < 0) throw spawn_error(program, std::string("cannot hold its stdin: ") + std::strerror(errno));
+  size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      throw spawn_error(program, std::string("cannot hold its stdin: ") + std::strerror(err));
+    }
+    done += static_cast<size_t>(n);
+  }
+  ::lseek(fd, 0, SEEK_SET);
+  return fd;
+}
+
+int open_log(const std::string& path) {
+  const int fd = path.empty() ? ::open("/dev/null", O_WRONLY | O_CLOEXEC)
+                              : ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    throw ResourceError("provisioning::process::log",
+                        "cannot open the log file " + path + ": " + std::strerror(errno),
+                        "check that its directory exists and is writable");
+  return fd;
+}
+
+int open_pidfd(pid_t pid) {
+#ifdef SYS_pidfd_open
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));  // close-on-exec by default
+#else
+  (void)pid;
+  return -1;
+#endif
+}
+
+}  // namespace
+
+Environment current_environment() {
+  Environment env;
+  for (char** e = environ; e && *e; ++e) {
+    const char* eq = std::strchr(*e, '=');
+    if (eq) env.emplace(std::string(*e, static_cast<size_t>(eq - *e)), std::string(eq + 1));
+  }
+  return env;
+}
+
+std::vector<char*> to_exec_array(const std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  out.reserve(strings.size() + 1);
+  for (const std::string& s : strings) out.push_back(const_cast<char*>(s.c_str()));
+  out.push_back(nullptr);
+  return out;
+}
+
+Subprocess::Subprocess(const SubprocessOptions& o) {
+  if (o.argv.empty()) throw spawn_error("(nothing)", "the command is empty");
+  if (!o.cwd.empty() && !is_directory(o.cwd))
+    throw spawn_error(o.argv[0], "its working directory " + o.cwd + " does not exist");
+  const std::string program = find_program(o.argv[0], o);
+
+  Fd log{open_log(o.log_path)};
+  Fd in{o.stdin_text ? stdin_file(*o.stdin_text, o.argv[0]) : -1};
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  if (in.fd >= 0)
+    posix_spawn_file_actions_adddup2(&actions, in.fd, 0);
+  else
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, log.fd, 1);
+  posix_spawn_file_actions_adddup2(&actions, log.fd, 2);
+  if (!o.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, o.cwd.c_str());
+
+  // Own process group (so the group can be signalled as one), no blocked signals, and every
+  // signal at its default: an ignored SIGPIPE or SIGINT of ours must not leak into the child.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setpgroup(&attr, 0);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  sigdelset(&all, SIGKILL);
+  sigdelset(&all, SIGSTOP);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+
+  std::vector<std::string> env_strings;
+  if (o.env)
+    for (const auto& [k, v] : *o.env) env_strings.push_back(k + "=" + v);
+  std::vector<char*> args = to_exec_array(o.argv);
+  std::vector<char*> envp = to_exec_array(env_strings);
+
+  started_ = Clock::now();
+  const int rc = ::posix_spawn(&pid_, program.c_str(), &actions, &attr, args.data(),
+                               o.env ? envp.data() : environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) {
+    pid_ = -1;
+    throw spawn_error(o.argv[0], std::strerror(rc));
+  }
+  pidfd_ = open_pidfd(pid_);
+}
+
+Subprocess::~Subprocess() {
+  if (pid_ > 0 && !reaped_) {
+    ::kill(-pid_, SIGKILL);
+    reap();
+  }
+  if (pidfd_ >= 0) ::close(pidfd_);
+}
+
+bool Subprocess::exited_within(nanoseconds d) {
+  if (reaped_) return true;
+  const Clock::time_point end =
+      d == nanoseconds::max() ? Clock::time_point::max() : Clock::now() + d;
+  if (pidfd_ >= 0) {
+    while (true) {
+      pollfd p{pidfd_, POLLIN, 0};
+      timespec ts{};
+      const timespec* timeout = nullptr;
+      if (end != Clock::time_point::max()) {
+        const auto left = std::max(nanoseconds(0), end - Clock::now());
+        ts.tv_sec = static_cast<time_t>(left.count() / 1'000'000'000);
+        ts.tv_nsec = static_cast<long>(left.count() % 1'000'000'000);
+        timeout = &ts;
+      }
+      const int n = ::ppoll(&p, 1, timeout, nullptr);
+      if (n > 0) return true;
+      if (n == 0) return false;
+      if (errno != EINTR) break;  // fall back to polling below
+    }
+  }
+  // Without a pidfd: ask without reaping, at growing intervals.
+  auto step = std::chrono::milliseconds(1);
+  while (true) {
+    siginfo_t info{};
+    if (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+        info.si_pid != 0)
+      return true;
+    const auto now = Clock::now();
+    if (now >= end) return false;
+    std::this_thread::sleep_for(std::min<nanoseconds>(step, end - now));
+    step = std::min(step * 2, std::chrono::milliseconds(10));
+  }
+}
+
+void Subprocess::stop_group(nanoseconds grace) {
+  // The child is not reaped before SIGKILL goes out, so its pid (the group id) cannot have
+  // been reused by then.
+  ::kill(-pid_, SIGTERM);
+  exited_within(grace);
+  ::kill(-pid_, SIGKILL);
+}
+
+int Subprocess::reap() {
+  int status = 0;
+  pid_t got;
+  while ((got = ::waitpid(pid_, &status, 0)) < 0 && errno == EINTR) {
+  }
+  reaped_ = true;
+  if (got != pid_) return -1;
+  return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+}
+
+SubprocessResult Subprocess::wait(const SubprocessLimits& limits) {
+  if (reaped_) return result_;
+  SubprocessResult r;
+  // How often a wait wakes to look at the CancelToken, which has no descriptor to poll.
+  constexpr nanoseconds cancel_poll = std::chrono::milliseconds(20);
+  const std::optional<Clock::time_point> deadline =
+      limits.timeout.nanos > 0 ? std::optional(started_ + nanoseconds(limits.timeout.nanos))
+                               : std::nullopt;
+  const nanoseconds grace(std::max<int64_t>(limits.kill_grace.nanos, 0));
+  while (true) {
+    nanoseconds d = limits.cancel ? cancel_poll : nanoseconds::max();
+    if (deadline) d = std::min(d, std::max(nanoseconds(0), *deadline - Clock::now()));
+    if (exited_within(d)) break;
+    if (limits.cancel && limits.cancel->cancelled()) {
+      r.cancelled = true;
+      stop_group(grace);
+      break;
+    }
+    if (deadline && Clock::now() >= *deadline) {
+      r.timed_out = true;
+      stop_group(grace);
+      break;
+    }
+  }
+  r.exit_code = reap();
+  r.duration = Duration{std::chrono::duration_cast<nanoseconds>(Clock::now() - started_).count()};
+  result_ = r;
+  return r;
+}
+
+SubprocessResult run_subprocess(const SubprocessOptions& options, const SubprocessLimits& limits) {
+  Subprocess p(options);
+  return p.wait(limits);
+}
+
+}  // namespace prov

@@ -1,0 +1,94 @@
+#pragma once
+/// Supervised processes: a program started from an argv array in a process group of its own,
+/// its stdout and stderr appended to one log file, waited for with a timeout and a
+/// CancelToken. On timeout or cancel the whole group gets SIGTERM, then SIGKILL after a grace
+/// period, so nothing the program started outlives it. The long-running sibling of
+/// run_captured (process.hpp); it only runs processes and knows nothing of scheduling.
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/support/cancel.hpp"
+#include "core/support/datum.hpp"
+
+namespace prov {
+
+/// A process environment: name → value.
+using Environment = std::map<std::string, std::string>;
+
+/// This process's own environment.
+Environment current_environment();
+
+/// Pointers to `strings` followed by a null pointer: the array exec and posix_spawn take.
+/// Valid while `strings` lives unchanged.
+std::vector<char*> to_exec_array(const std::vector<std::string>& strings);
+
+/// What to start and where its output goes.
+struct SubprocessOptions {
+  std::vector<std::string> argv;  ///< argv[0] is looked up in the child's PATH unless it has a '/'
+  std::optional<Environment> env;  ///< the child's whole environment; nullopt: this process's
+  std::string cwd;                 ///< the child's working directory; empty: this process's
+  std::optional<std::string> stdin_text;  ///< what the child reads on stdin; nullopt: /dev/null
+  std::string log_path;  ///< stdout and stderr, both appended here (0600 when created); empty: discarded
+};
+
+/// How long to let a process run and how to stop it.
+struct SubprocessLimits {
+  Duration timeout{0};              ///< 0: no limit
+  CancelToken* cancel = nullptr;    ///< when it fires, the process is stopped
+  Duration kill_grace{5'000'000'000};  ///< between SIGTERM and SIGKILL
+};
+
+/// How a supervised process ended.
+struct SubprocessResult {
+  int exit_code = 0;  ///< the exit status, or 128 + signal number when a signal ended it; -1 when
+                      ///< the status was lost (this process ignores SIGCHLD)
+  bool timed_out = false;  ///< stopped because the timeout ran out
+  bool cancelled = false;  ///< stopped because the CancelToken fired
+  Duration duration;       ///< from start to reaping
+};
+
+/// One running child. Waits only for its own pid, so any number may run from any threads.
+class Subprocess {
+ public:
+  /// Starts the program. Throws ResourceError `provisioning::process::spawn` when it cannot be
+  /// started (not found, not executable, missing cwd), `provisioning::process::log` when the
+  /// log file cannot be opened.
+  explicit Subprocess(const SubprocessOptions& options);
+  /// A child never waited for is killed with its group and reaped: no strays, no zombies.
+  ~Subprocess();
+  Subprocess(const Subprocess&) = delete;
+  Subprocess& operator=(const Subprocess&) = delete;
+
+  /// The child's pid, which is also its process group id.
+  pid_t pid() const { return pid_; }
+
+  /// Waits for the child to end, stopping its group on timeout (counted from the start) or
+  /// cancellation; later calls return the same result. Children the program left behind after exiting by itself are not
+  /// touched (a command may start a daemon on purpose).
+  SubprocessResult wait(const SubprocessLimits& limits);
+
+ private:
+  /// True once the child has exited (reaped or not) within `d`; never reaps it.
+  bool exited_within(std::chrono::nanoseconds d);
+  /// SIGTERM to the group, up to `grace` for the child to end, then SIGKILL to the group.
+  void stop_group(std::chrono::nanoseconds grace);
+  /// Collects the child's status; the pid is free for reuse afterwards.
+  int reap();
+
+  pid_t pid_ = -1;
+  int pidfd_ = -1;  ///< readable once the child exits; -1 where pidfd_open is missing
+  bool reaped_ = false;
+  SubprocessResult result_;  ///< what wait() returned, once reaped_
+  std::chrono::steady_clock::time_point started_;
+};
+
+/// Starts `options` and waits for it under `limits`.
+SubprocessResult run_subprocess(const SubprocessOptions& options, const SubprocessLimits& limits);
+
+}  // namespace prov

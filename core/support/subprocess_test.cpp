@@ -1,0 +1,274 @@
+#include "core/support/subprocess.hpp"
+
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "core/support/error.hpp"
+#include "core/support/temp_dir.hpp"
+
+using namespace prov;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+Duration ms(int64_t n) { return Duration{n * 1'000'000}; }
+
+/// True when `pid` is gone or a zombie nobody has reaped yet (it runs no more either way).
+bool is_gone(pid_t pid) {
+  if (::kill(pid, 0) != 0) return errno == ESRCH;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  const size_t paren = line.rfind(')');
+  return paren != std::string::npos && paren + 2 < line.size() &&
+         (line[paren + 2] == 'Z' || line[paren + 2] == 'X');
+}
+
+/// Waits up to two seconds for `pid` to be gone: a killed orphan is reaped by init, not by us.
+bool becomes_gone(pid_t pid) {
+  for (int i = 0; i < 200; ++i) {
+    if (is_gone(pid)) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return false;
+}
+
+SubprocessResult run(std::vector<std::string> argv, const std::string& log = {},
+                     SubprocessLimits limits = {}) {
+  SubprocessOptions o;
+  o.argv = std::move(argv);
+  o.log_path = log;
+  return run_subprocess(o, limits);
+}
+
+}  // namespace
+
+TEST_CASE("subprocess reports exit codes and signals", "[subprocess]") {
+  CHECK(run({"true"}).exit_code == 0);
+  CHECK(run({"false"}).exit_code == 1);
+  CHECK(run({"sh", "-c", "exit 7"}).exit_code == 7);
+  SubprocessResult killed = run({"sh", "-c", "kill -9 $$"});
+  CHECK(killed.exit_code == 128 + SIGKILL);
+  CHECK_FALSE(killed.timed_out);
+  CHECK_FALSE(killed.cancelled);
+  CHECK(killed.duration.nanos > 0);
+}
+
+TEST_CASE("subprocess appends stdout and stderr to one log file, created 0600", "[subprocess]") {
+  TempDir dir;
+  const std::string log = dir / "op.log";
+  REQUIRE(run({"sh", "-c", "echo out; echo err >&2"}, log).exit_code == 0);
+  REQUIRE(run({"sh", "-c", "echo again"}, log).exit_code == 0);
+  CHECK(slurp(log) == "out\nerr\nagain\n");
+  struct stat st {};
+  REQUIRE(::stat(log.c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0600);
+}
+
+TEST_CASE("subprocess gives the child exactly the environment it is given", "[subprocess]") {
+  TempDir dir;
+  const std::string log = dir / "env.log";
+  SubprocessOptions o;
+  o.argv = {"sh", "-c", "printf '%s|%s' \"$PROV_X\" \"${HOME-unset}\""};
+  o.env = Environment{{"PATH", std::getenv("PATH")}, {"PROV_X", "a b; $(c)"}};
+  o.log_path = log;
+  REQUIRE(run_subprocess(o, {}).exit_code == 0);
+  CHECK(slurp(log) == "a b; $(c)|unset");
+}
+
+TEST_CASE("subprocess looks the program up in the child's PATH", "[subprocess]") {
+  TempDir dir;
+  const std::string script = dir.write("bin/prov-hello", "#!/bin/sh\necho hello from bin\n");
+  ::chmod(script.c_str(), 0755);
+  SubprocessOptions o;
+  o.argv = {"prov-hello"};
+  o.env = Environment{{"PATH", dir / "bin"}};
+  o.log_path = dir / "log";
+  REQUIRE(run_subprocess(o, {}).exit_code == 0);
+  CHECK(slurp(dir / "log") == "hello from bin\n");
+
+  // A PATH without sh: not found, although this process's PATH has it.
+  o.argv = {"sh", "-c", "true"};
+  CHECK_THROWS_AS(run_subprocess(o, {}), ResourceError);
+}
+
+TEST_CASE("subprocess runs in the given working directory", "[subprocess]") {
+  TempDir dir;
+  const std::string work = dir.mkdir("work dir");
+  SubprocessOptions o;
+  o.argv = {"pwd", "-P"};
+  o.cwd = work;
+  o.log_path = dir / "log";
+  REQUIRE(run_subprocess(o, {}).exit_code == 0);
+  char* real = ::realpath(work.c_str(), nullptr);
+  REQUIRE(real);
+  CHECK(slurp(dir / "log") == std::string(real) + "\n");
+  std::free(real);
+}
+
+TEST_CASE("subprocess feeds stdin text, and /dev/null without it", "[subprocess]") {
+  TempDir dir;
+  SubprocessOptions o;
+  o.argv = {"cat"};
+  o.stdin_text = "line one\nline 'two'; $(x)\n";
+  o.log_path = dir / "cat.log";
+  REQUIRE(run_subprocess(o, {}).exit_code == 0);
+  CHECK(slurp(o.log_path) == *o.stdin_text);
+
+  // Far more than a pipe holds, to a child that reads nothing until it is done sleeping.
+  o.argv = {"sh", "-c", "sleep 0.1; wc -c"};
+  o.stdin_text = std::string(1 << 20, 'x');
+  o.log_path = dir / "wc.log";
+  REQUIRE(run_subprocess(o, {}).exit_code == 0);
+  CHECK(slurp(o.log_path).find("1048576") != std::string::npos);
+
+  CHECK(run({"cat"}, dir / "empty.log").exit_code == 0);
+  CHECK(slurp(dir / "empty.log").empty());
+}
+
+TEST_CASE("subprocess passes argv elements literally: no shell sees them", "[subprocess]") {
+  TempDir dir;
+  const std::string marker = dir / "marker";
+  const std::vector<std::string> hostile = {
+      "a; touch " + marker, "$(touch " + marker + ")", "`touch " + marker + "`",
+      "x\ntouch " + marker, "| touch " + marker + " &&"};
+  std::vector<std::string> argv = {"printf", "[%s]"};
+  argv.insert(argv.end(), hostile.begin(), hostile.end());
+  REQUIRE(run(argv, dir / "log").exit_code == 0);
+  std::string expected;
+  for (const std::string& h : hostile) expected += "[" + h + "]";
+  CHECK(slurp(dir / "log") == expected);
+  CHECK(::access(marker.c_str(), F_OK) != 0);
+}
+
+TEST_CASE("subprocess timeout kills the whole process group", "[subprocess]") {
+  TempDir dir;
+  const std::string log = dir / "log";
+  SubprocessOptions o;
+  o.argv = {"sh", "-c", "sleep 30 & echo $!; sleep 30"};
+  o.log_path = log;
+  Subprocess p(o);
+  const pid_t child = p.pid();
+  SubprocessResult r = p.wait({ms(300), nullptr, ms(200)});
+  CHECK(r.timed_out);
+  CHECK_FALSE(r.cancelled);
+  CHECK(r.exit_code == 128 + SIGTERM);
+  CHECK(r.duration.nanos < 3'000'000'000);
+  const pid_t grandchild = std::atoi(slurp(log).c_str());
+  REQUIRE(grandchild > 0);
+  CHECK(becomes_gone(child));
+  CHECK(becomes_gone(grandchild));
+}
+
+TEST_CASE("subprocess escalates to SIGKILL when the group ignores SIGTERM", "[subprocess]") {
+  TempDir dir;
+  const std::string log = dir / "log";
+  SubprocessOptions o;
+  // An ignored signal stays ignored in the background child too.
+  o.argv = {"sh", "-c", "trap '' TERM; sleep 30 & echo $!; wait"};
+  o.log_path = log;
+  Subprocess p(o);
+  SubprocessResult r = p.wait({ms(200), nullptr, ms(200)});
+  CHECK(r.timed_out);
+  CHECK(r.exit_code == 128 + SIGKILL);
+  CHECK(r.duration.nanos >= 400'000'000);
+  CHECK(r.duration.nanos < 3'000'000'000);
+  const pid_t grandchild = std::atoi(slurp(log).c_str());
+  REQUIRE(grandchild > 0);
+  CHECK(becomes_gone(grandchild));
+}
+
+TEST_CASE("subprocess stops the group when the CancelToken fires", "[subprocess]") {
+  CancelToken cancel;
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(100ms);
+    cancel.cancel();
+  });
+  SubprocessResult r = run({"sleep", "30"}, {}, {Duration{0}, &cancel, ms(200)});
+  canceller.join();
+  CHECK(r.cancelled);
+  CHECK_FALSE(r.timed_out);
+  CHECK(r.exit_code == 128 + SIGTERM);
+  CHECK(r.duration.nanos < 2'000'000'000);
+}
+
+TEST_CASE("subprocess resets signals the parent ignores", "[subprocess]") {
+  struct sigaction ignore {}, old {};
+  ignore.sa_handler = SIG_IGN;
+  ::sigaction(SIGTERM, &ignore, &old);
+  const int code = run({"sh", "-c", "kill -TERM $$; exit 0"}).exit_code;
+  ::sigaction(SIGTERM, &old, nullptr);
+  CHECK(code == 128 + SIGTERM);
+}
+
+TEST_CASE("subprocess reports programs it cannot start as errors", "[subprocess]") {
+  try {
+    run({"prov-no-such-program-xyz", "arg"});
+    FAIL("expected ResourceError");
+  } catch (const ResourceError& e) {
+    CHECK(e.code() == "provisioning::process::spawn");
+    CHECK(std::string(e.what()).find("prov-no-such-program-xyz") != std::string::npos);
+  }
+  CHECK_THROWS_AS(run({}), ResourceError);
+  CHECK_THROWS_AS(run({"/definitely/not/here"}), ResourceError);
+
+  SubprocessOptions o;
+  o.argv = {"true"};
+  o.cwd = "/definitely/not/here";
+  try {
+    run_subprocess(o, {});
+    FAIL("expected ResourceError");
+  } catch (const ResourceError& e) {
+    CHECK(std::string(e.what()).find("/definitely/not/here") != std::string::npos);
+  }
+
+  o.cwd.clear();
+  o.log_path = "/definitely/not/here/log";
+  try {
+    run_subprocess(o, {});
+    FAIL("expected ResourceError");
+  } catch (const ResourceError& e) {
+    CHECK(e.code() == "provisioning::process::log");
+  }
+}
+
+TEST_CASE("subprocess never waits for another thread's child", "[subprocess]") {
+  constexpr int n = 24;
+  std::vector<int> codes(n, -2);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < n; ++i)
+    threads.emplace_back([&codes, i] {
+      // Uneven lengths, so children end in a different order than they started.
+      const std::string script = "sleep 0.0" + std::to_string((i * 7) % 10) + "; exit " + std::to_string(i);
+      codes[i] = run({"sh", "-c", script}).exit_code;
+    });
+  for (std::thread& t : threads) t.join();
+  for (int i = 0; i < n; ++i) CHECK(codes[i] == i);
+}
+
+TEST_CASE("subprocess kills and reaps a child nobody waited for", "[subprocess]") {
+  pid_t pid = 0;
+  {
+    SubprocessOptions o;
+    o.argv = {"sleep", "30"};
+    Subprocess p(o);
+    pid = p.pid();
+    CHECK(::kill(pid, 0) == 0);
+  }
+  CHECK(::kill(pid, 0) != 0);  // reaped: not even a zombie is left
+  CHECK(errno == ESRCH);
+}
