@@ -1,0 +1,39 @@
+#pragma once
+/// Datum <-> JSON without loss: what JSON can say is plain JSON (key order kept), the rest is a
+/// single-key object tagged with a `$` key. State files, event logs and anything else the core
+/// writes as JSON go through here, so a value reads back exactly as it was written.
+
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <string_view>
+
+#include "core/support/datum.hpp"
+
+namespace prov {
+
+/// The JSON tree of `d`: null, bool, int, float, string, list and record as plain JSON;
+/// otherwise a tagged object:
+///   {"$date": "<rfc3339>"}   {"$duration": <nanos>}   {"$float": "nan" | "inf" | "-inf"}
+///   {"$bytes": "<hex>"}      text (a string, a date's text or a key) that is not valid UTF-8
+///   {"$record": [[key, value], …]}  a record with one key starting with `$` (it would read
+///                                   back as a tag) or with a key that is not valid UTF-8.
+nlohmann::ordered_json datum_to_json(const Datum& d);
+
+/// The Datum of a JSON tree: datum_from_json(datum_to_json(x)) == x for every x (NaN aside,
+/// which is never equal to itself). A single-key object whose key is an unknown `$` tag is a
+/// plain record. Throws ResourceError `provisioning::json::invalid` for a malformed tag or an
+/// integer beyond int64.
+Datum datum_from_json(const nlohmann::ordered_json& j);
+
+/// `d` as compact JSON text on one line: it never contains a raw newline.
+std::string encode_json(const Datum& d);
+
+/// The Datum of JSON text written by encode_json() (or any JSON). Throws ResourceError
+/// `provisioning::json::invalid` saying where the text is not JSON.
+Datum decode_json(std::string_view text);
+
+/// True when `s` is well-formed UTF-8 (RFC 3629: no overlong forms, surrogates or code points
+/// beyond U+10FFFF).
+bool is_valid_utf8(std::string_view s);
+
+}  // namespace prov

@@ -1,0 +1,163 @@
+#include "core/support/datum_json.hpp"
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "core/support/error.hpp"
+
+using namespace prov;
+
+namespace {
+
+Datum round_trip(const Datum& d) { return decode_json(encode_json(d)); }
+
+DatumRecord rec(std::initializer_list<std::pair<std::string, Datum>> kv) { return DatumRecord(kv); }
+
+std::string random_text(std::mt19937_64& rng) {
+  static const std::vector<std::string> pieces = {
+      "a", "Z", " ", "\n", "\"", "\\", "$", "$date", "é", "✓", "😀", std::string(1, '\0'),
+      "\x01", "\x7f", "\xff", "\xc0\xaf", "\xed\xa0\x80", "\xe2\x9c"};
+  std::string s;
+  const int n = static_cast<int>(rng() % 6);
+  for (int i = 0; i < n; ++i) s += pieces[rng() % pieces.size()];
+  return s;
+}
+
+Datum random_datum(std::mt19937_64& rng, int depth) {
+  switch (rng() % (depth > 0 ? 9 : 7)) {
+    case 0: return nullptr;
+    case 1: return rng() % 2 == 0;
+    case 2: return static_cast<int64_t>(rng());
+    case 3: {
+      const double specials[] = {0.0, -0.0, 1.0, 0.1, -2.5e-300, 1.7976931348623157e308,
+                                 std::numeric_limits<double>::infinity(),
+                                 -std::numeric_limits<double>::infinity(),
+                                 std::numeric_limits<double>::denorm_min()};
+      if (rng() % 2) return specials[rng() % std::size(specials)];
+      return std::ldexp(static_cast<double>(rng() % 1000000) - 500000.0, static_cast<int>(rng() % 200) - 100);
+    }
+    case 4: return random_text(rng);
+    case 5: return rng() % 3 ? DateTime{"2026-11-26T20:30:00.123456789+01:00"} : DateTime{random_text(rng)};
+    case 6: return Duration{static_cast<int64_t>(rng())};
+    case 7: {
+      DatumList l;
+      for (int i = static_cast<int>(rng() % 4); i > 0; --i) l.push_back(random_datum(rng, depth - 1));
+      return l;
+    }
+    default: {
+      DatumRecord r;
+      for (int i = static_cast<int>(rng() % 4); i > 0; --i) {
+        std::string key = rng() % 3 ? "$" + random_text(rng) : random_text(rng);
+        bool dup = false;
+        for (const auto& [k, v] : r) dup = dup || k == key;
+        if (!dup) r.emplace_back(key, random_datum(rng, depth - 1));
+      }
+      return r;
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("datum_json writes plain JSON for what JSON can say, in key order", "[datum_json]") {
+  const Datum d = rec({{"zeta", 1}, {"alpha", rec({{"b", true}, {"a", nullptr}})},
+                       {"list", DatumList{1.5, "x", DatumList{}}}, {"s", "line\nnext"}});
+  CHECK(encode_json(d) ==
+        R"({"zeta":1,"alpha":{"b":true,"a":null},"list":[1.5,"x",[]],"s":"line\nnext"})");
+  CHECK(round_trip(d) == d);
+  CHECK(encode_json(Datum(1.0)) == "1.0");
+  CHECK(round_trip(Datum(1.0)).v.index() == Datum(1.0).v.index());  // stays a float
+  CHECK(round_trip(Datum(1)).v.index() == Datum(1).v.index());      // stays an int
+}
+
+TEST_CASE("datum_json tags dates, durations and non-finite floats", "[datum_json]") {
+  const DateTime t{"1979-05-27T07:32:00.999999999-08:00"};
+  CHECK(encode_json(t) == R"({"$date":"1979-05-27T07:32:00.999999999-08:00"})");
+  CHECK(round_trip(t) == Datum(t));
+  CHECK(encode_json(Duration{1500000000}) == R"({"$duration":1500000000})");
+  CHECK(round_trip(Duration{-7}) == Datum(Duration{-7}));
+  CHECK(round_trip(Duration{std::numeric_limits<int64_t>::min()}) ==
+        Datum(Duration{std::numeric_limits<int64_t>::min()}));
+  CHECK(round_trip(std::numeric_limits<int64_t>::max()) == Datum(std::numeric_limits<int64_t>::max()));
+  CHECK(round_trip(std::numeric_limits<int64_t>::min()) == Datum(std::numeric_limits<int64_t>::min()));
+
+  CHECK(encode_json(std::numeric_limits<double>::infinity()) == R"({"$float":"inf"})");
+  CHECK(round_trip(-std::numeric_limits<double>::infinity()) ==
+        Datum(-std::numeric_limits<double>::infinity()));
+  const Datum nan = round_trip(std::numeric_limits<double>::quiet_NaN());
+  REQUIRE(std::holds_alternative<double>(nan.v));
+  CHECK(std::isnan(std::get<double>(nan.v)));
+  const Datum neg_zero = round_trip(-0.0);
+  CHECK(std::signbit(std::get<double>(neg_zero.v)));
+}
+
+TEST_CASE("datum_json escapes records that would read back as a tag", "[datum_json]") {
+  const Datum looks_like_date = rec({{"$date", "not a date"}});
+  CHECK(encode_json(looks_like_date) == R"({"$record":[["$date","not a date"]]})");
+  CHECK(round_trip(looks_like_date) == looks_like_date);
+  CHECK(std::holds_alternative<DatumRecord>(round_trip(looks_like_date).v));
+
+  const Datum looks_like_escape = rec({{"$record", rec({{"$duration", 5}})}});
+  CHECK(round_trip(looks_like_escape) == looks_like_escape);
+  const Datum unknown_tag = rec({{"$schema", "x"}});
+  CHECK(round_trip(unknown_tag) == unknown_tag);
+  // Several keys never read as a tag, so they stay plain.
+  const Datum two = rec({{"$date", 1}, {"$duration", 2}});
+  CHECK(encode_json(two) == R"({"$date":1,"$duration":2})");
+  CHECK(round_trip(two) == two);
+  // Unknown single `$` keys written by someone else read as plain records.
+  CHECK(decode_json(R"({"$schema":"x"})") == unknown_tag);
+}
+
+TEST_CASE("datum_json keeps text that is not UTF-8", "[datum_json]") {
+  CHECK(is_valid_utf8("plain é ✓ 😀"));
+  CHECK_FALSE(is_valid_utf8("\xff"));
+  CHECK_FALSE(is_valid_utf8("\xc0\xaf"));          // overlong '/'
+  CHECK_FALSE(is_valid_utf8("\xed\xa0\x80"));      // surrogate
+  CHECK_FALSE(is_valid_utf8("\xe2\x9c"));          // cut short
+  CHECK_FALSE(is_valid_utf8("\xf4\x90\x80\x80"));  // beyond U+10FFFF
+
+  const Datum bytes = std::string("ok\xff\x00!", 5);
+  CHECK(encode_json(bytes) == R"({"$bytes":"6f6bff0021"})");
+  CHECK(round_trip(bytes) == bytes);
+  const Datum key = rec({{"bad\xfekey", 1}, {"good", 2}});
+  CHECK(round_trip(key) == key);
+  CHECK(round_trip(DateTime{"2026\xff"}) == Datum(DateTime{"2026\xff"}));
+}
+
+TEST_CASE("datum_json round-trips random values of every type", "[datum_json]") {
+  std::mt19937_64 rng(20261126);
+  for (int i = 0; i < 2000; ++i) {
+    const Datum d = random_datum(rng, 4);
+    const std::string text = encode_json(d);
+    INFO(text);
+    CHECK(text.find('\n') == std::string::npos);
+    const Datum back = decode_json(text);
+    if (encode_json(back) != text || !(back == d || text.find(R"("$float":"nan")") != std::string::npos))
+      FAIL("round trip changed " << text << " into " << encode_json(back));
+  }
+}
+
+TEST_CASE("datum_json refuses text that is not JSON and malformed tags", "[datum_json]") {
+  auto code_of = [](const std::string& text) {
+    try {
+      decode_json(text);
+    } catch (const ResourceError& e) {
+      return e.code();
+    }
+    return std::string("no error");
+  };
+  CHECK(code_of("{\"a\":") == "provisioning::json::invalid");
+  CHECK(code_of("") == "provisioning::json::invalid");
+  CHECK(code_of(R"({"$date":5})") == "provisioning::json::invalid");
+  CHECK(code_of(R"({"$duration":"5s"})") == "provisioning::json::invalid");
+  CHECK(code_of(R"({"$float":"1"})") == "provisioning::json::invalid");
+  CHECK(code_of(R"({"$bytes":"abc"})") == "provisioning::json::invalid");
+  CHECK(code_of(R"({"$bytes":"GG"})") == "provisioning::json::invalid");
+  CHECK(code_of(R"({"$record":[["a"]]})") == "provisioning::json::invalid");
+  CHECK(code_of("18446744073709551615") == "provisioning::json::invalid");
+  CHECK(decode_json("9223372036854775807") == Datum(std::numeric_limits<int64_t>::max()));
+}
