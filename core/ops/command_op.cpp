@@ -1,0 +1,46 @@
+#include "core/ops/command_op.hpp"
+
+#include "core/ops/fields.hpp"
+#include "core/ops/op_process.hpp"
+
+namespace prov {
+
+namespace {
+
+/// The process `argv_field` describes, with the operation's env and cwd.
+OpProcess process(const Fields& f, std::string_view argv_field) {
+  OpProcess p;
+  p.argv = f.argv(argv_field);
+  p.env = f.env("env");
+  p.cwd = f.optional_string("cwd").value_or("");
+  return p;
+}
+
+}  // namespace
+
+void CommandOp::validate(const OperationSpec& op) const {
+  Fields f(op);
+  process(f, "run");
+  f.optional_string("stdin");
+  f.optional_argv("rollback");
+}
+
+bool CommandOp::has_rollback(const OperationSpec& op) const {
+  return Fields(op).get("rollback") != nullptr;
+}
+
+OpResult CommandOp::do_run(const OperationSpec& op, const OpContext& ctx) const {
+  validate(op);  // a bad rollback must fail now, not when it is needed
+  Fields f(op);
+  OpProcess p = process(f, "run");
+  p.stdin_text = f.optional_string("stdin");
+  return run_op_process(p, ctx);
+}
+
+OpResult CommandOp::do_rollback(const OperationSpec& op, const Datum&, const OpContext& ctx) const {
+  Fields f(op);
+  if (!f.get("rollback")) return op_succeeded("nothing to undo");
+  return run_op_process(process(f, "rollback"), ctx);
+}
+
+}  // namespace prov

@@ -1,0 +1,81 @@
+#include "core/ops/nu_op.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "core/ops/fields.hpp"
+#include "core/ops/op_process.hpp"
+
+namespace prov {
+
+namespace {
+
+nlohmann::ordered_json as_json(const Datum& d) {
+  using J = nlohmann::ordered_json;
+  return std::visit(
+      [](const auto& v) -> J {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, std::monostate>) {
+          return nullptr;
+        } else if constexpr (std::is_same_v<T, DateTime>) {
+          return v.rfc3339;
+        } else if constexpr (std::is_same_v<T, Duration>) {
+          return v.nanos;
+        } else if constexpr (std::is_same_v<T, DatumList>) {
+          J a = J::array();
+          for (const Datum& item : v) a.push_back(as_json(item));
+          return a;
+        } else if constexpr (std::is_same_v<T, DatumRecord>) {
+          J o = J::object();
+          for (const auto& [key, value] : v) o[key] = as_json(value);
+          return o;
+        } else {
+          return v;
+        }
+      },
+      d.v);
+}
+
+/// The Nu process for `code`, with the operation's input, env and cwd.
+OpProcess process(const Fields& f, const std::string& code, const OpContext& ctx) {
+  OpProcess p;
+  p.argv = {ctx.nu_path.empty() ? std::string("nu") : ctx.nu_path, "-n", "--stdin", "-c", code};
+  const Datum* input = f.get("input");
+  p.stdin_text = nu_input_json(input ? *input : Datum());
+  p.env = f.env("env");
+  p.cwd = f.optional_string("cwd").value_or("");
+  return p;
+}
+
+}  // namespace
+
+std::string nu_input_json(const Datum& d) {
+  // Text that is not UTF-8 cannot be JSON; it arrives with U+FFFD in place of the bad bytes.
+  return as_json(d).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+void NuOp::validate(const OperationSpec& op) const {
+  Fields f(op);
+  f.string("code");
+  f.optional_string("rollback");
+  f.env("env");
+  f.optional_string("cwd");
+}
+
+bool NuOp::has_rollback(const OperationSpec& op) const {
+  return Fields(op).get("rollback") != nullptr;
+}
+
+OpResult NuOp::do_run(const OperationSpec& op, const OpContext& ctx) const {
+  validate(op);
+  Fields f(op);
+  return run_op_process(process(f, f.string("code"), ctx), ctx);
+}
+
+OpResult NuOp::do_rollback(const OperationSpec& op, const Datum&, const OpContext& ctx) const {
+  Fields f(op);
+  const std::optional<std::string> code = f.optional_string("rollback");
+  if (!code) return op_succeeded("nothing to undo");
+  return run_op_process(process(f, *code, ctx), ctx);
+}
+
+}  // namespace prov

@@ -1,0 +1,31 @@
+#pragma once
+/// `nu`: runs Nu code in a Nu process (`nu -n --stdin -c <code>`, no config files).
+///   code      string  Nu code (required); it reads its input with `$in | from json`
+///   input     any     data for the code, passed as JSON on stdin, never spliced into the code
+///                     (dates as RFC 3339 text, durations as nanoseconds, as `to json` does)
+///   env       record  variables set over the workflow's environment
+///   cwd       string  working directory, relative to the workspace (default: the workspace)
+///   rollback  string  Nu code run the same way, with the same input, to undo it
+
+#include <string>
+
+#include "core/ops/op_kind.hpp"
+
+namespace prov {
+
+class NuOp : public OpKind {
+ public:
+  std::string_view name() const override { return "nu"; }
+  void validate(const OperationSpec& op) const override;
+  bool has_rollback(const OperationSpec& op) const override;
+
+ protected:
+  OpResult do_run(const OperationSpec& op, const OpContext& ctx) const override;
+  OpResult do_rollback(const OperationSpec& op, const Datum& undo,
+                       const OpContext& ctx) const override;
+};
+
+/// `d` as the JSON text Nu's `to json` would print for the same value (one line).
+std::string nu_input_json(const Datum& d);
+
+}  // namespace prov

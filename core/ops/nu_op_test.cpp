@@ -1,0 +1,117 @@
+#include "core/ops/nu_op.hpp"
+
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include "core/ops/ops_test_support.hpp"
+
+using namespace prov;
+using namespace prov::testing;
+
+namespace {
+
+/// The Nu binary the project pins; empty (with a warning) when it is not installed.
+std::string nu_binary() {
+  const std::string nu = std::string(PROV_SOURCE_DIR) + "/node_modules/nushell/bin/nu";
+  if (::access(nu.c_str(), X_OK) == 0) return nu;
+  WARN("skipped: no Nu binary at " << nu << " (run npm ci)");
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("nu_input_json writes what Nu's to json would", "[ops][nu]") {
+  CHECK(nu_input_json(Datum()) == "null");
+  CHECK(nu_input_json(DatumRecord{{"b", int64_t{1}}, {"a", DatumList{true, 1.5, "x\"y"}}}) ==
+        R"({"b":1,"a":[true,1.5,"x\"y"]})");
+  CHECK(nu_input_json(Duration{1'500'000'000}) == "1500000000");
+  CHECK(nu_input_json(DateTime{"2024-01-02T03:04:05+00:00"}) == R"("2024-01-02T03:04:05+00:00")");
+  CHECK(nu_input_json(std::string("bad \xff byte")) == "\"bad \xef\xbf\xbd byte\"");
+}
+
+TEST_CASE("nu runs code with the input as data, never as code", "[ops][nu]") {
+  const std::string nu = nu_binary();
+  if (nu.empty()) return;
+  TempDir dir;
+  OpContext ctx = make_context(dir);
+  ctx.nu_path = nu;
+  const std::string marker = dir / "marker";
+  const std::string hostile = "it's \"quoted\"; touch " + marker + " $(touch " + marker +
+                              ") `touch " + marker + "` ' \" ) } ]\nsecond line";
+  OperationSpec op = make_op(
+      "nu", {{"code", "let input = ($in | from json); $input.text | save out.txt; "
+                      "$input.nested.list | get 1 | into string | save n.txt; "
+                      "$input.wait | into string | save d.txt"},
+             {"input", DatumRecord{{"text", hostile},
+                                   {"nested", DatumRecord{{"list", DatumList{int64_t{1}, int64_t{42}}}}},
+                                   {"wait", Duration{5'000'000'000}}}}});
+  OpResult r = run_op(op, ctx);
+  INFO(slurp(ctx.log_path));
+  REQUIRE(r.ok);
+  CHECK(r.exit_code == 0);
+  CHECK(slurp(dir / "ws/out.txt") == hostile);
+  CHECK(slurp(dir / "ws/n.txt") == "42");
+  CHECK(slurp(dir / "ws/d.txt") == "5000000000");
+  CHECK(::access(marker.c_str(), F_OK) != 0);
+}
+
+TEST_CASE("nu reports failing code and passes env and cwd", "[ops][nu]") {
+  const std::string nu = nu_binary();
+  if (nu.empty()) return;
+  TempDir dir;
+  OpContext ctx = make_context(dir);
+  ctx.nu_path = nu;
+  dir.mkdir("ws/sub");
+
+  OpResult exit3 = run_op(make_op("nu", {{"code", "exit 3"}}), ctx);
+  CHECK_FALSE(exit3.ok);
+  CHECK(exit3.exit_code == 3);
+  CHECK(exit3.code == "provisioning::operation::failed");
+
+  OpResult error = run_op(make_op("nu", {{"code", "error make {msg: 'boom from nu'}"}}), ctx);
+  CHECK_FALSE(error.ok);
+  CHECK(slurp(ctx.log_path).find("boom from nu") != std::string::npos);
+
+  OpResult env = run_op(make_op("nu", {{"code", "$'($env.GREETING) (pwd | path basename)' | save here.txt"},
+                                       {"env", DatumRecord{{"GREETING", "hello"}}},
+                                       {"cwd", "sub"}}),
+                        ctx);
+  REQUIRE(env.ok);
+  CHECK(slurp(dir / "ws/sub/here.txt") == "hello sub");
+
+  // No input: the code reads null.
+  REQUIRE(run_op(make_op("nu", {{"code", "$in | from json | describe | save none.txt"}}), ctx).ok);
+  CHECK(slurp(dir / "ws/none.txt") == "nothing");
+}
+
+TEST_CASE("nu rollback runs the rollback code with the same input", "[ops][nu]") {
+  const std::string nu = nu_binary();
+  if (nu.empty()) return;
+  TempDir dir;
+  OpContext ctx = make_context(dir);
+  ctx.nu_path = nu;
+  const OpKind& kind = *find_kind("nu");
+  OperationSpec op = make_op("nu", {{"code", "$in | from json | get name | save made.txt"},
+                                    {"input", DatumRecord{{"name", "web-1"}}},
+                                    {"rollback", "$in | from json | get name | save undone.txt"}});
+  CHECK(kind.has_rollback(op));
+  REQUIRE(kind.run(op, ctx).ok);
+  REQUIRE(kind.rollback(op, Datum(), ctx).ok);
+  CHECK(slurp(dir / "ws/made.txt") == "web-1");
+  CHECK(slurp(dir / "ws/undone.txt") == "web-1");
+}
+
+TEST_CASE("nu without a Nu binary, or without code, fails cleanly", "[ops][nu]") {
+  TempDir dir;
+  OpContext ctx = make_context(dir);
+  ctx.nu_path = dir / "no-nu-here";
+  OpResult r = run_op(make_op("nu", {{"code", "1"}}), ctx);
+  CHECK_FALSE(r.ok);
+  CHECK(r.code == "provisioning::process::spawn");
+
+  CHECK(run_op(make_op("nu", {}), ctx).code == "provisioning::workflow::invalid_field");
+  CHECK(run_op(make_op("nu", {{"code", DatumList{"ls"}}}), ctx).code ==
+        "provisioning::workflow::invalid_field");
+  CHECK_FALSE(find_kind("nu")->has_rollback(make_op("nu", {{"code", "1"}})));
+}

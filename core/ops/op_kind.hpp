@@ -1,0 +1,83 @@
+#pragma once
+/// Operation kinds: what an operation of a workflow does when it runs and how it is undone.
+/// One kind per file pair (command_op, nu_op, file_write_op, config_set_op, server_op), all
+/// behind OpKind and found by name with find_kind(). Kinds only act: when to run, retry or
+/// roll back is the scheduler's business, recording it the journal's.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/graph/workflow.hpp"
+#include "core/support/cancel.hpp"
+#include "core/support/datum.hpp"
+#include "core/support/subprocess.hpp"
+
+namespace prov {
+
+/// Where and under which limits an operation runs; the same for its run and its rollback.
+struct OpContext {
+  std::string workspace;  ///< the workspace root; relative paths in fields resolve against it
+  std::string log_path;   ///< one line before and after each action, process output between; empty: none
+  std::optional<Environment> base_env;  ///< what processes start from (Nu's env); nullopt: this process's
+  std::string nu_path = "nu";           ///< the Nu binary for `nu` operations (the hosting one)
+  Duration timeout{0};                  ///< per run or rollback; 0: none
+  CancelToken* cancel = nullptr;        ///< when it fires, running processes are stopped
+  Duration kill_grace{5'000'000'000};   ///< between SIGTERM and SIGKILL to a process group
+};
+
+/// How one run or rollback ended. Mirrors the scheduler's AttemptResult, plus a stable code.
+struct OpResult {
+  bool ok = false;
+  std::optional<int64_t> exit_code;  ///< of the process, when one ran and was reaped
+  bool timed_out = false;
+  bool cancelled = false;
+  std::string code;     ///< stable error code when !ok (`provisioning::operation::failed`, …)
+  std::string message;  ///< what happened, one line
+  Datum undo;           ///< what rollback needs: JSON-able, journaled; null when nothing
+  Duration duration;
+};
+
+/// One kind of operation. Kinds hold no state: one instance serves every thread at once.
+class OpKind {
+ public:
+  virtual ~OpKind() = default;
+
+  /// The name workflows use in `kind`.
+  virtual std::string_view name() const = 0;
+
+  /// Checks the operation's fields without side effects. Throws WorkflowError
+  /// `provisioning::workflow::invalid_field` naming the operation and the field.
+  virtual void validate(const OperationSpec& op) const = 0;
+
+  /// True when the operation has something to undo once it succeeded.
+  virtual bool has_rollback(const OperationSpec& op) const = 0;
+
+  /// Runs the operation once. Never throws: every failure (bad field, program missing, exit
+  /// status, timeout, cancel, I/O) comes back as !ok with a code and a message.
+  OpResult run(const OperationSpec& op, const OpContext& ctx) const;
+
+  /// Undoes a successful run given its `undo`. Never throws, like run().
+  OpResult rollback(const OperationSpec& op, const Datum& undo, const OpContext& ctx) const;
+
+ protected:
+  /// The kind's own run and rollback; they may throw prov::Error, which run()/rollback()
+  /// turn into a failed OpResult.
+  virtual OpResult do_run(const OperationSpec& op, const OpContext& ctx) const = 0;
+  virtual OpResult do_rollback(const OperationSpec& op, const Datum& undo,
+                               const OpContext& ctx) const = 0;
+};
+
+/// The built-in kind called `name`; nullptr when there is none.
+const OpKind* find_kind(std::string_view name);
+
+/// The names of every built-in kind, in the order DESIGN.md lists them.
+std::vector<std::string_view> kind_names();
+
+/// A successful result with `message`.
+OpResult op_succeeded(std::string message, Datum undo = {});
+/// A failed result with `code` and `message`.
+OpResult op_failed(std::string code, std::string message);
+
+}  // namespace prov

@@ -1,0 +1,27 @@
+#pragma once
+/// Running one process on behalf of an operation: the context's environment with the
+/// operation's additions over it, its working directory inside the workspace, its log, limits
+/// and cancel token, and the outcome as an OpResult.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/ops/op_kind.hpp"
+
+namespace prov {
+
+/// A process an operation runs.
+struct OpProcess {
+  std::vector<std::string> argv;
+  Environment env;                     ///< set over the context's base environment
+  std::string cwd;                     ///< relative to the workspace (or absolute); empty: the workspace
+  std::optional<std::string> stdin_text;  ///< nullopt: /dev/null
+};
+
+/// Runs `p` under `ctx`. ok only for exit status 0; otherwise code
+/// `provisioning::operation::failed` (exit status), `::timeout` or `::cancelled`. Throws
+/// ResourceError `provisioning::process::spawn` / `::log` when it cannot start.
+OpResult run_op_process(const OpProcess& p, const OpContext& ctx);
+
+}  // namespace prov
