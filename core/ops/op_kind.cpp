@@ -8,6 +8,7 @@
 
 #include "core/events/event.hpp"
 #include "core/ops/command_op.hpp"
+#include "core/ops/file_write_op.hpp"
 #include "core/ops/nu_op.hpp"
 #include "core/support/duration.hpp"
 #include "core/support/error.hpp"
@@ -59,7 +60,8 @@ OpResult framed(const OperationSpec& op, const OpContext& ctx, const char* actio
 const std::vector<const OpKind*>& registry() {
   static const CommandOp command;
   static const NuOp nu;
-  static const std::vector<const OpKind*> all = {&command, &nu};
+  static const FileWriteOp file_write;
+  static const std::vector<const OpKind*> all = {&command, &nu, &file_write};
   return all;
 }
 
