@@ -8,6 +8,7 @@
 
 #include "core/events/event.hpp"
 #include "core/ops/command_op.hpp"
+#include "core/ops/config_set_op.hpp"
 #include "core/ops/file_write_op.hpp"
 #include "core/ops/nu_op.hpp"
 #include "core/support/duration.hpp"
@@ -61,7 +62,8 @@ const std::vector<const OpKind*>& registry() {
   static const CommandOp command;
   static const NuOp nu;
   static const FileWriteOp file_write;
-  static const std::vector<const OpKind*> all = {&command, &nu, &file_write};
+  static const ConfigSetOp config_set;
+  static const std::vector<const OpKind*> all = {&command, &nu, &file_write, &config_set};
   return all;
 }
 

@@ -1,0 +1,136 @@
+#include "core/ops/config_set_op.hpp"
+
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+#include <thread>
+#include <toml++/toml.h>
+
+#include "core/config/toml_file.hpp"
+#include "core/ops/ops_test_support.hpp"
+#include "core/support/atomic_file.hpp"
+
+using namespace prov;
+using namespace prov::testing;
+
+namespace {
+
+OperationSpec set(const std::string& key, Datum value) {
+  return make_op("config.set", {{"key", key}, {"value", std::move(value)}});
+}
+
+const char* kUser = R"(# user overrides
+name = "demo"
+started = 1979-05-27
+mask = 0o755
+
+[providers.local]
+timeout = "30s"
+ports = [8080, 8081]
+
+[[servers]]
+name = "a"
+)";
+
+}  // namespace
+
+TEST_CASE("config.set changes one key and keeps the others; rollback restores it", "[ops][config.set]") {
+  TempDir dir;
+  OpContext ctx = make_context(dir);
+  const std::string file = dir.write("ws/config.user.toml", kUser);
+  ::chmod(file.c_str(), 0640);
+  const OpKind& kind = *find_kind("config.set");
+
+  OperationSpec op = set("providers.local.timeout", Duration{90'000'000'000});
+  OpResult r = kind.run(op, ctx);
+  REQUIRE(r.ok);
+  CHECK(r.message == "set providers.local.timeout in config.user.toml");
+  const std::string after = slurp(file);
+  INFO(after);
+  CHECK(after.find("# user overrides") == std::string::npos);  // comments are lost
+  CHECK(after.rfind("name = 'demo'\nstarted = 1979-05-27\nmask = 0o755\n", 0) == 0);
+  CHECK(after.find("[providers.local]\ntimeout = '1m30s'\nports = [ 8080, 8081 ]\n") != std::string::npos);
+  CHECK(after.find("[[servers]]\nname = 'a'\n") != std::string::npos);
+  CHECK(read_file_if_exists(file)->mode == 0640);
+
+  REQUIRE(kind.rollback(op, r.undo, ctx).ok);
+  const toml::table restored = toml::parse(slurp(file));
+  CHECK(restored == toml::parse(kUser));
+}
+
+TEST_CASE("config.set rollback keeps the exact TOML type of the old value", "[ops][config.set]") {
+  TempDir dir;
+  OpContext ctx = make_context(dir);
+  const std::string file = dir.write("ws/config.user.toml", kUser);
+  const OpKind& kind = *find_kind("config.set");
+  for (const char* key : {"started", "mask", "providers", "servers"}) {
+    INFO(key);
+    OperationSpec op = set(key, "replaced");
+    OpResult r = kind.run(op, ctx);
+    REQUIRE(r.ok);
+    CHECK(toml::parse(slurp(file))[key].value<std::string>() == "replaced");
+    REQUIRE(kind.rollback(op, r.undo, ctx).ok);
+    CHECK(toml::parse(slurp(file)) == toml::parse(kUser));
+  }
+}
+
+TEST_CASE("config.set creates the file and tables; rollback removes what it created", "[ops][config.set]") {
+  TempDir dir;
+  OpContext ctx = make_context(dir);
+  const std::string file = dir / "ws/config.user.toml";
+  const OpKind& kind = *find_kind("config.set");
+
+  OperationSpec op = set("a.\"b.c\".d", DatumRecord{{"x", int64_t{1}}, {"when", DateTime{"2024-01-02T03:04:05+00:00"}}});
+  OpResult r = kind.run(op, ctx);
+  REQUIRE(r.ok);
+  CHECK(read_file_if_exists(file)->mode == 0600);
+  const std::optional<Datum> read = read_toml_file(file);
+  REQUIRE(read);
+  CHECK(*read == Datum(DatumRecord{
+                     {"a", DatumRecord{{"b.c", DatumRecord{{"d", DatumRecord{{"when", DateTime{"2024-01-02T03:04:05+00:00"}},
+                                                                             {"x", int64_t{1}}}}}}}}}));
+  REQUIRE(kind.rollback(op, r.undo, ctx).ok);
+  CHECK_FALSE(read_file_if_exists(file).has_value());
+
+  // In an existing file, only the tables the run created go away.
+  dir.write("ws/config.user.toml", "[a]\nkeep = 1\n");
+  OperationSpec nested = set("a.b.c", true);
+  OpResult r2 = kind.run(nested, ctx);
+  REQUIRE(r2.ok);
+  CHECK(slurp(file) == "[a]\nkeep = 1\n\n[a.b]\nc = true\n");
+  REQUIRE(kind.rollback(nested, r2.undo, ctx).ok);
+  CHECK(slurp(file) == "[a]\nkeep = 1\n");
+}
+
+TEST_CASE("config.set refuses what it cannot write", "[ops][config.set]") {
+  TempDir dir;
+  OpContext ctx = make_context(dir);
+  dir.write("ws/config.user.toml", "name = \"demo\"\n");
+  CHECK(run_op(set("name.first", "x"), ctx).code == "provisioning::config::key_conflict");
+  CHECK(run_op(set("a..b", "x"), ctx).code == "provisioning::workflow::invalid_field");
+  CHECK(run_op(set("a", Datum()), ctx).code == "provisioning::workflow::invalid_field");
+  CHECK(run_op(set("a", DatumList{Datum()}), ctx).code == "provisioning::workflow::invalid_field");
+  CHECK(run_op(make_op("config.set", {{"value", 1}}), ctx).code == "provisioning::workflow::invalid_field");
+  CHECK(slurp(dir / "ws/config.user.toml") == "name = \"demo\"\n");  // untouched
+
+  dir.write("ws/config.user.toml", "name = [unclosed\n");
+  OpResult broken = run_op(set("a", 1), ctx);
+  CHECK(broken.code == "provisioning::config::parse");
+  CHECK(broken.message.find("config.user.toml") != std::string::npos);
+}
+
+TEST_CASE("config.set edits from many threads at once lose nothing", "[ops][config.set]") {
+  TempDir dir;
+  OpContext ctx = make_context(dir);
+  constexpr int n = 16;
+  std::vector<std::thread> threads;
+  std::vector<int> ok(n, 0);
+  for (int i = 0; i < n; ++i)
+    threads.emplace_back([&, i] { ok[i] = run_op(set("k.key" + std::to_string(i), int64_t{i}), ctx).ok; });
+  for (std::thread& t : threads) t.join();
+  const toml::table doc = toml::parse(slurp(dir / "ws/config.user.toml"));
+  for (int i = 0; i < n; ++i) {
+    CHECK(ok[i] == 1);
+    CHECK(doc["k"]["key" + std::to_string(i)].value<int64_t>() == i);
+  }
+}
