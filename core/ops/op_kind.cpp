@@ -11,6 +11,7 @@
 #include "core/ops/config_set_op.hpp"
 #include "core/ops/file_write_op.hpp"
 #include "core/ops/nu_op.hpp"
+#include "core/ops/server_op.hpp"
 #include "core/support/duration.hpp"
 #include "core/support/error.hpp"
 
@@ -63,7 +64,10 @@ const std::vector<const OpKind*>& registry() {
   static const NuOp nu;
   static const FileWriteOp file_write;
   static const ConfigSetOp config_set;
-  static const std::vector<const OpKind*> all = {&command, &nu, &file_write, &config_set};
+  static const ServerCreateOp server_create;
+  static const ServerDeleteOp server_delete;
+  static const std::vector<const OpKind*> all = {&command,    &nu,            &file_write,
+                                                 &config_set, &server_create, &server_delete};
   return all;
 }
 

@@ -1,0 +1,64 @@
+#include "core/ops/op_kind.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "core/ops/ops_test_support.hpp"
+#include "core/support/error.hpp"
+
+using namespace prov;
+using namespace prov::testing;
+
+TEST_CASE("find_kind knows every kind DESIGN.md lists", "[ops]") {
+  const std::vector<std::string_view> expected = {"command",    "nu",            "file.write",
+                                                  "config.set", "server.create", "server.delete"};
+  CHECK(kind_names() == expected);
+  for (std::string_view name : expected) {
+    const OpKind* kind = find_kind(name);
+    REQUIRE(kind);
+    CHECK(kind->name() == name);
+  }
+  CHECK(find_kind("shell") == nullptr);
+  CHECK(find_kind("") == nullptr);
+}
+
+TEST_CASE("server kinds exist but say that no provider is available", "[ops]") {
+  TempDir dir;
+  OpContext ctx = make_context(dir);
+  OperationSpec create = make_op(
+      "server.create", {{"provider", "local"}, {"server", DatumRecord{{"name", "web-1"}}}});
+  const OpKind& kind = *find_kind("server.create");
+  CHECK_NOTHROW(kind.validate(create));
+  CHECK_FALSE(kind.has_rollback(create));
+  OpResult r = kind.run(create, ctx);
+  CHECK_FALSE(r.ok);
+  CHECK(r.code == "provisioning::provider::not_available");
+  CHECK(r.message.find("`local`") != std::string::npos);
+  CHECK(slurp(ctx.log_path).find("failed [provisioning::provider::not_available]") != std::string::npos);
+
+  CHECK_THROWS_AS(kind.validate(make_op("server.create", {{"provider", "local"}})), WorkflowError);
+  const OpKind& del = *find_kind("server.delete");
+  OperationSpec remove = make_op("server.delete", {{"provider", "local"}, {"server_id", "s-1"}});
+  CHECK_NOTHROW(del.validate(remove));
+  CHECK(del.run(remove, ctx).code == "provisioning::provider::not_available");
+  CHECK_THROWS_AS(del.validate(make_op("server.delete", {{"provider", "local"}})), WorkflowError);
+}
+
+TEST_CASE("log lines frame each run and rollback, on lines of their own", "[ops]") {
+  TempDir dir;
+  OpContext ctx = make_context(dir);
+  // Output without a final newline still leaves the trailer on a line of its own.
+  OperationSpec op = make_op("command", {{"run", DatumList{"printf", "no newline"}},
+                                         {"rollback", DatumList{"true"}}}, "step-1");
+  const OpKind& kind = *find_kind("command");
+  REQUIRE(kind.run(op, ctx).ok);
+  REQUIRE(kind.rollback(op, Datum(), ctx).ok);
+  const std::string log = slurp(ctx.log_path);
+  INFO(log);
+  CHECK(log.find(" step-1 (command) run\nno newline\n<== ") != std::string::npos);
+  CHECK(log.find(" step-1 (command) rollback\n<== ") != std::string::npos);
+  CHECK(log.find("step-1 (command) rollback: ok: exit status 0") != std::string::npos);
+
+  // No log path: nothing is written anywhere, and operations still run.
+  ctx.log_path.clear();
+  CHECK(kind.run(op, ctx).ok);
+}

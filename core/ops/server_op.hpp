@@ -1,0 +1,36 @@
+#pragma once
+/// `server.create` and `server.delete`: the seam for providers, which come later. Both kinds
+/// exist so that workflows naming them validate and plan; running one fails with
+/// `provisioning::provider::not_available`.
+///   server.create  provider (string), server (record: a ServerSpec)   rollback: deletes it
+///   server.delete  provider (string), server_id (string)              rollback: none
+
+#include "core/ops/op_kind.hpp"
+
+namespace prov {
+
+class ServerCreateOp : public OpKind {
+ public:
+  std::string_view name() const override { return "server.create"; }
+  void validate(const OperationSpec& op) const override;
+  bool has_rollback(const OperationSpec&) const override { return false; }
+
+ protected:
+  OpResult do_run(const OperationSpec& op, const OpContext& ctx) const override;
+  OpResult do_rollback(const OperationSpec& op, const Datum& undo,
+                       const OpContext& ctx) const override;
+};
+
+class ServerDeleteOp : public OpKind {
+ public:
+  std::string_view name() const override { return "server.delete"; }
+  void validate(const OperationSpec& op) const override;
+  bool has_rollback(const OperationSpec&) const override { return false; }
+
+ protected:
+  OpResult do_run(const OperationSpec& op, const OpContext& ctx) const override;
+  OpResult do_rollback(const OperationSpec& op, const Datum& undo,
+                       const OpContext& ctx) const override;
+};
+
+}  // namespace prov
