@@ -1,0 +1,50 @@
+#pragma once
+/// The POSIX file handling the state layer shares: an owned descriptor, whole writes and reads,
+/// and making a directory entry durable. Errors are ResourceError `provisioning::state::io`
+/// naming the file and the system's reason.
+
+#include <string>
+#include <string_view>
+
+#include "core/support/error.hpp"
+
+namespace prov {
+
+/// An open file descriptor, closed when this goes away. -1 means none.
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(UniqueFd&& o) noexcept : fd_(o.release()) {}
+  UniqueFd& operator=(UniqueFd&& o) noexcept;
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd();
+
+  int get() const { return fd_; }
+  explicit operator bool() const { return fd_ >= 0; }
+  /// Gives up ownership; returns the descriptor.
+  int release();
+
+ private:
+  int fd_ = -1;  ///< owned, or -1
+};
+
+/// The ResourceError `provisioning::state::io` for failing to `what` (a verb phrase) `path`
+/// with errno value `err`.
+ResourceError io_error(const std::string& what, const std::string& path, int err);
+
+/// Writes all of `data` at the descriptor's position, retrying short writes and EINTR.
+/// Throws io_error("write", path, …); bytes written before a failure stay written.
+void write_all(int fd, std::string_view data, const std::string& path);
+
+/// Everything from offset 0 to the end of a regular file.
+std::string read_all(int fd, const std::string& path);
+
+/// Makes the entries of directory `dir` (a created, renamed or removed file) durable: fsync.
+void sync_directory(const std::string& dir);
+
+/// The directory part of `path` ("." when it has none).
+std::string parent_dir(const std::string& path);
+
+}  // namespace prov

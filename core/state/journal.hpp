@@ -1,0 +1,113 @@
+#pragma once
+/// A workflow's journal: an append-only file of Datum records behind a versioned header, the
+/// durable truth from which a workflow's state is rebuilt after a crash. Modelled on ninja's
+/// build log: appended while running, recompacted (rewritten whole) when it has grown.
+///
+/// Format (text, one line each):
+///   prov-journal <version> <len> <crc32> <header JSON>\n
+///   <len> <crc32> <record JSON>\n            (repeated)
+/// `len` is the JSON's byte count in decimal without leading zeros, `crc32` its CRC-32 as 8
+/// lowercase hex digits; the JSON is datum_json's, which never holds a raw newline. A line is
+/// whole only with its newline, so a crash at any byte leaves a prefix of whole records plus a
+/// tail that reads as damaged.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/support/datum.hpp"
+
+namespace prov {
+
+/// The format version this build writes and reads.
+inline constexpr int kJournalVersion = 1;
+
+/// An open journal that records are appended to. Appending is thread-safe; durability is
+/// asked for separately (wait_durable) so that concurrent appenders share one fdatasync.
+/// A journal has one writer at a time (the workflow's runner lock); readers need no lock.
+class Journal {
+ public:
+  /// What reading a journal found.
+  struct Recovery {
+    Datum header;
+    std::vector<Datum> records;  ///< the whole, intact records before any damage, in order
+    bool tail_damaged = false;   ///< bytes after `valid_bytes` are not whole, intact records
+    /// Why, when damaged: "truncated record at byte N", "checksum mismatch at record K (byte
+    /// N)", "malformed record K at byte N", "undecodable record K at byte N: …" (K from 1).
+    std::string tail_problem;
+    uint64_t valid_bytes = 0;  ///< the intact prefix: header line and `records`
+  };
+  /// What to do when open_for_append finds a damaged tail.
+  enum class TailRepair {
+    refuse,    ///< throw ResourceError `provisioning::state::damaged_journal`
+    truncate,  ///< keep the damaged bytes in `<path>.damaged-<valid_bytes>`, cut them off
+  };
+  struct Opened;
+
+  /// Creates the journal at `path` with `header`: the file appears whole (written to a
+  /// temporary file, fsynced, linked into place, directory fsynced), mode 0600. Throws
+  /// ResourceError `provisioning::state::journal_exists` when something is already at `path`.
+  static Journal create(const std::string& path, const Datum& header);
+
+  /// Reads the journal at `path` and opens it to append after its last intact record.
+  /// A damaged tail is refused or cut off as `repair` says; `recovery` reports it either way.
+  static Opened open_for_append(const std::string& path, TailRepair repair = TailRepair::refuse);
+
+  /// Reads the journal at `path` without locking it. A damaged tail is reported, never
+  /// accepted (for a journal being written, a truncated last record can be an append in
+  /// progress). Throws ResourceError `provisioning::state::corrupt_journal` naming the file
+  /// when the header is damaged or not a journal of kJournalVersion,
+  /// `provisioning::state::no_journal` when nothing is there, `provisioning::state::unsafe_path`
+  /// for a symlink.
+  static Recovery read(const std::string& path);
+
+  /// Replaces the journal at `path` with one holding `header` and `records`: written to a
+  /// temporary file (0600), fsynced, renamed over `path`, directory fsynced. No Journal may be
+  /// open on `path` (use the member compact() for that).
+  static void compact(const std::string& path, const Datum& header,
+                      const std::vector<Datum>& records);
+
+  Journal(Journal&&) noexcept;
+  Journal& operator=(Journal&&) noexcept;
+  /// Syncs what was appended (errors ignored) and closes the file.
+  ~Journal();
+
+  /// Writes `record` to the file (whole, after every earlier one) and returns its sequence
+  /// number: 1 for the first append to this object, then 2, 3, … Surviving a killed process
+  /// needs only this; surviving a power loss needs wait_durable(). Thread-safe.
+  uint64_t append(const Datum& record);
+
+  /// Returns once record `seq` (and every earlier one) is on disk. Concurrent callers share
+  /// one fdatasync: one of them syncs everything written so far while the others wait for it.
+  /// After a failed write or sync every call throws ResourceError `provisioning::state::io`.
+  void wait_durable(uint64_t seq);
+
+  /// wait_durable() for everything appended so far.
+  void sync();
+
+  /// compact() of this open journal: appends wait while the file is replaced; everything
+  /// appended before is durable afterwards and sequence numbers continue. `records` must
+  /// stand for every record appended so far: the caller keeps appends out between taking
+  /// its snapshot and this call (one mutex around both), or they are lost from the file.
+  void compact(const Datum& header, const std::vector<Datum>& records);
+
+  const std::string& path() const;
+  /// Bytes in the file: when it has grown, the owner compacts it.
+  uint64_t size_bytes() const;
+  /// fdatasync calls made by this object so far.
+  uint64_t sync_count() const;
+
+ private:
+  struct State;
+  explicit Journal(std::unique_ptr<State> s);
+  std::unique_ptr<State> s_;  ///< null only in a moved-from Journal
+};
+
+/// An opened journal and what was in it.
+struct Journal::Opened {
+  Journal journal;
+  Recovery recovery;
+};
+
+}  // namespace prov
