@@ -1,0 +1,73 @@
+#pragma once
+/// A workspace's state directory (`<workspace>/.provisioning` unless `paths.state` says
+/// otherwise) and where everything lives in it:
+///   lock                          the workspace lock
+///   workflows/<id>/journal        the workflow's journal (journal.hpp)
+///   workflows/<id>/events.jsonl   its event log
+///   workflows/<id>/logs/          output of its operations
+///   workflows/<id>/runner.lock    held by the one process running it
+/// Directories are 0700 and files 0600, whatever the umask.
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/state/lock.hpp"
+
+namespace prov {
+
+/// A new workflow id, "wf-YYYYMMDD-HHMMSS-xxxxxx": `time` in UTC and 6 random hex digits, so
+/// that ids sort by the second they were made in.
+std::string new_workflow_id(std::chrono::system_clock::time_point time = std::chrono::system_clock::now());
+
+/// True when `id` has the shape new_workflow_id() makes (so it holds no `/` and no `..`).
+bool is_workflow_id(std::string_view id);
+
+/// An existing, safe state directory and the paths of its layout.
+class StateDir {
+ public:
+  /// Opens the state directory at absolute `path` of the workspace at `workspace_root`,
+  /// creating it and missing parents 0700. Throws ResourceError `provisioning::state::unsafe_path`
+  /// when it is not a directory, or is a symlink, or lies inside the workspace below one,
+  /// that leads out of the workspace.
+  static StateDir open(const std::string& path, const std::string& workspace_root);
+
+  /// The state directory, as given (lexically normalised, no trailing slash).
+  const std::string& path() const { return path_; }
+  std::string workspace_lock_path() const { return path_ + "/lock"; }
+  std::string workflows_dir() const { return path_ + "/workflows"; }
+  /// The paths of workflow `id`'s files; `id` must satisfy is_workflow_id().
+  std::string workflow_dir(const std::string& id) const { return workflows_dir() + "/" + id; }
+  std::string journal_path(const std::string& id) const { return workflow_dir(id) + "/journal"; }
+  std::string events_path(const std::string& id) const { return workflow_dir(id) + "/events.jsonl"; }
+  std::string logs_dir(const std::string& id) const { return workflow_dir(id) + "/logs"; }
+  std::string runner_lock_path(const std::string& id) const { return workflow_dir(id) + "/runner.lock"; }
+
+  /// Makes the directory of a new workflow (with its logs/) under a fresh id, durably, and
+  /// returns the id. Files in it are the caller's to create.
+  std::string create_workflow() const;
+
+  /// The ids of the workflows here, newest first (ids made in the same second: by id,
+  /// descending). Entries that are not workflow directories are ignored.
+  std::vector<std::string> list_workflows() const;
+
+  /// Returns when `id`, as a user gave it, names a workflow here. Otherwise throws WorkflowError
+  /// `provisioning::workflow::unknown_id`, whose help suggests the nearest existing ids.
+  void check_workflow_id(const std::string& id) const;
+
+  /// The workspace lock, waiting up to `timeout`; throws ResourceError
+  /// `provisioning::state::locked` naming the holder's pid.
+  FileLock lock_workspace(std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) const;
+
+  /// The runner lock of workflow `id`, so two runners never execute it at once; throws
+  /// ResourceError `provisioning::state::locked` naming the holder's pid.
+  FileLock lock_runner(const std::string& id,
+                       std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) const;
+
+ private:
+  explicit StateDir(std::string path) : path_(std::move(path)) {}
+  std::string path_;  ///< an existing directory, absolute, checked by open()
+};
+
+}  // namespace prov
