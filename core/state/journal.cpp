@@ -55,8 +55,10 @@ int hex_digit(char c) {
 Frame unframe(std::string_view line, std::string_view& payload) {
   size_t i = 0;
   uint64_t len = 0;
-  while (i < line.size() && i < 12 && line[i] >= '0' && line[i] <= '9') len = len * 10 + uint64_t(line[i++] - '0');
-  if (i == 0 || (line[0] == '0' && i > 1) || i >= line.size() || line[i] != ' ') return Frame::malformed;
+  while (i < line.size() && i < 12 && line[i] >= '0' && line[i] <= '9')
+    len = len * 10 + uint64_t(line[i++] - '0');
+  if (i == 0 || (line[0] == '0' && i > 1) || i >= line.size() || line[i] != ' ')
+    return Frame::malformed;
   ++i;
   if (line.size() - i < 9 || line[i + 8] != ' ') return Frame::malformed;
   uint32_t crc = 0;
@@ -80,7 +82,8 @@ ResourceError corrupt(const std::string& path, const std::string& why) {
 Journal::Recovery parse(std::string_view content, const std::string& path) {
   if (content.substr(0, kMagic.size()) != kMagic) {
     if (content.empty()) throw corrupt(path, "it is empty");
-    if (kMagic.substr(0, content.size()) == content) throw corrupt(path, "its header is incomplete");
+    if (kMagic.substr(0, content.size()) == content)
+      throw corrupt(path, "its header is incomplete");
     throw corrupt(path, "it is not a workflow journal (no \"prov-journal\" header)");
   }
   const size_t nl = content.find('\n');
@@ -92,15 +95,19 @@ Journal::Recovery parse(std::string_view content, const std::string& path) {
       version.find_first_not_of("0123456789") != std::string_view::npos)
     throw corrupt(path, "its header has no format version");
   if (version != std::to_string(kJournalVersion))
-    throw ResourceError("provisioning::state::corrupt_journal",
-                        "the journal " + path + " has format version " + std::string(version) +
-                            "; this build reads version " + std::to_string(kJournalVersion),
-                        "it was written by another version of nu_plugin_provisioning; use that one");
+    throw ResourceError(
+        "provisioning::state::corrupt_journal",
+        "the journal " + path + " has format version " + std::string(version) +
+            "; this build reads version " + std::to_string(kJournalVersion),
+        "it was written by another version of nu_plugin_provisioning; use that one");
   std::string_view payload;
   switch (unframe(line.substr(space + 1), payload)) {
-    case Frame::malformed: throw corrupt(path, "its header is malformed");
-    case Frame::checksum: throw corrupt(path, "its header fails its checksum");
-    case Frame::ok: break;
+    case Frame::malformed:
+      throw corrupt(path, "its header is malformed");
+    case Frame::checksum:
+      throw corrupt(path, "its header fails its checksum");
+    case Frame::ok:
+      break;
   }
   Journal::Recovery r;
   try {
@@ -117,9 +124,12 @@ Journal::Recovery parse(std::string_view content, const std::string& path) {
       r.tail_problem = "truncated record" + where;
     } else {
       switch (unframe(content.substr(at, end - at), payload)) {
-        case Frame::malformed: r.tail_problem = "malformed record " + std::to_string(k) + where; break;
+        case Frame::malformed:
+          r.tail_problem = "malformed record " + std::to_string(k) + where;
+          break;
         case Frame::checksum:
-          r.tail_problem = "checksum mismatch at record " + std::to_string(k) + " (byte " + std::to_string(at) + ")";
+          r.tail_problem = "checksum mismatch at record " + std::to_string(k) + " (byte " +
+                           std::to_string(at) + ")";
           break;
         case Frame::ok:
           try {
@@ -148,14 +158,16 @@ UniqueFd open_journal_file(const std::string& path, int flags) {
                           "`prov workflow list` shows the workflows of this workspace");
     if (errno == ELOOP)
       throw ResourceError("provisioning::state::unsafe_path",
-                          "the journal " + path + " is a symbolic link; state files are never followed through links",
+                          "the journal " + path +
+                              " is a symbolic link; state files are never followed through links",
                           "remove the link");
     throw io_error("open", path, errno);
   }
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) throw io_error("inspect", path, errno);
   if (!S_ISREG(st.st_mode))
-    throw ResourceError("provisioning::state::unsafe_path", "the journal " + path + " is not a regular file",
+    throw ResourceError("provisioning::state::unsafe_path",
+                        "the journal " + path + " is not a regular file",
                         "remove whatever is there");
   return fd;
 }
@@ -236,7 +248,8 @@ Journal Journal::create(const std::string& path, const Datum& header) {
     // link() never replaces: a journal that is there stays as it is.
     if (::link(tmp.c_str(), path.c_str()) == 0) return;
     if (errno == EEXIST)
-      throw ResourceError("provisioning::state::journal_exists", "a journal already exists at " + path,
+      throw ResourceError("provisioning::state::journal_exists",
+                          "a journal already exists at " + path,
                           "open it to append instead of creating it");
     throw io_error("create", path, errno);
   });
@@ -255,12 +268,15 @@ Journal::Opened Journal::open_for_append(const std::string& path, TailRepair rep
       throw ResourceError("provisioning::state::damaged_journal",
                           "the journal " + path + " has a damaged tail: " + r.tail_problem,
                           "a crash cut it short or the disk damaged it; repairing it cuts the "
-                          "damaged bytes off and keeps them in " + kept);
-    UniqueFd copy(::open(kept.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
+                          "damaged bytes off and keeps them in " +
+                              kept);
+    UniqueFd copy(
+        ::open(kept.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!copy) throw io_error("create", kept, errno);
     write_all(copy.get(), std::string_view(content).substr(r.valid_bytes), kept);
     if (::fsync(copy.get()) != 0) throw io_error("sync", kept, errno);
-    if (::ftruncate(fd.get(), static_cast<off_t>(r.valid_bytes)) != 0) throw io_error("truncate", path, errno);
+    if (::ftruncate(fd.get(), static_cast<off_t>(r.valid_bytes)) != 0)
+      throw io_error("truncate", path, errno);
     if (::fsync(fd.get()) != 0) throw io_error("sync", path, errno);
     sync_directory(parent_dir(path));
   }
@@ -276,7 +292,8 @@ Journal::Recovery Journal::read(const std::string& path) {
   return parse(read_all(fd.get(), path), path);
 }
 
-void Journal::compact(const std::string& path, const Datum& header, const std::vector<Datum>& records) {
+void Journal::compact(const std::string& path, const Datum& header,
+                      const std::vector<Datum>& records) {
   write_and_install(path, journal_text(header, records),
                     [&](const std::string& tmp) { rename_over(tmp, path); });
   sync_directory(parent_dir(path));
@@ -302,7 +319,9 @@ uint64_t Journal::append(const Datum& record) {
 
 void Journal::wait_durable(uint64_t seq) {
   std::unique_lock lock(s_->m);
-  if (seq > s_->appended) throw std::invalid_argument("wait_durable: record " + std::to_string(seq) + " was never appended");
+  if (seq > s_->appended)
+    throw std::invalid_argument("wait_durable: record " + std::to_string(seq) +
+                                " was never appended");
   while (s_->durable < seq) {
     if (s_->failed) throw *s_->failed;
     if (s_->syncing) {

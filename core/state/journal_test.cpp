@@ -8,8 +8,8 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <thread>
 
@@ -49,18 +49,20 @@ std::string error_code(const std::function<void()>& f) {
 }
 
 Datum header() {
-  return DatumRecord{{"format", "workflow"}, {"workflow_id", "wf-20261126-203000-1a2b3c"},
+  return DatumRecord{{"format", "workflow"},
+                     {"workflow_id", "wf-20261126-203000-1a2b3c"},
                      {"created", DateTime{"2026-11-26T20:30:00Z"}}};
 }
 
 std::vector<Datum> sample_records() {
   std::vector<Datum> records;
   for (int i = 0; i < 6; ++i)
-    records.push_back(DatumRecord{{"type", i % 2 ? "operation_succeeded" : "operation_started"},
-                                  {"operation", "op-" + std::to_string(i)},
-                                  {"attempt", i},
-                                  {"duration", Duration{int64_t{i} * 1'000'000}},
-                                  {"undo", i == 3 ? Datum(DatumList{"rm", "-f", "/tmp/x y"}) : Datum()}});
+    records.push_back(
+        DatumRecord{{"type", i % 2 ? "operation_succeeded" : "operation_started"},
+                    {"operation", "op-" + std::to_string(i)},
+                    {"attempt", i},
+                    {"duration", Duration{int64_t{i} * 1'000'000}},
+                    {"undo", i == 3 ? Datum(DatumList{"rm", "-f", "/tmp/x y"}) : Datum()}});
   records.push_back(Datum("a bare string, with \"quotes\" and a\nnewline"));
   records.push_back(DatumRecord{{"$date", "looks like a tag"}});
   return records;
@@ -84,7 +86,8 @@ std::string write_sample(const TempDir& dir, const std::string& name = "journal"
 
 }  // namespace
 
-TEST_CASE("journal: records appended read back equal, in order, after a versioned header", "[journal]") {
+TEST_CASE("journal: records appended read back equal, in order, after a versioned header",
+          "[journal]") {
   TempDir dir("prov-journal");
   const mode_t old_umask = ::umask(0);  // the modes must not come from the umask
   const std::string path = write_sample(dir);
@@ -115,13 +118,16 @@ TEST_CASE("journal: create refuses an existing file and symlinks", "[journal]") 
   TempDir dir("prov-journal");
   const std::string path = write_sample(dir);
   const std::string before = slurp(path);
-  CHECK(error_code([&] { Journal::create(path, DatumRecord{}); }) == "provisioning::state::journal_exists");
+  CHECK(error_code([&] { Journal::create(path, DatumRecord{}); }) ==
+        "provisioning::state::journal_exists");
   CHECK(slurp(path) == before);
 
   fs::create_symlink(path, dir / "link");
   CHECK(error_code([&] { Journal::read(dir / "link"); }) == "provisioning::state::unsafe_path");
-  CHECK(error_code([&] { Journal::open_for_append(dir / "link"); }) == "provisioning::state::unsafe_path");
-  CHECK(error_code([&] { Journal::create(dir / "link", header()); }) == "provisioning::state::journal_exists");
+  CHECK(error_code([&] { Journal::open_for_append(dir / "link"); }) ==
+        "provisioning::state::unsafe_path");
+  CHECK(error_code([&] { Journal::create(dir / "link", header()); }) ==
+        "provisioning::state::journal_exists");
   CHECK(error_code([&] { Journal::read(dir / "missing"); }) == "provisioning::state::no_journal");
   CHECK(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()) == 2);
 }
@@ -155,7 +161,8 @@ TEST_CASE("journal: a crash at every byte keeps exactly the whole records", "[jo
     // Appending refuses a damaged tail unless told to repair it; repairing keeps the cut-off
     // bytes aside, and what is appended next follows the whole records.
     if (damaged)
-      CHECK(error_code([&] { Journal::open_for_append(cut); }) == "provisioning::state::damaged_journal");
+      CHECK(error_code([&] { Journal::open_for_append(cut); }) ==
+            "provisioning::state::damaged_journal");
     {
       Journal::Opened o = Journal::open_for_append(cut, Journal::TailRepair::truncate);
       CHECK(o.recovery.records == r.records);
@@ -202,7 +209,8 @@ TEST_CASE("journal: any flipped byte in a record is detected and reported", "[jo
       if (last_newline)
         CHECK(r.tail_problem == "truncated record at byte " + where);
       else
-        CHECK((r.tail_problem == "checksum mismatch at record " + std::to_string(k) + " (byte " + where + ")" ||
+        CHECK((r.tail_problem ==
+                   "checksum mismatch at record " + std::to_string(k) + " (byte " + where + ")" ||
                r.tail_problem == "malformed record " + std::to_string(k) + " at byte " + where));
     }
   }
@@ -217,11 +225,13 @@ TEST_CASE("journal: any flipped byte in a record is detected and reported", "[jo
     CHECK(r.tail_problem == "checksum mismatch at record " + std::to_string(k) + " (byte " +
                                 std::to_string(ends[k - 1]) + ")");
     CHECK(r.records.size() == k - 1);
-    CHECK(error_code([&] { Journal::open_for_append(bad); }) == "provisioning::state::damaged_journal");
+    CHECK(error_code([&] { Journal::open_for_append(bad); }) ==
+          "provisioning::state::damaged_journal");
   }
 }
 
-TEST_CASE("journal: a damaged header or another format is a corrupt_journal error naming the file", "[journal]") {
+TEST_CASE("journal: a damaged header or another format is a corrupt_journal error naming the file",
+          "[journal]") {
   TempDir dir("prov-journal");
   const std::string bytes = slurp(write_sample(dir));
   const size_t header_end = line_ends(bytes)[0];
@@ -245,11 +255,14 @@ TEST_CASE("journal: a damaged header or another format is a corrupt_journal erro
   }
   CHECK(message_of("").find("it is empty") != std::string::npos);
   CHECK(message_of("prov-jour").find("incomplete") != std::string::npos);
-  CHECK(message_of("{\"not\":\"a journal\"}\n").find("not a workflow journal") != std::string::npos);
+  CHECK(message_of("{\"not\":\"a journal\"}\n").find("not a workflow journal") !=
+        std::string::npos);
   std::string v2 = bytes;
   v2[std::string("prov-journal ").size()] = '2';
-  CHECK(message_of(v2).find("has format version 2; this build reads version 1") != std::string::npos);
-  CHECK(message_of("prov-journal 1 2 00000000 {}\n").find("fails its checksum") != std::string::npos);
+  CHECK(message_of(v2).find("has format version 2; this build reads version 1") !=
+        std::string::npos);
+  CHECK(message_of("prov-journal 1 2 00000000 {}\n").find("fails its checksum") !=
+        std::string::npos);
   CHECK(message_of("prov-journal 1 02 2b93f5a5 {}\n").find("malformed") != std::string::npos);
 }
 
@@ -289,7 +302,8 @@ TEST_CASE("journal: concurrent durable appends share fdatasyncs (group commit)",
   CHECK(next == std::vector<int>(kThreads, kEach));
 }
 
-TEST_CASE("journal: wait_durable and sync of what is already durable do not sync again", "[journal]") {
+TEST_CASE("journal: wait_durable and sync of what is already durable do not sync again",
+          "[journal]") {
   TempDir dir("prov-journal");
   Journal j = Journal::create(dir / "journal", header());
   j.sync();
@@ -304,7 +318,8 @@ TEST_CASE("journal: wait_durable and sync of what is already durable do not sync
   CHECK_THROWS_AS(j.wait_durable(b + 1), std::invalid_argument);
 }
 
-TEST_CASE("journal: compaction replaces the records, keeps 0600, and appends continue", "[journal]") {
+TEST_CASE("journal: compaction replaces the records, keeps 0600, and appends continue",
+          "[journal]") {
   TempDir dir("prov-journal");
   const std::string path = dir / "journal";
   const Datum checkpoint = DatumRecord{{"type", "checkpoint"},

@@ -27,14 +27,16 @@ std::optional<FileLock> FileLock::try_acquire(const std::string& path) {
   if (!fd) {
     if (errno == ELOOP)
       throw ResourceError("provisioning::state::unsafe_path",
-                          "the lock file " + path + " is a symbolic link; state files are never followed through links",
+                          "the lock file " + path +
+                              " is a symbolic link; state files are never followed through links",
                           "remove the link");
     throw io_error("open the lock file", path, errno);
   }
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) throw io_error("inspect", path, errno);
   if (!S_ISREG(st.st_mode))
-    throw ResourceError("provisioning::state::unsafe_path", "the lock file " + path + " is not a regular file",
+    throw ResourceError("provisioning::state::unsafe_path",
+                        "the lock file " + path + " is not a regular file",
                         "remove whatever is there");
   while (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
     if (errno == EWOULDBLOCK) return std::nullopt;
@@ -55,16 +57,18 @@ FileLock FileLock::acquire(const std::string& path, const std::string& what,
     if (auto lock = try_acquire(path)) return std::move(*lock);
     const auto now = std::chrono::steady_clock::now();
     if (now >= deadline) break;
-    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(pause, deadline - now));
+    std::this_thread::sleep_for(
+        std::min<std::chrono::steady_clock::duration>(pause, deadline - now));
     pause = std::min(pause * 2, std::chrono::milliseconds(50));
   }
   const auto pid = holder_pid(path);
-  throw ResourceError("provisioning::state::locked",
-                      what + " is locked by " +
-                          (pid ? "process " + std::to_string(*pid) : std::string("another process")) +
-                          " (" + path + ")",
-                      "another Nu session is using it; wait until it is done (the lock goes "
-                      "when that process ends)");
+  throw ResourceError(
+      "provisioning::state::locked",
+      what + " is locked by " +
+          (pid ? "process " + std::to_string(*pid) : std::string("another process")) + " (" + path +
+          ")",
+      "another Nu session is using it; wait until it is done (the lock goes "
+      "when that process ends)");
 }
 
 std::optional<int64_t> FileLock::holder_pid(const std::string& path) {

@@ -131,7 +131,8 @@ TEST_CASE("lock: excludes another process, and is free once it releases or dies"
       FileLock::acquire(path, "workflow wf-1", 20ms);
       FAIL("acquired a lock another process holds");
     } catch (const ResourceError& e) {
-      CHECK(std::string(e.what()).find("locked by process " + std::to_string(child.pid)) != std::string::npos);
+      CHECK(std::string(e.what()).find("locked by process " + std::to_string(child.pid)) !=
+            std::string::npos);
     }
     CHECK(child.finish('r') == 0);
     CHECK(FileLock::try_acquire(path));
@@ -169,7 +170,8 @@ TEST_CASE("lock: processes started while it is held do not inherit it", "[lock]"
   REQUIRE(mine);
   pid_t sleeper = -1;
   const char* argv[] = {"sleep", "10", nullptr};
-  REQUIRE(::posix_spawnp(&sleeper, "sleep", nullptr, nullptr, const_cast<char**>(argv), environ) == 0);
+  REQUIRE(::posix_spawnp(&sleeper, "sleep", nullptr, nullptr, const_cast<char**>(argv), environ) ==
+          0);
   mine->release();
   CHECK(FileLock::try_acquire(path));  // the sleeper, still running, holds nothing
   ::kill(sleeper, SIGKILL);

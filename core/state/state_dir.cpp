@@ -21,7 +21,8 @@ namespace fs = std::filesystem;
 namespace {
 
 ResourceError unsafe(const std::string& path, const std::string& why) {
-  return ResourceError("provisioning::state::unsafe_path", "the state directory " + path + " " + why,
+  return ResourceError("provisioning::state::unsafe_path",
+                       "the state directory " + path + " " + why,
                        "point paths.state at a directory inside the workspace, or remove the link");
 }
 
@@ -42,9 +43,10 @@ bool make_private_dir(const std::string& dir) {
   struct stat st {};
   if (::lstat(dir.c_str(), &st) != 0) throw io_error("inspect", dir, errno);
   if (!S_ISDIR(st.st_mode))
-    throw ResourceError("provisioning::state::unsafe_path", dir + " is not a directory (" +
-                            (S_ISLNK(st.st_mode) ? "a symbolic link" : "a file") + ")",
-                        "remove it: the state directory keeps only what it made");
+    throw ResourceError(
+        "provisioning::state::unsafe_path",
+        dir + " is not a directory (" + (S_ISLNK(st.st_mode) ? "a symbolic link" : "a file") + ")",
+        "remove it: the state directory keeps only what it made");
   return false;
 }
 
@@ -74,9 +76,14 @@ bool is_workflow_id(std::string_view id) {
   for (size_t i = 0; i < id.size(); ++i) {
     const char c = id[i];
     switch (shape[i]) {
-      case 'd': if (c < '0' || c > '9') return false; break;
-      case 'x': if ((c < '0' || c > '9') && (c < 'a' || c > 'f')) return false; break;
-      default: if (c != shape[i]) return false;
+      case 'd':
+        if (c < '0' || c > '9') return false;
+        break;
+      case 'x':
+        if ((c < '0' || c > '9') && (c < 'a' || c > 'f')) return false;
+        break;
+      default:
+        if (c != shape[i]) return false;
     }
   }
   return true;
@@ -97,7 +104,9 @@ StateDir StateDir::open(const std::string& path, const std::string& workspace_ro
     if (S_ISLNK(st.st_mode) || inside) {
       const fs::path real = fs::canonical(p, ec);
       if (ec) throw unsafe(dir, "is a symbolic link to nothing");
-      if (!is_within(real, ws)) throw unsafe(dir, "leads out of the workspace " + ws.string() + " (to " + real.string() + ")");
+      if (!is_within(real, ws))
+        throw unsafe(dir,
+                     "leads out of the workspace " + ws.string() + " (to " + real.string() + ")");
     }
     if (!fs::is_directory(p, ec)) throw unsafe(dir, "is not a directory");
     return StateDir(dir);
@@ -105,11 +114,14 @@ StateDir StateDir::open(const std::string& path, const std::string& workspace_ro
   if (errno != ENOENT) throw io_error("inspect", dir, errno);
   if (inside) {
     const fs::path real = fs::weakly_canonical(p, ec);
-    if (ec || !is_within(real, ws)) throw unsafe(dir, "leads out of the workspace " + ws.string() + " (to " + real.string() + ")");
+    if (ec || !is_within(real, ws))
+      throw unsafe(dir,
+                   "leads out of the workspace " + ws.string() + " (to " + real.string() + ")");
   }
   // Create the missing directories from the top, then make each new entry durable.
   std::vector<fs::path> missing;
-  for (fs::path q = p; !q.empty() && q != q.root_path() && !fs::exists(fs::symlink_status(q, ec)); q = q.parent_path())
+  for (fs::path q = p; !q.empty() && q != q.root_path() && !fs::exists(fs::symlink_status(q, ec));
+       q = q.parent_path())
     missing.push_back(q);
   std::reverse(missing.begin(), missing.end());
   for (const fs::path& q : missing)
@@ -162,10 +174,11 @@ void StateDir::check_workflow_id(const std::string& id) const {
     help = "no workflow has run in this workspace yet";
   else
     help = "`prov workflow list` shows the workflows of this workspace";
-  throw WorkflowError("provisioning::workflow::unknown_id",
-                      well_formed ? "there is no workflow " + id + " in " + path_
-                                  : "'" + id + "' is not a workflow id (they look like wf-20261126-203000-1a2b3c)",
-                      help);
+  throw WorkflowError(
+      "provisioning::workflow::unknown_id",
+      well_formed ? "there is no workflow " + id + " in " + path_
+                  : "'" + id + "' is not a workflow id (they look like wf-20261126-203000-1a2b3c)",
+      help);
 }
 
 FileLock StateDir::lock_workspace(std::chrono::milliseconds timeout) const {

@@ -19,7 +19,8 @@ namespace prov {
 
 /// A new workflow id, "wf-YYYYMMDD-HHMMSS-xxxxxx": `time` in UTC and 6 random hex digits, so
 /// that ids sort by the second they were made in.
-std::string new_workflow_id(std::chrono::system_clock::time_point time = std::chrono::system_clock::now());
+std::string new_workflow_id(
+    std::chrono::system_clock::time_point time = std::chrono::system_clock::now());
 
 /// True when `id` has the shape new_workflow_id() makes (so it holds no `/` and no `..`).
 bool is_workflow_id(std::string_view id);
@@ -40,9 +41,13 @@ class StateDir {
   /// The paths of workflow `id`'s files; `id` must satisfy is_workflow_id().
   std::string workflow_dir(const std::string& id) const { return workflows_dir() + "/" + id; }
   std::string journal_path(const std::string& id) const { return workflow_dir(id) + "/journal"; }
-  std::string events_path(const std::string& id) const { return workflow_dir(id) + "/events.jsonl"; }
+  std::string events_path(const std::string& id) const {
+    return workflow_dir(id) + "/events.jsonl";
+  }
   std::string logs_dir(const std::string& id) const { return workflow_dir(id) + "/logs"; }
-  std::string runner_lock_path(const std::string& id) const { return workflow_dir(id) + "/runner.lock"; }
+  std::string runner_lock_path(const std::string& id) const {
+    return workflow_dir(id) + "/runner.lock";
+  }
 
   /// Makes the directory of a new workflow (with its logs/) under a fresh id, durably, and
   /// returns the id. Files in it are the caller's to create.

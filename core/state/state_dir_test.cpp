@@ -103,8 +103,9 @@ TEST_CASE("state_dir: lists workflows newest first and ignores anything else", "
   ws.mkdir(".provisioning/workflows/not-a-workflow");
   ws.write(".provisioning/workflows/wf-20301126-203000-000001", "a file, not a directory");
   fs::create_symlink(ws.path(), ws / ".provisioning/workflows/wf-20991126-203000-000001");
-  CHECK(state.list_workflows() == std::vector<std::string>{"wf-20261126-203001-000000", "wf-20261126-203000-00000a",
-                                                           "wf-20261126-203000-000001", "wf-20251231-235959-ffffff"});
+  CHECK(state.list_workflows() ==
+        std::vector<std::string>{"wf-20261126-203001-000000", "wf-20261126-203000-00000a",
+                                 "wf-20261126-203000-000001", "wf-20251231-235959-ffffff"});
   const std::string fresh = state.create_workflow();  // made now, after 2026-11-26 20:30:01
   CHECK(state.list_workflows().front() == fresh);
 }
@@ -127,7 +128,8 @@ TEST_CASE("state_dir: an unknown or malformed id is refused with the nearest ids
     FAIL("accepted an unknown id");
   } catch (const WorkflowError& e) {
     CHECK(e.code() == "provisioning::workflow::unknown_id");
-    CHECK(std::string(e.what()) == "there is no workflow wf-20261126-203000-1a2b3d in " + state.path());
+    CHECK(std::string(e.what()) ==
+          "there is no workflow wf-20261126-203000-1a2b3d in " + state.path());
     CHECK(e.help() == "did you mean wf-20261126-203000-1a2b3c?");
   }
   for (const std::string bad : {"../../etc", "wf-20261126-203000-1a2b3c/..", "..", "", "a/b"}) {
@@ -146,20 +148,24 @@ TEST_CASE("state_dir: a symlink leading out of the workspace is refused", "[stat
   TempDir ws("prov-ws"), outside("prov-outside");
   SECTION("the state directory itself") {
     fs::create_symlink(outside.path(), ws / ".provisioning");
-    CHECK(error_code([&] { StateDir::open(ws / ".provisioning", ws.path()); }) == "provisioning::state::unsafe_path");
+    CHECK(error_code([&] { StateDir::open(ws / ".provisioning", ws.path()); }) ==
+          "provisioning::state::unsafe_path");
   }
   SECTION("a directory above it inside the workspace") {
     fs::create_symlink(outside.path(), ws / "var");
-    CHECK(error_code([&] { StateDir::open(ws / "var/state", ws.path()); }) == "provisioning::state::unsafe_path");
+    CHECK(error_code([&] { StateDir::open(ws / "var/state", ws.path()); }) ==
+          "provisioning::state::unsafe_path");
     CHECK(fs::is_empty(outside.path()));  // nothing was created out there
   }
   SECTION("a dangling symlink") {
     fs::create_symlink(ws / "nowhere", ws / ".provisioning");
-    CHECK(error_code([&] { StateDir::open(ws / ".provisioning", ws.path()); }) == "provisioning::state::unsafe_path");
+    CHECK(error_code([&] { StateDir::open(ws / ".provisioning", ws.path()); }) ==
+          "provisioning::state::unsafe_path");
   }
   SECTION("a file where the directory should be") {
     ws.write(".provisioning", "");
-    CHECK(error_code([&] { StateDir::open(ws / ".provisioning", ws.path()); }) == "provisioning::state::unsafe_path");
+    CHECK(error_code([&] { StateDir::open(ws / ".provisioning", ws.path()); }) ==
+          "provisioning::state::unsafe_path");
   }
   SECTION("a symlink within the workspace is fine") {
     ws.mkdir("real-state");
@@ -176,6 +182,7 @@ TEST_CASE("state_dir: a symlink leading out of the workspace is refused", "[stat
     CHECK(fs::is_empty(outside.path()));
   }
   SECTION("a relative path") {
-    CHECK(error_code([&] { StateDir::open(".provisioning", ws.path()); }) == "provisioning::state::unsafe_path");
+    CHECK(error_code([&] { StateDir::open(".provisioning", ws.path()); }) ==
+          "provisioning::state::unsafe_path");
   }
 }

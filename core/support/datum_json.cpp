@@ -15,7 +15,8 @@ namespace {
 constexpr const char* kInvalid = "provisioning::json::invalid";
 
 [[noreturn]] void invalid(const std::string& message) {
-  throw ResourceError(kInvalid, message, "the JSON was not written by this program, or was damaged");
+  throw ResourceError(kInvalid, message,
+                      "the JSON was not written by this program, or was damaged");
 }
 
 std::string to_hex(std::string_view bytes) {
@@ -65,7 +66,8 @@ std::string bytes_from_json(const Json& hex) {
 
 std::string text_from_json(const Json& j, const char* what) {
   if (j.is_string()) return j.get<std::string>();
-  if (j.is_object() && j.size() == 1 && j.begin().key() == "$bytes") return bytes_from_json(*j.begin());
+  if (j.is_object() && j.size() == 1 && j.begin().key() == "$bytes")
+    return bytes_from_json(*j.begin());
   invalid(std::string(what) + " must be a string, found " + j.type_name());
 }
 
@@ -102,7 +104,8 @@ Datum tag_from_json(const std::string& tag, const Json& value) {
   if (!value.is_array()) invalid("\"$record\" must be a list of [key, value] pairs");
   DatumRecord r;
   for (const Json& pair : value) {
-    if (!pair.is_array() || pair.size() != 2) invalid("\"$record\" must be a list of [key, value] pairs");
+    if (!pair.is_array() || pair.size() != 2)
+      invalid("\"$record\" must be a list of [key, value] pairs");
     r.emplace_back(text_from_json(pair[0], "a \"$record\" key"), datum_from_json(pair[1]));
   }
   return r;
@@ -169,7 +172,8 @@ Json datum_to_json(const Datum& d) {
     Json operator()(const DatumRecord& r) const {
       if (needs_escape(r)) {
         Json pairs = Json::array();
-        for (const auto& [k, v] : r) pairs.push_back(Json::array({text_to_json(k), datum_to_json(v)}));
+        for (const auto& [k, v] : r)
+          pairs.push_back(Json::array({text_to_json(k), datum_to_json(v)}));
         return tagged("$record", std::move(pairs));
       }
       Json obj = Json::object();
@@ -200,7 +204,8 @@ Datum datum_from_json(const Json& j) {
       return l;
     }
     case Json::value_t::object: {
-      if (j.size() == 1 && is_tag(j.begin().key())) return tag_from_json(j.begin().key(), *j.begin());
+      if (j.size() == 1 && is_tag(j.begin().key()))
+        return tag_from_json(j.begin().key(), *j.begin());
       DatumRecord r;
       r.reserve(j.size());
       for (auto it = j.begin(); it != j.end(); ++it) r.emplace_back(it.key(), datum_from_json(*it));

@@ -17,9 +17,11 @@ Datum round_trip(const Datum& d) { return decode_json(encode_json(d)); }
 DatumRecord rec(std::initializer_list<std::pair<std::string, Datum>> kv) { return DatumRecord(kv); }
 
 std::string random_text(std::mt19937_64& rng) {
+  // clang-format off
   static const std::vector<std::string> pieces = {
       "a", "Z", " ", "\n", "\"", "\\", "$", "$date", "é", "✓", "😀", std::string(1, '\0'),
       "\x01", "\x7f", "\xff", "\xc0\xaf", "\xed\xa0\x80", "\xe2\x9c"};
+  // clang-format on
   std::string s;
   const int n = static_cast<int>(rng() % 6);
   for (int i = 0; i < n; ++i) s += pieces[rng() % pieces.size()];
@@ -28,23 +30,34 @@ std::string random_text(std::mt19937_64& rng) {
 
 Datum random_datum(std::mt19937_64& rng, int depth) {
   switch (rng() % (depth > 0 ? 9 : 7)) {
-    case 0: return nullptr;
-    case 1: return rng() % 2 == 0;
-    case 2: return static_cast<int64_t>(rng());
+    case 0:
+      return nullptr;
+    case 1:
+      return rng() % 2 == 0;
+    case 2:
+      return static_cast<int64_t>(rng());
     case 3: {
+      // clang-format off
       const double specials[] = {0.0, -0.0, 1.0, 0.1, -2.5e-300, 1.7976931348623157e308,
                                  std::numeric_limits<double>::infinity(),
                                  -std::numeric_limits<double>::infinity(),
                                  std::numeric_limits<double>::denorm_min()};
+      // clang-format on
       if (rng() % 2) return specials[rng() % std::size(specials)];
-      return std::ldexp(static_cast<double>(rng() % 1000000) - 500000.0, static_cast<int>(rng() % 200) - 100);
+      return std::ldexp(static_cast<double>(rng() % 1000000) - 500000.0,
+                        static_cast<int>(rng() % 200) - 100);
     }
-    case 4: return random_text(rng);
-    case 5: return rng() % 3 ? DateTime{"2026-11-26T20:30:00.123456789+01:00"} : DateTime{random_text(rng)};
-    case 6: return Duration{static_cast<int64_t>(rng())};
+    case 4:
+      return random_text(rng);
+    case 5:
+      return rng() % 3 ? DateTime{"2026-11-26T20:30:00.123456789+01:00"}
+                       : DateTime{random_text(rng)};
+    case 6:
+      return Duration{static_cast<int64_t>(rng())};
     case 7: {
       DatumList l;
-      for (int i = static_cast<int>(rng() % 4); i > 0; --i) l.push_back(random_datum(rng, depth - 1));
+      for (int i = static_cast<int>(rng() % 4); i > 0; --i)
+        l.push_back(random_datum(rng, depth - 1));
       return l;
     }
     default: {
@@ -63,8 +76,10 @@ Datum random_datum(std::mt19937_64& rng, int depth) {
 }  // namespace
 
 TEST_CASE("datum_json writes plain JSON for what JSON can say, in key order", "[datum_json]") {
-  const Datum d = rec({{"zeta", 1}, {"alpha", rec({{"b", true}, {"a", nullptr}})},
-                       {"list", DatumList{1.5, "x", DatumList{}}}, {"s", "line\nnext"}});
+  const Datum d = rec({{"zeta", 1},
+                       {"alpha", rec({{"b", true}, {"a", nullptr}})},
+                       {"list", DatumList{1.5, "x", DatumList{}}},
+                       {"s", "line\nnext"}});
   CHECK(encode_json(d) ==
         R"({"zeta":1,"alpha":{"b":true,"a":null},"list":[1.5,"x",[]],"s":"line\nnext"})");
   CHECK(round_trip(d) == d);
@@ -81,8 +96,10 @@ TEST_CASE("datum_json tags dates, durations and non-finite floats", "[datum_json
   CHECK(round_trip(Duration{-7}) == Datum(Duration{-7}));
   CHECK(round_trip(Duration{std::numeric_limits<int64_t>::min()}) ==
         Datum(Duration{std::numeric_limits<int64_t>::min()}));
-  CHECK(round_trip(std::numeric_limits<int64_t>::max()) == Datum(std::numeric_limits<int64_t>::max()));
-  CHECK(round_trip(std::numeric_limits<int64_t>::min()) == Datum(std::numeric_limits<int64_t>::min()));
+  CHECK(round_trip(std::numeric_limits<int64_t>::max()) ==
+        Datum(std::numeric_limits<int64_t>::max()));
+  CHECK(round_trip(std::numeric_limits<int64_t>::min()) ==
+        Datum(std::numeric_limits<int64_t>::min()));
 
   CHECK(encode_json(std::numeric_limits<double>::infinity()) == R"({"$float":"inf"})");
   CHECK(round_trip(-std::numeric_limits<double>::infinity()) ==
@@ -136,7 +153,8 @@ TEST_CASE("datum_json round-trips random values of every type", "[datum_json]") 
     INFO(text);
     CHECK(text.find('\n') == std::string::npos);
     const Datum back = decode_json(text);
-    if (encode_json(back) != text || !(back == d || text.find(R"("$float":"nan")") != std::string::npos))
+    if (encode_json(back) != text ||
+        !(back == d || text.find(R"("$float":"nan")") != std::string::npos))
       FAIL("round trip changed " << text << " into " << encode_json(back));
   }
 }
