@@ -26,9 +26,9 @@ struct Unit {
 
 // Ordered largest first; a part's unit must come later in this table than the previous part's.
 constexpr Unit kUnits[] = {
-    {"w", 7 * kDay}, {"wk", 7 * kDay}, {"d", kDay},     {"day", kDay},  {"h", kHour},
-    {"hr", kHour},   {"m", kMinute},   {"min", kMinute}, {"s", kSecond}, {"sec", kSecond},
-    {"ms", 1'000'000}, {"us", 1'000},  {"µs", 1'000},    {"μs", 1'000},  {"ns", 1},
+    {"w", 7 * kDay},   {"wk", 7 * kDay}, {"d", kDay},      {"day", kDay},  {"h", kHour},
+    {"hr", kHour},     {"m", kMinute},   {"min", kMinute}, {"s", kSecond}, {"sec", kSecond},
+    {"ms", 1'000'000}, {"us", 1'000},    {"µs", 1'000},    {"μs", 1'000},  {"ns", 1},
 };
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -36,8 +36,8 @@ bool is_space(char c) { return c == ' ' || c == '\t'; }
 /// Letters of a unit name: ASCII letters and the bytes of "µ" (C2 B5) and "μ" (CE BC).
 bool is_unit_byte(char c) {
   const auto u = static_cast<unsigned char>(c);
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || u == 0xC2 || u == 0xB5 ||
-         u == 0xCE || u == 0xBC;
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || u == 0xC2 || u == 0xB5 || u == 0xCE ||
+         u == 0xBC;
 }
 
 /// `v / unit` as decimal text without trailing zeros in the fraction.
@@ -112,8 +112,8 @@ std::optional<Duration> parse_duration(std::string_view text, std::string& why) 
       }
     }
     if (digits == 0) {
-      why = quoted + " is not a duration: expected a number at '" + std::string(text.substr(i)) +
-            "'";
+      why =
+          quoted + " is not a duration: expected a number at '" + std::string(text.substr(i)) + "'";
       return std::nullopt;
     }
     skip_spaces();

@@ -115,9 +115,9 @@ TEST_CASE("format_duration writes short text that reads back", "[duration]") {
   CHECK(format_duration(Duration{std::numeric_limits<int64_t>::min()}) ==
         "-106751d23h47m16.854775808s");
 
-  for (int64_t n : {int64_t{1}, int64_t{999}, int64_t{1'001}, int64_t{123'456'789},
-                    int64_t{59'999'999'999}, int64_t{61'000'000'001}, int64_t{7'322'000'000'000},
-                    std::numeric_limits<int64_t>::max()}) {
+  for (int64_t n :
+       {int64_t{1}, int64_t{999}, int64_t{1'001}, int64_t{123'456'789}, int64_t{59'999'999'999},
+        int64_t{61'000'000'001}, int64_t{7'322'000'000'000}, std::numeric_limits<int64_t>::max()}) {
     std::string why;
     INFO(n << " -> " << format_duration(Duration{n}));
     CHECK(parse_duration(format_duration(Duration{n}), why) == Duration{n});
