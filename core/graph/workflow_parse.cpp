@@ -1,0 +1,807 @@
+#include "core/graph/workflow_parse.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <unordered_map>
+
+#include "core/config/key_path.hpp"
+#include "core/config/toml_file.hpp"
+#include "core/graph/dag.hpp"
+#include "core/graph/id_index.hpp"
+#include "core/support/duration.hpp"
+#include "core/support/error.hpp"
+#include "core/support/nearest.hpp"
+
+namespace prov {
+
+namespace {
+
+/// What a kind-specific field must hold.
+enum class Type {
+  text,    ///< any string
+  name,    ///< a non-empty string
+  argv,    ///< a non-empty list of scalars, the first non-empty: a program and its arguments
+  env,     ///< a record of scalars keyed by variable names
+  any,     ///< anything but null
+  mode,    ///< permission bits: an octal string or an int, at most 0o777
+  key,     ///< a dotted configuration key
+  server,  ///< a record with a non-empty `name`: a ServerSpec
+};
+
+struct FieldRule {
+  std::string_view name;
+  Type type;
+  bool required;
+};
+
+struct KindRule {
+  std::string_view name;
+  std::vector<FieldRule> fields;
+};
+
+const std::vector<KindRule>& kind_rules() {
+  static const std::vector<KindRule> rules = {
+      {"command",
+       {{"run", Type::argv, true},
+        {"env", Type::env, false},
+        {"cwd", Type::name, false},
+        {"stdin", Type::text, false},
+        {"rollback", Type::argv, false}}},
+      {"nu",
+       {{"code", Type::name, true}, {"input", Type::any, false}, {"rollback", Type::name, false}}},
+      {"file.write",
+       {{"path", Type::name, true}, {"content", Type::text, true}, {"mode", Type::mode, false}}},
+      {"config.set", {{"key", Type::key, true}, {"value", Type::any, true}}},
+      {"server.create", {{"provider", Type::name, false}, {"server", Type::server, true}}},
+      {"server.delete", {{"provider", Type::name, false}, {"server_id", Type::name, true}}},
+  };
+  return rules;
+}
+
+const std::vector<std::string> kWorkflowFields = {"name", "settings", "operations"};
+const std::vector<std::string> kSettingsFields = {"parallel", "retry", "timeout",
+                                                  "rollback_on_failure"};
+const std::vector<std::string> kRetryFields = {"attempts", "backoff", "max_backoff"};
+const std::vector<std::string> kCommonFields = {"id", "kind", "depends_on", "retry", "timeout"};
+
+/// How a value of `type` is described in messages.
+const char* expected(Type type) {
+  switch (type) {
+    case Type::text:
+      return "a string";
+    case Type::name:
+      return "a non-empty string";
+    case Type::argv:
+      return "a list of strings (the program and its arguments)";
+    case Type::env:
+      return "a record of strings";
+    case Type::any:
+      return "a value";
+    case Type::mode:
+      return "permission bits: an octal string like \"0644\" or an int of at most 0o777";
+    case Type::key:
+      return "a dotted key like \"servers.web.plan\"";
+    case Type::server:
+      return "a server spec: a record with at least a name";
+  }
+  return "";
+}
+
+bool is_scalar(const Datum& d) {
+  return d.is_string() || std::holds_alternative<int64_t>(d.v) ||
+         std::holds_alternative<double>(d.v) || std::holds_alternative<bool>(d.v);
+}
+
+/// A record member that is present and not null.
+const Datum* member(const Datum& record, std::string_view key) {
+  const Datum* d = record.find(key);
+  return d && !d->is_null() ? d : nullptr;
+}
+
+bool valid_id(const std::string& id) {
+  if (id.empty()) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '.' || c == ':' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+/// "a", "a and b", "a, b and c".
+std::string join_all(const std::vector<std::string>& items) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += i + 1 == items.size() ? " and " : ", ";
+    out += items[i];
+  }
+  return out;
+}
+
+std::string in_quotes(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+/// Collects problems; each becomes one WorkflowError blamed on the input.
+class Problems {
+ public:
+  void add(std::string_view code, std::string message, std::string help) {
+    list_.emplace_back("provisioning::workflow::" + std::string(code), message, std::move(help),
+                       Blame::input());
+  }
+  void add(WorkflowError e) { list_.push_back(std::move(e)); }
+
+  /// `where: 'field' must be …, got …`
+  void wrong_type(const std::string& where, std::string_view field, std::string_view wanted,
+                  const Datum& got, std::string extra_help = {}) {
+    add("wrong_type",
+        where + ": " + in_quotes(field) + " must be " + std::string(wanted) + ", got " +
+            got.type_name(),
+        extra_help.empty() ? "change " + in_quotes(field) + " to " + std::string(wanted)
+                           : std::move(extra_help));
+  }
+
+  void missing(const std::string& where, std::string_view field, std::string help) {
+    add("missing_field", where + ": missing field " + in_quotes(field), std::move(help));
+  }
+
+  void bad_value(const std::string& where, const std::string& what, std::string help) {
+    add("bad_value", where + ": " + what, std::move(help));
+  }
+
+  /// An unknown field `key` (shown as `field`, its path), with the nearest known one when
+  /// there is one near.
+  void unknown_field(const std::string& where, std::string_view field, std::string_view key,
+                     const std::vector<std::string>& known, const std::string& owner,
+                     std::string elsewhere = {}) {
+    const std::vector<std::string> near = nearest_names(key, known, 1);
+    std::string help;
+    if (!near.empty())
+      help = "did you mean " + near.front() + "? ";
+    else if (!elsewhere.empty())
+      help = elsewhere + "; ";
+    help += owner + " takes " + join_all(known);
+    add("unknown_field", where + ": unknown field " + in_quotes(field), std::move(help));
+  }
+
+  const std::vector<WorkflowError>& list() const { return list_; }
+
+ private:
+  std::vector<WorkflowError> list_;
+};
+
+/// Reads the duration in `value`; reports bad_duration and returns nullopt when it is not one,
+/// or is negative, or (when `positive`) zero.
+std::optional<Duration> read_duration(Problems& p, const std::string& where,
+                                      const std::string& field, const Datum& value, bool positive) {
+  std::string why;
+  std::optional<Duration> d = to_duration(value, why);
+  if (d && d->nanos < 0) {
+    why = format_duration(*d) + " is negative";
+    d.reset();
+  } else if (d && positive && d->nanos == 0) {
+    why = "must be longer than 0s";
+    d.reset();
+  }
+  if (!d) p.add("bad_duration", where + ": " + field + ": " + why, kDurationForms);
+  return d;
+}
+
+/// Reads an int of at least 1 that fits an int.
+std::optional<int> read_count(Problems& p, const std::string& where, const std::string& field,
+                              const Datum& value) {
+  const int64_t* n = std::get_if<int64_t>(&value.v);
+  if (!n) {
+    p.wrong_type(where, field, "an int of at least 1", value);
+    return std::nullopt;
+  }
+  if (*n < 1 || *n > INT_MAX) {
+    p.bad_value(where, in_quotes(field) + " must be at least 1, got " + std::to_string(*n),
+                "set " + in_quotes(field) + " to 1 or more");
+    return std::nullopt;
+  }
+  return static_cast<int>(*n);
+}
+
+/// A retry record over `base`: the fields it sets replace base's.
+RetryPolicy read_retry(Problems& p, const std::string& where, const std::string& field,
+                       const Datum& value, RetryPolicy base) {
+  if (!value.is_record()) {
+    p.wrong_type(where, field, "a record with attempts, backoff and max_backoff", value);
+    return base;
+  }
+  for (const auto& [key, v] : value.record()) {
+    if (v.is_null()) continue;
+    const std::string path = field + "." + key;
+    if (key == "attempts") {
+      if (auto n = read_count(p, where, path, v)) base.attempts = *n;
+    } else if (key == "backoff") {
+      if (auto d = read_duration(p, where, path, v, false)) base.backoff = *d;
+    } else if (key == "max_backoff") {
+      if (auto d = read_duration(p, where, path, v, false)) base.max_backoff = *d;
+    } else {
+      p.unknown_field(where, path, key, kRetryFields, in_quotes(field));
+    }
+  }
+  return base;
+}
+
+WorkflowSettings read_settings(Problems& p, const std::string& where, const Datum& value) {
+  WorkflowSettings s;
+  if (!value.is_record()) {
+    p.wrong_type(where, "settings", "a record", value);
+    return s;
+  }
+  for (const auto& [key, v] : value.record()) {
+    if (v.is_null()) continue;
+    const std::string path = "settings." + key;
+    if (key == "parallel") {
+      if (auto n = read_count(p, where, path, v)) s.parallel = *n;
+    } else if (key == "retry") {
+      s.retry = read_retry(p, where, path, v, s.retry);
+    } else if (key == "timeout") {
+      s.timeout = read_duration(p, where, path, v, true);
+    } else if (key == "rollback_on_failure") {
+      if (const bool* b = std::get_if<bool>(&v.v))
+        s.rollback_on_failure = *b;
+      else
+        p.wrong_type(where, path, "a bool", v);
+    } else {
+      p.unknown_field(where, path, key, kSettingsFields, "settings");
+    }
+  }
+  return s;
+}
+
+void check_argv(Problems& p, const std::string& where, const std::string& field,
+                const Datum& value) {
+  if (!value.is_list()) {
+    p.wrong_type(where, field, expected(Type::argv), value,
+                 value.is_string()
+                     ? "no shell splits a string here: write [\"program\", \"arg\", …]"
+                     : std::string());
+    return;
+  }
+  const DatumList& items = value.list();
+  if (items.empty()) {
+    p.bad_value(where, in_quotes(field) + " is empty", "name a program and its arguments");
+    return;
+  }
+  for (size_t k = 0; k < items.size(); ++k) {
+    const std::string at = field + "[" + std::to_string(k) + "]";
+    if (!is_scalar(items[k])) {
+      p.wrong_type(where, at, "a string", items[k]);
+    } else if (items[k].is_string() && items[k].str().find('\0') != std::string::npos) {
+      p.bad_value(where, in_quotes(at) + " holds a NUL character", "remove it");
+    } else if (k == 0 && items[k].is_string() && items[k].str().empty()) {
+      p.bad_value(where, in_quotes(at) + ", the program, is empty", "name the program to run");
+    }
+  }
+}
+
+void check_env(Problems& p, const std::string& where, const std::string& field,
+               const Datum& value) {
+  if (!value.is_record()) {
+    p.wrong_type(where, field, expected(Type::env), value);
+    return;
+  }
+  for (const auto& [name, v] : value.record()) {
+    if (name.empty() || name.find('=') != std::string::npos ||
+        name.find('\0') != std::string::npos) {
+      p.bad_value(
+          where,
+          in_quotes(field) + " has a variable name that is empty or holds '=': \"" + name + "\"",
+          "rename the variable");
+    } else if (!is_scalar(v)) {
+      p.wrong_type(where, field + "." + name, "a string", v);
+    } else if (v.is_string() && v.str().find('\0') != std::string::npos) {
+      p.bad_value(where, in_quotes(field + "." + name) + " holds a NUL character", "remove it");
+    }
+  }
+}
+
+void check_mode(Problems& p, const std::string& where, const std::string& field,
+                const Datum& value) {
+  int64_t bits = -1;
+  if (const int64_t* n = std::get_if<int64_t>(&value.v)) {
+    bits = *n;
+  } else if (value.is_string()) {
+    std::string s = value.str();
+    if (s.rfind("0o", 0) == 0) s.erase(0, 2);
+    if (!s.empty() && s.size() <= 4 &&
+        std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '7'; }))
+      bits = std::stoll(s, nullptr, 8);
+  } else {
+    p.wrong_type(where, field, expected(Type::mode), value);
+    return;
+  }
+  if (bits < 0 || bits > 0777)
+    p.bad_value(where,
+                in_quotes(field) + " " + to_display(value) + " is not " + expected(Type::mode),
+                "write the mode like \"0644\"");
+}
+
+void check_field(Problems& p, const std::string& where, const std::string& field, Type type,
+                 const Datum& value) {
+  switch (type) {
+    case Type::any:
+      return;
+    case Type::argv:
+      return check_argv(p, where, field, value);
+    case Type::env:
+      return check_env(p, where, field, value);
+    case Type::mode:
+      return check_mode(p, where, field, value);
+    case Type::text:
+    case Type::name:
+    case Type::key:
+      if (!value.is_string()) return p.wrong_type(where, field, expected(type), value);
+      if (type == Type::name && value.str().empty())
+        return p.bad_value(where, in_quotes(field) + " is empty",
+                           "give " + in_quotes(field) + " a value");
+      if (type == Type::key && !parse_key(value.str()))
+        return p.bad_value(where,
+                           in_quotes(field) + " \"" + value.str() + "\" is not " + expected(type),
+                           "separate the key's members with single dots; quote members that "
+                           "hold dots");
+      return;
+    case Type::server: {
+      if (!value.is_record()) return p.wrong_type(where, field, expected(type), value);
+      const Datum* name = member(value, "name");
+      if (!name) return p.missing(where, field + ".name", "name the server in " + in_quotes(field));
+      return check_field(p, where, field + ".name", Type::name, *name);
+    }
+  }
+}
+
+/// Reads operation number `number` (1-based). Its id and kind are left empty when unusable.
+OperationSpec read_operation(Problems& p, const Datum& value, size_t number,
+                             const RetryPolicy& workflow_retry) {
+  OperationSpec op;
+  std::string where = "operation #" + std::to_string(number);
+  if (!value.is_record()) {
+    p.add("wrong_type", where + " must be a record with id and kind, got " + value.type_name(),
+          "write each operation as a record like {id: \"build\", kind: \"command\", run: "
+          "[\"make\"]}");
+    return op;
+  }
+  op.fields = value;
+
+  if (const Datum* id = member(value, "id")) {
+    if (!id->is_string()) {
+      p.wrong_type(where, "id", "a string", *id);
+    } else {
+      where = "operation " + in_quotes(id->str());
+      if (valid_id(id->str()))
+        op.id = id->str();
+      else
+        p.bad_value(where, "the id may only hold letters, digits and _ . : -",
+                    "rename the operation, for example to " +
+                        in_quotes(id->str().empty() ? "step-1" : "step-" + std::to_string(number)));
+    }
+  } else {
+    p.missing(where, "id", "give the operation an id that others can name in depends_on");
+  }
+
+  const KindRule* kind = nullptr;
+  if (const Datum* k = member(value, "kind")) {
+    if (!k->is_string()) {
+      p.wrong_type(where, "kind", "a string", *k);
+    } else {
+      for (const KindRule& rule : kind_rules())
+        if (rule.name == k->str()) kind = &rule;
+      if (kind) {
+        op.kind = k->str();
+      } else {
+        const std::vector<std::string> near = nearest_names(k->str(), workflow_kinds(), 1);
+        p.add("unknown_kind", where + ": unknown kind " + in_quotes(k->str()),
+              (near.empty() ? std::string() : "did you mean " + near.front() + "? ") +
+                  "kinds are " + join_all(workflow_kinds()));
+      }
+    }
+  } else {
+    p.missing(where, "kind",
+              "say what the operation does: kind is " + join_alternatives(workflow_kinds()));
+  }
+
+  for (const auto& [key, v] : value.record()) {
+    if (key == "id" || key == "kind" || v.is_null()) continue;
+    if (key == "depends_on") {
+      if (!v.is_list()) {
+        p.wrong_type(where, key, "a list of operation ids", v);
+        continue;
+      }
+      const DatumList& ids = v.list();
+      for (size_t k = 0; k < ids.size(); ++k) {
+        if (!ids[k].is_string()) {
+          p.wrong_type(where, "depends_on[" + std::to_string(k) + "]", "an operation id", ids[k]);
+        } else {
+          op.depends_on.push_back(ids[k].str());  // check_graph drops repeats
+        }
+      }
+    } else if (key == "retry") {
+      op.retry = read_retry(p, where, "retry", v, workflow_retry);
+    } else if (key == "timeout") {
+      op.timeout = read_duration(p, where, "timeout", v, true);
+    } else if (kind) {
+      auto rule = std::find_if(kind->fields.begin(), kind->fields.end(),
+                               [&](const FieldRule& f) { return f.name == key; });
+      if (rule != kind->fields.end()) {
+        check_field(p, where, key, rule->type, v);
+        continue;
+      }
+      std::vector<std::string> known = kCommonFields;
+      for (const FieldRule& f : kind->fields) known.emplace_back(f.name);
+      std::string elsewhere;
+      for (const KindRule& other : kind_rules())
+        for (const FieldRule& f : other.fields)
+          if (f.name == key && elsewhere.empty())
+            elsewhere = in_quotes(key) + " belongs to " + std::string(other.name) + " operations";
+      p.unknown_field(where, key, key, known, "a " + op.kind + " operation", elsewhere);
+    }
+    // With the kind unknown, other fields cannot be judged; the kind's problem says enough.
+  }
+
+  if (kind) {
+    for (const FieldRule& f : kind->fields)
+      if (f.required && !member(value, f.name))
+        p.missing(
+            where, f.name,
+            "a " + op.kind + " operation needs " + in_quotes(f.name) + ": " + expected(f.type));
+  }
+  return op;
+}
+
+/// Duplicate ids, unknown and self dependencies, cycles; drops repeats from each depends_on.
+/// Returns the graph of the dependencies that name an operation (all of them when there is no
+/// problem).
+Dag check_graph(Problems& p, WorkflowSpec& spec) {
+  const size_t n = spec.operations.size();
+  IdIndex index(n);
+  std::vector<std::vector<size_t>> duplicates;  // for each id used more than once: its positions
+  std::unordered_map<size_t, size_t> duplicate_slot;
+  for (size_t i = 0; i < n; ++i) {
+    const std::string& id = spec.operations[i].id;
+    if (id.empty()) continue;
+    const size_t first = index.insert(id, i);
+    if (first == i) continue;
+    auto [slot, new_slot] = duplicate_slot.emplace(first, duplicates.size());
+    if (new_slot) duplicates.push_back({first});
+    duplicates[slot->second].push_back(i);
+  }
+  for (const std::vector<size_t>& positions : duplicates) {
+    std::vector<std::string> numbers;
+    for (size_t i : positions) numbers.push_back("#" + std::to_string(i + 1));
+    p.add("duplicate_id",
+          "operation " + in_quotes(spec.operations[positions.front()].id) +
+              ": the id is used by operations " + join_all(numbers),
+          "give each operation a unique id");
+  }
+
+  // Suggestions compare a wrong id with every id; bound that work for huge workflows.
+  size_t suggestion_budget = 2'000'000;
+  std::vector<std::string> all_ids;
+  std::vector<std::vector<size_t>> deps(n);
+  std::vector<size_t> last_wanted_by(n, IdIndex::npos);  // to drop repeated dependencies
+  for (size_t i = 0; i < n; ++i) {
+    OperationSpec& op = spec.operations[i];
+    deps[i].reserve(op.depends_on.size());
+    size_t kept = 0;
+    std::vector<std::string_view> unknown;
+    for (size_t k = 0; k < op.depends_on.size(); ++k) {
+      const std::string& d = op.depends_on[k];
+      const size_t at = index.find(d);
+      const bool repeat = at == IdIndex::npos
+                              ? std::find(unknown.begin(), unknown.end(), d) != unknown.end()
+                              : last_wanted_by[at] == i;
+      if (repeat) continue;
+      if (kept != k) op.depends_on[kept] = std::move(op.depends_on[k]);
+      const std::string& dep = op.depends_on[kept++];
+      if (at != IdIndex::npos && at != i) {
+        last_wanted_by[at] = i;
+        deps[i].push_back(at);
+        continue;
+      }
+      const std::string where =
+          op.id.empty() ? "operation #" + std::to_string(i + 1) : "operation " + in_quotes(op.id);
+      if (at == i) {
+        last_wanted_by[at] = i;
+        p.add("self_dependency", where + ": depends on itself",
+              "remove " + in_quotes(dep) + " from its depends_on");
+        continue;
+      }
+      std::string help = "depends_on lists ids of this workflow's operations";
+      if (suggestion_budget >= index.size()) {
+        suggestion_budget -= index.size();
+        if (all_ids.empty())
+          for (const OperationSpec& o : spec.operations)
+            if (!o.id.empty()) all_ids.push_back(o.id);
+        const std::vector<std::string> near = nearest_names(dep, all_ids, 1);
+        if (!near.empty())
+          help = "did you mean " + near.front() + "?";
+        else if (all_ids.size() <= 8)
+          help += ": " + join_all(all_ids);
+      }
+      unknown.push_back(dep);
+      p.add(
+          "unknown_dependency",
+          where + ": depends on " + in_quotes(dep) + ", which is not an operation of this workflow",
+          help);
+    }
+    op.depends_on.resize(kept);
+  }
+  Dag dag = make_dag(std::move(deps));
+  // Levels are cheaper than components: look for cycles only when there is one.
+  if (!compute_levels(dag))
+    for (const std::vector<size_t>& cycle : find_cycles(dag)) p.add(cycle_error(spec, cycle));
+  return dag;
+}
+
+std::string plural(size_t n, const char* one) {
+  return std::to_string(n) + " " + one + (n == 1 ? "" : "s");
+}
+
+/// Builds a Datum straight from the parser's events: no JSON tree in between, keys in the order
+/// written. A key repeated in one object keeps its first place and its last value.
+class DatumBuilder : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  Datum root;
+  std::optional<nlohmann::json::exception> error;  ///< set when parsing failed
+  size_t error_byte = 0;
+
+  bool null() override { return put(Datum()); }
+  bool boolean(bool v) override { return put(Datum(v)); }
+  bool number_integer(number_integer_t v) override { return put(Datum(int64_t{v})); }
+  bool number_unsigned(number_unsigned_t v) override {
+    return put(v <= static_cast<uint64_t>(INT64_MAX) ? Datum(static_cast<int64_t>(v))
+                                                     : Datum(static_cast<double>(v)));
+  }
+  bool number_float(number_float_t v, const string_t&) override { return put(Datum(v)); }
+  bool string(string_t& v) override { return put(Datum(std::move(v))); }
+  bool binary(binary_t&) override { return put(Datum()); }  // JSON text has no binary
+  bool start_object(std::size_t) override {
+    open_.push_back(place(Datum(DatumRecord{})));
+    return true;
+  }
+  bool key(string_t& k) override {
+    key_ = std::move(k);
+    return true;
+  }
+  bool end_object() override {
+    DatumRecord& record = open_.back()->record();
+    if (has_repeated_keys(record)) merge_repeated_keys(record);
+    open_.pop_back();
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    open_.push_back(place(Datum(DatumList{})));
+    return true;
+  }
+  bool end_array() override {
+    open_.pop_back();
+    return true;
+  }
+  bool parse_error(std::size_t position, const std::string&,
+                   const nlohmann::detail::exception& e) override {
+    error_byte = position;
+    error.emplace(static_cast<const nlohmann::json::exception&>(e));
+    return false;
+  }
+
+ private:
+  bool put(Datum d) {
+    place(std::move(d));
+    return true;
+  }
+  /// Stores `d` in the innermost open list or record (under the last key), or as the root.
+  /// Pointers to open containers stay valid: only the innermost one grows.
+  Datum* place(Datum d) {
+    if (open_.empty()) {
+      root = std::move(d);
+      return &root;
+    }
+    Datum& into = *open_.back();
+    if (into.is_list()) {
+      into.list().push_back(std::move(d));
+      return &into.list().back();
+    }
+    into.record().emplace_back(std::move(key_), std::move(d));
+    return &into.record().back().second;
+  }
+  static bool has_repeated_keys(const DatumRecord& record) {
+    if (record.size() <= 32) {
+      for (size_t i = 1; i < record.size(); ++i)
+        for (size_t j = 0; j < i; ++j)
+          if (record[i].first == record[j].first) return true;
+      return false;
+    }
+    std::vector<std::string_view> keys;
+    keys.reserve(record.size());
+    for (const auto& member : record) keys.push_back(member.first);
+    std::sort(keys.begin(), keys.end());
+    return std::adjacent_find(keys.begin(), keys.end()) != keys.end();
+  }
+  static void merge_repeated_keys(DatumRecord& record) {
+    std::vector<size_t> by_key(record.size());
+    for (size_t i = 0; i < by_key.size(); ++i) by_key[i] = i;
+    std::stable_sort(by_key.begin(), by_key.end(),
+                     [&](size_t a, size_t b) { return record[a].first < record[b].first; });
+    std::vector<char> drop(record.size(), 0);
+    for (size_t k = 1; k < by_key.size(); ++k) {
+      if (record[by_key[k]].first != record[by_key[k - 1]].first) continue;
+      // by_key[k] repeats an earlier key: its value moves to the first place.
+      size_t first = k - 1;
+      while (first > 0 && drop[by_key[first]]) --first;
+      record[by_key[first]].second = std::move(record[by_key[k]].second);
+      drop[by_key[k]] = 1;
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < record.size(); ++i) {
+      if (drop[i]) continue;
+      if (kept != i) record[kept] = std::move(record[i]);
+      ++kept;
+    }
+    record.resize(kept);
+  }
+
+  std::vector<Datum*> open_;
+  std::string key_;
+};
+
+/// The whole file; nullopt when nothing is at `path`.
+std::optional<std::string> read_text(const std::string& path) {
+  auto unreadable = [&](const std::string& why) {
+    return WorkflowError("provisioning::workflow::read", "cannot read " + path + ": " + why,
+                         "check that it is a readable file");
+  };
+  struct Fd {
+    int fd;
+    ~Fd() {
+      if (fd >= 0) ::close(fd);
+    }
+  } file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (file.fd < 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
+    throw unreadable(std::strerror(errno));
+  }
+  struct stat st {};
+  if (::fstat(file.fd, &st) != 0) throw unreadable(std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) throw unreadable("not a regular file");
+  std::string text;
+  text.reserve(static_cast<size_t>(st.st_size));
+  char buf[65536];
+  while (true) {
+    const ssize_t got = ::read(file.fd, buf, sizeof buf);
+    if (got > 0) {
+      text.append(buf, static_cast<size_t>(got));
+    } else if (got == 0) {
+      return text;
+    } else if (errno != EINTR) {
+      throw unreadable(std::strerror(errno));
+    }
+  }
+}
+
+}  // namespace
+
+const std::vector<std::string>& workflow_kinds() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const KindRule& rule : kind_rules()) out.emplace_back(rule.name);
+    return out;
+  }();
+  return names;
+}
+
+WorkflowSpec parse_workflow(const Datum& doc, const std::string& origin, Dag* dag) {
+  Problems p;
+  WorkflowSpec spec;
+  std::string where = "workflow from " + origin;
+  if (!doc.is_record()) {
+    p.add("wrong_type",
+          where + " must be a record with name, settings and operations, got " + doc.type_name(),
+          "give a record like {name: \"deploy\", operations: [...]}");
+    throw p.list().front();
+  }
+
+  if (const Datum* name = member(doc, "name")) {
+    if (!name->is_string())
+      p.wrong_type(where, "name", "a string", *name);
+    else if (name->str().empty())
+      p.bad_value(where, "'name' is empty", "name the workflow");
+    else
+      where = "workflow " + in_quotes(spec.name = name->str());
+  } else {
+    p.missing(where, "name", "name the workflow: name = \"deploy\"");
+  }
+
+  for (const auto& [key, value] : doc.record())
+    if (std::find(kWorkflowFields.begin(), kWorkflowFields.end(), key) == kWorkflowFields.end())
+      p.unknown_field(where, key, key, kWorkflowFields, "a workflow");
+
+  if (const Datum* settings = member(doc, "settings"))
+    spec.settings = read_settings(p, where, *settings);
+
+  const Datum* operations = member(doc, "operations");
+  if (!operations) {
+    p.missing(where, "operations", "list the operations to run");
+  } else if (!operations->is_list()) {
+    p.wrong_type(where, "operations", "a list of records", *operations);
+  } else if (operations->list().empty()) {
+    p.bad_value(where, "'operations' is empty", "a workflow needs at least one operation");
+  } else {
+    const DatumList& list = operations->list();
+    spec.operations.reserve(list.size());
+    for (size_t k = 0; k < list.size(); ++k)
+      spec.operations.push_back(read_operation(p, list[k], k + 1, spec.settings.retry));
+    Dag graph = check_graph(p, spec);
+    if (dag) *dag = std::move(graph);
+  }
+
+  const std::vector<WorkflowError>& problems = p.list();
+  if (problems.empty()) return spec;
+  if (problems.size() == 1) throw problems.front();
+  WorkflowError all("provisioning::workflow::invalid",
+                    where + (spec.name.empty() ? std::string() : " from " + origin) + " has " +
+                        plural(problems.size(), "problem"),
+                    "fix each problem listed with it; each has its own code and help",
+                    Blame::input());
+  all.with_related(std::vector<Error>(problems.begin(), problems.end()));
+  throw all;
+}
+
+Datum parse_workflow_json(std::string_view text, const std::string& path) {
+  DatumBuilder builder;
+  if (nlohmann::json::sax_parse(text, &builder)) return std::move(builder.root);
+  // The error's byte is 1-based and points at the character that broke the syntax.
+  const size_t at =
+      std::min<size_t>(builder.error_byte == 0 ? 0 : builder.error_byte - 1, text.size());
+  int line = 1;
+  size_t line_start = 0;
+  for (size_t i = 0; i < at; ++i)
+    if (text[i] == '\n') ++line, line_start = i + 1;
+  const int column = static_cast<int>(at - line_start) + 1;
+  std::string reason = builder.error ? builder.error->what() : "syntax error";
+  if (const size_t colon = reason.find(": "); colon != std::string::npos)
+    reason.erase(0, colon + 2);
+  WorkflowError error("provisioning::workflow::parse",
+                      "invalid JSON in " + path + " at line " + std::to_string(line) + ", column " +
+                          std::to_string(column) + ": " + reason,
+                      "fix the JSON syntax at that position");
+  error.at(FilePosition{path, line, column});
+  throw error;
+}
+
+Datum load_workflow_file(const std::string& path) {
+  const size_t dot = path.find_last_of("./");
+  std::string extension = dot == std::string::npos || path[dot] == '/' ? "" : path.substr(dot);
+  std::transform(extension.begin(), extension.end(), extension.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (extension != ".toml" && extension != ".json")
+    throw WorkflowError(
+        "provisioning::workflow::unknown_format",
+        "cannot tell the format of " + path +
+            (extension.empty() ? " (it has no extension)" : " from its extension " + extension),
+        "workflow files end in .toml or .json");
+  std::optional<std::string> text = read_text(path);
+  if (!text)
+    throw WorkflowError("provisioning::workflow::not_found", "no workflow file at " + path,
+                        "check the path; a relative path starts at the current directory");
+  if (extension == ".json") return parse_workflow_json(*text, path);
+  try {
+    return parse_toml(*text, path);
+  } catch (const ConfigError& e) {
+    WorkflowError error("provisioning::workflow::parse", e.what(), e.help());
+    if (e.position()) error.at(*e.position());
+    throw error;
+  }
+}
+
+}  // namespace prov

@@ -1,0 +1,37 @@
+#pragma once
+/// Workflows from records and files. Every field is checked and every problem is reported at
+/// once: a workflow author fixes them in one go, not one per run.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/graph/dag.hpp"
+#include "core/graph/workflow.hpp"
+#include "core/support/datum.hpp"
+
+namespace prov {
+
+/// The operation kinds a workflow may use, in the order DESIGN.md lists them.
+const std::vector<std::string>& workflow_kinds();
+
+/// Reads and validates a workflow: `name`, optional `settings`, `operations` with their kind's
+/// fields, unique ids, known dependencies, no cycles. `origin` (a file path, or "pipeline
+/// input") names the document in messages. A field set to null counts as absent. An
+/// operation's `fields` is its whole record as given; `retry` is filled from the settings.
+/// Throws WorkflowError blamed on the input: the problem itself when there is one, else
+/// `provisioning::workflow::invalid` with one related error per problem, each with its code.
+/// When `dag` is given it receives make_dag() of the result, which validation builds anyway.
+WorkflowSpec parse_workflow(const Datum& doc, const std::string& origin, Dag* dag = nullptr);
+
+/// Reads a workflow file, `.toml` or `.json` by its extension, into a record for
+/// parse_workflow, keeping the key order written. Throws WorkflowError
+/// `provisioning::workflow::unknown_format` (another extension), `::not_found`, `::read`, or
+/// `::parse` positioned at the syntax error.
+Datum load_workflow_file(const std::string& path);
+
+/// Reads JSON text into a Datum keeping the key order written; `path` names it in errors.
+/// Throws WorkflowError `provisioning::workflow::parse` positioned at the syntax error.
+Datum parse_workflow_json(std::string_view text, const std::string& path);
+
+}  // namespace prov
