@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <unordered_map>
+#include <utility>
 
 #include "core/config/key_path.hpp"
 #include "core/config/toml_file.hpp"
@@ -489,30 +490,40 @@ Dag check_graph(Problems& p, WorkflowSpec& spec) {
   size_t suggestion_budget = 2'000'000;
   std::vector<std::string> all_ids;
   std::vector<std::vector<size_t>> deps(n);
-  std::vector<size_t> last_wanted_by(n, IdIndex::npos);  // to drop repeated dependencies
+  // Repeats are found by scanning short lists; long ones mark what they named in here.
+  constexpr size_t kShortList = 16;
+  std::vector<size_t> last_wanted_by;
   for (size_t i = 0; i < n; ++i) {
     OperationSpec& op = spec.operations[i];
+    const bool short_list = op.depends_on.size() <= kShortList;
+    if (!short_list && last_wanted_by.empty()) last_wanted_by.assign(n, IdIndex::npos);
     deps[i].reserve(op.depends_on.size());
     size_t kept = 0;
+    bool named_itself = false;
     std::vector<std::string_view> unknown;
     for (size_t k = 0; k < op.depends_on.size(); ++k) {
       const std::string& d = op.depends_on[k];
       const size_t at = index.find(d);
-      const bool repeat = at == IdIndex::npos
-                              ? std::find(unknown.begin(), unknown.end(), d) != unknown.end()
-                              : last_wanted_by[at] == i;
+      bool repeat;
+      if (at == IdIndex::npos)
+        repeat = std::find(unknown.begin(), unknown.end(), d) != unknown.end();
+      else if (at == i)
+        repeat = named_itself;
+      else if (short_list)
+        repeat = std::find(deps[i].begin(), deps[i].end(), at) != deps[i].end();
+      else
+        repeat = std::exchange(last_wanted_by[at], i) == i;
       if (repeat) continue;
       if (kept != k) op.depends_on[kept] = std::move(op.depends_on[k]);
       const std::string& dep = op.depends_on[kept++];
       if (at != IdIndex::npos && at != i) {
-        last_wanted_by[at] = i;
         deps[i].push_back(at);
         continue;
       }
       const std::string where =
           op.id.empty() ? "operation #" + std::to_string(i + 1) : "operation " + in_quotes(op.id);
       if (at == i) {
-        last_wanted_by[at] = i;
+        named_itself = true;
         p.add("self_dependency", where + ": depends on itself",
               "remove " + in_quotes(dep) + " from its depends_on");
         continue;
@@ -552,9 +563,14 @@ std::string plural(size_t n, const char* one) {
 /// written. A key repeated in one object keeps its first place and its last value.
 class DatumBuilder : public nlohmann::json_sax<nlohmann::json> {
  public:
+  /// Deeper values are refused: nothing in a workflow nests that deep, and a Datum is
+  /// destroyed recursively.
+  static constexpr size_t kMaxDepth = 256;
+
   Datum root;
-  std::optional<nlohmann::json::exception> error;  ///< set when parsing failed
+  std::optional<nlohmann::json::exception> error;  ///< set when the syntax is wrong
   size_t error_byte = 0;
+  bool too_deep = false;  ///< set when values nest deeper than kMaxDepth
 
   bool null() override { return put(Datum()); }
   bool boolean(bool v) override { return put(Datum(v)); }
@@ -567,6 +583,7 @@ class DatumBuilder : public nlohmann::json_sax<nlohmann::json> {
   bool string(string_t& v) override { return put(Datum(std::move(v))); }
   bool binary(binary_t&) override { return put(Datum()); }  // JSON text has no binary
   bool start_object(std::size_t) override {
+    if (open_.size() >= kMaxDepth) return stop_too_deep();
     open_.push_back(place(Datum(DatumRecord{})));
     return true;
   }
@@ -581,6 +598,7 @@ class DatumBuilder : public nlohmann::json_sax<nlohmann::json> {
     return true;
   }
   bool start_array(std::size_t) override {
+    if (open_.size() >= kMaxDepth) return stop_too_deep();
     open_.push_back(place(Datum(DatumList{})));
     return true;
   }
@@ -596,6 +614,10 @@ class DatumBuilder : public nlohmann::json_sax<nlohmann::json> {
   }
 
  private:
+  bool stop_too_deep() {
+    too_deep = true;
+    return false;
+  }
   bool put(Datum d) {
     place(std::move(d));
     return true;
@@ -760,6 +782,11 @@ WorkflowSpec parse_workflow(const Datum& doc, const std::string& origin, Dag* da
 Datum parse_workflow_json(std::string_view text, const std::string& path) {
   DatumBuilder builder;
   if (nlohmann::json::sax_parse(text, &builder)) return std::move(builder.root);
+  if (builder.too_deep)
+    throw WorkflowError("provisioning::workflow::parse",
+                        "invalid JSON in " + path + ": values nest deeper than " +
+                            std::to_string(DatumBuilder::kMaxDepth) + " levels",
+                        "flatten the data; a workflow needs far fewer levels");
   // The error's byte is 1-based and points at the character that broke the syntax.
   const size_t at =
       std::min<size_t>(builder.error_byte == 0 ? 0 : builder.error_byte - 1, text.size());

@@ -657,6 +657,15 @@ TEST_CASE("load_workflow_file errors", "[graph][parse][file]") {
     CHECK(e.position()->line == 3);
     CHECK(e.position()->column == 18);
   }
+  SECTION("JSON nested too deep") {
+    const std::string path =
+        dir.write("deep.json", std::string(100'000, '[') + std::string(100'000, ']'));
+    const WorkflowError e = error_loading(path);
+    CHECK(e.code() == "provisioning::workflow::parse");
+    CHECK(std::string(e.what()) ==
+          "invalid JSON in " + path + ": values nest deeper than 256 levels");
+    CHECK(parse_workflow_json(std::string(256, '[') + std::string(256, ']'), "t.json").is_list());
+  }
   SECTION("TOML syntax errors too") {
     const std::string path = dir.write("bad.toml", "name = \"x\"\noperations = [\n");
     const WorkflowError e = error_loading(path);
