@@ -23,7 +23,7 @@ std::optional<Duration> parse_duration(std::string_view text, std::string& why);
 std::optional<Duration> to_duration(const Datum& value, std::string& why);
 
 /// Short text for a duration that parse_duration reads back exactly: "1.5s", "500ms", "0s",
-/// "1h30m", "2d3h0.25s". Negative durations get a leading '-'.
+/// "1h30m", "2d3h0.25s". A negative one gets a leading '-' (which parse_duration refuses).
 std::string format_duration(Duration d);
 
 }  // namespace prov
