@@ -34,5 +34,5 @@ int main(int argc, char** argv) {
   }
   static const CommandRegistry commands = make_registry();
   PluginServer server(commands, std::move(codec), 0, 1);
-  return server.serve();
+  server.serve();
 }

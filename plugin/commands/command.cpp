@@ -6,12 +6,14 @@
 
 namespace prov::plugin {
 
-void CommandRegistry::add(std::unique_ptr<Command> c) { commands_.push_back(std::move(c)); }
+void CommandRegistry::add(std::unique_ptr<Command> c) {
+  by_name_[c->signature().name] = c.get();
+  commands_.push_back(std::move(c));
+}
 
 const Command* CommandRegistry::find(const std::string& name) const {
-  for (const auto& c : commands_)
-    if (c->signature().name == name) return c.get();
-  return nullptr;
+  auto it = by_name_.find(name);
+  return it == by_name_.end() ? nullptr : it->second;
 }
 
 PipelineOutput CommandRegistry::invoke(const std::string& name, EngineInterface& engine, const EvaluatedCall& call,

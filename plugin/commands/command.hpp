@@ -4,6 +4,7 @@
 /// registry.cpp.
 
 #include <memory>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -20,11 +21,15 @@ class Command {
   /// Runs the command. Throws LabeledErrorException, or a prov::Error that the registry turns
   /// into a labeled error pointing at the argument or input it blames.
   virtual PipelineOutput run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const = 0;
+  /// True for commands that answer at once without engine calls or blocking: they run on the
+  /// protocol thread instead of a worker.
+  virtual bool quick() const { return false; }
 };
 
 class CommandRegistry {
  public:
   void add(std::unique_ptr<Command> c);
+  /// The command called `name`, or nullptr. Constant time.
   const Command* find(const std::string& name) const;
   const std::vector<std::unique_ptr<Command>>& all() const { return commands_; }
   /// Runs `name` and converts any failure into a LabeledErrorException with a span.
@@ -33,6 +38,7 @@ class CommandRegistry {
 
  private:
   std::vector<std::unique_ptr<Command>> commands_;
+  std::unordered_map<std::string, const Command*> by_name_;
 };
 
 /// Every command of the plugin.

@@ -10,6 +10,7 @@ class VersionCommand : public Command {
  public:
   Signature signature() const override;
   PipelineOutput run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const override;
+  bool quick() const override { return true; }
 };
 
 }  // namespace prov::plugin

@@ -31,7 +31,7 @@ PluginServer::PluginServer(const CommandRegistry& commands, std::unique_ptr<Code
                            ServerOptions options)
     : commands_(commands), conn_(std::move(codec), out_fd), in_fd_(in_fd), options_(options) {}
 
-int PluginServer::serve() {
+void PluginServer::serve() {
   try {
     conn_.send_encoding();
   } catch (const std::exception& e) {
@@ -66,7 +66,9 @@ int PluginServer::serve() {
   shutdown_inputs("the engine closed the connection");
   lock.lock();
   idle_cv_.wait(lock, [&] { return active_calls_ == 0; });
-  return 0;
+  // End here, not by returning: idle pool workers still wait on their condition variable, and
+  // destroying it under them would block.
+  die({}, 0);
 }
 
 void PluginServer::shutdown_inputs(const std::string& why) {
@@ -193,8 +195,14 @@ void PluginServer::start_run(CallId id, RunCall&& run) {
     }
     ++active_calls_;
   }
-  std::thread([this, id, run = std::move(run), input]() mutable { run_call(id, std::move(run), std::move(input)); })
-      .detach();
+  // Quick commands (no engine calls, no blocking, no streamed input) answer on this thread:
+  // handing them to another costs more than running them.
+  const Command* cmd = commands_.find(run.name);
+  if (cmd && cmd->quick() && !input) {
+    run_call(id, std::move(run), nullptr);
+    return;
+  }
+  pool_.submit([this, id, run = std::move(run), input]() mutable { run_call(id, std::move(run), std::move(input)); });
 }
 
 void PluginServer::run_call(CallId id, RunCall run, std::shared_ptr<InputStream> input_stream) {

@@ -16,6 +16,7 @@
 #include "plugin/engine/pipeline.hpp"
 #include "plugin/engine/signals.hpp"
 #include "plugin/engine/streams.hpp"
+#include "plugin/engine/worker_pool.hpp"
 #include "plugin/protocol/engine_version.hpp"
 
 namespace prov::plugin {
@@ -32,10 +33,10 @@ class PluginServer {
   PluginServer(const CommandRegistry& commands, std::unique_ptr<Codec> codec, int in_fd, int out_fd,
                ServerOptions options = {});
 
-  /// Runs until the engine says Goodbye (and calls finish) or closes the input. Returns the
-  /// process exit code: 0 on a clean end, 1 on a protocol error or an unsupported engine (a
-  /// one-line message has been written to stderr).
-  int serve();
+  /// Runs until the engine says Goodbye (and calls finish) or closes the input, then ends the
+  /// process: exit code 0 on a clean end, 1 on a protocol error or an unsupported engine (after
+  /// a one-line message on stderr). Never returns.
+  [[noreturn]] void serve();
 
   // For EngineInterface:
   EngineCallResponse engine_call(CallId context, Wire call);
@@ -64,6 +65,7 @@ class PluginServer {
   std::string engine_version_;
   std::vector<std::string> engine_features_;
   Wire signatures_;  ///< built once, after the dialect is known
+  WorkerPool pool_;
 
   std::mutex m_;  ///< guards everything below
   std::condition_variable idle_cv_;

@@ -112,7 +112,7 @@ class FakeEngine {
       ServerOptions opts;
       opts.stream_window = 4;
       PluginServer server(reg, std::make_unique<JsonCodec>(), to_plugin[0], from_plugin[1], opts);
-      std::_Exit(server.serve());
+      server.serve();
     }
     close(to_plugin[0]);
     close(from_plugin[1]);
