@@ -2,6 +2,7 @@
 #include "plugin/commands/config.hpp"
 #include "plugin/commands/prov.hpp"
 #include "plugin/commands/version.hpp"
+#include "plugin/commands/workflow.hpp"
 
 namespace prov::plugin {
 
@@ -12,6 +13,17 @@ CommandRegistry make_registry() {
   r.add(std::make_unique<ConfigCommand>());
   r.add(std::make_unique<ConfigSourcesCommand>());
   r.add(std::make_unique<ConfigGetCommand>());
+  r.add(std::make_unique<WorkflowCommand>());
+  r.add(std::make_unique<WorkflowPlanCommand>());
+  r.add(std::make_unique<WorkflowGraphCommand>());
+  r.add(std::make_unique<WorkflowRunCommand>());
+  r.add(std::make_unique<WorkflowSubmitCommand>());
+  r.add(std::make_unique<WorkflowListCommand>());
+  r.add(std::make_unique<WorkflowStatusCommand>());
+  r.add(std::make_unique<WorkflowLogsCommand>());
+  r.add(std::make_unique<WorkflowCancelCommand>());
+  r.add(std::make_unique<WorkflowResumeCommand>());
+  r.add(std::make_unique<WorkflowRollbackCommand>());
   return r;
 }
 

@@ -1,0 +1,173 @@
+#include "core/engine/workflow_record.hpp"
+
+#include <map>
+#include <set>
+
+#include "core/graph/workflow_parse.hpp"
+#include "core/state/journal.hpp"
+#include "core/state/lock.hpp"
+#include "core/support/error.hpp"
+
+namespace prov {
+
+Datum WorkflowSubmission::to_datum() const {
+  DatumRecord env_rec;
+  for (const auto& [k, v] : env) env_rec.emplace_back(k, Datum(v));
+  return Datum(DatumRecord{{"format", Datum("prov-workflow/1")},
+                           {"workflow_id", Datum(workflow_id)},
+                           {"workspace", Datum(workspace)},
+                           {"state_dir", Datum(state_dir)},
+                           {"origin", Datum(origin)},
+                           {"nu_path", Datum(nu_path)},
+                           {"parallel", Datum(static_cast<int64_t>(parallel))},
+                           {"created", Datum(now_utc())},
+                           {"env", Datum(std::move(env_rec))},
+                           {"document", document}});
+}
+
+WorkflowSubmission WorkflowSubmission::from_datum(const Datum& d) {
+  auto str = [&](const char* k) -> std::string {
+    const Datum* v = d.find(k);
+    if (!v || !v->is_string())
+      throw ResourceError("provisioning::state::corrupt_journal", std::string("journal header lacks '") + k + "'");
+    return v->str();
+  };
+  WorkflowSubmission s;
+  s.workflow_id = str("workflow_id");
+  s.workspace = str("workspace");
+  s.state_dir = str("state_dir");
+  s.origin = str("origin");
+  s.nu_path = str("nu_path");
+  if (const Datum* p = d.find("parallel"); p && std::holds_alternative<int64_t>(p->v))
+    s.parallel = static_cast<int>(std::get<int64_t>(p->v));
+  if (const Datum* e = d.find("env"); e && e->is_record())
+    for (const auto& [k, v] : e->record())
+      if (v.is_string()) s.env[k] = v.str();
+  if (const Datum* doc = d.find("document")) s.document = *doc;
+  return s;
+}
+
+std::string create_workflow(const StateDir& state, WorkflowSubmission submission) {
+  std::string id = state.create_workflow();
+  submission.workflow_id = id;
+  submission.state_dir = state.path();
+  Journal::create(state.journal_path(id), submission.to_datum());
+  return id;
+}
+
+Datum journal_record(const Event& e, const Datum& undo) {
+  Datum d = e.to_datum();
+  if (!undo.is_null()) d.set("$undo", undo);
+  return d;
+}
+
+WorkflowHistory history_from(const Datum& header, std::vector<Datum> records) {
+  WorkflowHistory h;
+  h.submission = WorkflowSubmission::from_datum(header);
+  for (auto& rec : records) {
+    Datum undo;
+    if (rec.is_record()) {
+      auto& fields = rec.record();
+      for (auto it = fields.begin(); it != fields.end(); ++it)
+        if (it->first == "$undo") {
+          undo = std::move(it->second);
+          fields.erase(it);
+          break;
+        }
+    }
+    h.events.push_back(Event::from_datum(rec));
+    h.undo.push_back(std::move(undo));
+  }
+  return h;
+}
+
+WorkflowHistory read_history(const StateDir& state, const std::string& id) {
+  state.check_workflow_id(id);
+  Journal::Recovery r = Journal::read(state.journal_path(id));
+  WorkflowHistory h = history_from(r.header, std::move(r.records));
+  h.tail_damaged = r.tail_damaged;
+  h.tail_problem = r.tail_problem;
+  return h;
+}
+
+bool is_terminal(const Event& e) {
+  return e.type == event_type::workflow_completed || e.type == event_type::workflow_failed ||
+         e.type == event_type::workflow_cancelled;
+}
+
+Datum WorkflowStatus::to_datum() const {
+  DatumRecord r{{"workflow_id", Datum(workflow_id)},
+                {"name", Datum(name)},
+                {"status", Datum(status)},
+                {"total", Datum(static_cast<int64_t>(total))},
+                {"succeeded", Datum(static_cast<int64_t>(succeeded))},
+                {"failed", Datum(static_cast<int64_t>(failed))},
+                {"skipped", Datum(static_cast<int64_t>(skipped))},
+                {"running", Datum(static_cast<int64_t>(running))},
+                {"rolled_back", Datum(static_cast<int64_t>(rolled_back))},
+                {"started", started ? Datum(*started) : Datum()},
+                {"finished", finished ? Datum(*finished) : Datum()},
+                {"duration", duration ? Datum(*duration) : Datum()},
+                {"runner_pid", runner_pid ? Datum(*runner_pid) : Datum()}};
+  if (!problem.empty()) r.emplace_back("problem", Datum(problem));
+  return Datum(std::move(r));
+}
+
+WorkflowStatus workflow_status(const StateDir& state, const std::string& id) {
+  WorkflowHistory h = read_history(state, id);
+  WorkflowStatus s;
+  s.workflow_id = id;
+  if (const Datum* n = h.submission.document.find("name"); n && n->is_string()) s.name = n->str();
+  if (const Datum* ops = h.submission.document.find("operations"); ops && ops->is_list()) s.total = ops->list().size();
+  std::map<std::string, std::string> last;  // operation -> its latest state
+  std::string terminal;
+  bool started = false, rolled_back_after = false;
+  for (const auto& e : h.events) {
+    if (e.type == event_type::workflow_started || e.type == event_type::workflow_resumed) {
+      started = true;
+      if (!s.started) s.started = e.time;
+      terminal.clear();
+      s.finished.reset();
+    }
+    if (e.operation) {
+      if (e.type == event_type::operation_started) last[*e.operation] = "running";
+      else if (e.type == event_type::operation_succeeded) last[*e.operation] = "succeeded";
+      else if (e.type == event_type::operation_failed) last[*e.operation] = "failed";
+      else if (e.type == event_type::operation_skipped) last[*e.operation] = "skipped";
+      else if (e.type == event_type::rollback_step && e.details)
+        if (const Datum* ok = e.details->find("ok"); ok && std::holds_alternative<bool>(ok->v) && std::get<bool>(ok->v))
+          last[*e.operation] = "rolled_back";
+    }
+    if (is_terminal(e)) {
+      terminal = "failed";
+      if (e.details)
+        if (const Datum* st = e.details->find("status"); st && st->is_string()) terminal = st->str();
+      s.finished = e.time;
+      s.duration = e.duration;
+    }
+    if (e.type == event_type::rollback_completed && !terminal.empty()) rolled_back_after = true;
+  }
+  for (const auto& [op, st] : last) {
+    if (st == "succeeded") ++s.succeeded;
+    else if (st == "failed") ++s.failed;
+    else if (st == "skipped") ++s.skipped;
+    else if (st == "rolled_back") ++s.rolled_back;
+    else if (st == "running") ++s.running;
+  }
+  auto holder = FileLock::holder_pid(state.runner_lock_path(id));
+  bool runner_alive = !FileLock::try_acquire(state.runner_lock_path(id)).has_value();
+  if (runner_alive) s.runner_pid = holder;
+  if (runner_alive) {
+    s.status = started ? "running" : "pending";  // running, or rolling back after the fact
+  } else if (!terminal.empty()) {
+    // The summary's status: completed, failed, rolled_back or cancelled.
+    s.status = rolled_back_after ? "rolled_back" : terminal;
+  } else {
+    s.status = started ? "interrupted" : "pending";
+    s.running = 0;
+  }
+  if (h.tail_damaged) s.problem = "journal tail damaged: " + h.tail_problem;
+  return s;
+}
+
+}  // namespace prov

@@ -1,0 +1,66 @@
+#pragma once
+/// A workflow's durable record, as the runner writes it and any session reads it: the journal
+/// header (what was submitted, from where) and the journaled events, from which status,
+/// resumption and rollback are derived.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/engine/scheduler.hpp"
+#include "core/events/event.hpp"
+#include "core/state/state_dir.hpp"
+#include "core/support/subprocess.hpp"
+
+namespace prov {
+
+/// What a runner needs to run a workflow; written once as the journal's header.
+struct WorkflowSubmission {
+  std::string workflow_id;
+  std::string workspace;
+  std::string state_dir;
+  Datum document;       ///< the workflow record as given
+  std::string origin;   ///< its file, or "pipeline input"
+  std::string nu_path;  ///< the Nu binary for `nu` operations
+  Environment env;      ///< Nu's environment when it was submitted
+  int parallel = 0;     ///< --parallel; 0: the workflow's settings
+
+  Datum to_datum() const;
+  static WorkflowSubmission from_datum(const Datum& d);
+};
+
+/// Creates the workflow's directory and journal (header only); returns its id.
+std::string create_workflow(const StateDir& state, WorkflowSubmission submission);
+
+/// A journal record: an event, plus the undo data of a successful operation.
+Datum journal_record(const Event& e, const Datum& undo);
+
+/// What the journal says about a workflow.
+struct WorkflowHistory {
+  WorkflowSubmission submission;
+  std::vector<Event> events;                 ///< every journaled event, in order
+  std::vector<Datum> undo;                   ///< undo data by event index (null when none)
+  bool tail_damaged = false;
+  std::string tail_problem;
+};
+WorkflowHistory read_history(const StateDir& state, const std::string& id);
+/// The history in a journal's header and records (as Journal::read or open_for_append give).
+WorkflowHistory history_from(const Datum& header, std::vector<Datum> records);
+
+/// The record `prov workflow status` shows.
+struct WorkflowStatus {
+  std::string workflow_id, name, status;  ///< pending, running, completed, failed, cancelled, rolled_back, interrupted
+  size_t total = 0, succeeded = 0, failed = 0, skipped = 0, running = 0, rolled_back = 0;
+  std::optional<DateTime> started, finished;
+  std::optional<Duration> duration;
+  std::optional<int64_t> runner_pid;
+  std::string problem;  ///< e.g. a damaged journal tail
+  Datum to_datum() const;
+};
+/// Status from the history and whether a runner holds the workflow now.
+WorkflowStatus workflow_status(const StateDir& state, const std::string& id);
+
+/// True for the events that end a run (workflow_completed/failed/cancelled).
+bool is_terminal(const Event& e);
+
+}  // namespace prov

@@ -1,0 +1,249 @@
+#include "core/engine/workflow_runner.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <thread>
+
+#include "core/engine/scheduler.hpp"
+#include "core/engine/workflow_record.hpp"
+#include "core/events/event_log.hpp"
+#include "core/graph/plan.hpp"
+#include "core/graph/workflow_parse.hpp"
+#include "core/ops/op_kind.hpp"
+#include "core/state/journal.hpp"
+#include "core/state/lock.hpp"
+#include "core/support/error.hpp"
+
+namespace prov {
+
+const char* to_string(RunnerMode m) {
+  switch (m) {
+    case RunnerMode::run: return "run";
+    case RunnerMode::resume: return "resume";
+    case RunnerMode::rollback: return "rollback";
+  }
+  return "run";
+}
+
+std::optional<RunnerMode> runner_mode_from(std::string_view text) {
+  if (text == "run") return RunnerMode::run;
+  if (text == "resume") return RunnerMode::resume;
+  if (text == "rollback") return RunnerMode::rollback;
+  return std::nullopt;
+}
+
+namespace {
+
+/// What the journal says each operation reached, for resuming or rolling back.
+struct Restored {
+  std::vector<OperationState> states;
+  std::vector<size_t> completion_order;
+  std::vector<std::string> in_flight;
+  bool ended = false;  ///< a terminal event was journaled
+};
+
+Restored restore(const WorkflowSpec& spec, const WorkflowHistory& h) {
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < spec.operations.size(); ++i) index[spec.operations[i].id] = i;
+  Restored r;
+  r.states.resize(spec.operations.size());
+  std::vector<int> last(spec.operations.size(), 0);  // 0 none, 1 started, 2 succeeded, 3 failed, 4 rolled back
+  for (size_t k = 0; k < h.events.size(); ++k) {
+    const Event& e = h.events[k];
+    if (is_terminal(e)) r.ended = true;
+    if (e.type == event_type::workflow_started || e.type == event_type::workflow_resumed) r.ended = false;
+    if (!e.operation) continue;
+    auto it = index.find(*e.operation);
+    if (it == index.end()) continue;
+    size_t i = it->second;
+    if (e.type == event_type::operation_started) {
+      last[i] = 1;
+      r.states[i].attempts = static_cast<int>(e.attempt.value_or(r.states[i].attempts + 1));
+    } else if (e.type == event_type::operation_succeeded) {
+      last[i] = 2;
+      r.states[i].undo = h.undo[k];
+      r.completion_order.push_back(i);
+    } else if (e.type == event_type::operation_failed) {
+      last[i] = 3;
+    } else if (e.type == event_type::rollback_step && e.details) {
+      const Datum* ok = e.details->find("ok");
+      if (ok && std::holds_alternative<bool>(ok->v) && std::get<bool>(ok->v)) last[i] = 4;
+    }
+  }
+  std::vector<size_t> order;
+  for (size_t i : r.completion_order)
+    if (last[i] == 2) order.push_back(i);
+  r.completion_order = order;
+  for (size_t i = 0; i < last.size(); ++i) {
+    r.states[i].status = last[i] == 2   ? OpStatus::succeeded
+                         : last[i] == 4 ? OpStatus::rolled_back
+                                        : OpStatus::pending;
+    if (last[i] == 1) r.in_flight.push_back(spec.operations[i].id);
+  }
+  return r;
+}
+
+/// Turns SIGTERM, SIGINT and SIGHUP into a cancel; they must be blocked in every thread first.
+void watch_signals(CancelToken& cancel) {
+  std::thread([&cancel] {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    int sig = 0;
+    while (sigwait(&set, &sig) == 0) cancel.cancel();
+  }).detach();
+}
+
+}  // namespace
+
+int run_workflow(const StateDir& state, const std::string& workspace, const std::string& id, RunnerMode mode) {
+  try {
+    FileLock lock = state.lock_runner(id, std::chrono::seconds(5));
+    Journal::Opened opened = Journal::open_for_append(state.journal_path(id), Journal::TailRepair::truncate);
+    Journal& journal = opened.journal;
+    WorkflowHistory history = history_from(opened.recovery.header, opened.recovery.records);
+    const WorkflowSubmission& sub = history.submission;
+    Dag dag;
+    WorkflowSpec spec = parse_workflow(sub.document, sub.origin, &dag);
+    Plan plan = make_plan(spec, dag);
+    Restored restored = restore(spec, history);
+
+    if (mode == RunnerMode::run && !history.events.empty())
+      throw WorkflowError("provisioning::workflow::already_started", "workflow " + id + " has already run",
+                          "use `prov workflow resume " + id + "` to continue it");
+    if (mode == RunnerMode::resume && restored.ended)
+      throw WorkflowError("provisioning::workflow::already_ended", "workflow " + id + " has already ended",
+                          "`prov workflow status " + id + "` shows how it ended");
+
+    EventLogWriter log(state.events_path(id));
+    std::mutex journal_mutex;
+    SchedulerHooks hooks;
+    CancelToken cancel;
+    watch_signals(cancel);
+
+    auto context = [&](size_t op) {
+      OpContext ctx;
+      ctx.workspace = workspace;
+      ctx.log_path = state.logs_dir(id) + "/" + spec.operations[op].id + ".log";
+      ctx.base_env = sub.env;
+      ctx.nu_path = sub.nu_path.empty() ? "nu" : sub.nu_path;
+      const auto& o = spec.operations[op];
+      ctx.timeout = o.timeout ? *o.timeout : spec.settings.timeout.value_or(Duration{0});
+      return ctx;
+    };
+    auto to_attempt = [](const OpResult& r) {
+      AttemptResult a;
+      a.ok = r.ok;
+      a.exit_code = r.exit_code;
+      a.timed_out = r.timed_out;
+      a.cancelled = r.cancelled;
+      a.message = r.message;
+      a.undo = r.undo;
+      a.duration = r.duration;
+      return a;
+    };
+    hooks.run_attempt = [&](size_t op, int, CancelToken& c) {
+      const OpKind* kind = find_kind(spec.operations[op].kind);
+      OpContext ctx = context(op);
+      ctx.cancel = &c;
+      return to_attempt(kind->run(spec.operations[op], ctx));
+    };
+    hooks.has_rollback = [&](size_t op) { return find_kind(spec.operations[op].kind)->has_rollback(spec.operations[op]); };
+    hooks.rollback = [&](size_t op, const Datum& undo) {
+      return to_attempt(find_kind(spec.operations[op].kind)->rollback(spec.operations[op], undo, context(op)));
+    };
+    hooks.record = [&](const Event& e, const Datum& undo, bool durable) {
+      uint64_t seq = journal.append(journal_record(e, undo));
+      if (durable) journal.wait_durable(seq);
+      log.append(e);
+    };
+
+    int parallel = sub.parallel > 0 ? sub.parallel : spec.settings.parallel;
+    if (parallel <= 0) parallel = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    Scheduler scheduler(spec, id, dag.deps, plan.order, hooks, parallel);
+    if (mode != RunnerMode::run) scheduler.restore(restored.states, restored.completion_order, restored.in_flight);
+    if (mode == RunnerMode::rollback) scheduler.rollback_only();
+    else scheduler.run(cancel);
+    journal.sync();
+    return 0;
+  } catch (const Error& e) {
+    std::fprintf(stderr, "nu_plugin_provisioning runner: %s [%s]\n", e.what(), e.code().c_str());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "nu_plugin_provisioning runner: %s\n", e.what());
+    return 1;
+  }
+}
+
+void launch_runner(const std::string& exe, const StateDir& state, const std::string& workspace, const std::string& id,
+                   RunnerMode mode) {
+  std::vector<std::string> argv = {exe, "--runner", to_string(mode), workspace, state.path(), id};
+  std::string log = state.workflow_dir(id) + "/runner.log";
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0600);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+  std::vector<char*> args = to_exec_array(argv);
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, exe.c_str(), &fa, &attr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0)
+    throw ResourceError("provisioning::process::spawn", "cannot start the workflow runner " + exe + ": " + std::strerror(rc));
+  // The runner forks and lets this child exit at once; reap it so no zombie stays behind.
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+}
+
+int runner_main(const std::vector<std::string>& args) {
+  if (args.size() != 4 || !runner_mode_from(args[0])) {
+    std::fprintf(stderr, "usage: nu_plugin_provisioning --runner run|resume|rollback WORKSPACE STATE_DIR ID\n");
+    return 2;
+  }
+  // Leave the launching plugin: it reaps our parent, we go on in a session of our own.
+  pid_t child = fork();
+  if (child < 0) return 1;
+  if (child > 0) _exit(0);
+  setsid();
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  try {
+    StateDir state = StateDir::open(args[2], args[1]);
+    return run_workflow(state, args[1], args[3], *runner_mode_from(args[0]));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "nu_plugin_provisioning runner: %s\n", e.what());
+    return 1;
+  }
+}
+
+bool signal_runner(const StateDir& state, const std::string& id) {
+  std::string path = state.runner_lock_path(id);
+  if (FileLock::try_acquire(path)) return false;  // nobody holds it
+  auto pid = FileLock::holder_pid(path);
+  if (!pid || *pid <= 0) return false;
+  return kill(static_cast<pid_t>(*pid), SIGTERM) == 0;
+}
+
+}  // namespace prov

@@ -1,0 +1,35 @@
+#pragma once
+/// The runner: the process that executes one workflow, detached from the Nu session that asked
+/// for it so the workflow outlives it. It holds the workflow's runner lock, journals every
+/// transition durably and appends every event to the event log that sessions follow.
+
+#include <string>
+#include <sys/types.h>
+
+#include "core/state/state_dir.hpp"
+
+namespace prov {
+
+enum class RunnerMode { run, resume, rollback };
+const char* to_string(RunnerMode m);
+std::optional<RunnerMode> runner_mode_from(std::string_view text);
+
+/// Executes workflow `id` of `state` in `mode` until it ends; SIGTERM/SIGINT cancel it.
+/// Returns 0 when the workflow reached an end (whatever its outcome), 1 when it could not run
+/// (locked by another runner, nothing to resume, a corrupt journal); the reason is on stderr.
+int run_workflow(const StateDir& state, const std::string& workspace, const std::string& id, RunnerMode mode);
+
+/// Starts `exe --runner MODE WORKSPACE STATE_DIR ID` detached (own session, stdin from
+/// /dev/null, output to the workflow's runner.log) and returns once it has let go of its
+/// parent. Throws ResourceError `provisioning::process::spawn` when it cannot start.
+void launch_runner(const std::string& exe, const StateDir& state, const std::string& workspace, const std::string& id,
+                   RunnerMode mode);
+
+/// The runner's entry from main(): `args` are what follows `--runner`. Detaches (fork, setsid)
+/// and runs; returns the process exit code.
+int runner_main(const std::vector<std::string>& args);
+
+/// Asks the runner of workflow `id` to cancel (SIGTERM). False when no runner holds it.
+bool signal_runner(const StateDir& state, const std::string& id);
+
+}  // namespace prov

@@ -1,0 +1,48 @@
+#pragma once
+/// The per-workflow event log: one JSON record per line in `events.jsonl`, appended by the
+/// runner, read (and followed while it grows) by any Nu session.
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/events/event.hpp"
+
+namespace prov {
+
+/// Appends events; thread-safe. The file is created 0600.
+class EventLogWriter {
+ public:
+  explicit EventLogWriter(std::string path);
+  ~EventLogWriter();
+  EventLogWriter(const EventLogWriter&) = delete;
+  EventLogWriter& operator=(const EventLogWriter&) = delete;
+  /// Writes one line (a whole line per write, so readers never see half of one).
+  void append(const Event& e);
+
+ private:
+  std::string path_;
+  int fd_ = -1;  ///< open O_APPEND for the writer's lifetime
+  std::mutex m_;
+};
+
+/// Reads the events of a log from the start, and whatever is appended later.
+class EventLogReader {
+ public:
+  explicit EventLogReader(std::string path) : path_(std::move(path)) {}
+  /// Events completed since the last call (a partial last line waits for its end). A missing
+  /// file reads as no events yet. Malformed lines throw ResourceError naming the line.
+  std::vector<Event> poll();
+
+ private:
+  std::string path_;
+  uint64_t offset_ = 0;   ///< bytes consumed: always at a line start
+  uint64_t line_no_ = 0;  ///< lines consumed, for messages
+};
+
+/// Every event of a log file at once.
+std::vector<Event> read_event_log(const std::string& path);
+
+}  // namespace prov

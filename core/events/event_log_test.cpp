@@ -1,0 +1,77 @@
+#include "core/events/event_log.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+#include <fstream>
+
+#include "core/support/temp_dir.hpp"
+
+using namespace prov;
+
+TEST_CASE("events round-trip through the log with their types intact", "[events]") {
+  TempDir dir;
+  std::string path = dir / "events.jsonl";
+  Event e;
+  e.time = DateTime{"2026-11-26T20:00:00.000000001+00:00"};
+  e.workflow_id = "wf-1";
+  e.type = event_type::operation_succeeded;
+  e.operation = "build";
+  e.attempt = 2;
+  e.exit_code = 0;
+  e.duration = Duration{1500000};
+  e.message = "done \"quoted\"\nnewline";
+  e.details = Datum(DatumRecord{{"summary", Datum(DatumRecord{{"n", Datum(3)}})}});
+  {
+    EventLogWriter w(path);
+    w.append(e);
+    Event s = e;
+    s.type = event_type::workflow_completed;
+    w.append(s);
+  }
+  struct stat st{};
+  REQUIRE(stat(path.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  auto events = read_event_log(path);
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].time == e.time);
+  CHECK(events[0].operation == "build");
+  CHECK(events[0].attempt == 2);
+  CHECK(events[0].duration->nanos == 1500000);
+  CHECK(events[0].message == e.message);
+  CHECK(events[0].to_datum() == e.to_datum());
+  CHECK(events[1].type == "workflow_completed");
+}
+
+TEST_CASE("a reader follows a growing log and waits for partial lines", "[events]") {
+  TempDir dir;
+  std::string path = dir / "events.jsonl";
+  EventLogReader r(path);
+  CHECK(r.poll().empty());  // no file yet
+  EventLogWriter w(path);
+  Event e;
+  e.time = now_utc();
+  e.workflow_id = "wf";
+  e.type = "workflow_started";
+  w.append(e);
+  CHECK(r.poll().size() == 1);
+  CHECK(r.poll().empty());
+  {
+    std::ofstream f(path, std::ios::app);
+    f << R"({"time":{"$date":"2026-01-01T00:00:00+00:00"},"workflow_id":"wf","ty)";
+  }
+  CHECK(r.poll().empty());
+  {
+    std::ofstream f(path, std::ios::app);
+    f << R"(pe":"operation_started"})" << "\n";
+  }
+  auto more = r.poll();
+  REQUIRE(more.size() == 1);
+  CHECK(more[0].type == "operation_started");
+}
+
+TEST_CASE("a malformed line is an error naming the line", "[events]") {
+  TempDir dir;
+  std::string path = dir.write("events.jsonl", "{\"type\":\"x\",\"workflow_id\":\"w\",\"time\":\"t\"}\nnot json\n");
+  CHECK_THROWS_WITH(read_event_log(path), Catch::Contains("line 2"));
+}

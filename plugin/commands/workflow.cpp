@@ -1,0 +1,576 @@
+#include "plugin/commands/workflow.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <deque>
+#include <thread>
+
+#include "core/engine/workflow_record.hpp"
+#include "core/engine/workflow_runner.hpp"
+#include "core/events/event_log.hpp"
+#include "core/graph/plan.hpp"
+#include "core/graph/render.hpp"
+#include "core/graph/workflow_parse.hpp"
+#include "core/state/lock.hpp"
+#include "core/state/state_dir.hpp"
+#include "core/support/atomic_file.hpp"
+#include "plugin/commands/datum_value.hpp"
+#include "plugin/commands/workspace_context.hpp"
+#include "plugin/engine/labeled_error_exception.hpp"
+
+namespace prov::plugin {
+
+namespace {
+
+// ---- shared pieces ------------------------------------------------------------------------
+
+PositionalArg workflow_arg() {
+  return {"workflow", "A workflow file (.toml or .json), relative to the current directory; or pipe a record",
+          shape::filepath()};
+}
+
+PositionalArg id_arg() { return {"id", "The workflow's id, as `prov workflow list` shows it", shape::string()}; }
+
+std::vector<Flag> with(std::vector<Flag> extra) {
+  std::vector<Flag> f = workspace_flags();
+  f.insert(f.end(), extra.begin(), extra.end());
+  return f;
+}
+
+std::string readlink_path(const std::string& link) {
+  char buf[4096];
+  ssize_t n = ::readlink(link.c_str(), buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+}
+
+/// The workflow to work on: the file argument, else the record piped in.
+struct WorkflowSource {
+  Datum document;
+  std::string origin;
+  bool from_file = false;
+};
+
+WorkflowSource workflow_source(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) {
+  WorkflowSource src;
+  if (!call.positional.empty() && !call.positional[0].is(Value::Type::Nothing)) {
+    const Value& arg = call.positional[0];
+    if (!arg.is(Value::Type::String) && !arg.is(Value::Type::Glob))
+      throw labeled("The workflow must be a file path", "expected a path, got " + arg.type_name(), arg.span,
+                    "provisioning::input::wrong_type");
+    std::string path = arg.as_string();
+    if (path.empty() || path[0] != '/') path = engine.get_current_dir() + "/" + path;
+    try {
+      src.document = load_workflow_file(path);
+    } catch (prov::Error& e) {
+      e.blamed_on(Blame::argument("workflow"));
+      throw;
+    }
+    src.origin = path;
+    src.from_file = true;
+    return src;
+  }
+  if (input.is_empty())
+    throw labeled("No workflow given", "give a workflow file, or pipe a workflow record into this command",
+                  call.head, "provisioning::workflow::missing",
+                  "for example: prov workflow plan workflows/deploy.toml");
+  Value v = input.collect();
+  if (!v.is(Value::Type::Record))
+    throw labeled("A workflow must be a record", "expected a record, got " + v.type_name(), input.span(),
+                  "provisioning::workflow::wrong_type", "a workflow has name, settings and operations");
+  src.document = to_datum(v, "");
+  src.origin = "pipeline input";
+  return src;
+}
+
+/// Parses and checks the workflow; errors point at the file argument or the input.
+WorkflowSpec parse_source(const WorkflowSource& src, Dag& dag) {
+  try {
+    return parse_workflow(src.document, src.origin, &dag);
+  } catch (prov::Error& e) {
+    if (src.from_file) e.blamed_on(Blame::argument("workflow"));
+    throw;
+  }
+}
+
+struct Workspace {
+  prov::Config config;
+  StateDir state;
+};
+
+Workspace open_workspace(EngineInterface& engine, const EvaluatedCall& call) {
+  prov::Config cfg = load_workspace_config(engine, call, nullptr);
+  std::string state_path = cfg.workspace + "/.provisioning";
+  if (const Datum* paths = cfg.merged.find("paths"))
+    if (const Datum* s = paths->find("state"); s && s->is_string() && !s->str().empty()) state_path = s->str();
+  StateDir state = StateDir::open(state_path, cfg.workspace);
+  return {std::move(cfg), std::move(state)};
+}
+
+std::string workflow_id_arg(const EvaluatedCall& call) {
+  if (call.positional.empty() || !call.positional[0].is(Value::Type::String))
+    throw labeled("Missing the workflow id", "needs an id such as wf-20261126-203000-1a2b3c", call.head,
+                  "provisioning::input::missing_argument", "`prov workflow list` shows the ids");
+  return call.positional[0].as_string();
+}
+
+/// Checks `id` with the label on the id argument.
+void check_id(const StateDir& state, const std::string& id) {
+  try {
+    state.check_workflow_id(id);
+  } catch (prov::Error& e) {
+    e.blamed_on(Blame::argument("id"));
+    throw;
+  }
+}
+
+/// Nu's environment as strings for processes: lists (PATH) are joined with ':'.
+Environment process_env(EngineInterface& engine) {
+  Environment env;
+  for (const auto& [k, v] : engine.get_env_vars()) {
+    if (v.is(Value::Type::String)) {
+      env[k] = v.as_string();
+    } else if (v.is(Value::Type::List)) {
+      std::string joined;
+      bool all_strings = true;
+      for (const auto& e : v.as_list()) {
+        if (!e.is(Value::Type::String)) { all_strings = false; break; }
+        joined += (joined.empty() ? "" : ":") + e.as_string();
+      }
+      if (all_strings) env[k] = joined;
+    } else if (v.is(Value::Type::Int) || v.is(Value::Type::Bool)) {
+      env[k] = v.is(Value::Type::Int) ? std::to_string(v.as_int()) : (v.as_bool() ? "true" : "false");
+    }
+  }
+  return env;
+}
+
+std::optional<int> parallel_flag(const EvaluatedCall& call) {
+  const Value* p = call.flag_value("parallel");
+  if (!p) return std::nullopt;
+  if (!p->is(Value::Type::Int) || p->as_int() < 1 || p->as_int() > 4096)
+    throw labeled("--parallel must be a whole number from 1 to 4096", "not a valid limit", p->span,
+                  "provisioning::input::bad_value");
+  return static_cast<int>(p->as_int());
+}
+
+Value event_value(const Event& e, Span h) { return to_value(e.to_datum(), h); }
+
+/// Submits: records the workflow durably and starts its runner. Returns the id.
+std::string submit(EngineInterface& engine, const EvaluatedCall& call, const Workspace& ws, const WorkflowSource& src,
+                   const WorkflowSpec&) {
+  WorkflowSubmission sub;
+  sub.workspace = ws.config.workspace;
+  sub.document = src.document;
+  sub.origin = src.origin;
+  sub.env = process_env(engine);
+  sub.parallel = parallel_flag(call).value_or(0);
+  std::string nu = readlink_path("/proc/" + std::to_string(getppid()) + "/exe");
+  if (const Datum* wf = ws.config.merged.find("workflow"))
+    if (const Datum* p = wf->find("nu_path"); p && p->is_string() && !p->str().empty()) nu = p->str();
+  sub.nu_path = nu.empty() ? "nu" : nu;
+  std::string id = create_workflow(ws.state, sub);
+  launch_runner(readlink_path("/proc/self/exe"), ws.state, ws.config.workspace, id, RunnerMode::run);
+  return id;
+}
+
+bool runner_alive(const StateDir& state, const std::string& id) {
+  return !FileLock::try_acquire(state.runner_lock_path(id)).has_value();
+}
+
+/// Streams workflow `id`'s events from the start of its log until the run ends (or, for a
+/// rollback, until the rollback ends). Ctrl-C cancels the workflow once; dropping the stream
+/// leaves the workflow running.
+PipelineOutput follow(EngineInterface& engine, StateDir state, std::string id, bool rollback, Span h,
+                      size_t skip_existing = 0) {
+  struct Follower {
+    StateDir state;
+    std::string id;
+    EventLogReader reader;
+    std::deque<Event> pending;
+    bool done = false;
+    bool cancel_sent = false;
+    size_t skip;
+    int idle_checks = 0;
+  };
+  auto f = std::make_shared<Follower>(Follower{state, id, EventLogReader(state.events_path(id)), {}, false, false,
+                                               skip_existing});
+  return PipelineOutput::stream(
+      [f, &engine, rollback, h]() -> std::optional<Value> {
+        while (true) {
+          if (!f->pending.empty()) {
+            Event e = std::move(f->pending.front());
+            f->pending.pop_front();
+            if (rollback ? e.type == event_type::rollback_completed : is_terminal(e)) f->done = true;
+            return event_value(e, h);
+          }
+          if (f->done) return std::nullopt;
+          if (engine.interrupted() && !f->cancel_sent) {
+            f->cancel_sent = true;
+            signal_runner(f->state, f->id);
+          }
+          auto more = f->reader.poll();
+          for (auto& e : more) {
+            if (f->skip > 0) {
+              --f->skip;
+              continue;
+            }
+            f->pending.push_back(std::move(e));
+          }
+          if (!f->pending.empty()) continue;
+          // Nothing new: is anyone still writing?
+          if (!runner_alive(f->state, f->id)) {
+            if (++f->idle_checks < 20) {  // the runner may not have taken its lock yet
+              std::this_thread::sleep_for(std::chrono::milliseconds(25));
+              continue;
+            }
+            f->done = true;
+            LabeledError err;
+            err.msg = "The runner of workflow " + f->id + " ended before the workflow did";
+            err.labels.push_back({"while following this workflow", h});
+            err.code = "provisioning::workflow::runner_gone";
+            err.help = "see " + f->state.workflow_dir(f->id) + "/runner.log; `prov workflow resume " + f->id +
+                       "` continues it";
+            return Value::error(err, h);
+          }
+          f->idle_checks = 0;
+          std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+      },
+      h);
+}
+
+Value status_value(const StateDir& state, const std::string& id, Span h) {
+  return to_value(workflow_status(state, id).to_datum(), h);
+}
+
+}  // namespace
+
+// ---- prov workflow ------------------------------------------------------------------------
+
+Signature WorkflowCommand::signature() const {
+  Signature s;
+  s.name = "prov workflow";
+  s.description = "Dependency-ordered workflows: plan, draw, run, submit, follow, cancel, resume, roll back.";
+  s.extra_description = "You must use one of the subcommands below.";
+  s.search_terms = {"dag", "pipeline", "orchestration", "jobs"};
+  s.input_output_types = {{type::nothing(), type::string()}};
+  return s;
+}
+
+PipelineOutput WorkflowCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput&) const {
+  return PipelineOutput::of(Value::string(engine.get_help(), call.head));
+}
+
+// ---- plan ---------------------------------------------------------------------------------
+
+Signature WorkflowPlanCommand::signature() const {
+  Signature s;
+  s.name = "prov workflow plan";
+  s.description = "The execution order of a workflow: step, level, id, kind, depends_on.";
+  s.extra_description = "Validates everything first and reports every problem at once. Nothing runs.";
+  s.search_terms = {"order", "topological", "validate", "check", "dry-run"};
+  s.optional = {workflow_arg()};
+  s.named = workspace_flags();
+  s.input_output_types = {{type::nothing(), type::table()}, {type::record(), type::table()}};
+  s.examples = {
+      {"prov workflow plan workflows/deploy.toml", "The order the example deployment runs in", std::nullopt},
+      {"{name: two, operations: [{id: a, kind: command, run: [true]}, {id: b, kind: command, run: [true], depends_on: [a]}]} "
+       "| prov workflow plan | get id",
+       "Plan a workflow record", Value::list({Value::string("a"), Value::string("b")})},
+  };
+  return s;
+}
+
+namespace {
+Value plan_value(const WorkflowSpec&, const Plan& plan, Span h) {
+  std::vector<Value> rows;
+  rows.reserve(plan.steps.size());
+  for (const auto& st : plan.steps) {
+    std::vector<Value> deps;
+    for (const auto& d : st.depends_on) deps.push_back(Value::string(d, h));
+    rows.push_back(Value::record({{"step", Value::integer(static_cast<int64_t>(st.step), h)},
+                                  {"level", Value::integer(static_cast<int64_t>(st.level), h)},
+                                  {"id", Value::string(st.id, h)},
+                                  {"kind", Value::string(st.kind, h)},
+                                  {"depends_on", Value::list(std::move(deps), h)}},
+                                 h));
+  }
+  return Value::list(std::move(rows), h);
+}
+}  // namespace
+
+PipelineOutput WorkflowPlanCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const {
+  WorkflowSource src = workflow_source(engine, call, input);
+  Dag dag;
+  WorkflowSpec spec = parse_source(src, dag);
+  return PipelineOutput::of(plan_value(spec, make_plan(spec, dag), call.head));
+}
+
+// ---- graph --------------------------------------------------------------------------------
+
+Signature WorkflowGraphCommand::signature() const {
+  Signature s;
+  s.name = "prov workflow graph";
+  s.description = "A workflow's dependency graph as Graphviz DOT or Mermaid text.";
+  s.search_terms = {"dot", "graphviz", "mermaid", "dag", "picture"};
+  s.optional = {workflow_arg()};
+  s.named = {{"format", 'f', shape::string(), "dot (default) or mermaid", false}};
+  s.input_output_types = {{type::nothing(), type::string()}, {type::record(), type::string()}};
+  s.examples = {
+      {"prov workflow graph workflows/deploy.toml | save deploy.dot", "DOT for Graphviz", std::nullopt},
+      {"prov workflow graph --format mermaid workflows/deploy.toml", "Mermaid for Markdown", std::nullopt},
+  };
+  return s;
+}
+
+PipelineOutput WorkflowGraphCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const {
+  std::string format = "dot";
+  if (const Value* f = call.flag_value("format")) {
+    if (!f->is(Value::Type::String) || (f->as_string() != "dot" && f->as_string() != "mermaid"))
+      throw labeled("Unknown graph format", "use dot or mermaid", f->span, "provisioning::input::bad_value",
+                    "--format dot (Graphviz) or --format mermaid");
+    format = f->as_string();
+  }
+  WorkflowSource src = workflow_source(engine, call, input);
+  Dag dag;
+  WorkflowSpec spec = parse_source(src, dag);
+  Plan plan = make_plan(spec, dag);
+  std::string text = format == "dot" ? render_dot(spec, dag, plan) : render_mermaid(spec, dag, plan);
+  return PipelineOutput::of(Value::string(std::move(text), call.head));
+}
+
+// ---- run / submit -------------------------------------------------------------------------
+
+Signature WorkflowRunCommand::signature() const {
+  Signature s;
+  s.name = "prov workflow run";
+  s.description = "Run a workflow now and stream its events as they happen.";
+  s.extra_description =
+      "The workflow runs in a background runner: cutting the stream short (`| first 3`) stops the stream, not the "
+      "workflow. Ctrl-C cancels the workflow (its processes get SIGTERM, then SIGKILL) and rolls back if enabled. "
+      "The last event is workflow_completed, workflow_failed or workflow_cancelled with a summary.";
+  s.search_terms = {"execute", "start", "deploy", "apply"};
+  s.optional = {workflow_arg()};
+  s.named = with({{"parallel", 'p', shape::integer(), "At most this many operations at once", false},
+                  {"dry-run", std::nullopt, std::nullopt, "Validate and plan only; nothing runs", false}});
+  s.input_output_types = {{type::nothing(), type::list(type::record())}, {type::record(), type::list(type::record())}};
+  s.examples = {
+      {"prov workflow run workflows/deploy.toml", "Run the example deployment", std::nullopt},
+      {"prov workflow run workflows/deploy.toml | where type == operation_failed", "Only the failures", std::nullopt},
+      {"prov workflow run --dry-run workflows/deploy.toml", "Check and plan without running", std::nullopt},
+  };
+  return s;
+}
+
+PipelineOutput WorkflowRunCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const {
+  parallel_flag(call);
+  WorkflowSource src = workflow_source(engine, call, input);
+  Dag dag;
+  WorkflowSpec spec = parse_source(src, dag);
+  if (call.has_flag("dry-run")) return PipelineOutput::of(plan_value(spec, make_plan(spec, dag), call.head));
+  Workspace ws = open_workspace(engine, call);
+  std::string id = submit(engine, call, ws, src, spec);
+  return follow(engine, ws.state, id, false, call.head);
+}
+
+Signature WorkflowSubmitCommand::signature() const {
+  Signature s;
+  s.name = "prov workflow submit";
+  s.description = "Start a workflow in the background and return its id at once.";
+  s.extra_description = "It keeps running after this Nu session ends; follow it with `prov workflow status` and `logs`.";
+  s.search_terms = {"background", "async", "detach", "queue"};
+  s.optional = {workflow_arg()};
+  s.named = with({{"parallel", 'p', shape::integer(), "At most this many operations at once", false}});
+  s.input_output_types = {{type::nothing(), type::record()}, {type::record(), type::record()}};
+  s.examples = {{"prov workflow submit workflows/deploy.toml", "Start the example deployment in the background",
+                 std::nullopt}};
+  return s;
+}
+
+PipelineOutput WorkflowSubmitCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const {
+  parallel_flag(call);
+  WorkflowSource src = workflow_source(engine, call, input);
+  Dag dag;
+  WorkflowSpec spec = parse_source(src, dag);
+  Workspace ws = open_workspace(engine, call);
+  std::string id = submit(engine, call, ws, src, spec);
+  std::string status = workflow_status(ws.state, id).status;
+  return PipelineOutput::of(
+      Value::record({{"workflow_id", Value::string(id, call.head)}, {"status", Value::string(status, call.head)}},
+                    call.head));
+}
+
+// ---- list / status / logs -----------------------------------------------------------------
+
+Signature WorkflowListCommand::signature() const {
+  Signature s;
+  s.name = "prov workflow list";
+  s.description = "Every workflow of the workspace, newest first, with its status.";
+  s.search_terms = {"history", "runs", "ls"};
+  s.named = workspace_flags();
+  s.input_output_types = {{type::nothing(), type::table()}};
+  s.examples = {{"prov workflow list | where status == failed", "The workflows that failed", std::nullopt}};
+  return s;
+}
+
+PipelineOutput WorkflowListCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput&) const {
+  Workspace ws = open_workspace(engine, call);
+  std::vector<Value> rows;
+  for (const auto& id : ws.state.list_workflows()) {
+    try {
+      rows.push_back(status_value(ws.state, id, call.head));
+    } catch (const prov::Error& e) {
+      rows.push_back(Value::record({{"workflow_id", Value::string(id, call.head)},
+                                    {"status", Value::string("unreadable", call.head)},
+                                    {"problem", Value::string(e.what(), call.head)}},
+                                   call.head));
+    }
+  }
+  return PipelineOutput::of(Value::list(std::move(rows), call.head));
+}
+
+Signature WorkflowStatusCommand::signature() const {
+  Signature s;
+  s.name = "prov workflow status";
+  s.description = "How a workflow stands: status, counts of operations, times, runner.";
+  s.extra_description =
+      "Status is pending, running, completed, failed, cancelled, rolled_back, or interrupted (its runner died: "
+      "`prov workflow resume` continues it).";
+  s.search_terms = {"state", "progress", "info"};
+  s.required = {id_arg()};
+  s.named = workspace_flags();
+  s.input_output_types = {{type::nothing(), type::record()}};
+  s.examples = {{"prov workflow status (prov workflow list | first | get workflow_id)", "The newest workflow",
+                 std::nullopt}};
+  return s;
+}
+
+PipelineOutput WorkflowStatusCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput&) const {
+  std::string id = workflow_id_arg(call);
+  Workspace ws = open_workspace(engine, call);
+  check_id(ws.state, id);
+  return PipelineOutput::of(status_value(ws.state, id, call.head));
+}
+
+Signature WorkflowLogsCommand::signature() const {
+  Signature s;
+  s.name = "prov workflow logs";
+  s.description = "A workflow's events, or with --output the captured output of one operation.";
+  s.search_terms = {"events", "output", "stdout", "stderr", "history"};
+  s.required = {id_arg()};
+  s.named = with({{"output", 'o', shape::string(), "Show the captured stdout and stderr of this operation", false}});
+  s.input_output_types = {{type::nothing(), type::table()}, {type::nothing(), type::string()}};
+  s.examples = {{"prov workflow logs (prov workflow list | first | get workflow_id) | where type =~ failed",
+                 "Failures of the newest workflow", std::nullopt}};
+  return s;
+}
+
+PipelineOutput WorkflowLogsCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput&) const {
+  std::string id = workflow_id_arg(call);
+  Workspace ws = open_workspace(engine, call);
+  check_id(ws.state, id);
+  if (const Value* op = call.flag_value("output")) {
+    if (!op->is(Value::Type::String)) throw labeled("--output takes an operation id", "expected a string", op->span,
+                                                    "provisioning::input::wrong_type");
+    WorkflowHistory h = read_history(ws.state, id);
+    std::vector<std::string> ids;
+    if (const Datum* ops = h.submission.document.find("operations"); ops && ops->is_list())
+      for (const auto& o : ops->list())
+        if (const Datum* i = o.find("id"); i && i->is_string()) ids.push_back(i->str());
+    if (std::find(ids.begin(), ids.end(), op->as_string()) == ids.end())
+      throw labeled("No operation '" + op->as_string() + "' in workflow " + id, "unknown operation", op->span,
+                    "provisioning::workflow::unknown_operation");
+    std::string path = ws.state.logs_dir(id) + "/" + op->as_string() + ".log";
+    std::string text;
+    if (auto c = read_file_if_exists(path)) text = c->data;
+    return PipelineOutput::of(Value::string(std::move(text), call.head));
+  }
+  std::vector<Value> rows;
+  for (const auto& e : read_event_log(ws.state.events_path(id))) rows.push_back(event_value(e, call.head));
+  return PipelineOutput::of(Value::list(std::move(rows), call.head));
+}
+
+// ---- cancel / resume / rollback ------------------------------------------------------------
+
+Signature WorkflowCancelCommand::signature() const {
+  Signature s;
+  s.name = "prov workflow cancel";
+  s.description = "Cancel a running workflow: its processes get SIGTERM, then SIGKILL; then it rolls back if enabled.";
+  s.search_terms = {"stop", "abort", "kill"};
+  s.required = {id_arg()};
+  s.named = workspace_flags();
+  s.input_output_types = {{type::nothing(), type::record()}};
+  s.examples = {{"prov workflow list | where status == running | each { prov workflow cancel $in.workflow_id }",
+                 "Cancel everything that runs", std::nullopt}};
+  return s;
+}
+
+PipelineOutput WorkflowCancelCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput&) const {
+  std::string id = workflow_id_arg(call);
+  Workspace ws = open_workspace(engine, call);
+  check_id(ws.state, id);
+  if (!signal_runner(ws.state, id)) {
+    std::string st = workflow_status(ws.state, id).status;
+    throw labeled("Workflow " + id + " is not running (" + st + ")", "nothing to cancel", call.positional[0].span,
+                  "provisioning::workflow::not_running");
+  }
+  return PipelineOutput::of(Value::record(
+      {{"workflow_id", Value::string(id, call.head)}, {"status", Value::string("cancelling", call.head)}}, call.head));
+}
+
+namespace {
+PipelineOutput restart(EngineInterface& engine, const EvaluatedCall& call, RunnerMode mode) {
+  std::string id = workflow_id_arg(call);
+  Workspace ws = open_workspace(engine, call);
+  check_id(ws.state, id);
+  if (runner_alive(ws.state, id))
+    throw labeled("Workflow " + id + " is running", "its runner is still at work", call.positional[0].span,
+                  "provisioning::workflow::running", "wait for it, or `prov workflow cancel " + id + "`");
+  WorkflowStatus st = workflow_status(ws.state, id);
+  if (mode == RunnerMode::resume && st.status != "interrupted" && st.status != "pending")
+    throw labeled("Workflow " + id + " has ended (" + st.status + ")", "nothing to resume", call.positional[0].span,
+                  "provisioning::workflow::already_ended");
+  size_t seen = read_event_log(ws.state.events_path(id)).size();
+  launch_runner(readlink_path("/proc/self/exe"), ws.state, ws.config.workspace, id, mode);
+  return follow(engine, ws.state, id, mode == RunnerMode::rollback, call.head, seen);
+}
+}  // namespace
+
+Signature WorkflowResumeCommand::signature() const {
+  Signature s;
+  s.name = "prov workflow resume";
+  s.description = "Continue an interrupted workflow without re-running what finished; stream its events.";
+  s.extra_description =
+      "Operations that were in flight when the runner died run again; the workflow_resumed event names them.";
+  s.search_terms = {"continue", "restart", "recover", "crash"};
+  s.required = {id_arg()};
+  s.named = workspace_flags();
+  s.input_output_types = {{type::nothing(), type::list(type::record())}};
+  s.examples = {{"prov workflow list | where status == interrupted | each { prov workflow resume $in.workflow_id }",
+                 "Resume every interrupted workflow", std::nullopt}};
+  return s;
+}
+
+PipelineOutput WorkflowResumeCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput&) const {
+  return restart(engine, call, RunnerMode::resume);
+}
+
+Signature WorkflowRollbackCommand::signature() const {
+  Signature s;
+  s.name = "prov workflow rollback";
+  s.description = "Undo a workflow's completed operations, newest first, from its journal; stream the steps.";
+  s.search_terms = {"undo", "revert", "restore"};
+  s.required = {id_arg()};
+  s.named = workspace_flags();
+  s.input_output_types = {{type::nothing(), type::list(type::record())}};
+  s.examples = {{"prov workflow rollback (prov workflow list | first | get workflow_id)", "Undo the newest workflow",
+                 std::nullopt}};
+  return s;
+}
+
+PipelineOutput WorkflowRollbackCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput&) const {
+  return restart(engine, call, RunnerMode::rollback);
+}
+
+}  // namespace prov::plugin

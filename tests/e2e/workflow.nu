@@ -1,0 +1,180 @@
+# `prov workflow …` through real nu: plan, graph, run and its stream, submit and status from
+# another session, cancel, rollback, resume after a SIGKILL, and bad workflows with their codes.
+use std/assert
+use harness.nu *
+
+# A fresh workspace with a config.defaults.toml; returns its path.
+def new-workspace [] {
+  let ws = (mktemp -d)
+  "[project]\nname = \"e2e\"\n" | save ($ws | path join "config.defaults.toml")
+  $ws
+}
+
+def wf [ops: list, --name: string = "t", --settings: record = {}] {
+  {name: $name, settings: $settings, operations: $ops}
+}
+
+# Waits until the workflow reaches a final status; returns its status record.
+def wait-final [id: string, --timeout: duration = 60sec] {
+  let deadline = ((date now) + $timeout)
+  mut st = (prov workflow status $id)
+  while $st.status in ["pending" "running"] {
+    if (date now) > $deadline { error make {msg: $"workflow ($id) still ($st.status) after ($timeout)"} }
+    sleep 50ms
+    $st = (prov workflow status $id)
+  }
+  $st
+}
+
+def main [] {
+  let examples = ($env.PROV_REPO | path join "examples")
+  run-tests "workflow" {
+    "plan: levels and deterministic order": {||
+      cd $examples
+      let plan = (prov workflow plan workflows/deploy.toml)
+      assert equal ($plan | columns) [step level id kind depends_on]
+      assert equal ($plan | get id) [render-config check-host fetch-artifact count-servers build-image announce]
+      assert equal ($plan | get level) [0 0 1 1 2 3]
+      assert equal ($plan | where id == announce | first | get depends_on) [build-image count-servers]
+    }
+    "plan takes a record on the pipeline": {||
+      let ws = (new-workspace)
+      cd $ws
+      let plan = (wf [{id: b, kind: command, run: [true], depends_on: [a]} {id: a, kind: command, run: [true]}] | prov workflow plan)
+      assert equal ($plan | get id) [a b]
+    }
+    "graph: DOT and Mermaid from the same plan": {||
+      cd $examples
+      let dot = (prov workflow graph workflows/deploy.toml)
+      assert ($dot | str starts-with "digraph")
+      assert ($dot | str contains '"check-host" -> "fetch-artifact"')
+      let mm = (prov workflow graph --format mermaid workflows/deploy.toml)
+      assert ($mm | str starts-with "flowchart")
+    }
+    "run streams events and ends with a summary": {||
+      let ws = (new-workspace)
+      cd $ws
+      let events = (wf [
+        {id: a, kind: command, run: [echo hello]}
+        {id: b, kind: file.write, path: out/b.txt, content: "bee\n", depends_on: [a]}
+        {id: c, kind: nu, code: '$in | from json | get n | $in * 2', input: {n: 21}, depends_on: [a]}
+      ] | prov workflow run)
+      assert equal ($events | first | get type) "workflow_started"
+      let last = ($events | last)
+      assert equal $last.type "workflow_completed"
+      assert equal $last.succeeded 3
+      assert equal ($last.duration | describe) "duration"
+      assert equal ($last.time | describe) "datetime"
+      assert equal (open ($ws | path join out b.txt)) "bee\n"
+      assert equal ($events | where type == operation_succeeded | get operation | sort) [a b c]
+      let id = $last.workflow_id
+      let logs = (prov workflow logs $id --output c)
+      assert ($logs | str contains "42")
+    }
+    "a failure rolls back completed operations in reverse order": {||
+      let ws = (new-workspace)
+      cd $ws
+      let events = (wf [
+        {id: one, kind: file.write, path: one.txt, content: "1"}
+        {id: two, kind: file.write, path: two.txt, content: "2", depends_on: [one]}
+        {id: boom, kind: command, run: [false], depends_on: [two]}
+        {id: never, kind: command, run: [true], depends_on: [boom]}
+      ] | prov workflow run)
+      let last = ($events | last)
+      assert equal $last.type "workflow_failed"
+      assert equal $last.status "rolled_back"
+      assert equal ($events | where type == rollback_step | get operation) [two one]
+      assert equal ($events | where type == operation_skipped | get operation) [never]
+      assert not (($ws | path join one.txt) | path exists)
+      assert not (($ws | path join two.txt) | path exists)
+    }
+    "submit returns at once; status and list work from another nu session": {||
+      let ws = (new-workspace)
+      cd $ws
+      let sub = (wf [{id: nap, kind: command, run: [sleep "0.5"]}] | prov workflow submit)
+      assert equal ($sub | columns) [workflow_id status]
+      let id = $sub.workflow_id
+      let other = (^$env.PROV_NU -n --plugins $"[($env.PROV_PLUGIN)]" -c $"cd '($ws)'; prov workflow status ($id) | to json" | from json)
+      assert equal $other.workflow_id $id
+      let st = (wait-final $id)
+      assert equal $st.status "completed"
+      assert equal $st.succeeded 1
+      assert equal (prov workflow list | where workflow_id == $id | length) 1
+    }
+    "cancel stops a running workflow and its processes": {||
+      let ws = (new-workspace)
+      cd $ws
+      let id = (wf [{id: long, kind: command, run: [sleep "30"]}] | prov workflow submit | get workflow_id)
+      sleep 300ms
+      prov workflow cancel $id
+      let st = (wait-final $id --timeout 20sec)
+      assert equal $st.status "cancelled"
+      assert equal (ps | where name == sleep | where {|p| ($p.command? | default "") =~ "sleep 30" } | length) 0
+    }
+    "rollback after the fact undoes a completed workflow": {||
+      let ws = (new-workspace)
+      cd $ws
+      let events = (wf [{id: w, kind: file.write, path: keep.txt, content: "x"}] | prov workflow run)
+      let id = ($events | last | get workflow_id)
+      assert (($ws | path join keep.txt) | path exists)
+      let rb = (prov workflow rollback $id)
+      assert equal ($rb | where type == rollback_step | get operation) [w]
+      assert not (($ws | path join keep.txt) | path exists)
+      assert equal (prov workflow status $id | get status) "rolled_back"
+    }
+    "resume after the runner is killed does not re-run finished operations": {||
+      let ws = (new-workspace)
+      cd $ws
+      let log = ($ws | path join "ran.log")
+      let ops = [
+        {id: first, kind: command, run: [sh -c $"echo first >> '($log)'"]}
+        {id: slow, kind: command, run: [sh -c $"echo slow >> '($log)'; sleep 2"], depends_on: [first]}
+        {id: last, kind: command, run: [sh -c $"echo last >> '($log)'"], depends_on: [slow]}
+      ]
+      let id = (wf $ops | prov workflow submit | get workflow_id)
+      # Wait until `slow` is running, then kill the runner outright.
+      mut tries = 0
+      while not (($log | path exists) and (open --raw $log | str contains "slow")) and $tries < 200 { sleep 25ms; $tries += 1 }
+      let pid = (prov workflow status $id | get runner_pid)
+      ^kill -9 $pid
+      sleep 200ms
+      assert equal (prov workflow status $id | get status) "interrupted"
+      let events = (prov workflow resume $id)
+      let resumed = ($events | where type == workflow_resumed | first)
+      assert equal $resumed.reexecuted [slow]
+      assert equal ($events | last | get type) "workflow_completed"
+      assert equal (open --raw $log | lines) [first slow slow last]
+    }
+    "bad workflows: every problem reported together with its code": {||
+      let ws = (new-workspace)
+      cd $ws
+      let d = (expect-error { wf [
+        {id: a, kind: command, run: [true], depends_on: [c]}
+        {id: a, kind: comand, run: [true]}
+        {id: c, kind: command, depends_on: [a]}
+      ] | prov workflow plan })
+      assert equal $d.code "provisioning::workflow::invalid"
+      let codes = ($d.inner | get code)
+      assert ("provisioning::workflow::duplicate_id" in $codes)
+      assert ("provisioning::workflow::unknown_kind" in $codes)
+      assert ("provisioning::workflow::missing_field" in $codes)
+    }
+    "a cycle names its path": {||
+      let d = (expect-error { wf [
+        {id: a, kind: command, run: [true], depends_on: [c]}
+        {id: b, kind: command, run: [true], depends_on: [a]}
+        {id: c, kind: command, run: [true], depends_on: [b]}
+      ] | prov workflow plan })
+      assert equal $d.code "provisioning::workflow::cycle"
+      assert ($d.msg | str contains "a -> b -> c -> a")
+    }
+    "a missing workflow file is blamed on the argument": {||
+      let d = (expect-error { prov workflow plan no-such-file.toml })
+      assert equal (label-text $d) "no-such-file.toml"
+    }
+    "an unknown workflow id suggests near ones": {||
+      let d = (expect-error { prov workflow status wf-nope })
+      assert equal $d.code "provisioning::workflow::unknown_id"
+    }
+  }
+}
