@@ -31,6 +31,26 @@ def main [] {
   section "Typed values: TOML types arrive as Nu types"
   print (prov config sources | where key starts-with "project" | select key value | insert type {|r| $r.value | describe })
 
+  section "prov workflow plan: the example deployment's order and levels"
+  print (prov workflow plan workflows/deploy.toml)
+
+  section "prov workflow graph --format mermaid"
+  print (prov workflow graph --format mermaid workflows/deploy.toml)
+
+  section "prov workflow run: events stream in as they happen"
+  let events = (prov workflow run workflows/deploy.toml)
+  print ($events | select type operation? attempt? duration? | update duration {|e| $e.duration? })
+  let summary = ($events | last)
+  print ($summary | select workflow_id type status succeeded failed duration)
+  print "captured output of `count-servers`:"
+  print (prov workflow logs $summary.workflow_id --output count-servers)
+
+  section "A failing workflow: retry, failure, rollback newest first"
+  print (prov workflow run workflows/broken.toml | select type operation? message? | update message {|e| $e.message? | default "" | str substring 0..60 })
+
+  section "prov workflow list: what ran here"
+  print (prov workflow list | first 3 | select workflow_id name status succeeded)
+
   section "A mistyped key: a labeled error with a suggestion"
   try { prov config get providers.locall.timeout } catch {|e| print $e.rendered? }
 }
