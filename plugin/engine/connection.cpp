@@ -22,6 +22,20 @@ void Connection::send(const Wire& message) {
   write_all(bytes);
 }
 
+void Connection::send_value_response(uint64_t call_id, const Value& v) {
+  std::string bytes;
+  write_value_response(encoding_, call_id, v, dialect(), bytes);
+  std::lock_guard lock(write_mutex_);
+  write_all(bytes);
+}
+
+void Connection::send_list_data(uint64_t stream_id, const Value& v) {
+  std::string bytes;
+  write_list_data(encoding_, stream_id, v, dialect(), bytes);
+  std::lock_guard lock(write_mutex_);
+  write_all(bytes);
+}
+
 void Connection::write_all(const std::string& bytes) {
   size_t off = 0;
   while (off < bytes.size()) {

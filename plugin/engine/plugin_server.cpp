@@ -242,7 +242,7 @@ void PluginServer::send_output(CallId id, const RunCall& run, PipelineOutput out
       conn_.send(call_response(id, Wire{{"PipelineData", empty_header()}}));
       return;
     case PipelineOutput::Kind::Value:
-      conn_.send(call_response(id, Wire{{"PipelineData", value_header(out.value, conn_.dialect())}}));
+      conn_.send_value_response(id, out.value);
       return;
     case PipelineOutput::Kind::ListStream: break;
   }
@@ -273,7 +273,7 @@ void PluginServer::send_output(CallId id, const RunCall& run, PipelineOutput out
       }
       if (!item) break;
       stream->sent();
-      conn_.send(list_data_message(sid, *item, conn_.dialect()));
+      conn_.send_list_data(sid, *item);
       if (item->is(Value::Type::Error)) break;
     }
     conn_.send(end_message(sid));
