@@ -104,12 +104,46 @@ def main [] {
     "cancel stops a running workflow and its processes": {||
       let ws = (new-workspace)
       cd $ws
-      let id = (wf [{id: long, kind: command, run: [sleep "30"]}] | prov workflow submit | get workflow_id)
+      let secs = $"30.(random int 100000..999999)"  # unique: other suites may be sleeping too
+      let id = (wf [{id: long, kind: command, run: [sleep $secs]}] | prov workflow submit | get workflow_id)
       sleep 300ms
       prov workflow cancel $id
       let st = (wait-final $id --timeout 20sec)
       assert equal $st.status "cancelled"
-      assert equal (ps | where name == sleep | where {|p| ($p.command? | default "") =~ "sleep 30" } | length) 0
+      assert equal (ps --long | where {|p| $p.command == $"sleep ($secs)" } | length) 0
+    }
+    "cutting the stream short stops the stream, not the workflow": {||
+      let ws = (new-workspace)
+      cd $ws
+      let first_two = (wf [
+        {id: a, kind: command, run: [true]}
+        {id: b, kind: command, run: [sleep "0.3"], depends_on: [a]}
+        {id: c, kind: file.write, path: done.txt, content: "done", depends_on: [b]}
+      ] | prov workflow run | first 2)
+      assert equal ($first_two | length) 2
+      let id = ($first_two | first | get workflow_id)
+      let st = (wait-final $id)
+      assert equal $st.status "completed"
+      assert equal (open ($ws | path join done.txt)) "done"
+    }
+    "Ctrl-C (the engine's Interrupt) cancels the workflow and stops its processes": {||
+      let ws = (new-workspace)
+      let script = '
+        cd "$WS"
+        "$NU_BIN" -n --plugins "[$PLUGIN]" -c "{name: c, operations: [{id: long, kind: command, run: [sleep $SECS]}]} | prov workflow run | ignore" &
+        pid=$!
+        sleep 1.5
+        kill -INT $pid
+        wait $pid
+        exit 0'
+      let secs = $"31.(random int 100000..999999)"
+      with-env {WS: $ws, NU_BIN: $env.PROV_NU, PLUGIN: $env.PROV_PLUGIN, SECS: $secs} { ^bash -c $script | complete | ignore }
+      cd $ws
+      let id = (prov workflow list | first | get workflow_id)
+      let st = (wait-final $id --timeout 20sec)
+      assert equal $st.status "cancelled"
+      assert equal (prov workflow logs $id | where type == operation_failed | get operation) [long]
+      assert equal (ps --long | where {|p| $p.command == $"sleep ($secs)" } | length) 0
     }
     "rollback after the fact undoes a completed workflow": {||
       let ws = (new-workspace)
