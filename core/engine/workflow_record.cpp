@@ -3,6 +3,7 @@
 #include <map>
 #include <set>
 
+#include "core/engine/checkpoint.hpp"
 #include "core/graph/workflow_parse.hpp"
 #include "core/state/journal.hpp"
 #include "core/state/lock.hpp"
@@ -65,6 +66,10 @@ WorkflowHistory history_from(const Datum& header, std::vector<Datum> records) {
   WorkflowHistory h;
   h.submission = WorkflowSubmission::from_datum(header);
   for (auto& rec : records) {
+    if (is_checkpoint(rec)) {
+      expand_checkpoint(rec, h.events, h.undo);
+      continue;
+    }
     Datum undo;
     if (rec.is_record()) {
       auto& fields = rec.record();

@@ -12,6 +12,7 @@
 #include <map>
 #include <thread>
 
+#include "core/engine/checkpoint.hpp"
 #include "core/engine/scheduler.hpp"
 #include "core/engine/workflow_record.hpp"
 #include "core/events/event_log.hpp"
@@ -162,8 +163,16 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
     hooks.rollback = [&](size_t op, const Datum& undo) {
       return to_attempt(find_kind(spec.operations[op].kind)->rollback(spec.operations[op], undo, context(op)));
     };
+    std::vector<Event> events = history.events;  // everything journaled, for the checkpoint
+    std::vector<Datum> undos = history.undo;
     hooks.record = [&](const Event& e, const Datum& undo, bool durable) {
-      uint64_t seq = journal.append(journal_record(e, undo));
+      uint64_t seq;
+      {
+        std::lock_guard l(journal_mutex);
+        seq = journal.append(journal_record(e, undo));
+        events.push_back(e);
+        undos.push_back(undo);
+      }
       if (durable) journal.wait_durable(seq);
       log.append(e);
     };
@@ -174,7 +183,11 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
     if (mode != RunnerMode::run) scheduler.restore(restored.states, restored.completion_order, restored.in_flight);
     if (mode == RunnerMode::rollback) scheduler.rollback_only();
     else scheduler.run(cancel);
-    journal.sync();
+    // The run has ended and every operation is settled: fold the journal into a checkpoint.
+    {
+      std::lock_guard l(journal_mutex);
+      journal.compact(opened.recovery.header, {make_checkpoint(id, events, undos)});
+    }
     return 0;
   } catch (const Error& e) {
     std::fprintf(stderr, "nu_plugin_provisioning runner: %s [%s]\n", e.what(), e.code().c_str());

@@ -151,6 +151,10 @@ def main [] {
       let events = (wf [{id: w, kind: file.write, path: keep.txt, content: "x"}] | prov workflow run)
       let id = ($events | last | get workflow_id)
       assert (($ws | path join keep.txt) | path exists)
+      # A finished run's journal is folded into its header and one checkpoint.
+      let journal = ($ws | path join .provisioning workflows $id journal)
+      assert equal (open --raw $journal | lines | length) 2
+      assert (open --raw $journal | lines | last | str contains '"completed_operations":["w"]')
       let rb = (prov workflow rollback $id)
       assert equal ($rb | where type == rollback_step | get operation) [w]
       assert not (($ws | path join keep.txt) | path exists)
