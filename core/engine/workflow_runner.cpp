@@ -177,6 +177,19 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
       log.append(e);
     };
 
+    if (opened.recovery.tail_damaged) {
+      // A crash tore the last record; it was cut off (and kept beside the journal). Say so.
+      Event e;
+      e.time = now_utc();
+      e.workflow_id = id;
+      e.type = event_type::journal_repaired;
+      e.message = "the journal's tail was damaged (" + opened.recovery.tail_problem +
+                  "); the damaged bytes were cut off and kept in " + state.journal_path(id) + ".damaged-" +
+                  std::to_string(opened.recovery.valid_bytes);
+      std::fprintf(stderr, "nu_plugin_provisioning runner: %s\n", e.message->c_str());
+      hooks.record(e, {}, true);
+    }
+
     int parallel = sub.parallel > 0 ? sub.parallel : spec.settings.parallel;
     if (parallel <= 0) parallel = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     Scheduler scheduler(spec, id, dag.deps, plan.order, hooks, parallel);

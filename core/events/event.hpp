@@ -28,6 +28,7 @@ inline constexpr const char* rollback_completed = "rollback_completed";
 inline constexpr const char* resource_created = "resource_created";
 inline constexpr const char* resource_deleted = "resource_deleted";
 inline constexpr const char* configuration_changed = "configuration_changed";
+inline constexpr const char* journal_repaired = "journal_repaired";
 }  // namespace event_type
 
 struct Event {

@@ -177,7 +177,12 @@ def main [] {
       ^kill -9 $pid
       sleep 200ms
       assert equal (prov workflow status $id | get status) "interrupted"
+      # Tear the journal's tail as a crash in mid-write would: detected, reported, repaired.
+      let journal = ($ws | path join .provisioning workflows $id journal)
+      "57 0badf00d {\"time\":" | save --append --raw $journal
+      assert ((prov workflow status $id | get problem) | str contains "journal tail damaged")
       let events = (prov workflow resume $id)
+      assert equal ($events | where type == journal_repaired | length) 1
       let resumed = ($events | where type == workflow_resumed | first)
       assert equal $resumed.reexecuted [slow]
       assert equal ($events | last | get type) "workflow_completed"
