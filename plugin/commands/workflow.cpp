@@ -204,7 +204,13 @@ PipelineOutput follow(EngineInterface& engine, StateDir state, std::string id, b
             if (rollback ? e.type == event_type::rollback_completed : is_terminal(e)) f->done = true;
             return event_value(e, h);
           }
-          if (f->done) return std::nullopt;
+          if (f->done) {
+            // The runner still folds its journal into a checkpoint after the last event: end
+            // the stream once it has let go, so a command right after sees a settled workflow.
+            for (int i = 0; i < 2000 && runner_alive(f->state, f->id); ++i)
+              std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            return std::nullopt;
+          }
           if (engine.interrupted() && !f->cancel_sent) {
             f->cancel_sent = true;
             signal_runner(f->state, f->id);

@@ -132,7 +132,11 @@ def main [] {
         cd "$WS"
         "$NU_BIN" -n --plugins "[$PLUGIN]" -c "{name: c, operations: [{id: long, kind: command, run: [sleep $SECS]}]} | prov workflow run | ignore" &
         pid=$!
-        sleep 1.5
+        for i in $(seq 200); do
+          grep -qs operation_started .provisioning/workflows/*/events.jsonl && break
+          sleep 0.05
+        done
+        sleep 0.2
         kill -INT $pid
         wait $pid
         exit 0'
