@@ -16,6 +16,11 @@ class CancelToken {
     cv_.notify_all();
   }
   bool cancelled() const { return flag_.load(); }
+  /// Clears the flag (Nushell's Reset signal); later waits sleep again.
+  void reset() {
+    std::lock_guard l(m_);
+    flag_ = false;
+  }
   /// Sleeps up to `d`; true when cancelled (possibly before `d` ran out).
   template <typename Rep, typename Period>
   bool wait_for(std::chrono::duration<Rep, Period> d) {
