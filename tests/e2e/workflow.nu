@@ -106,7 +106,9 @@ def main [] {
       cd $ws
       let secs = $"30.(random int 100000..999999)"  # unique: other suites may be sleeping too
       let id = (wf [{id: long, kind: command, run: [sleep $secs]}] | prov workflow submit | get workflow_id)
-      sleep 300ms
+      # Cancel once the operation is under way (a loaded machine may take a while to get there).
+      mut tries = 0
+      while (prov workflow logs $id | where type == operation_started | is-empty) and $tries < 400 { sleep 25ms; $tries += 1 }
       prov workflow cancel $id
       let st = (wait-final $id --timeout 20sec)
       assert equal $st.status "cancelled"
@@ -178,6 +180,7 @@ def main [] {
       mut tries = 0
       while not (($log | path exists) and (open --raw $log | str contains "slow")) and $tries < 200 { sleep 25ms; $tries += 1 }
       let pid = (prov workflow status $id | get runner_pid)
+      assert ($pid != null) "the runner holds the workflow"
       ^kill -9 $pid
       sleep 200ms
       assert equal (prov workflow status $id | get status) "interrupted"
