@@ -1,0 +1,36 @@
+// The core's own planning time, without Nushell or the plugin protocol: reads a workflow file,
+// validates it (parse_workflow builds the DAG), and plans it (make_plan), timing each phase.
+// Prints one line: `read_ms parse_ms plan_ms total_ms operations`. Used by
+// bench/workflow_bench.sh to say where `prov workflow plan` spends its time.
+#include <chrono>
+#include <cstdio>
+#include <exception>
+
+#include "core/graph/plan.hpp"
+#include "core/graph/workflow_parse.hpp"
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s WORKFLOW.json|.toml\n", argv[0]);
+    return 2;
+  }
+  using clock = std::chrono::steady_clock;
+  auto ms = [](clock::time_point a, clock::time_point b) {
+    return std::chrono::duration<double, std::milli>(b - a).count();
+  };
+  try {
+    auto t0 = clock::now();
+    prov::Datum doc = prov::load_workflow_file(argv[1]);
+    auto t1 = clock::now();
+    prov::Dag dag;
+    prov::WorkflowSpec spec = prov::parse_workflow(doc, argv[1], &dag);
+    auto t2 = clock::now();
+    prov::Plan plan = prov::make_plan(spec, dag);
+    auto t3 = clock::now();
+    std::printf("%.1f %.1f %.1f %.1f %zu\n", ms(t0, t1), ms(t1, t2), ms(t2, t3), ms(t0, t3),
+                plan.steps.size());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "plan_core: %s\n", e.what());
+    return 1;
+  }
+}
