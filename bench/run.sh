@@ -4,6 +4,7 @@
 # cold `nu -c`. Prints figures and ratios against the targets; asserts nothing.
 #
 # Usage: bench/run.sh [BUILD_DIR] [NU] [--rounds N] [--calls N] [--cold-runs N] [--markdown FILE]
+#                     [--no-workflow]
 #   BUILD_DIR  holds bin/nu_plugin_provisioning and bin/nu_plugin_responder (default: ./build)
 #   NU         the real nu binary, not a node wrapper (default: the pinned one in node_modules)
 #   --rounds   how many times each per-call loop runs; medians are reported (default 5)
@@ -13,6 +14,8 @@
 #              <!-- bench:begin --> and <!-- bench:end -->, only the text between them is
 #              replaced (so `--markdown docs/BENCHMARKS.md` updates the doc), else FILE is
 #              overwritten with the figures alone.
+#   --no-workflow  skip the workflow benchmarks (bench/workflow_bench.sh), which otherwise run
+#              last with the same BUILD_DIR, NU and --markdown (about 1.5 minutes more)
 #
 # Per call: each loop runs inside one nu process, timed with `date now` around the loop only,
 # after one untimed call has started the plugin. Cold start: the wall time of whole `nu -n -c`
@@ -26,13 +29,15 @@ rounds=5
 calls=10000
 cold_runs=60
 markdown=""
+workflow=1
 while (($#)); do
   case "$1" in
     --rounds) rounds=$2; shift 2 ;;
     --calls) calls=$2; shift 2 ;;
     --cold-runs) cold_runs=$2; shift 2 ;;
     --markdown) markdown=$2; shift 2 ;;
-    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --no-workflow) workflow=0; shift ;;
+    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "bench: unknown option $1" >&2; exit 2 ;;
     *)
       if [[ -z $build ]]; then build=$1
@@ -234,4 +239,11 @@ if [[ -n $markdown ]]; then
     printf '%s\n' "$section" >"$markdown"
   fi
   echo "bench: figures written to $markdown" >&2
+fi
+
+# ---- workflows ------------------------------------------------------------------------------
+if ((workflow && have_plugin)); then
+  wf_args=("$build" "$nu")
+  [[ -n $markdown ]] && wf_args+=(--markdown "$markdown")
+  "$root/bench/workflow_bench.sh" "${wf_args[@]}"
 fi
