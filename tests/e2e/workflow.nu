@@ -14,6 +14,17 @@ def wf [ops: list, --name: string = "t", --settings: record = {}] {
   {name: $name, settings: $settings, operations: $ops}
 }
 
+# How many processes run exactly `cmd`. `ps` fails when a process exits while it reads it
+# (parallel suites), so it is tried again.
+def count-procs [cmd: string] {
+  for attempt in 1..10 {
+    let n = (try { ps --long | where {|p| $p.command == $cmd } | length } catch { null })
+    if $n != null { return $n }
+    sleep 20ms
+  }
+  error make {msg: "ps kept failing"}
+}
+
 # Waits until the workflow reaches a final status; returns its status record.
 def wait-final [id: string, --timeout: duration = 60sec] {
   let deadline = ((date now) + $timeout)
@@ -112,7 +123,7 @@ def main [] {
       prov workflow cancel $id
       let st = (wait-final $id --timeout 20sec)
       assert equal $st.status "cancelled"
-      assert equal (ps --long | where {|p| $p.command == $"sleep ($secs)" } | length) 0
+      assert equal (count-procs $"sleep ($secs)") 0
     }
     "cutting the stream short stops the stream, not the workflow": {||
       let ws = (new-workspace)
@@ -149,7 +160,7 @@ def main [] {
       let st = (wait-final $id --timeout 20sec)
       assert equal $st.status "cancelled"
       assert equal (prov workflow logs $id | where type == operation_failed | get operation) [long]
-      assert equal (ps --long | where {|p| $p.command == $"sleep ($secs)" } | length) 0
+      assert equal (count-procs $"sleep ($secs)") 0
     }
     "rollback after the fact undoes a completed workflow": {||
       let ws = (new-workspace)
