@@ -1,0 +1,105 @@
+#pragma once
+/// The provider interface: what creates, lists, inspects and deletes servers. Every provider
+/// (the built-in `local`, Nu-module providers, extension providers) implements Provider and
+/// passes the same contract suite (provider_contract_test.hpp). Providers speak ServerSpec and
+/// Server values; converting them to and from records is here, converting records to Nu values
+/// is the plugin's.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/support/cancel.hpp"
+#include "core/support/datum.hpp"
+#include "core/support/subprocess.hpp"
+
+namespace prov {
+
+/// What to create. `name`, `plan` and `labels` are common to every provider; `command`,
+/// `env`, `cwd` and `ports` are the `local` provider's; anything else a record holds is kept in
+/// `extra`, in order, for providers that understand it.
+struct ServerSpec {
+  std::string name;
+  std::string plan;
+  DatumRecord labels;
+  std::vector<std::string> command;
+  Environment env;
+  std::string cwd;
+  std::vector<int64_t> ports;
+  DatumRecord extra;
+
+  /// Reads a ServerSpec record. Throws ProviderError `provisioning::provider::invalid_spec`
+  /// naming the field (`name` is required, `labels`/`env` records, `command` a list of strings,
+  /// `ports` a list of ints in 1..65535). `where` says where the record came from, for messages.
+  static ServerSpec from_datum(const Datum& d, const std::string& where = "the server spec");
+  /// The spec as a record: name, plan, labels, then the local fields that are set, then extra.
+  Datum to_datum() const;
+};
+
+/// Server states.
+namespace server_state {
+inline constexpr const char* creating = "creating";
+inline constexpr const char* running = "running";
+inline constexpr const char* exited = "exited";
+inline constexpr const char* deleted = "deleted";
+inline constexpr const char* unknown = "unknown";
+}  // namespace server_state
+
+/// A server as a provider reports it: `id`, `name`, `provider`, `state`, `created`, and
+/// provider-specific fields (`fields`, in order: pid, started, uptime, command, logs, ports,
+/// exit_code for `local`; whatever a Nu module returns for it).
+struct Server {
+  std::string id;
+  std::string name;
+  std::string provider;
+  std::string state = server_state::unknown;
+  DateTime created;
+  DatumRecord fields;
+
+  /// Reads a Server record (as a Nu module returns it). Throws ProviderError
+  /// `provisioning::provider::bad_response` naming the field when `id` is missing or a field
+  /// has the wrong type; `provider` is filled in when the record lacks it.
+  static Server from_datum(const Datum& d, const std::string& provider);
+  /// id, name, provider, state, created, then `fields` in order.
+  Datum to_datum() const;
+};
+
+/// Whether a provider can be reached, and how long asking took.
+struct Connectivity {
+  bool ok = false;
+  std::string message;
+  Duration duration;
+};
+
+/// Everything a provider may need from its surroundings.
+struct ProviderContext {
+  std::string workspace;   ///< the workspace root
+  std::string state_dir;   ///< the workspace's state directory (`.provisioning/` or paths.state)
+  Datum config;            ///< `[providers.<name>]` of the merged configuration (a record or null)
+  std::optional<Environment> env;  ///< environment for processes it starts (Nu's); nullopt: ours
+  std::string nu_path = "nu";      ///< the Nu binary (the hosting one when known)
+  CancelToken* cancel = nullptr;   ///< when it fires, waits end with provisioning::provider::cancelled
+};
+
+/// One provider. Methods throw ProviderError with a stable code on failure:
+///   provisioning::provider::not_found      no server with that id
+///   provisioning::provider::invalid_spec   the ServerSpec is unusable
+///   provisioning::provider::failed         the provider itself reported an error (its message)
+///   provisioning::provider::timeout        it did not answer within its timeout
+///   provisioning::provider::bad_response   it answered with something that is not the contract
+///   provisioning::provider::cancelled      the context's CancelToken fired
+/// A provider object may be used from one thread at a time.
+class Provider {
+ public:
+  virtual ~Provider() = default;
+  virtual const std::string& name() const = 0;
+  virtual std::vector<Server> list() = 0;
+  virtual Server create(const ServerSpec& spec) = 0;
+  virtual Server get(const std::string& id) = 0;
+  /// Removes the server and returns its last state with `state` = deleted.
+  virtual Server remove(const std::string& id) = 0;
+  virtual Connectivity test_connectivity() = 0;
+};
+
+}  // namespace prov
