@@ -1,5 +1,7 @@
 #include "plugin/commands/workspace_context.hpp"
 
+#include <unistd.h>
+
 #include "plugin/commands/datum_value.hpp"
 #include "plugin/engine/labeled_error_exception.hpp"
 
@@ -39,5 +41,52 @@ prov::Config load_workspace_config(EngineInterface& engine, const EvaluatedCall&
   if (runtime && !runtime->is_empty()) req.runtime = to_datum(runtime->collect(), "");
   return prov::load_config(req);
 }
+
+prov::StateDir open_state_dir(const prov::Config& cfg) {
+  std::string state_path = cfg.workspace + "/.provisioning";
+  if (const Datum* paths = cfg.merged.find("paths"))
+    if (const Datum* s = paths->find("state"); s && s->is_string() && !s->str().empty()) state_path = s->str();
+  return prov::StateDir::open(state_path, cfg.workspace);
+}
+
+prov::Environment engine_environment(EngineInterface& engine) {
+  prov::Environment env;
+  for (const auto& [k, v] : engine.get_env_vars()) {
+    if (v.is(Value::Type::String)) {
+      env[k] = v.as_string();
+    } else if (v.is(Value::Type::List)) {
+      std::string joined;
+      bool all_strings = true;
+      for (const auto& e : v.as_list()) {
+        if (!e.is(Value::Type::String)) {
+          all_strings = false;
+          break;
+        }
+        joined += (joined.empty() ? "" : ":") + e.as_string();
+      }
+      if (all_strings) env[k] = joined;
+    } else if (v.is(Value::Type::Int) || v.is(Value::Type::Bool)) {
+      env[k] = v.is(Value::Type::Int) ? std::to_string(v.as_int()) : (v.as_bool() ? "true" : "false");
+    }
+  }
+  return env;
+}
+
+namespace {
+std::string read_link(const std::string& link) {
+  char buf[4096];
+  ssize_t n = ::readlink(link.c_str(), buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+}
+}  // namespace
+
+std::string hosting_nu(const prov::Config& config) {
+  if (const Datum* wf = config.merged.find("workflow"))
+    if (const Datum* p = wf->find("nu_path"); p && p->is_string() && !p->str().empty()) return p->str();
+  std::string nu = read_link("/proc/" + std::to_string(::getppid()) + "/exe");
+  return nu.empty() ? "nu" : nu;
+}
+
+std::string self_exe() { return read_link("/proc/self/exe"); }
 
 }  // namespace prov::plugin

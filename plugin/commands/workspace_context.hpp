@@ -4,6 +4,8 @@
 /// core's configuration.
 
 #include "core/config/config.hpp"
+#include "core/state/state_dir.hpp"
+#include "core/support/subprocess.hpp"
 #include "plugin/commands/command.hpp"
 
 namespace prov::plugin {
@@ -14,5 +16,19 @@ std::vector<Flag> workspace_flags();
 /// Builds the request from the engine and the call and loads the configuration. `runtime` is
 /// the record given on the pipeline, if the command takes one.
 prov::Config load_workspace_config(EngineInterface& engine, const EvaluatedCall& call, PipelineInput* runtime);
+
+/// The workspace's state directory: `paths.state`, else `<workspace>/.provisioning`.
+prov::StateDir open_state_dir(const prov::Config& config);
+
+/// Nu's environment as processes see it: strings as they are, lists of strings joined with ':'
+/// (PATH), ints and bools as text; other values are left out.
+prov::Environment engine_environment(EngineInterface& engine);
+
+/// The `nu` that hosts this plugin (`workflow.nu_path` of the configuration overrides it;
+/// "nu" when neither is known).
+std::string hosting_nu(const prov::Config& config);
+
+/// This plugin's own binary.
+std::string self_exe();
 
 }  // namespace prov::plugin
