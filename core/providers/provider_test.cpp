@@ -1,0 +1,205 @@
+#include "core/providers/provider.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <map>
+
+#include "core/providers/provider_contract_test.hpp"
+
+using namespace prov;
+using prov::testing::provider_error_code;
+
+namespace {
+
+DatumList strings(std::initializer_list<const char*> items) {
+  DatumList l;
+  for (const char* s : items) l.emplace_back(s);
+  return l;
+}
+
+std::string spec_code(const Datum& d) {
+  return provider_error_code([&] { ServerSpec::from_datum(d); });
+}
+
+std::string spec_message(const Datum& d) {
+  try {
+    ServerSpec::from_datum(d, "the input");
+  } catch (const ProviderError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+/// An in-memory provider that keeps the contract, to check the contract suite itself.
+class MemoryProvider : public Provider {
+ public:
+  const std::string& name() const override { return name_; }
+  std::vector<Server> list() override {
+    std::vector<Server> out;
+    for (const auto& [id, s] : servers_) out.push_back(s);
+    return out;
+  }
+  Server create(const ServerSpec& spec) override {
+    if (spec.name.empty())
+      throw ProviderError("provisioning::provider::invalid_spec", "a server needs a name");
+    Server s;
+    s.id = spec.name + "-" + std::to_string(++next_);
+    s.name = spec.name;
+    s.provider = name_;
+    s.state = server_state::running;
+    s.created = DateTime{"2026-01-02T03:04:05+00:00"};
+    servers_[s.id] = s;
+    return s;
+  }
+  Server get(const std::string& id) override {
+    auto it = servers_.find(id);
+    if (it == servers_.end()) throw ProviderError("provisioning::provider::not_found", "no server " + id);
+    return it->second;
+  }
+  Server remove(const std::string& id) override {
+    Server s = get(id);
+    servers_.erase(id);
+    s.state = server_state::deleted;
+    return s;
+  }
+  Connectivity test_connectivity() override { return {true, "in memory", Duration{1}}; }
+
+ private:
+  std::string name_ = "memory";
+  std::map<std::string, Server> servers_;
+  int next_ = 0;
+};
+
+}  // namespace
+
+TEST_CASE("ServerSpec reads every field of a record and keeps the rest in order", "[provider]") {
+  DatumRecord env{{"PORT", Datum(8080)}, {"MODE", Datum("dev")}, {"DEBUG", Datum(true)}};
+  Datum d(DatumRecord{{"zone", Datum("eu")},
+                      {"name", Datum("web")},
+                      {"plan", Datum("small")},
+                      {"labels", Datum(DatumRecord{{"team", Datum("a")}})},
+                      {"command", Datum(strings({"python3", "-m", "http.server"}))},
+                      {"env", Datum(env)},
+                      {"cwd", Datum("srv")},
+                      {"ports", Datum(DatumList{Datum(8080), Datum(9090)})},
+                      {"size", Datum(3)}});
+  ServerSpec s = ServerSpec::from_datum(d);
+  CHECK(s.name == "web");
+  CHECK(s.plan == "small");
+  CHECK(s.labels == DatumRecord{{"team", Datum("a")}});
+  CHECK(s.command == std::vector<std::string>{"python3", "-m", "http.server"});
+  CHECK(s.env == Environment{{"PORT", "8080"}, {"MODE", "dev"}, {"DEBUG", "true"}});
+  CHECK(s.cwd == "srv");
+  CHECK(s.ports == std::vector<int64_t>{8080, 9090});
+  CHECK(s.extra == DatumRecord{{"zone", Datum("eu")}, {"size", Datum(3)}});
+
+  Datum back = s.to_datum();
+  REQUIRE(back.is_record());
+  std::vector<std::string> keys;
+  for (const auto& kv : back.record()) keys.push_back(kv.first);
+  CHECK(keys == std::vector<std::string>{"name", "plan", "labels", "command", "env", "cwd", "ports", "zone", "size"});
+  CHECK(*back.find("env") == Datum(DatumRecord{{"DEBUG", Datum("true")}, {"MODE", Datum("dev")}, {"PORT", Datum("8080")}}));
+  ServerSpec again = ServerSpec::from_datum(back);
+  CHECK(again.to_datum() == back);
+}
+
+TEST_CASE("ServerSpec with only a name writes name, plan and labels", "[provider]") {
+  ServerSpec s = ServerSpec::from_datum(Datum(DatumRecord{{"name", Datum("db")}}));
+  CHECK(s.name == "db");
+  CHECK(s.plan.empty());
+  CHECK(s.command.empty());
+  CHECK(s.to_datum() == Datum(DatumRecord{{"name", Datum("db")}, {"plan", Datum()}, {"labels", Datum(DatumRecord{})}}));
+  // Null optional fields are as good as absent.
+  ServerSpec n = ServerSpec::from_datum(Datum(DatumRecord{
+      {"name", Datum("db")}, {"plan", Datum()}, {"command", Datum()}, {"ports", Datum()}, {"env", Datum()}}));
+  CHECK(n.to_datum() == s.to_datum());
+}
+
+TEST_CASE("ServerSpec refuses unusable records naming the field", "[provider]") {
+  const std::string invalid = "provisioning::provider::invalid_spec";
+  CHECK(spec_code(Datum("web")) == invalid);
+  CHECK(spec_message(Datum(3)) == "the input must be a record, not int");
+  CHECK(spec_code(Datum(DatumRecord{})) == invalid);
+  CHECK(spec_message(Datum(DatumRecord{{"plan", Datum("x")}})) == "the input: `name` is required");
+  CHECK(spec_code(Datum(DatumRecord{{"name", Datum("")}})) == invalid);
+  CHECK(spec_code(Datum(DatumRecord{{"name", Datum(1)}})) == invalid);
+  const Datum named("web");
+  auto with = [&](const char* key, Datum v) { return Datum(DatumRecord{{"name", named}, {key, std::move(v)}}); };
+  CHECK(spec_message(with("command", Datum("ls -l"))) == "the input: `command` must be a list of strings, not string");
+  CHECK(spec_message(with("command", Datum(DatumList{Datum("ls"), Datum(1)}))) ==
+        "the input: `command` must be a list of strings; item 1 is int");
+  CHECK(spec_message(with("labels", Datum(DatumList{}))) == "the input: `labels` must be a record, not list");
+  CHECK(spec_message(with("env", Datum(DatumRecord{{"A", Datum(DatumList{})}}))) ==
+        "the input: `env.A` must be a string, not list");
+  CHECK(spec_code(with("env", Datum("A=1"))) == invalid);
+  CHECK(spec_code(with("cwd", Datum(1))) == invalid);
+  CHECK(spec_message(with("ports", Datum(DatumList{Datum(0)}))) == "the input: `ports` holds 0, outside 1..65535");
+  CHECK(spec_code(with("ports", Datum(DatumList{Datum(65536)}))) == invalid);
+  CHECK(spec_code(with("ports", Datum(DatumList{Datum("80")}))) == invalid);
+  CHECK(spec_code(with("ports", Datum(80))) == invalid);
+  CHECK(spec_code(with("ports", Datum(DatumList{Datum(65535), Datum(1)}))).empty());
+}
+
+TEST_CASE("Server reads a provider's record and writes it back in order", "[provider]") {
+  Datum d(DatumRecord{{"state", Datum("running")},
+                      {"ip", Datum("10.0.0.2")},
+                      {"id", Datum("srv-1")},
+                      {"name", Datum("web")},
+                      {"created", Datum(DateTime{"2026-05-01T10:00:00+00:00"})},
+                      {"cores", Datum(2)}});
+  Server s = Server::from_datum(d, "cloud");
+  CHECK(s.id == "srv-1");
+  CHECK(s.name == "web");
+  CHECK(s.provider == "cloud");
+  CHECK(s.state == "running");
+  CHECK(s.created == DateTime{"2026-05-01T10:00:00+00:00"});
+  CHECK(s.fields == DatumRecord{{"ip", Datum("10.0.0.2")}, {"cores", Datum(2)}});
+  CHECK(s.to_datum() == Datum(DatumRecord{{"id", Datum("srv-1")},
+                                          {"name", Datum("web")},
+                                          {"provider", Datum("cloud")},
+                                          {"state", Datum("running")},
+                                          {"created", Datum(DateTime{"2026-05-01T10:00:00+00:00"})},
+                                          {"ip", Datum("10.0.0.2")},
+                                          {"cores", Datum(2)}}));
+  CHECK(Server::from_datum(s.to_datum(), "other").to_datum() == s.to_datum());
+}
+
+TEST_CASE("Server takes what came through JSON and fills in defaults", "[provider]") {
+  Server s = Server::from_datum(Datum(DatumRecord{{"id", Datum(42)}, {"created", Datum("2026-05-01T10:00:00Z")},
+                                                  {"provider", Datum("named")}}),
+                                "cloud");
+  CHECK(s.id == "42");
+  CHECK(s.provider == "named");
+  CHECK(s.state == server_state::unknown);
+  CHECK(s.created.rfc3339 == "2026-05-01T10:00:00Z");
+  Server bare = Server::from_datum(Datum(DatumRecord{{"id", Datum("x")}}), "cloud");
+  CHECK(bare.to_datum() == Datum(DatumRecord{{"id", Datum("x")},
+                                             {"name", Datum("")},
+                                             {"provider", Datum("cloud")},
+                                             {"state", Datum("unknown")},
+                                             {"created", Datum()}}));
+}
+
+TEST_CASE("Server refuses records that break the contract", "[provider]") {
+  const std::string bad = "provisioning::provider::bad_response";
+  auto code = [](const Datum& d) { return provider_error_code([&] { Server::from_datum(d, "cloud"); }); };
+  CHECK(code(Datum("srv-1")) == bad);
+  CHECK(code(Datum(DatumRecord{{"name", Datum("web")}})) == bad);
+  CHECK(code(Datum(DatumRecord{{"id", Datum("")}})) == bad);
+  CHECK(code(Datum(DatumRecord{{"id", Datum(DatumList{})}})) == bad);
+  CHECK(code(Datum(DatumRecord{{"id", Datum("a")}, {"state", Datum(1)}})) == bad);
+  CHECK(code(Datum(DatumRecord{{"id", Datum("a")}, {"created", Datum(5)}})) == bad);
+  CHECK(code(Datum(DatumRecord{{"id", Datum("a")}, {"name", Datum(true)}})) == bad);
+  try {
+    Server::from_datum(Datum(DatumRecord{{"name", Datum("web")}}), "cloud");
+    FAIL("no error");
+  } catch (const ProviderError& e) {
+    CHECK(std::string(e.what()) == "provider `cloud` returned a server whose `id` is missing");
+  }
+}
+
+TEST_CASE("the contract suite passes a provider that keeps it", "[provider]") {
+  ServerSpec spec;
+  spec.name = "web";
+  prov::testing::check_provider_contract([] { return std::make_unique<MemoryProvider>(); }, spec);
+}
