@@ -50,28 +50,42 @@ bool is_executable_file(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
 }
 
-/// The file `name` names for the child: as given when it holds a '/', else the first
-/// executable match in the child's PATH. Relative PATH entries count from the child's cwd.
-std::string find_program(const std::string& name, const SubprocessOptions& o) {
-  if (name.find('/') != std::string::npos) return name;
-  std::string path = "/bin:/usr/bin";  // glibc's default when PATH is unset
-  if (o.env) {
-    if (auto it = o.env->find("PATH"); it != o.env->end()) path = it->second;
-  } else if (const char* p = std::getenv("PATH")) {
-    path = p;
-  }
+/// The first executable `name` in `path` (':'-separated; relative entries count from `cwd`).
+std::optional<std::string> search_path(const std::string& name, const std::string& path, const std::string& cwd) {
   size_t begin = 0;
   while (begin <= path.size()) {
     size_t end = path.find(':', begin);
     if (end == std::string::npos) end = path.size();
-    std::string dir = path.substr(begin, end - begin);
-    if (dir.empty()) dir = ".";
-    if (dir[0] != '/' && !o.cwd.empty()) dir = o.cwd + "/" + dir;
-    const std::string candidate = dir + "/" + name;
+    std::string candidate;
+    if (path[begin] != '/' && !cwd.empty()) (candidate = cwd) += '/';
+    if (end == begin)
+      candidate += '.';
+    else
+      candidate.append(path, begin, end - begin);
+    candidate += '/';
+    candidate += name;
     if (is_executable_file(candidate)) return candidate;
     begin = end + 1;
   }
+  return std::nullopt;
+}
+
+constexpr const char* kDefaultPath = "/bin:/usr/bin";  // glibc's default when PATH is unset
+
+/// The file `name` names for a child with this process's environment.
+std::string find_program_here(const std::string& name, const std::string& cwd) {
+  if (name.find('/') != std::string::npos) return name;
+  const char* p = std::getenv("PATH");
+  const std::string path = p ? p : kDefaultPath;
+  if (auto found = search_path(name, path, cwd)) return *found;
   throw spawn_error(name, "not found in PATH (" + path + ")");
+}
+
+/// /dev/null, opened once for every child's stdin (and output when there is no log); -1 when
+/// it cannot be opened, and then each child opens it itself.
+int dev_null() {
+  static const int fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  return fd;
 }
 
 /// A descriptor the child reads `text` from: an in-memory file, so that writing it can neither
@@ -95,8 +109,7 @@ int stdin_file(const std::string& text, const std::string& program) {
 }
 
 int open_log(const std::string& path) {
-  const int fd = path.empty() ? ::open("/dev/null", O_WRONLY | O_CLOEXEC)
-                              : ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0)
     throw ResourceError("provisioning::process::log",
                         "cannot open the log file " + path + ": " + std::strerror(errno),
@@ -132,27 +145,88 @@ std::vector<char*> to_exec_array(const std::vector<std::string>& strings) {
   return out;
 }
 
+ChildEnv::ChildEnv(Environment vars) : vars_(std::move(vars)) {
+  strings_.reserve(vars_.size());
+  for (const auto& [k, v] : vars_) strings_.push_back(k + "=" + v);
+  envp_ = to_exec_array(strings_);
+  const auto it = vars_.find("PATH");
+  const std::string path = it == vars_.end() ? kDefaultPath : it->second;
+  size_t begin = 0;
+  while (begin <= path.size()) {
+    size_t end = path.find(':', begin);
+    if (end == std::string::npos) end = path.size();
+    if (end == begin || path[begin] != '/') relative_path_ = true;
+    begin = end + 1;
+  }
+}
+
+std::string ChildEnv::cache_key(const std::string& name, const std::string& cwd) const {
+  std::string key = name;
+  if (relative_path_) {
+    key.push_back('\0');
+    key.append(cwd);
+  }
+  return key;
+}
+
+std::string ChildEnv::find_program(const std::string& name, const std::string& cwd) const {
+  if (name.find('/') != std::string::npos) return name;
+  const std::string key = cache_key(name, cwd);
+  {
+    std::lock_guard l(m_);
+    if (auto it = programs_.find(key); it != programs_.end()) return it->second;
+    ++lookups_;
+  }
+  const auto it = vars_.find("PATH");
+  const std::string path = it == vars_.end() ? kDefaultPath : it->second;
+  std::optional<std::string> found = search_path(name, path, cwd);
+  if (!found) throw spawn_error(name, "not found in PATH (" + path + ")");
+  std::lock_guard l(m_);
+  programs_.emplace(key, *found);
+  return *found;
+}
+
+void ChildEnv::forget_program(const std::string& name, const std::string& cwd) const {
+  std::lock_guard l(m_);
+  programs_.erase(cache_key(name, cwd));
+}
+
+size_t ChildEnv::lookups() const {
+  std::lock_guard l(m_);
+  return lookups_;
+}
+
 Subprocess::Subprocess(const SubprocessOptions& o) {
   if (o.argv.empty()) throw spawn_error("(nothing)", "the command is empty");
-  if (!o.cwd.empty() && !is_directory(o.cwd))
-    throw spawn_error(o.argv[0], "its working directory " + o.cwd + " does not exist");
-  const std::string program = find_program(o.argv[0], o);
+  const std::shared_ptr<const ChildEnv> env =
+      o.shared_env ? o.shared_env : o.env ? std::make_shared<const ChildEnv>(*o.env) : nullptr;
+  std::string program = env ? env->find_program(o.argv[0], o.cwd) : find_program_here(o.argv[0], o.cwd);
 
-  Fd log{open_log(o.log_path)};
+  Fd own_log{o.log_fd < 0 && !o.log_path.empty() ? open_log(o.log_path) : -1};
+  const int log = o.log_fd >= 0 ? o.log_fd : own_log.fd;
   Fd in{o.stdin_text ? stdin_file(*o.stdin_text, o.argv[0]) : -1};
+  const int null = dev_null();
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   if (in.fd >= 0)
     posix_spawn_file_actions_adddup2(&actions, in.fd, 0);
+  else if (null >= 0)
+    posix_spawn_file_actions_adddup2(&actions, null, 0);
   else
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, log.fd, 1);
-  posix_spawn_file_actions_adddup2(&actions, log.fd, 2);
+  if (log >= 0 || null >= 0) {
+    posix_spawn_file_actions_adddup2(&actions, log >= 0 ? log : null, 1);
+    posix_spawn_file_actions_adddup2(&actions, log >= 0 ? log : null, 2);
+  } else {
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  }
   if (!o.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, o.cwd.c_str());
 
   // Own process group (so the group can be signalled as one), no blocked signals, and every
   // signal at its default: an ignored SIGPIPE or SIGINT of ours must not leak into the child.
+  // (Naming only the ignored signals would not be cheaper: glibc's child visits every signal.)
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
@@ -165,19 +239,29 @@ Subprocess::Subprocess(const SubprocessOptions& o) {
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &all);
 
-  std::vector<std::string> env_strings;
-  if (o.env)
-    for (const auto& [k, v] : *o.env) env_strings.push_back(k + "=" + v);
   std::vector<char*> args = to_exec_array(o.argv);
-  std::vector<char*> envp = to_exec_array(env_strings);
+  char* const* envp = env ? env->envp() : environ;
 
   started_ = Clock::now();
-  const int rc = ::posix_spawn(&pid_, program.c_str(), &actions, &attr, args.data(),
-                               o.env ? envp.data() : environ);
+  int rc = ::posix_spawn(&pid_, program.c_str(), &actions, &attr, args.data(), envp);
+  if ((rc == ENOENT || rc == EACCES) && o.shared_env && program != o.argv[0]) {
+    // The remembered file may have gone since it was found: look once more.
+    env->forget_program(o.argv[0], o.cwd);
+    try {
+      program = env->find_program(o.argv[0], o.cwd);
+      started_ = Clock::now();
+      rc = ::posix_spawn(&pid_, program.c_str(), &actions, &attr, args.data(), envp);
+    } catch (const ResourceError&) {
+      // Reported below, unless the working directory is the reason.
+    }
+  }
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) {
     pid_ = -1;
+    // Checked only now, so that a successful start costs no stat of it.
+    if (!o.cwd.empty() && !is_directory(o.cwd))
+      throw spawn_error(o.argv[0], "its working directory " + o.cwd + " does not exist");
     throw spawn_error(o.argv[0], std::strerror(rc));
   }
   pidfd_ = open_pidfd(pid_);

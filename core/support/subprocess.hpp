@@ -9,8 +9,11 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/support/cancel.hpp"
@@ -28,13 +31,49 @@ Environment current_environment();
 /// Valid while `strings` lives unchanged.
 std::vector<char*> to_exec_array(const std::vector<std::string>& strings);
 
+/// A child's whole environment, prepared once for any number of children: the envp block is
+/// built once and each program is looked up in its PATH once. Thread-safe; share it.
+class ChildEnv {
+ public:
+  explicit ChildEnv(Environment vars);
+  ChildEnv(const ChildEnv&) = delete;
+  ChildEnv& operator=(const ChildEnv&) = delete;
+
+  const Environment& vars() const { return vars_; }
+  /// The null-terminated "NAME=value" array posix_spawn takes; valid while this lives.
+  char* const* envp() const { return envp_.data(); }
+
+  /// The file `name` names for a child started in `cwd`: as given when it holds a '/', else
+  /// the first executable match in PATH (relative entries count from `cwd`). Remembered:
+  /// later calls with the same name (and cwd, when PATH has relative entries) answer without
+  /// touching the file system. Throws ResourceError `provisioning::process::spawn` when none.
+  std::string find_program(const std::string& name, const std::string& cwd) const;
+  /// Drops what find_program remembered for `name` in `cwd` (the file went away).
+  void forget_program(const std::string& name, const std::string& cwd) const;
+  /// How many lookups went to the file system so far.
+  size_t lookups() const;
+
+ private:
+  std::string cache_key(const std::string& name, const std::string& cwd) const;
+
+  Environment vars_;
+  std::vector<std::string> strings_;  ///< "NAME=value" for each of vars_
+  std::vector<char*> envp_;           ///< into strings_, then nullptr
+  bool relative_path_ = false;        ///< PATH has a relative entry: lookups depend on the cwd
+  mutable std::mutex m_;
+  mutable std::unordered_map<std::string, std::string> programs_;  ///< cache_key → file
+  mutable size_t lookups_ = 0;
+};
+
 /// What to start and where its output goes.
 struct SubprocessOptions {
   std::vector<std::string> argv;  ///< argv[0] is looked up in the child's PATH unless it has a '/'
   std::optional<Environment> env;  ///< the child's whole environment; nullopt: this process's
+  std::shared_ptr<const ChildEnv> shared_env;  ///< when set, used instead of `env`: one prepared for many children
   std::string cwd;                 ///< the child's working directory; empty: this process's
   std::optional<std::string> stdin_text;  ///< what the child reads on stdin; nullopt: /dev/null
   std::string log_path;  ///< stdout and stderr, both appended here (0600 when created); empty: discarded
+  int log_fd = -1;       ///< when >= 0, stdout and stderr go to this descriptor instead of log_path
 };
 
 /// How long to let a process run and how to stop it.

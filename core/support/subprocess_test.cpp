@@ -1,7 +1,9 @@
 #include "core/support/subprocess.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cerrno>
@@ -271,4 +273,68 @@ TEST_CASE("subprocess kills and reaps a child nobody waited for", "[subprocess]"
   }
   CHECK(::kill(pid, 0) != 0);  // reaped: not even a zombie is left
   CHECK(errno == ESRCH);
+}
+
+TEST_CASE("a ChildEnv looks each program up once, and again when the file moved", "[subprocess]") {
+  TempDir dir;
+  const std::string first = dir.write("a/prov-where", "#!/bin/sh\necho from a\n");
+  ::chmod(first.c_str(), 0755);
+  dir.mkdir("b");
+  auto env = std::make_shared<const ChildEnv>(Environment{{"PATH", dir / "a" + ":" + dir / "b"}});
+  CHECK(std::string(env->envp()[0]) == "PATH=" + dir / "a" + ":" + dir / "b");
+  CHECK(env->envp()[1] == nullptr);
+  SubprocessOptions o;
+  o.argv = {"prov-where"};
+  o.shared_env = env;
+  o.log_path = dir / "log";
+  for (int i = 0; i < 3; ++i) REQUIRE(run_subprocess(o, {}).exit_code == 0);
+  CHECK(env->lookups() == 1);
+  CHECK(slurp(dir / "log") == "from a\nfrom a\nfrom a\n");
+
+  // The remembered file is gone: the failed start looks once more and finds the new one.
+  ::unlink(first.c_str());
+  const std::string second = dir.write("b/prov-where", "#!/bin/sh\necho from b\n");
+  ::chmod(second.c_str(), 0755);
+  REQUIRE(run_subprocess(o, {}).exit_code == 0);
+  CHECK(env->lookups() == 2);
+  CHECK(slurp(dir / "log") == "from a\nfrom a\nfrom a\nfrom b\n");
+
+  // Gone everywhere: an error naming the program, not a stale success.
+  ::unlink(second.c_str());
+  CHECK_THROWS_AS(run_subprocess(o, {}), ResourceError);
+}
+
+TEST_CASE("a ChildEnv whose PATH is relative looks programs up per working directory", "[subprocess]") {
+  TempDir dir;
+  for (const char* w : {"one", "two"}) {
+    const std::string script = dir.write(std::string(w) + "/bin/prov-where", std::string("#!/bin/sh\necho ") + w + "\n");
+    ::chmod(script.c_str(), 0755);
+  }
+  SubprocessOptions o;
+  o.argv = {"prov-where"};
+  o.shared_env = std::make_shared<const ChildEnv>(Environment{{"PATH", "bin"}});
+  o.log_path = dir / "log";
+  o.cwd = dir / "one";
+  REQUIRE(run_subprocess(o, {}).exit_code == 0);
+  o.cwd = dir / "two";
+  REQUIRE(run_subprocess(o, {}).exit_code == 0);
+  CHECK(slurp(dir / "log") == "one\ntwo\n");
+  CHECK(o.shared_env->lookups() == 2);
+}
+
+TEST_CASE("subprocess writes to a log descriptor it is given and leaves it open", "[subprocess]") {
+  TempDir dir;
+  const std::string log = dir / "fd.log";
+  const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  REQUIRE(fd >= 0);
+  SubprocessOptions o;
+  o.argv = {"sh", "-c", "echo out; echo err >&2"};
+  o.log_fd = fd;
+  o.log_path = dir / "ignored.log";
+  REQUIRE(run_subprocess(o, {}).exit_code == 0);
+  REQUIRE(run_subprocess(o, {}).exit_code == 0);
+  CHECK(::write(fd, "end\n", 4) == 4);  // still ours
+  ::close(fd);
+  CHECK(slurp(log) == "out\nerr\nout\nerr\nend\n");
+  CHECK(::access((dir / "ignored.log").c_str(), F_OK) != 0);
 }
