@@ -30,6 +30,10 @@ EventLogWriter::~EventLogWriter() {
 void EventLogWriter::append(const Event& e) {
   std::string line = encode_json(e.to_datum());
   line += '\n';
+  append_lines(line);
+}
+
+void EventLogWriter::append_lines(const std::string& line) {
   std::lock_guard l(m_);
   size_t off = 0;
   while (off < line.size()) {

@@ -21,6 +21,9 @@ class EventLogWriter {
   EventLogWriter& operator=(const EventLogWriter&) = delete;
   /// Writes one line (a whole line per write, so readers never see half of one).
   void append(const Event& e);
+  /// Writes `lines`, whole lines each ending in '\n' (encode_json of Event::to_datum()), in
+  /// one write.
+  void append_lines(const std::string& lines);
 
  private:
   std::string path_;

@@ -299,8 +299,10 @@ void Journal::compact(const std::string& path, const Datum& header,
   sync_directory(parent_dir(path));
 }
 
-uint64_t Journal::append(const Datum& record) {
-  const std::string line = frame(encode_json(record));
+uint64_t Journal::append(const Datum& record) { return append_encoded(encode_json(record)); }
+
+uint64_t Journal::append_encoded(const std::string& json) {
+  const std::string line = frame(json);
   std::lock_guard lock(s_->m);
   if (s_->failed) throw *s_->failed;
   try {
@@ -379,6 +381,11 @@ const std::string& Journal::path() const { return s_->path; }
 uint64_t Journal::size_bytes() const {
   std::lock_guard lock(s_->m);
   return s_->size;
+}
+
+uint64_t Journal::durable_seq() const {
+  std::lock_guard lock(s_->m);
+  return s_->durable;
 }
 
 uint64_t Journal::sync_count() const {

@@ -78,6 +78,13 @@ class Journal {
   /// needs only this; surviving a power loss needs wait_durable(). Thread-safe.
   uint64_t append(const Datum& record);
 
+  /// append() of a record already encoded with encode_json (datum_json's, no raw newline), so
+  /// that a caller writing the same JSON elsewhere encodes it once.
+  uint64_t append_encoded(const std::string& json);
+
+  /// The sequence number up to which records are on disk (0: none yet).
+  uint64_t durable_seq() const;
+
   /// Returns once record `seq` (and every earlier one) is on disk. Concurrent callers share
   /// one fdatasync: one of them syncs everything written so far while the others wait for it.
   /// After a failed write or sync every call throws ResourceError `provisioning::state::io`.

@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "core/support/datum_json.hpp"
 #include "core/support/error.hpp"
 #include "core/support/temp_dir.hpp"
 
@@ -396,4 +397,27 @@ TEST_CASE("journal: a failed append leaves whole records and fails every later c
   const Journal::Recovery r = Journal::read(path);
   CHECK_FALSE(r.tail_damaged);
   CHECK(r.records == std::vector<Datum>{"first"});
+}
+
+TEST_CASE("journal: append_encoded writes the same record as append; durable_seq follows syncs",
+          "[journal]") {
+  TempDir dir("prov-journal");
+  const std::string path = dir / "journal";
+  {
+    Journal j = Journal::create(path, header());
+    const Datum record(DatumRecord{{"type", "operation_started"}, {"attempt", int64_t{1}}});
+    CHECK(j.durable_seq() == 0);
+    const uint64_t a = j.append(record);
+    const uint64_t b = j.append_encoded(encode_json(record));
+    CHECK(b == a + 1);
+    CHECK(j.durable_seq() == 0);
+    j.wait_durable(a);
+    CHECK(j.durable_seq() == b);  // one fdatasync covered both
+  }
+  const std::string text = slurp(path);
+  const size_t first = text.find('\n') + 1, second = text.find('\n', first) + 1;
+  CHECK(text.substr(first, second - first) == text.substr(second));
+  const Journal::Recovery r = Journal::read(path);
+  REQUIRE(r.records.size() == 2);
+  CHECK(r.records[0] == r.records[1]);
 }
