@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <mutex>
 #include <queue>
 #include <thread>
@@ -87,7 +86,6 @@ RunSummary Scheduler::run(CancelToken& cancel) {
   const size_t n = spec_.operations.size();
   std::mutex m;
   std::condition_variable cv;
-  std::deque<size_t> finished;
   size_t running = 0;
   bool failed = false;
 
@@ -117,10 +115,10 @@ RunSummary Scheduler::run(CancelToken& cancel) {
     hooks_.record(e, {}, true);
   }
 
-  auto worker = [&](size_t op) {
+  // Runs every attempt of `op`; true when one succeeded.
+  auto run_op = [&](size_t op) {
     const RetryPolicy& policy = retry_for(op);
     int first = states_[op].attempts + 1;
-    bool ok = false;
     for (int attempt = first;; ++attempt) {
       {
         Event e = event(event_type::operation_started, op);
@@ -138,11 +136,13 @@ RunSummary Scheduler::run(CancelToken& cancel) {
         e.exit_code = r.exit_code;
         e.duration = r.duration;
         if (!r.message.empty()) e.message = r.message;
-        hooks_.record(e, r.undo, true);
+        // Not durable yet: whatever depends on it is recorded durably after it (a dependent's
+        // operation_started, the rollback, the workflow's end), and one fdatasync covers both.
+        // A worker with nothing to start next syncs (below), so it is never left unseen.
+        hooks_.record(e, r.undo, false);
         std::lock_guard l(m);
         states_[op].undo = std::move(r.undo);
-        ok = true;
-        break;
+        return true;
       }
       // Each run (a resume too) gets the policy's attempts; numbering goes on across runs.
       bool last = attempt - first + 1 >= policy.attempts;
@@ -159,6 +159,7 @@ RunSummary Scheduler::run(CancelToken& cancel) {
         e.message = r.message;
         e.details = Datum(DatumRecord{{"retry_in", Datum(wait)}});
         hooks_.record(e, {}, false);
+        if (hooks_.sync) hooks_.sync();  // seen before the wait, not after it
         if (!cancel.wait_for(std::chrono::nanoseconds(wait.nanos))) continue;
       }
       Event e = event(event_type::operation_failed, op);
@@ -167,41 +168,58 @@ RunSummary Scheduler::run(CancelToken& cancel) {
       e.duration = r.duration;
       e.message = r.cancelled || cancel.cancelled() ? (r.message.empty() ? "cancelled" : r.message) : r.message;
       hooks_.record(e, {}, true);
-      break;
+      return false;
     }
-    std::lock_guard l(m);
-    states_[op].status = ok ? OpStatus::succeeded : OpStatus::failed;
-    finished.push_back(op);
-    cv.notify_all();
   };
 
-  std::vector<std::thread> threads;
-  {
+  // A fixed pool of `parallel` workers, this thread one of them: each takes the first ready
+  // operation, runs it, releases its dependents and takes the next, so that no thread is
+  // created per operation and no hand-off to a dispatcher sits between two operations.
+  auto can_start = [&] { return !failed && !cancel.cancelled() && !ready.empty(); };
+  auto worker = [&] {
     std::unique_lock l(m);
     while (true) {
-      while (!failed && !cancel.cancelled() && running < static_cast<size_t>(parallel_) && !ready.empty()) {
+      if (can_start()) {
         size_t op = ready.top();
         ready.pop();
         states_[op].status = OpStatus::running;
         ++running;
-        threads.emplace_back(worker, op);
-      }
-      if (running == 0) break;
-      cv.wait(l, [&] { return !finished.empty(); });
-      while (!finished.empty()) {
-        size_t op = finished.front();
-        finished.pop_front();
+        if (can_start()) cv.notify_one();  // more is ready: wake an idle worker, which wakes the next
+        l.unlock();
+        const bool ok = run_op(op);
+        l.lock();
         --running;
-        if (states_[op].status == OpStatus::succeeded) {
-          completion_order_.push_back(op);
-          for (size_t d : dependents_[op])
-            if (--waiting[d] == 0 && states_[d].status == OpStatus::pending) ready.push(d);
-        } else {
+        states_[op].status = ok ? OpStatus::succeeded : OpStatus::failed;
+        if (!ok) {
           failed = true;
+          continue;
         }
+        completion_order_.push_back(op);
+        for (size_t d : dependents_[op])
+          if (--waiting[d] == 0 && states_[d].status == OpStatus::pending) ready.push(d);
+        if (!can_start() && hooks_.sync) {
+          // This worker starts nothing next, so no operation_started of its own makes the
+          // success durable: sync now rather than leave it unseen while others run.
+          l.unlock();
+          hooks_.sync();
+          l.lock();
+        }
+        continue;
       }
+      if (running == 0) {  // nothing runs and nothing can start: the run is over
+        cv.notify_all();
+        return;
+      }
+      cv.wait(l);
     }
-  }
+  };
+
+  size_t pending = 0;
+  for (const auto& st : states_) pending += st.status == OpStatus::pending;
+  const size_t workers = std::max<size_t>(1, std::min(static_cast<size_t>(parallel_), pending));
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < workers; ++i) threads.emplace_back(worker);
+  worker();
   for (auto& t : threads) t.join();
 
   RunSummary s;

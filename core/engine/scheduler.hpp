@@ -48,8 +48,12 @@ struct SchedulerHooks {
   /// Undoes operation `op` given the undo data of its successful attempt.
   std::function<AttemptResult(size_t op, const Datum& undo)> rollback;
   /// Records a transition. `undo` accompanies operation_succeeded. When `durable` is true the
-  /// call returns only once the transition is on disk (it precedes something depending on it).
+  /// call returns only once the transition, and every one recorded before it, is on disk (it
+  /// precedes something depending on it). A transition recorded with `durable` false may stay
+  /// unseen (not on disk, not in the event log) until the next durable record or sync.
   std::function<void(const Event& e, const Datum& undo, bool durable)> record;
+  /// Returns once every transition recorded so far is on disk and seen. Optional.
+  std::function<void()> sync;
 };
 
 /// The outcome of a run.

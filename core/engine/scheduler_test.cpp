@@ -3,8 +3,11 @@
 
 #include "core/engine/scheduler.hpp"
 
+#include "core/support/subprocess.hpp"
+
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -245,4 +248,90 @@ TEST_CASE("a restored run does not repeat succeeded operations and reports the r
   CHECK(h.events.front().message.value_or("").find("b") != std::string::npos);
   // The attempt number goes on from where it was.
   CHECK(s.states()[1].attempts == 2);
+}
+
+TEST_CASE("a pool of `parallel` workers runs real processes, never more at once", "[scheduler]") {
+  // 120 operations in a chain of layers; each runs a real process and counts the threads.
+  std::vector<std::pair<std::string, std::vector<std::string>>> ops;
+  for (int i = 0; i < 120; ++i) {
+    std::vector<std::string> deps;
+    if (i >= 10) deps.push_back("op" + std::to_string(i - 10));
+    ops.push_back({"op" + std::to_string(i), deps});
+  }
+  Harness h;
+  h.spec = make_spec(ops);
+  std::mutex m;
+  std::set<std::thread::id> threads;
+  std::atomic<int> running{0}, max_running{0};
+  SchedulerHooks hooks = h.hooks();
+  hooks.run_attempt = [&](size_t, int, CancelToken& cancel) {
+    {
+      std::lock_guard l(m);
+      threads.insert(std::this_thread::get_id());
+    }
+    int now = ++running;
+    int prev = max_running.load();
+    while (now > prev && !max_running.compare_exchange_weak(prev, now)) {}
+    SubprocessOptions o;
+    o.argv = {"sh", "-c", "sleep 0.002"};
+    SubprocessResult p = run_subprocess(o, {Duration{0}, &cancel});
+    --running;
+    AttemptResult r;
+    r.ok = p.exit_code == 0;
+    r.exit_code = p.exit_code;
+    return r;
+  };
+  Scheduler s(h.spec, "wf", deps_of(h.spec), identity(120), hooks, 4, 1);
+  CancelToken c;
+  RunSummary r = s.run(c);
+  CHECK(r.status == "completed");
+  CHECK(r.succeeded == 120);
+  CHECK(max_running.load() <= 4);
+  CHECK(max_running.load() >= 2);
+  CHECK(threads.size() <= 4);  // a fixed pool, not a thread per operation
+}
+
+TEST_CASE("a success is made durable before anything depends on it, or synced", "[scheduler]") {
+  // a is quick, b slow and independent: nothing starts after a, so its worker must sync
+  // rather than leave a's success unseen until b ends. c depends on a in the second case.
+  for (bool with_dependent : {false, true}) {
+    Harness h;
+    if (with_dependent)
+      h.spec = make_spec({{"a", {}}, {"b", {}}, {"c", {"a"}}});
+    else
+      h.spec = make_spec({{"a", {}}, {"b", {}}});
+    std::vector<std::string> log;  // "record <type> <op> <durable>" and "sync", in order
+    SchedulerHooks hooks = h.hooks();
+    auto inner = hooks.record;
+    hooks.record = [&](const Event& e, const Datum& undo, bool durable) {
+      inner(e, undo, durable);
+      std::lock_guard l(h.m);
+      log.push_back(e.type + " " + e.operation.value_or("") + (durable ? " durable" : ""));
+    };
+    hooks.sync = [&] {
+      std::lock_guard l(h.m);
+      log.push_back("sync");
+    };
+    auto run = hooks.run_attempt;
+    hooks.run_attempt = [&](size_t op, int attempt, CancelToken& cancel) {
+      if (h.spec.operations[op].id == "b") std::this_thread::sleep_for(200ms);
+      return run(op, attempt, cancel);
+    };
+    Scheduler s(h.spec, "wf", deps_of(h.spec), identity(h.spec.operations.size()), hooks, 2, 1);
+    CancelToken c;
+    REQUIRE(s.run(c).status == "completed");
+    INFO(Catch::Detail::stringify(log));
+    auto at = [&](const std::string& entry) {
+      return std::find(log.begin(), log.end(), entry) - log.begin();
+    };
+    const auto a_done = at("operation_succeeded a");
+    REQUIRE(a_done < static_cast<long>(log.size()));
+    // What follows a's success first: a durable record (c's start) or a sync, before b ends.
+    long next_durable = a_done + 1;
+    while (next_durable < static_cast<long>(log.size()) && log[next_durable] != "sync" &&
+           log[next_durable].find(" durable") == std::string::npos)
+      ++next_durable;
+    CHECK(next_durable < at("operation_succeeded b"));
+    if (with_dependent) CHECK(at("operation_started c durable") > a_done);
+  }
 }

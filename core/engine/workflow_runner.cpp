@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <thread>
 
@@ -21,6 +22,7 @@
 #include "core/ops/op_kind.hpp"
 #include "core/state/journal.hpp"
 #include "core/state/lock.hpp"
+#include "core/support/datum_json.hpp"
 #include "core/support/error.hpp"
 
 namespace prov {
@@ -132,11 +134,14 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
     CancelToken cancel;
     watch_signals(cancel);
 
+    // Built once: every operation's processes share its envp block and program lookups.
+    const auto base_env = std::make_shared<const ChildEnv>(sub.env);
+    const std::string logs_dir = state.logs_dir(id) + "/";
     auto context = [&](size_t op) {
       OpContext ctx;
       ctx.workspace = workspace;
-      ctx.log_path = state.logs_dir(id) + "/" + spec.operations[op].id + ".log";
-      ctx.base_env = sub.env;
+      ctx.log_path = logs_dir + spec.operations[op].id + ".log";
+      ctx.base_env = base_env;
       ctx.nu_path = sub.nu_path.empty() ? "nu" : sub.nu_path;
       const auto& o = spec.operations[op];
       ctx.timeout = o.timeout ? *o.timeout : spec.settings.timeout.value_or(Duration{0});
@@ -165,16 +170,42 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
     };
     std::vector<Event> events = history.events;  // everything journaled, for the checkpoint
     std::vector<Datum> undos = history.undo;
+    // An event reaches the event log, which sessions show, only once it is journaled durably;
+    // the log keeps the journal's order. Lines wait here (journal order) until then.
+    std::deque<std::pair<uint64_t, std::string>> unpublished;  // guarded by journal_mutex
+    std::mutex publish_mutex;  // one publisher at a time, so that lines keep their order
+    auto publish = [&] {
+      std::lock_guard p(publish_mutex);
+      std::string lines;
+      {
+        std::lock_guard l(journal_mutex);
+        const uint64_t durable = journal.durable_seq();
+        while (!unpublished.empty() && unpublished.front().first <= durable) {
+          lines += unpublished.front().second;
+          lines += '\n';
+          unpublished.pop_front();
+        }
+      }
+      if (!lines.empty()) log.append_lines(lines);
+    };
     hooks.record = [&](const Event& e, const Datum& undo, bool durable) {
+      std::string line = encode_json(e.to_datum());  // the journal's record too, without undo
+      const std::string with_undo = undo.is_null() ? std::string() : encode_json(journal_record(e, undo));
       uint64_t seq;
       {
         std::lock_guard l(journal_mutex);
-        seq = journal.append(journal_record(e, undo));
+        seq = journal.append_encoded(undo.is_null() ? line : with_undo);
         events.push_back(e);
         undos.push_back(undo);
+        unpublished.emplace_back(seq, std::move(line));
       }
-      if (durable) journal.wait_durable(seq);
-      log.append(e);
+      if (!durable) return;
+      journal.wait_durable(seq);
+      publish();
+    };
+    hooks.sync = [&] {
+      journal.sync();
+      publish();
     };
 
     if (opened.recovery.tail_damaged) {
@@ -196,6 +227,7 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
     if (mode != RunnerMode::run) scheduler.restore(restored.states, restored.completion_order, restored.in_flight);
     if (mode == RunnerMode::rollback) scheduler.rollback_only();
     else scheduler.run(cancel);
+    hooks.sync();  // the run ended on a durable record; this only publishes what may be left
     // The run has ended and every operation is settled: fold the journal into a checkpoint.
     {
       std::lock_guard l(journal_mutex);

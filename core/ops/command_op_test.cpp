@@ -66,7 +66,8 @@ TEST_CASE("command gives the process its env over the base, its cwd and its stdi
   TempDir dir;
   OpContext ctx = make_context(dir);
   dir.mkdir("ws/sub dir");
-  ctx.base_env = Environment{{"PATH", std::getenv("PATH")}, {"BASE", "from base"}, {"OVER", "base"}};
+  ctx.base_env = std::make_shared<const ChildEnv>(
+      Environment{{"PATH", std::getenv("PATH")}, {"BASE", "from base"}, {"OVER", "base"}});
   OperationSpec op = make_op(
       "command",
       {{"run", argv({"sh", "-c", "printf '%s|%s|%s|' \"$BASE\" \"$OVER\" \"$PORT\"; pwd -P; cat"})},

@@ -19,30 +19,48 @@ namespace prov {
 
 namespace {
 
-/// Appends `line` to the log in one write, on a line of its own; the log is best effort: an
+/// An action's log, opened once for the action and closed after its trailer. Best effort: an
 /// operation never fails because its log cannot be written.
-void log_line(const std::string& path, std::string line) {
-  if (path.empty()) return;
-  const int fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return;
-  // Output that did not end its last line would otherwise swallow the start of ours.
-  const off_t size = ::lseek(fd, 0, SEEK_END);
-  char last = '\n';
-  if (size > 0 && ::pread(fd, &last, 1, size - 1) == 1 && last != '\n') line.insert(0, "\n");
-  line += '\n';
-  [[maybe_unused]] const ssize_t n = ::write(fd, line.data(), line.size());
-  ::close(fd);
-}
+class ActionLog {
+ public:
+  explicit ActionLog(const std::string& path)
+      : fd_(path.empty() ? -1 : ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) {}
+  ~ActionLog() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  ActionLog(const ActionLog&) = delete;
+  ActionLog& operator=(const ActionLog&) = delete;
 
-/// Runs `body` framed by log lines, turning exceptions into failed results and timing it.
+  int fd() const { return fd_; }
+
+  /// Appends `line` in one write, on a line of its own.
+  void write_line(std::string line) const {
+    if (fd_ < 0) return;
+    // Output that did not end its last line would otherwise swallow the start of ours.
+    const off_t size = ::lseek(fd_, 0, SEEK_END);
+    char last = '\n';
+    if (size > 0 && ::pread(fd_, &last, 1, size - 1) == 1 && last != '\n') line.insert(0, "\n");
+    line += '\n';
+    [[maybe_unused]] const ssize_t n = ::write(fd_, line.data(), line.size());
+  }
+
+ private:
+  int fd_;
+};
+
+/// Runs `body` framed by log lines, turning exceptions into failed results and timing it. The
+/// body gets `ctx` with the log open in `log_fd`.
 template <typename Body>
 OpResult framed(const OperationSpec& op, const OpContext& ctx, const char* action, Body body) {
   const std::string what = op.id + " (" + op.kind + ") " + action;
-  log_line(ctx.log_path, "==> " + now_utc().rfc3339 + " " + what);
+  const ActionLog log(ctx.log_path);
+  OpContext c = ctx;
+  c.log_fd = log.fd();
+  log.write_line("==> " + now_utc().rfc3339 + " " + what);
   const auto start = std::chrono::steady_clock::now();
   OpResult r;
   try {
-    r = body();
+    r = body(c);
   } catch (const Error& e) {
     r = op_failed(e.code(), e.what());
   } catch (const std::exception& e) {
@@ -52,10 +70,9 @@ OpResult framed(const OperationSpec& op, const OpContext& ctx, const char* actio
     r.duration = Duration{std::chrono::duration_cast<std::chrono::nanoseconds>(
                               std::chrono::steady_clock::now() - start)
                               .count()};
-  log_line(ctx.log_path, "<== " + now_utc().rfc3339 + " " + what + ": " +
-                             (r.ok ? "ok" : "failed [" + r.code + "]") +
-                             (r.message.empty() ? "" : ": " + r.message) + " (" +
-                             format_duration(Duration{r.duration.nanos / 1'000'000 * 1'000'000}) + ")");
+  log.write_line("<== " + now_utc().rfc3339 + " " + what + ": " + (r.ok ? "ok" : "failed [" + r.code + "]") +
+                 (r.message.empty() ? "" : ": " + r.message) + " (" +
+                 format_duration(Duration{r.duration.nanos / 1'000'000 * 1'000'000}) + ")");
   return r;
 }
 
@@ -74,11 +91,11 @@ const std::vector<const OpKind*>& registry() {
 }  // namespace
 
 OpResult OpKind::run(const OperationSpec& op, const OpContext& ctx) const {
-  return framed(op, ctx, "run", [&] { return do_run(op, ctx); });
+  return framed(op, ctx, "run", [&](const OpContext& c) { return do_run(op, c); });
 }
 
 OpResult OpKind::rollback(const OperationSpec& op, const Datum& undo, const OpContext& ctx) const {
-  return framed(op, ctx, "rollback", [&] { return do_rollback(op, undo, ctx); });
+  return framed(op, ctx, "rollback", [&](const OpContext& c) { return do_rollback(op, undo, c); });
 }
 
 const OpKind* find_kind(std::string_view name) {

@@ -4,6 +4,7 @@
 /// behind OpKind and found by name with find_kind(). Kinds only act: when to run, retry or
 /// roll back is the scheduler's business, recording it the journal's.
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,7 +21,8 @@ namespace prov {
 struct OpContext {
   std::string workspace;  ///< the workspace root; relative paths in fields resolve against it
   std::string log_path;   ///< one line before and after each action, process output between; empty: none
-  std::optional<Environment> base_env;  ///< what processes start from (Nu's env); nullopt: this process's
+  int log_fd = -1;        ///< log_path, open while an action runs (OpKind::run/rollback open it); -1: none
+  std::shared_ptr<const ChildEnv> base_env;  ///< what processes start from (Nu's env); null: this process's
   std::string nu_path = "nu";           ///< the Nu binary for `nu` operations (the hosting one)
   Duration timeout{0};                  ///< per run or rollback; 0: none
   CancelToken* cancel = nullptr;        ///< when it fires, running processes are stopped

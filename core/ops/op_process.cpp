@@ -5,8 +5,13 @@ namespace prov {
 OpResult run_op_process(const OpProcess& p, const OpContext& ctx) {
   SubprocessOptions o;
   o.argv = p.argv;
-  o.env = ctx.base_env ? *ctx.base_env : current_environment();
-  for (const auto& [k, v] : p.env) (*o.env)[k] = v;
+  if (p.env.empty()) {
+    o.shared_env = ctx.base_env;  // shared: its envp block and program lookups serve every operation
+  } else {
+    Environment env = ctx.base_env ? ctx.base_env->vars() : current_environment();
+    for (const auto& [k, v] : p.env) env[k] = v;
+    o.env = std::move(env);
+  }
   if (p.cwd.empty())
     o.cwd = ctx.workspace;
   else if (p.cwd[0] == '/' || ctx.workspace.empty())
@@ -15,6 +20,7 @@ OpResult run_op_process(const OpProcess& p, const OpContext& ctx) {
     o.cwd = ctx.workspace + "/" + p.cwd;
   o.stdin_text = p.stdin_text;
   o.log_path = ctx.log_path;
+  o.log_fd = ctx.log_fd;
 
   const SubprocessResult s = run_subprocess(o, {ctx.timeout, ctx.cancel, ctx.kill_grace});
   OpResult r;
