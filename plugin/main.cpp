@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/engine/workflow_runner.hpp"
+#include "core/providers/local_supervisor.hpp"
 #include "core/support/version.hpp"
 #include "plugin/commands/command.hpp"
 #include "plugin/engine/plugin_server.hpp"
@@ -18,6 +19,8 @@ int main(int argc, char** argv) {
   using namespace prov::plugin;
   if (argc >= 2 && std::strcmp(argv[1], "--runner") == 0)
     return prov::runner_main(std::vector<std::string>(argv + 2, argv + argc));
+  if (argc >= 2 && std::strcmp(argv[1], "--supervise") == 0)
+    return prov::supervise_main(std::vector<std::string>(argv + 2, argv + argc));
   if (argc != 2 || std::strcmp(argv[1], "--stdio") != 0) {
     std::fprintf(stderr,
                  "nu_plugin_provisioning %s is a Nushell plugin (Nushell %s).\n"

@@ -1,0 +1,60 @@
+#pragma once
+/// The supervisor of one `local` server: `nu_plugin_provisioning --supervise DIR`, detached in
+/// a session of its own so that the server outlives the plugin. It starts the command that
+/// DIR/server.json names in a process group of its own, records the server's pid and start
+/// time in DIR/process.json, waits for it, records how it ended, and exits.
+///
+/// A server folder holds (files 0600, the folder 0700):
+///   server.json    written by the provider before the supervisor starts:
+///                  {id, name, plan, labels, created, command, cwd, ports}
+///   process.json   written by the supervisor (atomically, whole):
+///                  {supervisor_pid, supervisor_start, pid, start_ticks, started, started_ns}
+///                  and, once the server ended, exit_code and finished; when the command could
+///                  not start: {supervisor_pid, supervisor_start, error, exit_code: 127}
+///   stdout.log, stderr.log   the server's output; supervisor.log  the supervisor's own
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/support/subprocess.hpp"
+
+namespace prov {
+
+namespace local_files {
+inline constexpr const char* server = "server.json";
+inline constexpr const char* process = "process.json";
+inline constexpr const char* stdout_log = "stdout.log";
+inline constexpr const char* stderr_log = "stderr.log";
+inline constexpr const char* supervisor_log = "supervisor.log";
+}  // namespace local_files
+
+/// What /proc/<pid>/stat says about a process.
+struct ProcStat {
+  char state = '?';         ///< R, S, D, Z, …
+  pid_t pgid = 0;
+  pid_t session = 0;
+  uint64_t start_ticks = 0;  ///< field 22: start time in clock ticks after boot
+};
+
+/// /proc/<pid>/stat of `pid`; nullopt when there is no such process.
+std::optional<ProcStat> read_proc_stat(pid_t pid);
+
+/// True when `pid` is a live process (not a zombie) started at `start_ticks`: a pid that was
+/// reused by another process is never taken for it.
+bool process_alive(pid_t pid, uint64_t start_ticks);
+
+/// Starts `exe --supervise dir` detached (own session, stdin /dev/null, output appended to
+/// dir/supervisor.log) with `env` as its environment, which the server inherits. Returns once
+/// the supervisor has let go of its parent. Throws ProviderError `provisioning::provider::failed`
+/// when it cannot start.
+void launch_supervisor(const std::string& exe, const std::string& dir, const Environment& env);
+
+/// The supervisor's entry from main(): `args` are what follows `--supervise` (the server's
+/// folder). Detaches (fork, setsid), runs the server to its end; returns the exit code.
+int supervise_main(const std::vector<std::string>& args);
+
+}  // namespace prov
