@@ -33,7 +33,7 @@ def prov-worker-answer [line: string]: nothing -> string {
   let id = try { $request.id } catch { null }
   let answer = if ($request | describe | str starts-with "record") {
     try {
-      {id: $id, ok: true, value: (prov-worker-call $request | prov-worker-tag)}
+      {id: $id, ok: true, value: (prov-worker-call $request $line | prov-worker-tag)}
     } catch {|e|
       {id: $id, ok: false, error: {msg: $e.msg}}
     }
@@ -44,14 +44,14 @@ def prov-worker-answer [line: string]: nothing -> string {
 }
 
 # Calls the module's command for one request and returns what it returned.
-def prov-worker-call [request: record]: nothing -> any {
+def prov-worker-call [request: record, line: string]: nothing -> any {
   use provider.nu
-  let args = if ($request.args? | describe | str starts-with "record") {
-    $request.args | prov-worker-untag
-  } else { {} }
-  let context = if ($request.context? | describe | str starts-with "record") {
-    $request.context | prov-worker-untag
-  } else { {} }
+  let args = if ($request.args? | describe | str starts-with "record") { $request.args } else { {} }
+  let context = if ($request.context? | describe | str starts-with "record") { $request.context } else { {} }
+  # Only a line holding `"$` can hold a tag.
+  let tagged = $line | str contains '"$'
+  let args = if $tagged { $args | prov-worker-untag } else { $args }
+  let context = if $tagged { $context | prov-worker-untag } else { $context }
   let method = $request.method? | default ""
   with-env {PROVISIONING_PROVIDER: $context} {
     let workspace = $context.workspace? | default ""
@@ -78,19 +78,28 @@ def prov-worker-call [request: record]: nothing -> any {
 def "provider test-connectivity" []: nothing -> record { prov-worker-no-test-connectivity }
 def prov-worker-no-test-connectivity []: nothing -> record { {prov_worker: "no test-connectivity"} }
 
-# A Nu value as the core's tagged JSON tree.
+# A Nu value as the core's tagged JSON tree. Loops, not closures: closures cost a lot per call.
 def prov-worker-tag []: any -> any {
   let value = $in
   let type = $value | describe
+  if (prov-worker-plain $type) { return $value }
   if ($type | str starts-with "record") {
     let keys = $value | columns
     if ($keys | length) == 1 and ($keys.0 | str starts-with "$") {
-      {"$record": [[$keys.0 ($value | get $keys.0 | prov-worker-tag)]]}
-    } else {
-      $value | update cells {|cell| $cell | prov-worker-tag }
+      return {"$record": [[$keys.0 ($value | get $keys.0 | prov-worker-tag)]]}
     }
+    mut out = $value
+    for key in $keys {
+      let cell = $value | get $key
+      if ($cell | describe) not-in [string int bool nothing float] {
+        $out = ($out | update $key ($cell | prov-worker-tag))
+      }
+    }
+    $out
   } else if ($type | str starts-with "list") or ($type | str starts-with "table") or $type == "range" {
-    prov-worker-each $value {|item| $item | prov-worker-tag }
+    mut out = []
+    for item in $value { $out = ($out | append [($item | prov-worker-tag)]) }
+    $out
   } else {
     match $type {
       "datetime" | "date" => { {"$date": ($value | format date "%Y-%m-%dT%H:%M:%S%.f%:z")} }
@@ -115,22 +124,32 @@ def prov-worker-untag []: any -> any {
         "$bytes" => { return ($value | get '$bytes' | decode hex) }
         "$float" => { return ($value | get '$float' | into float) }
         "$record" => {
-          return ($value | get '$record' | reduce --fold {} {|pair, acc|
-            $acc | insert $pair.0 ($pair.1 | prov-worker-untag)
-          })
+          mut out = {}
+          for pair in ($value | get '$record') { $out = ($out | insert $pair.0 ($pair.1 | prov-worker-untag)) }
+          return $out
         }
       }
     }
-    $value | update cells {|cell| $cell | prov-worker-untag }
+    mut out = $value
+    for key in $keys {
+      let cell = $value | get $key
+      let t = $cell | describe
+      if ($t | str starts-with "record") or ($t | str starts-with "list") or ($t | str starts-with "table") {
+        $out = ($out | update $key ($cell | prov-worker-untag))
+      }
+    }
+    $out
   } else if ($type | str starts-with "list") or ($type | str starts-with "table") {
-    prov-worker-each $value {|item| $item | prov-worker-untag }
+    mut out = []
+    for item in $value { $out = ($out | append [($item | prov-worker-untag)]) }
+    $out
   } else {
     $value
   }
 }
 
-# `each` that keeps the items the closure maps to null (plain `each` drops them).
-def prov-worker-each [items: any, f: closure]: nothing -> list<any> {
-  if ($items | is-empty) { return [] }
-  $items | each {|item| {v: (do $f $item)} } | get v
+# True when `to json` says all of a value of this type (from `describe`): no dates, durations,
+# filesizes, binaries, `$` keys, or parts of unknown type (any, oneof, a bare table).
+def prov-worker-plain [type: string]: nothing -> bool {
+  $type !~ 'date|duration|filesize|binary|\$|any|oneof|range|closure|table[^<]|table$'
 }

@@ -78,9 +78,10 @@ def folder []: nothing -> string {
   $dir
 }
 
-# The document of `id`; nothing for an id that could name a file elsewhere.
+# The document of `id`; nothing for an id that could name a file elsewhere (ids are srv- and
+# hex digits, but users type them).
 def document-path [id: string]: nothing -> any {
-  if ($id !~ '^[A-Za-z0-9_-]{1,64}$') { return null }
+  if $id == "" or ($id | str contains "/") or ($id | str starts-with ".") { return null }
   folder | path join $"($id).json"
 }
 
@@ -91,18 +92,17 @@ def new-id [dir: string]: nothing -> string {
 
 def open-document [file: string]: nothing -> record {
   let doc = open --raw $file | from json
-  $doc
-  | update created {|d| $d.created | into datetime }
-  | if "deleted" in ($in | columns) { update deleted {|d| $d.deleted | into datetime } } else { $in }
+  let doc = $doc | update created ($doc.created | into datetime)
+  if $doc.deleted? == null { $doc } else { $doc | update deleted ($doc.deleted | into datetime) }
 }
 
 # Writes the document whole, then renames it into place: a reader never sees half of one.
 def save-document [server: record] {
-  let stamp = {|d| $d | format date "%Y-%m-%dT%H:%M:%S%.f%:z" }
-  let doc = $server
-  | update created {|s| do $stamp $s.created }
-  | if "deleted" in ($in | columns) { update deleted {|s| do $stamp $s.deleted } } else { $in }
+  let doc = $server | update created (stamp $server.created)
+  let doc = if $doc.deleted? == null { $doc } else { $doc | update deleted (stamp $doc.deleted) }
   let tmp = $"($server.document).tmp"
   $doc | to json | save --force $tmp
   mv --force $tmp $server.document
 }
+
+def stamp [d: datetime]: nothing -> string { $d | format date "%Y-%m-%dT%H:%M:%S%.f%:z" }
