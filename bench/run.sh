@@ -247,3 +247,4 @@ if ((workflow && have_plugin)); then
   [[ -n $markdown ]] && wf_args+=(--markdown "$markdown")
   "$root/bench/workflow_bench.sh" "${wf_args[@]}"
 fi
+if ((have_plugin)); then "$root/bench/provider_bench.sh" "$build" "$nu"; fi
