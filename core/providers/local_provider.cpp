@@ -173,7 +173,7 @@ std::string exit_text(int64_t code) {
 
 LocalProvider::LocalProvider(ProviderContext context, std::string supervisor_exe)
     : ctx_(std::move(context)), exe_(std::move(supervisor_exe)),
-      servers_dir_(ctx_.state_dir + "/servers/local") {
+      servers_dir_(ctx_.state_dir.empty() ? std::string() : ctx_.state_dir + "/servers/local") {
   ready_timeout_ = config_duration(ctx_.config, "ready_timeout", ready_timeout_);
   kill_grace_ = config_duration(ctx_.config, "kill_grace", kill_grace_);
 }
@@ -223,6 +223,8 @@ Server LocalProvider::read(const std::string& dir) const {
 }
 
 std::string LocalProvider::resolve(const std::string& id) const {
+  if (servers_dir_.empty())
+    throw ProviderError("provisioning::provider::not_found", "no local server with id `" + id + "`", kNotFoundHelp);
   const bool plain = !id.empty() && id != "." && id != ".." && id.find('/') == std::string::npos &&
                      id.find('\0') == std::string::npos;
   if (plain && fs::exists(servers_dir_ + "/" + id + "/" + local_files::server)) return servers_dir_ + "/" + id;
@@ -246,6 +248,7 @@ std::string LocalProvider::resolve(const std::string& id) const {
 
 std::vector<Server> LocalProvider::list() {
   std::vector<Server> out;
+  if (servers_dir_.empty()) return out;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(servers_dir_, ec)) {
     if (!entry.is_directory(ec)) continue;
@@ -271,6 +274,9 @@ Server LocalProvider::create(const ServerSpec& spec) {
     throw ProviderError("provisioning::provider::invalid_spec",
                         "local server `" + spec.name + "` needs a `command` to run",
                         "give the spec an argv list, e.g. {name: web, command: [python3 -m http.server 8080]}");
+  if (servers_dir_.empty())
+    throw ProviderError("provisioning::provider::failed", "the local provider has no state directory to keep servers in",
+                        "open a workspace (its state directory holds the local servers)");
   std::string cwd = spec.cwd.empty() ? ctx_.workspace : spec.cwd;
   if (!cwd.empty() && cwd[0] != '/' && !ctx_.workspace.empty()) cwd = ctx_.workspace + "/" + cwd;
   if (cwd.empty()) cwd = fs::current_path().string();
@@ -376,7 +382,9 @@ Server LocalProvider::create(const ServerSpec& spec) {
 }
 
 Server LocalProvider::stop_and_remove(const std::string& dir) {
-  const auto proc = read_process(dir);
+  auto proc = read_process(dir);
+  // Its supervisor may be starting it right now: let it record what it started.
+  if (!proc) wait_until([&] { return (proc = read_process(dir)).has_value(); }, milliseconds(2000));
   if (proc && proc->pid > 0 && process_alive(proc->pid, proc->start_ticks)) {
     const pid_t group = proc->pid;
     ::kill(-group, SIGTERM);

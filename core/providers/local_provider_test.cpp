@@ -363,3 +363,25 @@ TEST_CASE("the local provider reads its durations from the configuration", "[loc
   CHECK_FALSE(bad->test_connectivity().ok);
   CHECK(ws.provider()->test_connectivity().ok);
 }
+
+TEST_CASE("a cancelled create stops what it started", "[local]") {
+  Workspace ws;
+  CancelToken cancel;
+  cancel.cancel();
+  ProviderContext ctx;
+  ctx.workspace = ws.dir.path();
+  ctx.state_dir = ws.state();
+  ctx.cancel = &cancel;
+  LocalProvider p(ctx, built("nu_plugin_provisioning"));
+  CHECK(provider_error_code([&] { p.create(spec_of("cancelled", {"sleep", "30"})); }) ==
+        "provisioning::provider::cancelled");
+  CHECK(p.list().empty());
+  CHECK(fs::is_empty(ws.state() + "/servers/local"));
+}
+
+TEST_CASE("the local provider without a state directory has no servers and creates none", "[local]") {
+  LocalProvider p(ProviderContext{}, built("nu_plugin_provisioning"));
+  CHECK(p.list().empty());
+  CHECK(provider_error_code([&] { p.get("x"); }) == "provisioning::provider::not_found");
+  CHECK(provider_error_code([&] { p.create(spec_of("x", {"sleep", "1"})); }) == "provisioning::provider::failed");
+}

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -193,6 +194,11 @@ int supervise_main(const std::vector<std::string>& args) {
   if (child < 0) return 1;
   if (child > 0) ::_exit(0);
   ::setsid();
+  // Whatever the launching plugin left open without close-on-exec (a pipe to Nu would keep
+  // Nu waiting for its end) is not the server's to hold.
+#ifdef SYS_close_range
+  ::syscall(SYS_close_range, 3u, ~0u, 0u);
+#endif
   ::signal(SIGHUP, SIG_IGN);
   ::signal(SIGINT, SIG_IGN);
   ::signal(SIGPIPE, SIG_IGN);
