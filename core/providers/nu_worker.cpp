@@ -226,7 +226,7 @@ void NuWorker::reap_and_close() {
   close_fd(log_fd_);
 }
 
-std::string NuWorker::describe_exit() {
+std::string NuWorker::describe_exit(const std::string& when) {
   drain_log();
   const pid_t pid = pid_.load();
   int status = 0;
@@ -238,6 +238,7 @@ std::string NuWorker::describe_exit() {
   std::string how = got != pid             ? "ended"
                     : WIFSIGNALED(status) ? "was killed by signal " + std::to_string(WTERMSIG(status))
                                            : "exited with status " + std::to_string(WEXITSTATUS(status));
+  if (!when.empty()) how += " " + when;
   const std::string tail = tail_for_message(log_tail_);
   return tail.empty() ? how : how + ": " + tail;
 }
@@ -257,7 +258,7 @@ Datum NuWorker::call(const NuCall& c) {
   request["args"] = datum_to_json(c.args);
   request["context"] = datum_to_json(c.context);
   if (!write_all(request_fd_, request.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n")) {
-    const std::string how = describe_exit();
+    const std::string how = describe_exit("before reading " + c.method);
     throw provider_error("failed", "the Nu worker of " + who + " " + how,
                          "the worker restarts on the next call; check the module with "
                          "`use provider.nu` in its nulib directory");
@@ -312,9 +313,8 @@ Datum NuWorker::call(const NuCall& c) {
       if (got < 0 && errno == EINTR) continue;
       // The answer channel closed: the worker is gone (or going).
       kill_now();
-      const std::string how = describe_exit();
-      throw provider_error("failed",
-                           "the Nu worker of " + who + " " + how + " before answering " + c.method,
+      const std::string how = describe_exit("before answering " + c.method);
+      throw provider_error("failed", "the Nu worker of " + who + " " + how,
                            "the worker restarts on the next call");
     }
     if (pidfd_ >= 0 && fds[2].revents) {
@@ -330,9 +330,8 @@ Datum NuWorker::call(const NuCall& c) {
       }
       if (line.find('\n') != std::string::npos) continue;
       kill_now();
-      const std::string how = describe_exit();
-      throw provider_error("failed",
-                           "the Nu worker of " + who + " " + how + " before answering " + c.method,
+      const std::string how = describe_exit("before answering " + c.method);
+      throw provider_error("failed", "the Nu worker of " + who + " " + how,
                            "the worker restarts on the next call");
     }
   }

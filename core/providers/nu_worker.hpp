@@ -74,7 +74,8 @@ class NuWorker {
   void reap_and_close();                    ///< requires mutex_; the process is dead or killed
   bool exited();                            ///< requires mutex_; never reaps
   void drain_log();                         ///< requires mutex_; reads what is there, no waiting
-  std::string describe_exit();              ///< requires mutex_; reaps; "exited with status 1: …"
+  /// Requires mutex_; reaps; "exited with status 1 <when>: <its last output>".
+  std::string describe_exit(const std::string& when);
 
   const NuWorkerKey key_;
   const std::optional<Environment> env_;
