@@ -166,8 +166,9 @@ Extension read_extension(const std::string& folder_text, const SemVer& plugin_ve
     if (e.type == "provider") {
       const Datum* p = eps && eps->is_record() ? eps->find("provider") : nullptr;
       if (!p) problems.push_back("a provider extension needs the entry point `provider` (its nulib/provider.nu)");
-      else if (p->is_string() && fs::path(p->str()).filename() != "provider.nu")
-        problems.push_back("entry point `provider` must be a file named provider.nu, not " + p->str());
+      else if (p->is_string() && fs::path(p->str()).lexically_normal() != fs::path("nulib/provider.nu"))
+        problems.push_back("entry point `provider` must be nulib/provider.nu (where providers keep their module), not " +
+                           p->str());
     }
   }
 

@@ -155,6 +155,14 @@ TEST_CASE("extension: missing sections, malformed TOML and wrong types", "[exten
   CHECK(has_problem(t, "entry_points must be a table"));
   CHECK(has_problem(t, "[compatibility] provisioning must be a string, not int"));
   CHECK(has_problem(t, "needs the entry point `provider`"));
+
+  dir.write("elsewhere/extension.toml", "[extension]\nname = \"elsewhere\"\nversion = \"1.0.0\"\n"
+                                        "type = \"provider\"\nentry_points = { provider = \"lib/provider.nu\" }\n"
+                                        "[compatibility]\nprovisioning = \"*\"\n");
+  dir.write("elsewhere/lib/provider.nu", "");
+  Extension w = read_extension(dir / "elsewhere", version("0.1.0"));
+  CHECK_FALSE(w.valid);
+  CHECK(has_problem(w, "entry point `provider` must be nulib/provider.nu"));
 }
 
 TEST_CASE("extension: discovery lists folders with a manifest, sorted, and flags duplicate names", "[extension]") {
