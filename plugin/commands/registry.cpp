@@ -1,6 +1,10 @@
+#include "plugin/commands/cache.hpp"
 #include "plugin/commands/command.hpp"
 #include "plugin/commands/config.hpp"
+#include "plugin/commands/extension.hpp"
 #include "plugin/commands/prov.hpp"
+#include "plugin/commands/provider.hpp"
+#include "plugin/commands/server.hpp"
 #include "plugin/commands/version.hpp"
 #include "plugin/commands/workflow.hpp"
 
@@ -24,6 +28,18 @@ CommandRegistry make_registry() {
   r.add(std::make_unique<WorkflowCancelCommand>());
   r.add(std::make_unique<WorkflowResumeCommand>());
   r.add(std::make_unique<WorkflowRollbackCommand>());
+  r.add(std::make_unique<ProviderCommand>());
+  r.add(std::make_unique<ProviderListCommand>());
+  r.add(std::make_unique<ServerCommand>());
+  r.add(std::make_unique<ServerListCommand>());
+  r.add(std::make_unique<ServerCreateCommand>());
+  r.add(std::make_unique<ServerGetCommand>());
+  r.add(std::make_unique<ServerDeleteCommand>());
+  r.add(std::make_unique<ExtensionCommand>());
+  r.add(std::make_unique<ExtensionListCommand>());
+  r.add(std::make_unique<CacheCommand>());
+  r.add(std::make_unique<CacheStatsCommand>());
+  r.add(std::make_unique<CacheClearCommand>());
   return r;
 }
 

@@ -1,0 +1,54 @@
+#include "plugin/commands/cache.hpp"
+
+#include "plugin/commands/datum_value.hpp"
+#include "plugin/commands/provider_session.hpp"
+
+namespace prov::plugin {
+
+Signature CacheCommand::signature() const {
+  Signature s;
+  s.name = "prov cache";
+  s.description = "The plugin's TTL cache: answers that are slow to get and may be a little old.";
+  s.extra_description = "You must use one of the subcommands below.";
+  s.search_terms = {"ttl", "memo"};
+  s.input_output_types = {{type::nothing(), type::string()}};
+  return s;
+}
+
+PipelineOutput CacheCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput&) const {
+  return PipelineOutput::of(Value::string(engine.get_help(), call.head));
+}
+
+Signature CacheStatsCommand::signature() const {
+  Signature s;
+  s.name = "prov cache stats";
+  s.description = "What the cache holds and did: entries, live, hits, misses, expired, stores, default_ttl.";
+  s.extra_description = "The cache lives in the plugin process: it starts empty when Nushell starts the plugin.";
+  s.search_terms = {"ttl", "hits", "misses"};
+  s.input_output_types = {{type::nothing(), type::record()}};
+  s.examples = {{"prov provider list | ignore; prov cache stats | get entries", "Availability answers now cached",
+                 std::nullopt}};
+  return s;
+}
+
+PipelineOutput CacheStatsCommand::run(EngineInterface&, const EvaluatedCall& call, PipelineInput&) const {
+  return PipelineOutput::of(to_value(plugin_cache().stats().to_datum(), call.head));
+}
+
+Signature CacheClearCommand::signature() const {
+  Signature s;
+  s.name = "prov cache clear";
+  s.description = "Forget everything cached and reset the counters; returns how many entries were dropped.";
+  s.search_terms = {"flush", "reset", "invalidate"};
+  s.input_output_types = {{type::nothing(), type::record()}};
+  s.examples = {{"prov cache clear", "Ask every provider again next time", std::nullopt}};
+  return s;
+}
+
+PipelineOutput CacheClearCommand::run(EngineInterface&, const EvaluatedCall& call, PipelineInput&) const {
+  const size_t n = plugin_cache().clear();
+  return PipelineOutput::of(
+      Value::record({{"cleared", Value::integer(static_cast<int64_t>(n), call.head)}}, call.head));
+}
+
+}  // namespace prov::plugin

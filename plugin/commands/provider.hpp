@@ -1,0 +1,20 @@
+#pragma once
+/// `prov provider …`: the providers a workspace has and whether they can be used.
+
+#include "plugin/commands/command.hpp"
+
+namespace prov::plugin {
+
+class ProviderCommand : public Command {
+ public:
+  Signature signature() const override;
+  PipelineOutput run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const override;
+};
+
+class ProviderListCommand : public Command {
+ public:
+  Signature signature() const override;
+  PipelineOutput run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const override;
+};
+
+}  // namespace prov::plugin

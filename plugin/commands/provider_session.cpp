@@ -1,0 +1,56 @@
+#include "plugin/commands/provider_session.hpp"
+
+#include "core/support/error.hpp"
+#include "plugin/commands/workspace_context.hpp"
+#include "plugin/engine/labeled_error_exception.hpp"
+
+namespace prov::plugin {
+
+Flag provider_flag() {
+  return {"provider", 'p', shape::string(), "The provider to ask (default: providers.default of the configuration)",
+          false};
+}
+
+prov::TtlCache& plugin_cache() {
+  static prov::TtlCache cache(prov::Duration{60'000'000'000});
+  return cache;
+}
+
+ProviderSession open_provider_session(EngineInterface& engine, const EvaluatedCall& call) {
+  prov::Config cfg = load_workspace_config(engine, call, nullptr);
+  prov::StateDir state = open_state_dir(cfg);
+  prov::ProviderCatalog catalog = prov::ProviderCatalog::discover(cfg.merged, cfg.workspace);
+  prov::ProviderContext ctx;
+  ctx.workspace = cfg.workspace;
+  ctx.state_dir = state.path();
+  ctx.env = engine_environment(engine);
+  ctx.nu_path = hosting_nu(cfg);
+  return {std::move(cfg), std::move(state), std::move(catalog), std::move(ctx), self_exe()};
+}
+
+std::string ProviderSession::provider_name(const EvaluatedCall& call) const {
+  if (const Value* p = call.flag_value("provider")) {
+    if (!p->is(Value::Type::String))
+      throw labeled("--provider takes a provider's name", "expected a string, got " + p->type_name(), p->span,
+                    "provisioning::input::wrong_type");
+    return p->as_string();
+  }
+  return catalog.default_name();
+}
+
+std::unique_ptr<prov::Provider> ProviderSession::open(const std::string& name) const {
+  return prov::open_provider(catalog.require(name), context, supervisor_exe);
+}
+
+std::unique_ptr<prov::Provider> ProviderSession::open(const EvaluatedCall& call) const {
+  const std::string name = provider_name(call);
+  try {
+    return open(name);
+  } catch (prov::Error& e) {
+    if (e.code() == "provisioning::provider::unknown")
+      e.blamed_on(call.flag_value("provider") ? prov::Blame::flag("provider") : prov::Blame{});
+    throw;
+  }
+}
+
+}  // namespace prov::plugin
