@@ -1,10 +1,12 @@
 // prov_loopback_server PORT: listens on 127.0.0.1:PORT and answers each connection with one
-// line, "pong <pid>\n", then closes it. A stand-in server for the `local` provider's tests and
+// line, "pong <pid>\n", then closes it; a client that sends an HTTP request first gets that line
+// as the body of an HTTP/1.0 200 answer. A stand-in server for the `local` provider's tests and
 // the end-to-end suites. Runs until a signal ends it.
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -51,9 +53,25 @@ int main(int argc, char** argv) {
       std::perror("prov_loopback_server: accept");
       return 1;
     }
+    // A client that speaks first with an HTTP request (Nu's `http get`) gets an HTTP answer
+    // with the same line as its body; one that only listens gets the bare line.
+    std::string request;
+    pollfd p{c, POLLIN, 0};
+    while (request.find("\r\n\r\n") == std::string::npos && request.size() < 8192 &&
+           ::poll(&p, 1, request.empty() ? 200 : 1000) > 0) {
+      char buf[1024];
+      const ssize_t n = ::read(c, buf, sizeof buf);
+      if (n <= 0) break;
+      request.append(buf, static_cast<size_t>(n));
+    }
+    const bool http = request.find(" HTTP/1.") != std::string::npos;
+    const std::string answer =
+        http ? "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " + std::to_string(reply.size()) +
+                   "\r\nConnection: close\r\n\r\n" + reply
+             : reply;
     size_t done = 0;
-    while (done < reply.size()) {
-      const ssize_t n = ::write(c, reply.data() + done, reply.size() - done);
+    while (done < answer.size()) {
+      const ssize_t n = ::write(c, answer.data() + done, answer.size() - done);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) break;
       done += static_cast<size_t>(n);

@@ -1,0 +1,159 @@
+# `prov provider|server|extension|cache` through real nu: the built-in local provider with a
+# real loopback server, the example Nu-module provider with its warm worker, hostile provider
+# modules (raising, hanging, garbage), extensions that escape their folder, the TTL cache.
+use std/assert
+use harness.nu *
+
+# A fresh workspace whose providers are the repo's examples and test fixtures.
+def new-workspace [--providers: string = ""] {
+  let ws = (mktemp -d)
+  let providers = if $providers == "" { $env.PROV_REPO | path join "examples" "providers" } else { $providers }
+  $"[paths]\nproviders = \"($providers)\"\n[providers.local]\nkill_grace = \"2s\"\n[providers.raising]\ntimeout = \"5s\"\n[providers.hanging]\ntimeout = \"1s\"\n[providers.garbage]\ntimeout = \"5s\"\n[providers.folder]\napi_token = \"tok-e2e-secret\"\n" | save ($ws | path join "config.defaults.toml")
+  $ws
+}
+
+# A TCP port nobody listens on now.
+def free-port [] {
+  let used = (try { ^ss -Htln | lines | parse --regex ':(?<port>\d+)\s' | get port | into int } catch { [] })
+  mut p = (20000 + (random int 0..20000))
+  while $p in $used { $p = (20000 + (random int 0..20000)) }
+  $p
+}
+
+def alive [pid: int] { ($"/proc/($pid)" | path exists) and ((open $"/proc/($pid)/stat" | split row " " | get 2) != "Z") }
+
+def main [] {
+  let server_bin = ($env.PROV_BIN_DIR | path join "prov_loopback_server")
+  let fixtures = ($env.PROV_REPO | path join "tests" "providers")
+  run-tests "providers" {
+    "provider list: builtin local and the example Nu provider, config redacted": {||
+      cd (new-workspace)
+      let ps = (prov provider list)
+      assert equal ($ps | columns) [name kind path available default config message]
+      let local = ($ps | where name == local | first)
+      assert equal $local.kind builtin
+      assert $local.available
+      assert $local.default
+      let folder = ($ps | where name == folder | first)
+      assert equal $folder.kind nu
+      assert ($folder.path | str ends-with "providers/folder/nulib/provider.nu")
+      assert $folder.available $folder.message
+      assert equal $folder.config.api_token "<redacted>"
+      assert equal (prov provider list --show-secrets | where name == folder | first | get config.api_token) "tok-e2e-secret"
+    }
+    "local: a server on a loopback port answers, is deleted, and its process is gone": {||
+      cd (new-workspace)
+      let port = (free-port)
+      let s = (prov server create web --command [$server_bin ($port | into string)] --ports [$port])
+      assert equal $s.provider local
+      assert equal $s.name web
+      assert equal $s.state running
+      assert ($s.id | str starts-with "web")
+      assert (alive $s.pid)
+      let answer = (http get $"http://127.0.0.1:($port)/")
+      assert ($answer | str starts-with "pong") $answer
+      let got = (prov server get $s.id)
+      assert equal $got.pid $s.pid
+      assert equal ($got.uptime | describe) duration
+      assert (($got.created | describe) in [date datetime])
+      assert equal (prov server list | where id == $s.id | length) 1
+      let d = (prov server delete $s.id)
+      assert equal $d.state deleted
+      assert not (alive $s.pid)
+      assert equal (prov server list | where id == $s.id | length) 0
+      let e = (expect-error { prov server get $s.id })
+      assert equal $e.code "provisioning::provider::not_found"
+      assert ((label-text $e) in [$s.id '$s.id'])  # the argument's text: the value, or (0.108) the expression
+    }
+    "local: a server outlives the Nu session that created it": {||
+      let ws = (new-workspace)
+      cd $ws
+      let port = (free-port)
+      let id = (^$env.PROV_NU -n --plugins $"[($env.PROV_PLUGIN)]" -c $"cd ($ws); prov server create lone --command [($server_bin) ($port)] --ports [($port)] | get id" | str trim)
+      let s = (prov server get $id)
+      assert equal $s.state running
+      assert ((http get $"http://127.0.0.1:($port)/") | str starts-with "pong")
+      prov server delete $id | ignore
+      assert not (alive $s.pid)
+    }
+    "local: an exit code is recorded; bad specs are refused": {||
+      cd (new-workspace)
+      let s = (prov server create quitter --command [sh -c "exit 3"])
+      sleep 300ms
+      let got = (prov server get $s.id)
+      assert equal $got.state exited
+      assert equal $got.exit_code 3
+      prov server delete $s.id | ignore
+      let e = (expect-error { prov server create nothing-to-run })
+      assert equal $e.code "provisioning::provider::invalid_spec"
+      let e2 = (expect-error { {name: x, ports: ["http"]} | prov server create })
+      assert equal $e2.code "provisioning::provider::invalid_spec"
+      let e3 = (expect-error { prov server create x --command ["true"] --provider nope })
+      assert equal $e3.code "provisioning::provider::unknown"
+      assert ((label-text $e3) | str ends-with "nope")
+      let e4 = (expect-error { prov server create x --command ["true"] --provider foldr })
+      assert ($e4.help | str contains "folder")
+    }
+    "folder provider: create, get, list, delete through the Nu module": {||
+      cd (new-workspace)
+      let s = ({name: "db; rm -rf / $(touch pwned) `x` \"q\" --force", plan: small, labels: {tier: data}} | prov server create --provider folder)
+      assert equal $s.provider folder
+      assert equal $s.name "db; rm -rf / $(touch pwned) `x` \"q\" --force"
+      assert not ("pwned" | path exists)
+      assert equal (prov server get $s.id --provider folder | get name) $s.name
+      assert equal (prov server list --provider folder | where id == $s.id | length) 1
+      assert equal (prov server delete $s.id --provider folder | get state) deleted
+      assert equal (prov server list --provider folder | where id == $s.id | length) 0
+    }
+    "hostile provider modules give clear labeled errors": {||
+      cd (new-workspace --providers $fixtures)
+      let e = (expect-error { prov server list --provider raising })
+      assert equal $e.code "provisioning::provider::failed"
+      assert ($e.msg | str contains "quota exceeded in region x") $e.msg
+      let t0 = (date now)
+      let h = (expect-error { prov server list --provider hanging })
+      assert equal $h.code "provisioning::provider::timeout"
+      assert (((date now) - $t0) < 20sec)
+      let g = (expect-error { prov server list --provider garbage })
+      assert equal $g.code "provisioning::provider::bad_response"
+    }
+    "extensions: valid, incompatible and escaping ones are listed with their problems": {||
+      let ws = (new-workspace)
+      let ext = ($ws | path join extensions)
+      mkdir ($ext | path join good nulib) ($ext | path join escape nulib) ($ext | path join old nulib)
+      "" | save ($ext | path join good nulib provider.nu)
+      "" | save ($ext | path join old nulib provider.nu)
+      "export def list-servers [] { [] }" | save ($ws | path join outside.nu)
+      ^ln -s ($ws | path join outside.nu) ($ext | path join escape nulib provider.nu)
+      let manifest = {|name, range| $"[extension]\nname = \"($name)\"\nversion = \"1.0.0\"\ntype = \"provider\"\nentry_points = { provider = \"nulib/provider.nu\" }\n[compatibility]\nprovisioning = \"($range)\"\n" }
+      do $manifest good ">=0.1.0, <1.0.0" | save ($ext | path join good extension.toml)
+      do $manifest escape "*" | save ($ext | path join escape extension.toml)
+      do $manifest old "<0.1.0" | save ($ext | path join old extension.toml)
+      cd $ws
+      let list = (prov extension list)
+      assert equal ($list | get name) [escape good old]
+      let esc = ($list | where name == escape | first)
+      assert not $esc.valid
+      assert ($esc.problems | any {|p| $p | str contains "symlink leading out of the extension's folder" })
+      let good = ($list | where name == good | first)
+      assert ($good.valid and $good.compatible)
+      let old = ($list | where name == old | first)
+      assert ($old.valid and not $old.compatible)
+      # Only the good one becomes a provider.
+      let ps = (prov provider list | where kind == extension | get name)
+      assert equal $ps [good]
+    }
+    "cache: availability is cached, stats count it, clear empties it": {||
+      cd (new-workspace)
+      prov cache clear | ignore
+      prov provider list | ignore
+      let s1 = (prov cache stats)
+      assert ($s1.entries >= 1)
+      prov provider list | ignore
+      let s2 = (prov cache stats)
+      assert ($s2.hits > $s1.hits)
+      assert ((prov cache clear).cleared >= 1)
+      assert equal (prov cache stats | get entries) 0
+    }
+  }
+}
