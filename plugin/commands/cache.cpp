@@ -5,20 +5,6 @@
 
 namespace prov::plugin {
 
-Signature CacheCommand::signature() const {
-  Signature s;
-  s.name = "prov cache";
-  s.description = "The plugin's TTL cache: answers that are slow to get and may be a little old.";
-  s.extra_description = "You must use one of the subcommands below.";
-  s.search_terms = {"ttl", "memo"};
-  s.input_output_types = {{type::nothing(), type::string()}};
-  return s;
-}
-
-PipelineOutput CacheCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput&) const {
-  return PipelineOutput::of(Value::string(engine.get_help(), call.head));
-}
-
 Signature CacheStatsCommand::signature() const {
   Signature s;
   s.name = "prov cache stats";

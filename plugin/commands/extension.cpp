@@ -6,20 +6,6 @@
 
 namespace prov::plugin {
 
-Signature ExtensionCommand::signature() const {
-  Signature s;
-  s.name = "prov extension";
-  s.description = "Extensions: folders under extensions/ described by an extension.toml.";
-  s.extra_description = "You must use one of the subcommands below.";
-  s.search_terms = {"plugins", "addons", "modules"};
-  s.input_output_types = {{type::nothing(), type::string()}};
-  return s;
-}
-
-PipelineOutput ExtensionCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput&) const {
-  return PipelineOutput::of(Value::string(engine.get_help(), call.head));
-}
-
 Signature ExtensionListCommand::signature() const {
   Signature s;
   s.name = "prov extension list";

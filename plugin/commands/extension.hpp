@@ -1,21 +1,14 @@
 #pragma once
-/// `prov extension …` and `prov cache …`: extensions found in the workspace, and the plugin's
-/// TTL cache.
+/// `prov extension list`: extensions found in the workspace, with their problems.
 
 #include "plugin/commands/command.hpp"
 
 namespace prov::plugin {
 
-#define PROV_SIMPLE_COMMAND(Name)                                                                          \
-  class Name : public Command {                                                                           \
-   public:                                                                                                \
-    Signature signature() const override;                                                                 \
-    PipelineOutput run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const override; \
-  };
-
-PROV_SIMPLE_COMMAND(ExtensionCommand)
-PROV_SIMPLE_COMMAND(ExtensionListCommand)
-
-#undef PROV_SIMPLE_COMMAND
+class ExtensionListCommand : public Command {
+ public:
+  Signature signature() const override;
+  PipelineOutput run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const override;
+};
 
 }  // namespace prov::plugin

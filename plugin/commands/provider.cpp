@@ -7,20 +7,6 @@
 
 namespace prov::plugin {
 
-Signature ProviderCommand::signature() const {
-  Signature s;
-  s.name = "prov provider";
-  s.description = "Providers: what creates, lists and deletes servers.";
-  s.extra_description = "You must use one of the subcommands below.";
-  s.search_terms = {"cloud", "backend", "infrastructure"};
-  s.input_output_types = {{type::nothing(), type::string()}};
-  return s;
-}
-
-PipelineOutput ProviderCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput&) const {
-  return PipelineOutput::of(Value::string(engine.get_help(), call.head));
-}
-
 Signature ProviderListCommand::signature() const {
   Signature s;
   s.name = "prov provider list";

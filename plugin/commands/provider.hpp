@@ -5,12 +5,6 @@
 
 namespace prov::plugin {
 
-class ProviderCommand : public Command {
- public:
-  Signature signature() const override;
-  PipelineOutput run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const override;
-};
-
 class ProviderListCommand : public Command {
  public:
   Signature signature() const override;

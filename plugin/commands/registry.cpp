@@ -2,6 +2,7 @@
 #include "plugin/commands/command.hpp"
 #include "plugin/commands/config.hpp"
 #include "plugin/commands/extension.hpp"
+#include "plugin/commands/group.hpp"
 #include "plugin/commands/prov.hpp"
 #include "plugin/commands/provider.hpp"
 #include "plugin/commands/server.hpp"
@@ -28,16 +29,20 @@ CommandRegistry make_registry() {
   r.add(std::make_unique<WorkflowCancelCommand>());
   r.add(std::make_unique<WorkflowResumeCommand>());
   r.add(std::make_unique<WorkflowRollbackCommand>());
-  r.add(std::make_unique<ProviderCommand>());
+  r.add(std::make_unique<GroupCommand>("prov provider", "Providers: what creates, lists and deletes servers.",
+                                       std::vector<std::string>{"cloud", "backend", "infrastructure"}));
   r.add(std::make_unique<ProviderListCommand>());
-  r.add(std::make_unique<ServerCommand>());
+  r.add(std::make_unique<GroupCommand>("prov server", "Servers: create, list, inspect and delete them through a provider.",
+                                       std::vector<std::string>{"machine", "instance", "vm", "host", "process"}));
   r.add(std::make_unique<ServerListCommand>());
   r.add(std::make_unique<ServerCreateCommand>());
   r.add(std::make_unique<ServerGetCommand>());
   r.add(std::make_unique<ServerDeleteCommand>());
-  r.add(std::make_unique<ExtensionCommand>());
+  r.add(std::make_unique<GroupCommand>("prov extension", "Extensions: folders under extensions/ described by an extension.toml.",
+                                       std::vector<std::string>{"plugins", "addons", "modules"}));
   r.add(std::make_unique<ExtensionListCommand>());
-  r.add(std::make_unique<CacheCommand>());
+  r.add(std::make_unique<GroupCommand>("prov cache", "The plugin's TTL cache: answers that are slow to get and may be a little old.",
+                                       std::vector<std::string>{"ttl", "memo"}));
   r.add(std::make_unique<CacheStatsCommand>());
   r.add(std::make_unique<CacheClearCommand>());
   return r;

@@ -47,20 +47,6 @@ auto on_server(F&& f) {
 
 }  // namespace
 
-Signature ServerCommand::signature() const {
-  Signature s;
-  s.name = "prov server";
-  s.description = "Servers: create, list, inspect and delete them through a provider.";
-  s.extra_description = "You must use one of the subcommands below.";
-  s.search_terms = {"machine", "instance", "vm", "host", "process"};
-  s.input_output_types = {{type::nothing(), type::string()}};
-  return s;
-}
-
-PipelineOutput ServerCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput&) const {
-  return PipelineOutput::of(Value::string(engine.get_help(), call.head));
-}
-
 Signature ServerListCommand::signature() const {
   Signature s;
   s.name = "prov server list";

@@ -12,7 +12,6 @@ namespace prov::plugin {
     PipelineOutput run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const override; \
   };
 
-PROV_SERVER_COMMAND(ServerCommand)
 PROV_SERVER_COMMAND(ServerListCommand)
 PROV_SERVER_COMMAND(ServerCreateCommand)
 PROV_SERVER_COMMAND(ServerGetCommand)
