@@ -51,6 +51,28 @@ def main [] {
   section "prov workflow list: what ran here"
   print (prov workflow list | first 3 | select workflow_id name status succeeded)
 
+  section "prov provider list: the built-in local provider and a Nu-module provider"
+  print (prov provider list | select name kind available default message)
+
+  section "prov server create: a local server is a supervised process that outlives this session"
+  let web = (prov server create demo-web --command [sleep 600] --labels {role: demo})
+  print ($web | select id name state pid command)
+  sleep 200ms
+  print (prov server get $web.id | select state pid uptime logs)
+  print (prov server delete $web.id | select id state)
+
+  section "A Nu-module provider (examples/providers/folder), kept warm in one nu worker"
+  let db = ({name: db-1, plan: small, labels: {tier: data}} | prov server create --provider folder)
+  print ($db | select id name provider state plan)
+  print (prov server list --provider folder | select id name state)
+  print (prov server delete $db.id --provider folder | select id state)
+
+  section "prov extension list: validated manifests; only valid, compatible ones are used"
+  print (prov extension list | select name version type valid compatible problems)
+
+  section "prov cache stats: provider availability is cached"
+  print (prov cache stats)
+
   section "A mistyped key: a labeled error with a suggestion"
   try { prov config get providers.locall.timeout } catch {|e| print $e.rendered? }
 }
