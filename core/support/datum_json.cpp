@@ -1,6 +1,8 @@
 #include "core/support/datum_json.hpp"
 
+#include <charconv>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <nlohmann/json.hpp>
 
@@ -116,7 +118,302 @@ bool is_tag(const std::string& key) {
          key == "$record";
 }
 
+/// read_plain_json's parser: one pass, no recursion. Finished members of the open lists and
+/// records wait on a stack and move into a container of the right size when it closes.
+class PlainJsonReader {
+ public:
+  PlainJsonReader(std::string_view text, size_t max_depth)
+      : p_(text.data()), end_(text.data() + text.size()), max_depth_(max_depth) {}
+
+  std::optional<Datum> read() {
+    skip_space();
+    while (true) {
+      if (!value()) return std::nullopt;
+      // A value is complete: close what it completes, then find where the next one starts.
+      while (true) {
+        skip_space();
+        if (open_.empty()) {
+          if (p_ != end_) return std::nullopt;
+          return std::move(values_.back());
+        }
+        if (p_ == end_) return std::nullopt;
+        const Open& top = open_.back();
+        if (*p_ == ',') {
+          ++p_;
+          skip_space();
+          if (top.record && !key()) return std::nullopt;
+          break;
+        }
+        if (*p_ != (top.record ? '}' : ']')) return std::nullopt;
+        ++p_;
+        if (!close()) return std::nullopt;
+      }
+    }
+  }
+
+ private:
+  struct Open {
+    bool record;
+    size_t first;  ///< where its members start in values_ (and keys_, for a record)
+  };
+
+  void skip_space() {
+    while (p_ != end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
+  }
+
+  /// One value, or the opening of a list or record (then positioned at its first member).
+  bool value() {
+    if (p_ == end_) return false;
+    switch (*p_) {
+      case '{':
+      case '[': {
+        const bool record = *p_ == '{';
+        if (open_.size() >= max_depth_) return false;
+        ++p_;
+        open_.push_back({record, values_.size()});
+        skip_space();
+        if (p_ != end_ && *p_ == (record ? '}' : ']')) {
+          ++p_;
+          return close();
+        }
+        if (record) return key() && value();
+        return value();
+      }
+      case '"': {
+        std::string s;
+        if (!string(s)) return false;
+        values_.emplace_back(std::move(s));
+        return true;
+      }
+      case 't':
+        return literal("true", Datum(true));
+      case 'f':
+        return literal("false", Datum(false));
+      case 'n':
+        return literal("null", Datum());
+      default:
+        return number();
+    }
+  }
+
+  bool literal(std::string_view word, Datum d) {
+    if (static_cast<size_t>(end_ - p_) < word.size() ||
+        std::memcmp(p_, word.data(), word.size()) != 0)
+      return false;
+    p_ += word.size();
+    values_.push_back(std::move(d));
+    return true;
+  }
+
+  /// `"key":`, leaving the reader at the member's value.
+  bool key() {
+    if (p_ == end_ || *p_ != '"') return false;
+    std::string k;
+    if (!string(k)) return false;
+    keys_.push_back(std::move(k));
+    skip_space();
+    if (p_ == end_ || *p_ != ':') return false;
+    ++p_;
+    skip_space();
+    return true;
+  }
+
+  static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+  bool number() {
+    const char* start = p_;
+    if (p_ != end_ && *p_ == '-') ++p_;
+    if (p_ == end_) return false;
+    const char* digits = p_;
+    if (*p_ == '0') {
+      ++p_;
+    } else if (*p_ >= '1' && *p_ <= '9') {
+      while (p_ != end_ && is_digit(*p_)) ++p_;
+    } else {
+      return false;
+    }
+    const size_t count = static_cast<size_t>(p_ - digits);
+    bool is_float = false;
+    if (p_ != end_ && *p_ == '.') {
+      ++p_;
+      if (p_ == end_ || !is_digit(*p_)) return false;
+      while (p_ != end_ && is_digit(*p_)) ++p_;
+      is_float = true;
+    }
+    if (p_ != end_ && (*p_ == 'e' || *p_ == 'E')) {
+      ++p_;
+      if (p_ != end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      if (p_ == end_ || !is_digit(*p_)) return false;
+      while (p_ != end_ && is_digit(*p_)) ++p_;
+      is_float = true;
+    }
+    if (p_ != end_ && is_digit(*p_)) return false;  // "01"
+    if (!is_float) {
+      if (count > 18) return false;
+      int64_t n = 0;
+      for (const char* d = digits; d != p_; ++d) n = n * 10 + (*d - '0');
+      values_.emplace_back(digits == start ? n : -n);
+      return true;
+    }
+    double x = 0;
+    const auto [at, ec] = std::from_chars(start, p_, x);
+    if (ec != std::errc() || at != p_ || !std::isfinite(x)) return false;
+    values_.emplace_back(x);
+    return true;
+  }
+
+  static int hex_digit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  }
+
+  bool hex4(uint32_t& out) {
+    if (end_ - p_ < 4) return false;
+    out = 0;
+    for (int i = 0; i < 4; ++i) {
+      const int h = hex_digit(p_[i]);
+      if (h < 0) return false;
+      out = out << 4 | static_cast<uint32_t>(h);
+    }
+    p_ += 4;
+    return true;
+  }
+
+  static void append_utf8(std::string& s, uint32_t cp) {
+    if (cp < 0x80) {
+      s += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      s += static_cast<char>(0xc0 | cp >> 6);
+      s += static_cast<char>(0x80 | (cp & 0x3f));
+    } else if (cp < 0x10000) {
+      s += static_cast<char>(0xe0 | cp >> 12);
+      s += static_cast<char>(0x80 | (cp >> 6 & 0x3f));
+      s += static_cast<char>(0x80 | (cp & 0x3f));
+    } else {
+      s += static_cast<char>(0xf0 | cp >> 18);
+      s += static_cast<char>(0x80 | (cp >> 12 & 0x3f));
+      s += static_cast<char>(0x80 | (cp >> 6 & 0x3f));
+      s += static_cast<char>(0x80 | (cp & 0x3f));
+    }
+  }
+
+  /// A string from its opening quote on.
+  bool string(std::string& out) {
+    ++p_;
+    bool high = false;  // bytes beyond ASCII: checked as UTF-8 at the end
+    const char* run = p_;
+    while (true) {
+      while (p_ != end_) {
+        const auto c = static_cast<unsigned char>(*p_);
+        if (c == '"' || c == '\\' || c < 0x20) break;
+        high |= c >= 0x80;
+        ++p_;
+      }
+      if (p_ == end_ || static_cast<unsigned char>(*p_) < 0x20) return false;
+      out.append(run, p_);
+      if (*p_ == '"') {
+        ++p_;
+        return !high || is_valid_utf8(out);
+      }
+      ++p_;  // the backslash
+      if (p_ == end_) return false;
+      const char e = *p_++;
+      switch (e) {
+        case '"':
+          out += '"';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '/':
+          out += '/';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'u': {
+          uint32_t cp;
+          if (!hex4(cp)) return false;
+          if (cp >= 0xdc00 && cp <= 0xdfff) return false;
+          if (cp >= 0xd800 && cp <= 0xdbff) {
+            uint32_t low;
+            if (end_ - p_ < 2 || p_[0] != '\\' || p_[1] != 'u') return false;
+            p_ += 2;
+            if (!hex4(low) || low < 0xdc00 || low > 0xdfff) return false;
+            cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+          }
+          append_utf8(out, cp);
+          break;
+        }
+        default:
+          return false;
+      }
+      run = p_;
+    }
+  }
+
+  /// Ends the innermost list or record: its members become one value.
+  bool close() {
+    const Open top = open_.back();
+    open_.pop_back();
+    const size_t n = values_.size() - top.first;
+    const auto members = values_.begin() + static_cast<std::ptrdiff_t>(top.first);
+    if (!top.record) {
+      DatumList list(std::make_move_iterator(members), std::make_move_iterator(values_.end()));
+      values_.erase(members, values_.end());
+      values_.emplace_back(std::move(list));
+      return true;
+    }
+    const size_t first_key = keys_.size() - n;
+    if (has_repeats(first_key)) return false;
+    DatumRecord record;
+    record.reserve(n);
+    for (size_t k = 0; k < n; ++k)
+      record.emplace_back(std::move(keys_[first_key + k]),
+                          std::move(members[static_cast<std::ptrdiff_t>(k)]));
+    keys_.resize(first_key);
+    values_.erase(members, values_.end());
+    values_.emplace_back(std::move(record));
+    return true;
+  }
+
+  /// Whether a key from `first` on appears twice; long records are left to the other parser.
+  bool has_repeats(size_t first) const {
+    const size_t n = keys_.size() - first;
+    if (n > 32) return true;
+    for (size_t i = first + 1; i < keys_.size(); ++i)
+      for (size_t j = first; j < i; ++j)
+        if (keys_[i] == keys_[j]) return true;
+    return false;
+  }
+
+  const char* p_;
+  const char* end_;
+  size_t max_depth_;
+  std::vector<Open> open_;         ///< the lists and records being read, innermost last
+  std::vector<Datum> values_;      ///< finished members of the open containers, then the result
+  std::vector<std::string> keys_;  ///< keys of the open records' members, in step with values_
+};
+
 }  // namespace
+
+std::optional<Datum> read_plain_json(std::string_view text, size_t max_depth) {
+  return PlainJsonReader(text, max_depth).read();
+}
 
 bool is_valid_utf8(std::string_view s) {
   size_t i = 0;

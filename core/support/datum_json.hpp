@@ -4,6 +4,7 @@
 /// writes as JSON go through here, so a value reads back exactly as it was written.
 
 #include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -31,6 +32,14 @@ std::string encode_json(const Datum& d);
 /// The Datum of JSON text written by encode_json() (or any JSON). Throws ResourceError
 /// `provisioning::json::invalid` saying where the text is not JSON.
 Datum decode_json(std::string_view text);
+
+/// Plain JSON text (RFC 8259) as a Datum, fast: key order kept, a key repeated in one object
+/// keeps its first place and its last value, integers that fit int64 as ints, other numbers as
+/// floats, no `$` tags read. nullopt for anything it does not take (a syntax error, text that
+/// is not UTF-8, a byte order mark, more than `max_depth` nested lists and records, an integer
+/// of 19 digits or more, a float out of range), so that the caller parses the text again with a
+/// parser that explains the problem or takes the unusual case.
+std::optional<Datum> read_plain_json(std::string_view text, size_t max_depth);
 
 /// True when `s` is well-formed UTF-8 (RFC 3629: no overlong forms, surrogates or code points
 /// beyond U+10FFFF).

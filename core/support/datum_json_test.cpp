@@ -179,3 +179,148 @@ TEST_CASE("datum_json refuses text that is not JSON and malformed tags", "[datum
   CHECK(code_of("18446744073709551615") == "provisioning::json::invalid");
   CHECK(decode_json("9223372036854775807") == Datum(std::numeric_limits<int64_t>::max()));
 }
+
+namespace {
+
+/// What read_plain_json must give for JSON that nlohmann reads: plain values, no tags.
+Datum plain_of(const nlohmann::ordered_json& j) {
+  switch (j.type()) {
+    case nlohmann::ordered_json::value_t::boolean:
+      return j.get<bool>();
+    case nlohmann::ordered_json::value_t::number_integer:
+      return j.get<int64_t>();
+    case nlohmann::ordered_json::value_t::number_unsigned: {
+      const auto u = j.get<uint64_t>();
+      return u <= static_cast<uint64_t>(INT64_MAX) ? Datum(static_cast<int64_t>(u))
+                                                   : Datum(static_cast<double>(u));
+    }
+    case nlohmann::ordered_json::value_t::number_float:
+      return j.get<double>();
+    case nlohmann::ordered_json::value_t::string:
+      return j.get<std::string>();
+    case nlohmann::ordered_json::value_t::array: {
+      DatumList l;
+      for (const auto& e : j) l.push_back(plain_of(e));
+      return l;
+    }
+    case nlohmann::ordered_json::value_t::object: {
+      DatumRecord r;
+      for (auto it = j.begin(); it != j.end(); ++it) r.emplace_back(it.key(), plain_of(*it));
+      return r;
+    }
+    default:
+      return nullptr;
+  }
+}
+
+/// Random JSON text, mostly well-formed, with the spacing, escapes, numbers and text that
+/// workflow files hold, and a few things the fast reader leaves to nlohmann.
+std::string random_json(std::mt19937_64& rng, int depth) {
+  static const std::vector<std::string> spaces = {"", "", " ", "\n  ", "\t", "\r\n"};
+  static const std::vector<std::string> numbers = {"0",
+                                                   "-0",
+                                                   "7",
+                                                   "-12",
+                                                   "123456789012345678",
+                                                   "-999999999999999999",
+                                                   "1234567890123456789",
+                                                   "18446744073709551615",
+                                                   "99999999999999999999",
+                                                   "1.5",
+                                                   "-0.0",
+                                                   "2.5e-3",
+                                                   "1E5",
+                                                   "6.02e+23",
+                                                   "1e400",
+                                                   "1e-400",
+                                                   "0.1",
+                                                   "3.141592653589793"};
+  static const std::vector<std::string> strings = {
+      R"("")",           R"("o12")",          R"("command")",      R"("a\"b\\c\/d")",
+      R"("\b\f\n\r\t")", R"("\u00e9\u2713")", R"("\ud83d\ude00")", R"("\u0000")",
+      "\"é ✓ 😀\"",       R"("\ud800")",       R"("\udc00x")",      "\"\xff\"",
+      "\"tab\there\"",   R"("\x")",           R"("\u12")"};
+  const std::string sp = spaces[rng() % spaces.size()];
+  switch (rng() % (depth > 0 ? 6 : 4)) {
+    case 0:
+      return sp + (rng() % 3 == 0 ? "true" : rng() % 2 ? "false" : "null");
+    case 1:
+      return sp + numbers[rng() % numbers.size()];
+    case 2:
+    case 3:
+      return sp + strings[rng() % strings.size()];
+    case 4: {
+      std::string out = sp + "[";
+      for (int i = static_cast<int>(rng() % 5); i > 0; --i)
+        out += random_json(rng, depth - 1) + (i > 1 ? "," : "");
+      return out + sp + "]";
+    }
+    default: {
+      static const std::vector<std::string> keys = {"id", "kind",  "run", "depends_on",
+                                                    "é",  "a\\nb", "k"};
+      std::string out = sp + "{";
+      for (int i = static_cast<int>(rng() % 5); i > 0; --i)
+        out += sp + "\"" + keys[rng() % keys.size()] + "\"" + sp + ":" +
+               random_json(rng, depth - 1) + (i > 1 ? "," : "");
+      return out + sp + "}";
+    }
+  }
+}
+
+/// read_plain_json agrees with nlohmann: the same value when it reads the text, and never a
+/// value for text nlohmann refuses. Returns whether it read the text.
+bool agrees_with_nlohmann(const std::string& text) {
+  INFO(text);
+  const std::optional<Datum> fast = read_plain_json(text, 256);
+  nlohmann::ordered_json reference;
+  try {
+    reference = nlohmann::ordered_json::parse(text);
+  } catch (const nlohmann::json::exception&) {
+    CHECK_FALSE(fast.has_value());
+    return false;
+  }
+  if (fast) CHECK(*fast == plain_of(reference));
+  return fast.has_value();
+}
+
+}  // namespace
+
+TEST_CASE("read_plain_json reads what nlohmann reads, the same way", "[datum_json]") {
+  std::mt19937_64 rng(20261127);
+  int read = 0, tried = 0;
+  for (int i = 0; i < 5000; ++i) {
+    std::string text = random_json(rng, 4);
+    ++tried;
+    if (agrees_with_nlohmann(text)) ++read;
+    // The same text broken one byte at a time.
+    if (text.empty()) continue;
+    const size_t at = rng() % text.size();
+    std::string cut = text;
+    cut.erase(at, 1);
+    agrees_with_nlohmann(cut);
+    std::string extra = text;
+    extra.insert(at, 1, "\",:[]{}0-.e \x01\xc3"[rng() % 16]);
+    agrees_with_nlohmann(extra);
+  }
+  CHECK(read > tried / 4);  // most texts take the fast path; the rest go to nlohmann
+}
+
+TEST_CASE("read_plain_json keeps key order and leaves the unusual to its caller", "[datum_json]") {
+  CHECK(read_plain_json(R"( {"b": [1, -2, 2.5, "s", null, false, [], {}], "a": {"x": true}} )",
+                        256) ==
+        Datum(rec({{"b", DatumList{1, -2, 2.5, "s", nullptr, false, DatumList{}, DatumRecord{}}},
+                   {"a", rec({{"x", true}})}})));
+  CHECK(read_plain_json(R"("\u00e9\ud83d\ude00\n")", 256) == Datum("é😀\n"));
+  CHECK(read_plain_json("-0", 256) == Datum(0));
+  CHECK(read_plain_json("999999999999999999", 256) == Datum(int64_t{999999999999999999}));
+  CHECK(read_plain_json(std::string(256, '[') + std::string(256, ']'), 256));
+  for (const std::string& text :
+       {std::string(257, '[') + std::string(257, ']'), std::string(R"({"a": 1, "a": 2})"),
+        std::string("\xef\xbb\xbf{}"), std::string("1234567890123456789"), std::string("1e400"),
+        std::string("01"), std::string(R"("\ud800")"), std::string("\"\xff\""),
+        std::string("\"a\tb\""), std::string("[1,]"), std::string("{} x"), std::string(""),
+        std::string("tru"), std::string("1."), std::string(".5"), std::string("+1")}) {
+    INFO(text);
+    CHECK_FALSE(read_plain_json(text, 256).has_value());
+  }
+}
