@@ -18,6 +18,7 @@
 #include "core/config/toml_file.hpp"
 #include "core/graph/dag.hpp"
 #include "core/graph/id_index.hpp"
+#include "core/support/datum_json.hpp"
 #include "core/support/duration.hpp"
 #include "core/support/error.hpp"
 #include "core/support/nearest.hpp"
@@ -276,13 +277,13 @@ void check_argv(Problems& p, const std::string& where, const std::string& field,
     return;
   }
   for (size_t k = 0; k < items.size(); ++k) {
-    const std::string at = field + "[" + std::to_string(k) + "]";
+    auto at = [&] { return field + "[" + std::to_string(k) + "]"; };
     if (!is_scalar(items[k])) {
-      p.wrong_type(where, at, "a string", items[k]);
+      p.wrong_type(where, at(), "a string", items[k]);
     } else if (items[k].is_string() && items[k].str().find('\0') != std::string::npos) {
-      p.bad_value(where, in_quotes(at) + " holds a NUL character", "remove it");
+      p.bad_value(where, in_quotes(at()) + " holds a NUL character", "remove it");
     } else if (k == 0 && items[k].is_string() && items[k].str().empty()) {
-      p.bad_value(where, in_quotes(at) + ", the program, is empty", "name the program to run");
+      p.bad_value(where, in_quotes(at()) + ", the program, is empty", "name the program to run");
     }
   }
 }
@@ -362,24 +363,24 @@ void check_field(Problems& p, const std::string& where, const std::string& field
   }
 }
 
-/// Reads operation number `number` (1-based). Its id and kind are left empty when unusable.
+/// Reads operation number `number` (1-based). Its id and kind are left empty when unusable;
+/// its `fields` are left to the caller.
 OperationSpec read_operation(Problems& p, const Datum& value, size_t number,
                              const RetryPolicy& workflow_retry) {
   OperationSpec op;
-  std::string where = "operation #" + std::to_string(number);
+  const Datum* id = value.is_record() ? member(value, "id") : nullptr;
+  std::string where = id && id->is_string() ? "operation '" + id->str() + "'"
+                                            : "operation #" + std::to_string(number);
   if (!value.is_record()) {
     p.add("wrong_type", where + " must be a record with id and kind, got " + value.type_name(),
           "write each operation as a record like {id: \"build\", kind: \"command\", run: "
           "[\"make\"]}");
     return op;
   }
-  op.fields = value;
-
-  if (const Datum* id = member(value, "id")) {
+  if (id) {
     if (!id->is_string()) {
       p.wrong_type(where, "id", "a string", *id);
     } else {
-      where = "operation " + in_quotes(id->str());
       if (valid_id(id->str()))
         op.id = id->str();
       else
@@ -420,6 +421,7 @@ OperationSpec read_operation(Problems& p, const Datum& value, size_t number,
         continue;
       }
       const DatumList& ids = v.list();
+      op.depends_on.reserve(ids.size());
       for (size_t k = 0; k < ids.size(); ++k) {
         if (!ids[k].is_string()) {
           p.wrong_type(where, "depends_on[" + std::to_string(k) + "]", "an operation id", ids[k]);
@@ -722,7 +724,12 @@ const std::vector<std::string>& workflow_kinds() {
   return names;
 }
 
-WorkflowSpec parse_workflow(const Datum& doc, const std::string& origin, Dag* dag) {
+namespace {
+
+/// parse_workflow; the operations' records are moved out of `movable` (the document's
+/// operations) when given, else copied.
+WorkflowSpec parse_document(const Datum& doc, const std::string& origin, Dag* dag,
+                            DatumList* movable) {
   Problems p;
   WorkflowSpec spec;
   std::string where = "workflow from " + origin;
@@ -761,8 +768,11 @@ WorkflowSpec parse_workflow(const Datum& doc, const std::string& origin, Dag* da
   } else {
     const DatumList& list = operations->list();
     spec.operations.reserve(list.size());
-    for (size_t k = 0; k < list.size(); ++k)
+    for (size_t k = 0; k < list.size(); ++k) {
       spec.operations.push_back(read_operation(p, list[k], k + 1, spec.settings.retry));
+      if (list[k].is_record())
+        spec.operations.back().fields = movable ? std::move((*movable)[k]) : list[k];
+    }
     Dag graph = check_graph(p, spec);
     if (dag) *dag = std::move(graph);
   }
@@ -779,7 +789,23 @@ WorkflowSpec parse_workflow(const Datum& doc, const std::string& origin, Dag* da
   throw all;
 }
 
+}  // namespace
+
+WorkflowSpec parse_workflow(const Datum& doc, const std::string& origin, Dag* dag) {
+  return parse_document(doc, origin, dag, nullptr);
+}
+
+WorkflowSpec parse_workflow(Datum&& doc, const std::string& origin, Dag* dag) {
+  Datum* operations = doc.is_record() ? doc.find("operations") : nullptr;
+  return parse_document(doc, origin, dag,
+                        operations && operations->is_list() ? &operations->list() : nullptr);
+}
+
 Datum parse_workflow_json(std::string_view text, const std::string& path) {
+  // The fast reader takes what workflows are made of; nlohmann's parser explains what it
+  // does not take, or reads it.
+  if (std::optional<Datum> doc = read_plain_json(text, DatumBuilder::kMaxDepth))
+    return std::move(*doc);
   DatumBuilder builder;
   if (nlohmann::json::sax_parse(text, &builder)) return std::move(builder.root);
   if (builder.too_deep)

@@ -23,6 +23,9 @@ const std::vector<std::string>& workflow_kinds();
 /// `provisioning::workflow::invalid` with one related error per problem, each with its code.
 /// When `dag` is given it receives make_dag() of the result, which validation builds anyway.
 WorkflowSpec parse_workflow(const Datum& doc, const std::string& origin, Dag* dag = nullptr);
+/// The same, moving the operations' records out of `doc` into their `fields` instead of
+/// copying them; `doc` is left unspecified.
+WorkflowSpec parse_workflow(Datum&& doc, const std::string& origin, Dag* dag = nullptr);
 
 /// Reads a workflow file, `.toml` or `.json` by its extension, into a record for
 /// parse_workflow, keeping the key order written. Throws WorkflowError

@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "core/support/datum_json.hpp"
 #include "core/support/error.hpp"
 #include "core/support/temp_dir.hpp"
 
@@ -692,4 +693,79 @@ TEST_CASE("load_workflow_file errors", "[graph][parse][file]") {
     CHECK(directory.code() == "provisioning::workflow::read");
     CHECK(contains(directory.what(), "not a regular file"));
   }
+}
+
+namespace {
+
+/// The spec as text, every field of every operation included, for comparing two specs.
+std::string spec_text(const WorkflowSpec& w) {
+  std::string out = w.name + "|" + std::to_string(w.settings.parallel) + "|" +
+                    std::to_string(w.settings.retry.attempts) + "|" +
+                    std::to_string(w.settings.rollback_on_failure) + "\n";
+  for (const OperationSpec& op : w.operations) {
+    out += op.id + "|" + op.kind + "|" + (op.retry ? std::to_string(op.retry->attempts) : "-") +
+           "|" + (op.timeout ? std::to_string(op.timeout->nanos) : "-") + "|" +
+           to_display(op.fields) + "|";
+    for (const std::string& d : op.depends_on) out += d + ",";
+    out += "\n";
+  }
+  return out;
+}
+
+/// parse_workflow's error for `doc`, or its spec as text.
+std::string outcome(const Datum& doc) {
+  try {
+    return spec_text(parse_workflow(doc, "pipeline input"));
+  } catch (const WorkflowError& e) {
+    std::string out = e.code() + ": " + e.what() + " / " + e.help();
+    for (const Error& r : e.related())
+      out += "\n  " + r.code() + ": " + r.what() + " / " + r.help();
+    return out;
+  }
+}
+
+std::string outcome_moved(Datum doc) {
+  try {
+    return spec_text(parse_workflow(std::move(doc), "pipeline input"));
+  } catch (const WorkflowError& e) {
+    std::string out = e.code() + ": " + e.what() + " / " + e.help();
+    for (const Error& r : e.related())
+      out += "\n  " + r.code() + ": " + r.what() + " / " + r.help();
+    return out;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("parse_workflow gives the same spec and errors whether it copies or moves",
+          "[graph][parse]") {
+  const std::vector<std::string> texts = {
+      R"({"name": "w", "settings": {"parallel": 2, "retry": {"attempts": 3}}, "operations": [
+          {"id": "a", "kind": "command", "run": ["true"], "env": {"X": "1"}, "timeout": "2s"},
+          {"id": "b", "kind": "nu", "code": "1 + 1", "depends_on": ["a", "a"], "retry": {"attempts": 5}},
+          {"id": "c", "kind": "file.write", "path": "x", "content": "y", "depends_on": ["b", "a"]}]})",
+      R"({"name": "w", "operations": [{"id": "a", "kind": "command", "run": "true"},
+          {"id": "a", "kind": "comand"}, {"id": "bad id", "kind": "nu"}, 5,
+          {"id": "d", "kind": "command", "run": ["x"], "depends_on": ["nope", "d"]}]})",
+      R"({"name": "w", "operations": [{"id": "a", "kind": "command", "run": ["x"], "depends_on": ["b"]},
+          {"id": "b", "kind": "command", "run": ["x"], "depends_on": ["a"]}]})",
+      R"({"name": "w", "operations": []})",
+      R"([1, 2])",
+  };
+  for (const std::string& text : texts) {
+    INFO(text);
+    const Datum doc = json(text);
+    CHECK(outcome_moved(doc) == outcome(doc));
+  }
+}
+
+TEST_CASE("a JSON workflow reads the same as the TOML one", "[graph][parse][file]") {
+  // The example deployment, written as JSON by nlohmann from the TOML's document.
+  const Datum toml =
+      load_workflow_file(std::string(PROV_SOURCE_DIR) + "/examples/workflows/deploy.toml");
+  TempDir dir;
+  const std::string path = dir.write("deploy.json", encode_json(toml));
+  const Datum from_json = load_workflow_file(path);
+  CHECK(from_json == toml);
+  CHECK(outcome(from_json) == outcome(toml));
 }
