@@ -1,7 +1,8 @@
 #pragma once
-/// Operation ids to their positions: the lookup behind every `depends_on`. A flat table with the
-/// ids packed side by side, because resolving a million dependencies is most of the work of
-/// reading a large workflow and a node-based map spends it in cache misses.
+/// Operation ids to their positions: the lookup behind every `depends_on`. A flat table of
+/// 8-byte slots over the ids packed side by side, because resolving a million dependencies is
+/// much of the work of reading a large workflow, and that work is cache misses: the smaller
+/// the table, the more of it stays in cache.
 
 #include <cstddef>
 #include <cstdint>
@@ -27,24 +28,24 @@ class IdIndex {
   size_t find(std::string_view id) const;
 
   /// How many distinct ids it holds.
-  size_t size() const { return size_; }
+  size_t size() const { return indices_.size(); }
 
  private:
-  static constexpr size_t kHead = 16;
   struct Slot {
-    uint32_t index = 0;   ///< the id's index + 1; 0 marks an empty slot
-    uint32_t length = 0;  ///< of the id
-    uint32_t tag = 0;     ///< high bits of the id's hash
-    uint32_t offset = 0;  ///< where the id's bytes past the head are in tail_
-    char head[kHead];     ///< the id's first bytes: short ids compare without another miss
+    uint32_t entry = 0;  ///< the id's entry + 1; 0 marks an empty slot
+    uint32_t tag = 0;    ///< high bits of the id's hash
   };
   /// The slot holding `id`, or the empty slot where it would go.
   size_t probe(std::string_view id, uint64_t hash) const;
+  std::string_view id_of(uint32_t entry) const {
+    return std::string_view(ids_).substr(starts_[entry], starts_[entry + 1] - starts_[entry]);
+  }
   void grow();
 
-  std::vector<Slot> slots_;  ///< size a power of two, at most half full
-  std::string tail_;         ///< the bytes past the head of long ids, back to back
-  size_t size_ = 0;
+  std::vector<Slot> slots_;        ///< size a power of two, at most half full
+  std::string ids_;                ///< every distinct id, back to back, in insertion order
+  std::vector<uint32_t> starts_;   ///< entry e's id is ids_[starts_[e], starts_[e + 1])
+  std::vector<uint32_t> indices_;  ///< entry e's index
 };
 
 }  // namespace prov
