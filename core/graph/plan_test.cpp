@@ -32,9 +32,16 @@ WorkflowSpec spec_of(const std::vector<Op>& ops) {
   return w;
 }
 
-std::vector<std::string> ids_in_order(const Plan& plan) {
+/// Every row of the plan, by plan_step.
+std::vector<PlanStep> steps_of(const WorkflowSpec& spec, const Dag& dag, const Plan& plan) {
+  std::vector<PlanStep> out;
+  for (size_t k = 0; k < plan.order.size(); ++k) out.push_back(plan_step(spec, dag, plan, k));
+  return out;
+}
+
+std::vector<std::string> ids_in_order(const std::vector<PlanStep>& steps) {
   std::vector<std::string> out;
-  for (const PlanStep& s : plan.steps) out.push_back(s.id);
+  for (const PlanStep& s : steps) out.push_back(s.id);
   return out;
 }
 
@@ -50,32 +57,35 @@ TEST_CASE("make_plan orders by level, then as written", "[graph][plan]") {
       {"count-servers", "nu", {"render-config"}},
       {"announce", "command", {"build-image", "count-servers"}},
   });
-  const Plan plan = make_plan(spec, make_dag(spec));
-  CHECK(ids_in_order(plan) == std::vector<std::string>{"render-config", "check-host",
+  const Dag dag = make_dag(spec);
+  const Plan plan = make_plan(spec, dag);
+  const std::vector<PlanStep> rows = steps_of(spec, dag, plan);
+  CHECK(ids_in_order(rows) == std::vector<std::string>{"render-config", "check-host",
                                                        "fetch-artifact", "count-servers",
                                                        "build-image", "announce"});
   CHECK(plan.order == std::vector<size_t>{0, 1, 2, 4, 3, 5});
   CHECK(plan.level == std::vector<size_t>{0, 0, 1, 2, 1, 3});
   CHECK(plan.depth == 4);
 
-  REQUIRE(plan.steps.size() == 6);
+  REQUIRE(rows.size() == 6);
   std::vector<size_t> steps, levels;
-  for (const PlanStep& s : plan.steps) {
+  for (const PlanStep& s : rows) {
     steps.push_back(s.step);
     levels.push_back(s.level);
   }
   CHECK(steps == std::vector<size_t>{1, 2, 3, 4, 5, 6});
   CHECK(levels == std::vector<size_t>{0, 0, 1, 1, 2, 3});
-  CHECK(plan.steps[3].kind == "nu");
-  CHECK(plan.steps[3].depends_on == std::vector<std::string>{"render-config"});
-  CHECK(plan.steps[5].depends_on == std::vector<std::string>{"build-image", "count-servers"});
-  CHECK(plan.steps[0].depends_on.empty());
+  CHECK(rows[3].kind == "nu");
+  CHECK(rows[3].depends_on == std::vector<std::string>{"render-config"});
+  CHECK(rows[5].depends_on == std::vector<std::string>{"build-image", "count-servers"});
+  CHECK(rows[0].depends_on.empty());
 }
 
 TEST_CASE("make_plan shows each dependency once", "[graph][plan]") {
   const WorkflowSpec spec = spec_of({{"a", "command", {}}, {"b", "command", {"a", "a"}}});
-  const Plan plan = make_plan(spec, make_dag(spec));
-  CHECK(plan.steps[1].depends_on == std::vector<std::string>{"a"});
+  const Dag dag = make_dag(spec);
+  const Plan plan = make_plan(spec, dag);
+  CHECK(plan_step(spec, dag, plan, 1).depends_on == std::vector<std::string>{"a"});
 }
 
 TEST_CASE("make_plan refuses a cycle, naming it", "[graph][plan]") {
@@ -128,20 +138,21 @@ TEST_CASE("a workflow of 200,000 operations and about a million dependencies pla
   REQUIRE(dag.size() == n);
   const Plan plan = make_plan(spec, dag);
   REQUIRE(plan.order.size() == n);
-  REQUIRE(plan.steps.size() == n);
+  const std::vector<PlanStep> rows = steps_of(spec, dag, plan);
+  REQUIRE(rows.size() == n);
 
   // A topological order of the ids as written: every dependency comes earlier.
   std::vector<size_t> position(n, n);
-  for (size_t k = 0; k < n; ++k) position[std::stoul(plan.steps[k].id.substr(3))] = k;
+  for (size_t k = 0; k < n; ++k) position[std::stoul(rows[k].id.substr(3))] = k;
   CHECK(std::count(position.begin(), position.end(), n) == 0);
   size_t late = 0, repeated = 0, wrong_level = 0;
   for (size_t k = 0; k < n; ++k) {
-    const PlanStep& step = plan.steps[k];
+    const PlanStep& step = rows[k];
     size_t level = 0;
     for (const std::string& d : step.depends_on) {
       const size_t at = position[std::stoul(d.substr(3))];
       if (at >= k) ++late;
-      level = std::max(level, plan.steps[at].level + 1);
+      level = std::max(level, rows[at].level + 1);
     }
     if (level != step.level) ++wrong_level;
     std::vector<std::string> sorted = step.depends_on;
@@ -151,6 +162,6 @@ TEST_CASE("a workflow of 200,000 operations and about a million dependencies pla
   CHECK(late == 0);
   CHECK(wrong_level == 0);
   CHECK(repeated == 0);
-  CHECK(plan.steps.back().id == id(op_at_rank[n - 1]));
-  CHECK(plan.steps.back().depends_on.size() > n / 5);
+  CHECK(rows.back().id == id(op_at_rank[n - 1]));
+  CHECK(rows.back().depends_on.size() > n / 5);
 }
