@@ -30,10 +30,15 @@ void Connection::send_value_response(uint64_t call_id, const Value& v) {
 }
 
 void Connection::send_list_data(uint64_t stream_id, const Value& v) {
-  std::string bytes;
+  // A stream sends many small items from one thread: reuse that thread's buffer.
+  thread_local std::string bytes;
+  bytes.clear();
   write_list_data(encoding_, stream_id, v, dialect(), bytes);
-  std::lock_guard lock(write_mutex_);
-  write_all(bytes);
+  {
+    std::lock_guard lock(write_mutex_);
+    write_all(bytes);
+  }
+  if (bytes.capacity() > (1 << 20)) bytes = std::string();  // keep no huge buffer around
 }
 
 void Connection::write_all(const std::string& bytes) {

@@ -17,48 +17,51 @@ namespace {
 struct MsgpackOut {
   std::string& out;
   void byte(uint8_t b) { out.push_back(static_cast<char>(b)); }
-  void be(uint64_t v, int bytes) {
-    for (int i = bytes - 1; i >= 0; --i) byte(static_cast<uint8_t>(v >> (8 * i)));
+  /// `marker` then `v` big-endian in `bytes` bytes, in one append.
+  void tagged(uint8_t marker, uint64_t v, int bytes) {
+    char b[9];
+    b[0] = static_cast<char>(marker);
+    for (int i = 0; i < bytes; ++i) b[1 + i] = static_cast<char>(v >> (8 * (bytes - 1 - i)));
+    out.append(b, static_cast<size_t>(bytes) + 1);
   }
   void map(size_t n) {
     if (n < 16) byte(static_cast<uint8_t>(0x80 | n));
-    else if (n < 65536) { byte(0xde); be(n, 2); }
-    else { byte(0xdf); be(n, 4); }
+    else if (n < 65536) tagged(0xde, n, 2);
+    else tagged(0xdf, n, 4);
   }
   void array(size_t n) {
     if (n < 16) byte(static_cast<uint8_t>(0x90 | n));
-    else if (n < 65536) { byte(0xdc); be(n, 2); }
-    else { byte(0xdd); be(n, 4); }
+    else if (n < 65536) tagged(0xdc, n, 2);
+    else tagged(0xdd, n, 4);
   }
   void str(std::string_view s) {
     size_t n = s.size();
     if (n < 32) byte(static_cast<uint8_t>(0xa0 | n));
-    else if (n < 256) { byte(0xd9); byte(static_cast<uint8_t>(n)); }
-    else if (n < 65536) { byte(0xda); be(n, 2); }
-    else { byte(0xdb); be(n, 4); }
+    else if (n < 256) tagged(0xd9, n, 1);
+    else if (n < 65536) tagged(0xda, n, 2);
+    else tagged(0xdb, n, 4);
     out.append(s);
   }
   void key(std::string_view k) { str(k); }
   void uint(uint64_t v) {
     if (v < 128) byte(static_cast<uint8_t>(v));
-    else if (v < 256) { byte(0xcc); byte(static_cast<uint8_t>(v)); }
-    else if (v < 65536) { byte(0xcd); be(v, 2); }
-    else if (v <= 0xffffffffULL) { byte(0xce); be(v, 4); }
-    else { byte(0xcf); be(v, 8); }
+    else if (v < 256) tagged(0xcc, v, 1);
+    else if (v < 65536) tagged(0xcd, v, 2);
+    else if (v <= 0xffffffffULL) tagged(0xce, v, 4);
+    else tagged(0xcf, v, 8);
   }
   void sint(int64_t v) {
     if (v >= 0) return uint(static_cast<uint64_t>(v));
     if (v >= -32) byte(static_cast<uint8_t>(v));
-    else if (v >= -128) { byte(0xd0); byte(static_cast<uint8_t>(v)); }
-    else if (v >= -32768) { byte(0xd1); be(static_cast<uint64_t>(v), 2); }
-    else if (v >= INT32_MIN) { byte(0xd2); be(static_cast<uint64_t>(v), 4); }
-    else { byte(0xd3); be(static_cast<uint64_t>(v), 8); }
+    else if (v >= -128) tagged(0xd0, static_cast<uint64_t>(v), 1);
+    else if (v >= -32768) tagged(0xd1, static_cast<uint64_t>(v), 2);
+    else if (v >= INT32_MIN) tagged(0xd2, static_cast<uint64_t>(v), 4);
+    else tagged(0xd3, static_cast<uint64_t>(v), 8);
   }
   void f64(double d) {
     uint64_t bits;
     std::memcpy(&bits, &d, sizeof bits);
-    byte(0xcb);
-    be(bits, 8);
+    tagged(0xcb, bits, 8);
   }
   void boolean(bool b) { byte(b ? 0xc3 : 0xc2); }
   void nil() { byte(0xc0); }

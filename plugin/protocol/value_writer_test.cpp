@@ -29,6 +29,13 @@ std::vector<Value> samples() {
   return {
       Value::boolean(false, s), Value::integer(-1, s), Value::integer(-33, s), Value::integer(200, s),
       Value::integer(70000, s), Value::integer(INT64_MIN, s), Value::integer(INT64_MAX, s),
+      Value::integer(-1000, s), Value::integer(-100000, s), Value::integer(int64_t{1} << 40, s),
+      Value::string(std::string(40, 'z'), s), Value::string(std::string(70000, 'w'), s),
+      // A row of `prov workflow plan`, the shape streamed most.
+      Value::record({{"step", Value::integer(150001, s)}, {"level", Value::integer(17, s)},
+                     {"id", Value::string("o46002", s)}, {"kind", Value::string("command", s)},
+                     {"depends_on", Value::list({Value::string("o30493", s), Value::string("o7", s)}, s)}},
+                    s),
       Value::floating(0.1, s), Value::floating(1.0, s), Value::floating(-2.5e300, s), Value::filesize(1 << 30, s),
       Value::duration(5'000'000'000, s), Value::date("2020-01-01T00:00:00+02:00", s),
       Value::string("quote \" backslash \\ newline \n tab \t control \x01 unicode é", s), Value::string(long_text, s),
