@@ -1,5 +1,6 @@
 #include "plugin/engine/streams.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 
@@ -7,18 +8,30 @@ namespace prov::plugin {
 
 bool OutputStream::wait_for_credit(const std::function<bool()>& stop) {
   std::unique_lock l(m_);
+  // Once the window is full, wait until a quarter of it is free again: producer and consumer
+  // then take turns in runs of items, not one item (and one wake-up) at a time.
+  const size_t resume_at = window_ - std::max<size_t>(1, window_ / 4);
+  bool full = unacked_ >= window_;
   while (true) {
     if (dropped_) return false;
     if (stop && stop()) return false;
-    if (unacked_ < window_) return true;
+    if (full ? unacked_ <= resume_at : unacked_ < window_) return true;
+    full = true;
+    waiting_ = true;
     // Re-check `stop` now and then: signals and shutdown are not tied to this condvar.
     cv_.wait_for(l, std::chrono::milliseconds(50));
+    waiting_ = false;
   }
 }
 
 void OutputStream::ack() {
-  { std::lock_guard l(m_); if (unacked_ > 0) --unacked_; }
-  cv_.notify_all();
+  bool wake;
+  {
+    std::lock_guard l(m_);
+    if (unacked_ > 0) --unacked_;
+    wake = waiting_ && unacked_ <= window_ - std::max<size_t>(1, window_ / 4);
+  }
+  if (wake) cv_.notify_all();
 }
 
 void OutputStream::drop() {

@@ -17,7 +17,8 @@ class OutputStream {
  public:
   explicit OutputStream(size_t window) : window_(window) {}
   /// Blocks until another item may be sent; false when the consumer dropped the stream or
-  /// `stop()` says to give up.
+  /// `stop()` says to give up. After the window filled up it waits until a quarter of it is
+  /// free (one item for windows under 8).
   bool wait_for_credit(const std::function<bool()>& stop);
   void sent() { std::lock_guard l(m_); ++unacked_; }
   void ack();
@@ -32,6 +33,7 @@ class OutputStream {
   std::condition_variable cv_;
   size_t unacked_ = 0;   ///< Data sent and not yet acknowledged
   bool dropped_ = false; ///< the consumer wants no more
+  bool waiting_ = false; ///< a producer waits in wait_for_credit
 };
 
 class InputStream {
