@@ -93,6 +93,17 @@ WorkflowSpec parse_source(const WorkflowSource& src, Dag& dag) {
   }
 }
 
+/// The same, moving the document's operations into the spec (for commands that need no
+/// document afterwards).
+WorkflowSpec parse_source(WorkflowSource&& src, Dag& dag) {
+  try {
+    return parse_workflow(std::move(src.document), src.origin, &dag);
+  } catch (prov::Error& e) {
+    if (src.from_file) e.blamed_on(Blame::argument("workflow"));
+    throw;
+  }
+}
+
 struct Workspace {
   prov::Config config;
   StateDir state;
@@ -289,28 +300,53 @@ Signature WorkflowPlanCommand::signature() const {
 }
 
 namespace {
-Value plan_value(const WorkflowSpec&, const Plan& plan, Span h) {
+/// Row `k` of the plan: step, level, id, kind, depends_on.
+Value plan_row(const WorkflowSpec& spec, const Dag& dag, const Plan& plan, size_t k, Span h) {
+  PlanStep st = plan_step(spec, dag, plan, k);
+  std::vector<Value> deps;
+  deps.reserve(st.depends_on.size());
+  for (auto& d : st.depends_on) deps.push_back(Value::string(std::move(d), h));
+  return Value::record({{"step", Value::integer(static_cast<int64_t>(st.step), h)},
+                        {"level", Value::integer(static_cast<int64_t>(st.level), h)},
+                        {"id", Value::string(std::move(st.id), h)},
+                        {"kind", Value::string(std::move(st.kind), h)},
+                        {"depends_on", Value::list(std::move(deps), h)}},
+                       h);
+}
+
+Value plan_value(const WorkflowSpec& spec, const Dag& dag, const Plan& plan, Span h) {
   std::vector<Value> rows;
-  rows.reserve(plan.steps.size());
-  for (const auto& st : plan.steps) {
-    std::vector<Value> deps;
-    for (const auto& d : st.depends_on) deps.push_back(Value::string(d, h));
-    rows.push_back(Value::record({{"step", Value::integer(static_cast<int64_t>(st.step), h)},
-                                  {"level", Value::integer(static_cast<int64_t>(st.level), h)},
-                                  {"id", Value::string(st.id, h)},
-                                  {"kind", Value::string(st.kind, h)},
-                                  {"depends_on", Value::list(std::move(deps), h)}},
-                                 h));
-  }
+  rows.reserve(plan.order.size());
+  for (size_t k = 0; k < plan.order.size(); ++k) rows.push_back(plan_row(spec, dag, plan, k, h));
   return Value::list(std::move(rows), h);
+}
+
+/// The plan's rows as a list stream, made as the engine takes them: Nu decodes rows while
+/// later ones are made, and no table of every row is held on either side. Stops early when
+/// the engine drops the stream.
+PipelineOutput plan_stream(WorkflowSpec spec, Dag dag, Plan plan, Span h) {
+  struct Rows {
+    WorkflowSpec spec;
+    Dag dag;
+    Plan plan;
+    size_t next = 0;
+  };
+  auto rows = std::make_shared<Rows>(Rows{std::move(spec), std::move(dag), std::move(plan)});
+  return PipelineOutput::stream(
+      [rows, h]() -> std::optional<Value> {
+        if (rows->next == rows->plan.order.size()) return std::nullopt;
+        return plan_row(rows->spec, rows->dag, rows->plan, rows->next++, h);
+      },
+      h);
 }
 }  // namespace
 
 PipelineOutput WorkflowPlanCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const {
   WorkflowSource src = workflow_source(engine, call, input);
   Dag dag;
-  WorkflowSpec spec = parse_source(src, dag);
-  return PipelineOutput::of(plan_value(spec, make_plan(spec, dag), call.head));
+  WorkflowSpec spec = parse_source(std::move(src), dag);
+  Plan plan = make_plan(spec, dag);
+  return plan_stream(std::move(spec), std::move(dag), std::move(plan), call.head);
 }
 
 // ---- graph --------------------------------------------------------------------------------
@@ -374,7 +410,7 @@ PipelineOutput WorkflowRunCommand::run(EngineInterface& engine, const EvaluatedC
   WorkflowSource src = workflow_source(engine, call, input);
   Dag dag;
   WorkflowSpec spec = parse_source(src, dag);
-  if (call.has_flag("dry-run")) return PipelineOutput::of(plan_value(spec, make_plan(spec, dag), call.head));
+  if (call.has_flag("dry-run")) return PipelineOutput::of(plan_value(spec, dag, make_plan(spec, dag), call.head));
   Workspace ws = open_workspace(engine, call);
   std::string id = submit(engine, call, ws, src, spec);
   return follow(engine, ws.state, id, false, call.head);
