@@ -36,6 +36,8 @@ std::string built(const std::string& name) { return std::string(PROV_BIN_DIR) + 
 /// A workspace with its own state directory; every server still there at the end is removed.
 struct Workspace {
   TempDir dir{"prov-local"};
+  /// The core's supervisor binary; the plugin's own `--supervise` has a test of its own.
+  std::string supervisor = built("prov_local_supervisor");
   std::string state() const { return dir / ".provisioning"; }
 
   std::unique_ptr<LocalProvider> provider(Datum config = Datum(), std::optional<Environment> env = std::nullopt) const {
@@ -44,7 +46,7 @@ struct Workspace {
     ctx.state_dir = state();
     ctx.config = std::move(config);
     ctx.env = std::move(env);
-    return std::make_unique<LocalProvider>(ctx, built("nu_plugin_provisioning"));
+    return std::make_unique<LocalProvider>(ctx, supervisor);
   }
 
   ~Workspace() {
@@ -141,6 +143,13 @@ unsigned mode_of(const std::string& path) {
 TEST_CASE("the local provider keeps the provider contract", "[local][provider]") {
   Workspace ws;
   prov::testing::check_provider_contract([&] { return ws.provider(); }, spec_of("contract", {"sleep", "30"}));
+}
+
+TEST_CASE("the plugin binary supervises local servers (nu_plugin_provisioning --supervise)", "[local][provider]") {
+  Workspace ws;
+  ws.supervisor = built("nu_plugin_provisioning");
+  REQUIRE(fs::exists(ws.supervisor));
+  prov::testing::check_provider_contract([&] { return ws.provider(); }, spec_of("plugin", {"sleep", "30"}));
 }
 
 TEST_CASE("a local server listens, answers, and is gone once deleted", "[local]") {
@@ -372,7 +381,7 @@ TEST_CASE("a cancelled create stops what it started", "[local]") {
   ctx.workspace = ws.dir.path();
   ctx.state_dir = ws.state();
   ctx.cancel = &cancel;
-  LocalProvider p(ctx, built("nu_plugin_provisioning"));
+  LocalProvider p(ctx, ws.supervisor);
   CHECK(provider_error_code([&] { p.create(spec_of("cancelled", {"sleep", "30"})); }) ==
         "provisioning::provider::cancelled");
   CHECK(p.list().empty());
@@ -380,7 +389,7 @@ TEST_CASE("a cancelled create stops what it started", "[local]") {
 }
 
 TEST_CASE("the local provider without a state directory has no servers and creates none", "[local]") {
-  LocalProvider p(ProviderContext{}, built("nu_plugin_provisioning"));
+  LocalProvider p(ProviderContext{}, built("prov_local_supervisor"));
   CHECK(p.list().empty());
   CHECK(provider_error_code([&] { p.get("x"); }) == "provisioning::provider::not_found");
   CHECK(provider_error_code([&] { p.create(spec_of("x", {"sleep", "1"})); }) == "provisioning::provider::failed");
