@@ -175,7 +175,7 @@ TEST_CASE("command rollback runs the rollback argv with the same env and cwd", "
   OpResult r = kind.rollback(op, Datum(), ctx);
   CHECK(r.ok);
   CHECK(slurp(dir / "ws/d/marker") == "undone\n");
-  CHECK(slurp(ctx.log_path).find("op (command) rollback") != std::string::npos);
+  CHECK(::access(ctx.log_path.c_str(), F_OK) != 0);  // silent and successful: no log
 
   OperationSpec plain = make_op("command", {{"run", argv({"true"})}});
   CHECK_FALSE(kind.has_rollback(plain));

@@ -19,19 +19,28 @@ namespace prov {
 
 namespace {
 
-/// An action's log, opened once for the action and closed after its trailer. Best effort: an
-/// operation never fails because its log cannot be written.
+/// An action's log: created at the action's first output (or its failure), its header line
+/// first, and written through one descriptor until the trailer. Best effort: an operation
+/// never fails because its log cannot be written.
 class ActionLog {
  public:
-  explicit ActionLog(const std::string& path)
-      : fd_(path.empty() ? -1 : ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) {}
+  ActionLog(std::string path, std::string header) : path_(std::move(path)), header_(std::move(header)) {}
   ~ActionLog() {
     if (fd_ >= 0) ::close(fd_);
   }
   ActionLog(const ActionLog&) = delete;
   ActionLog& operator=(const ActionLog&) = delete;
 
-  int fd() const { return fd_; }
+  /// The log's descriptor, opened (and the header written) at the first call; -1 when there is
+  /// no log or it cannot be opened.
+  int open() {
+    if (tried_ || path_.empty()) return fd_;
+    tried_ = true;
+    fd_ = ::open(path_.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    write_line(header_);
+    return fd_;
+  }
+  bool is_open() const { return fd_ >= 0; }
 
   /// Appends `line` in one write, on a line of its own.
   void write_line(std::string line) const {
@@ -45,18 +54,20 @@ class ActionLog {
   }
 
  private:
-  int fd_;
+  std::string path_;
+  std::string header_;
+  int fd_ = -1;
+  bool tried_ = false;  ///< open() was called: fd_ is what it got
 };
 
 /// Runs `body` framed by log lines, turning exceptions into failed results and timing it. The
-/// body gets `ctx` with the log open in `log_fd`.
+/// body gets `ctx` with `open_log` set; a silent, successful action leaves no log behind.
 template <typename Body>
 OpResult framed(const OperationSpec& op, const OpContext& ctx, const char* action, Body body) {
   const std::string what = op.id + " (" + op.kind + ") " + action;
-  const ActionLog log(ctx.log_path);
+  ActionLog log(ctx.log_path, "==> " + now_utc().rfc3339 + " " + what);
   OpContext c = ctx;
-  c.log_fd = log.fd();
-  log.write_line("==> " + now_utc().rfc3339 + " " + what);
+  if (!ctx.log_path.empty()) c.open_log = [&log] { return log.open(); };
   const auto start = std::chrono::steady_clock::now();
   OpResult r;
   try {
@@ -70,6 +81,7 @@ OpResult framed(const OperationSpec& op, const OpContext& ctx, const char* actio
     r.duration = Duration{std::chrono::duration_cast<std::chrono::nanoseconds>(
                               std::chrono::steady_clock::now() - start)
                               .count()};
+  if (!r.ok) log.open();
   log.write_line("<== " + now_utc().rfc3339 + " " + what + ": " + (r.ok ? "ok" : "failed [" + r.code + "]") +
                  (r.message.empty() ? "" : ": " + r.message) + " (" +
                  format_duration(Duration{r.duration.nanos / 1'000'000 * 1'000'000}) + ")");

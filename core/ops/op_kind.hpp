@@ -4,6 +4,7 @@
 /// behind OpKind and found by name with find_kind(). Kinds only act: when to run, retry or
 /// roll back is the scheduler's business, recording it the journal's.
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,8 +21,12 @@ namespace prov {
 /// Where and under which limits an operation runs; the same for its run and its rollback.
 struct OpContext {
   std::string workspace;  ///< the workspace root; relative paths in fields resolve against it
-  std::string log_path;   ///< one line before and after each action, process output between; empty: none
-  int log_fd = -1;        ///< log_path, open while an action runs (OpKind::run/rollback open it); -1: none
+  /// Process output, framed by a line before and after the action; created only when an
+  /// action prints something or fails (a missing log reads as empty). Empty: none.
+  std::string log_path;
+  /// Set by OpKind::run/rollback for the action: opens log_path (its header line first) and
+  /// returns the descriptor output is appended to; -1 when it cannot be opened.
+  std::function<int()> open_log;
   std::shared_ptr<const ChildEnv> base_env;  ///< what processes start from (Nu's env); null: this process's
   std::string nu_path = "nu";           ///< the Nu binary for `nu` operations (the hosting one)
   Duration timeout{0};                  ///< per run or rollback; 0: none

@@ -1,5 +1,8 @@
 #include "core/ops/op_kind.hpp"
 
+#include <unistd.h>
+
+
 #include <catch2/catch.hpp>
 
 #include "core/ops/ops_test_support.hpp"
@@ -48,17 +51,32 @@ TEST_CASE("log lines frame each run and rollback, on lines of their own", "[ops]
   OpContext ctx = make_context(dir);
   // Output without a final newline still leaves the trailer on a line of its own.
   OperationSpec op = make_op("command", {{"run", DatumList{"printf", "no newline"}},
-                                         {"rollback", DatumList{"true"}}}, "step-1");
+                                         {"rollback", DatumList{"echo", "undone"}}}, "step-1");
   const OpKind& kind = *find_kind("command");
   REQUIRE(kind.run(op, ctx).ok);
   REQUIRE(kind.rollback(op, Datum(), ctx).ok);
   const std::string log = slurp(ctx.log_path);
   INFO(log);
   CHECK(log.find(" step-1 (command) run\nno newline\n<== ") != std::string::npos);
-  CHECK(log.find(" step-1 (command) rollback\n<== ") != std::string::npos);
+  CHECK(log.find(" step-1 (command) rollback\nundone\n<== ") != std::string::npos);
   CHECK(log.find("step-1 (command) rollback: ok: exit status 0") != std::string::npos);
 
   // No log path: nothing is written anywhere, and operations still run.
   ctx.log_path.clear();
   CHECK(kind.run(op, ctx).ok);
+}
+
+TEST_CASE("a silent, successful action leaves no log; a silent failure does", "[ops]") {
+  TempDir dir;
+  OpContext ctx = make_context(dir);
+  const OpKind& kind = *find_kind("command");
+  REQUIRE(kind.run(make_op("command", {{"run", DatumList{"true"}}}, "quiet"), ctx).ok);
+  CHECK(::access(ctx.log_path.c_str(), F_OK) != 0);
+
+  REQUIRE_FALSE(kind.run(make_op("command", {{"run", DatumList{"false"}}}, "quiet"), ctx).ok);
+  const std::string log = slurp(ctx.log_path);
+  INFO(log);
+  CHECK(log.rfind("==> ", 0) == 0);
+  CHECK(log.find(" quiet (command) run\n<== ") != std::string::npos);
+  CHECK(log.find("quiet (command) run: failed [provisioning::operation::failed]") != std::string::npos);
 }

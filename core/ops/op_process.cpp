@@ -20,7 +20,7 @@ OpResult run_op_process(const OpProcess& p, const OpContext& ctx) {
     o.cwd = ctx.workspace + "/" + p.cwd;
   o.stdin_text = p.stdin_text;
   o.log_path = ctx.log_path;
-  o.log_fd = ctx.log_fd;
+  o.open_log = ctx.open_log;
 
   const SubprocessResult s = run_subprocess(o, {ctx.timeout, ctx.cancel, ctx.kill_grace});
   OpResult r;

@@ -202,8 +202,16 @@ Subprocess::Subprocess(const SubprocessOptions& o) {
       o.shared_env ? o.shared_env : o.env ? std::make_shared<const ChildEnv>(*o.env) : nullptr;
   std::string program = env ? env->find_program(o.argv[0], o.cwd) : find_program_here(o.argv[0], o.cwd);
 
-  Fd own_log{o.log_fd < 0 && !o.log_path.empty() ? open_log(o.log_path) : -1};
-  const int log = o.log_fd >= 0 ? o.log_fd : own_log.fd;
+  const bool piped = o.log_fd < 0 && o.open_log;
+  Fd own_log{o.log_fd < 0 && !piped && !o.log_path.empty() ? open_log(o.log_path) : -1};
+  Fd pipe_out, pipe_in;  // read end, write end
+  if (piped) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) throw spawn_error(o.argv[0], std::string("cannot make a pipe: ") + std::strerror(errno));
+    pipe_out.fd = fds[0];
+    pipe_in.fd = fds[1];
+  }
+  const int log = o.log_fd >= 0 ? o.log_fd : piped ? pipe_in.fd : own_log.fd;
   Fd in{o.stdin_text ? stdin_file(*o.stdin_text, o.argv[0]) : -1};
   const int null = dev_null();
 
@@ -265,6 +273,11 @@ Subprocess::Subprocess(const SubprocessOptions& o) {
     throw spawn_error(o.argv[0], std::strerror(rc));
   }
   pidfd_ = open_pidfd(pid_);
+  if (piped) {
+    ::fcntl(pipe_out.fd, F_SETFL, O_NONBLOCK);
+    std::swap(out_, pipe_out.fd);
+    open_log_ = o.open_log;
+  }
 }
 
 Subprocess::~Subprocess() {
@@ -273,6 +286,82 @@ Subprocess::~Subprocess() {
     reap();
   }
   if (pidfd_ >= 0) ::close(pidfd_);
+  if (out_ >= 0) ::close(out_);
+}
+
+bool Subprocess::copy_output() {
+  char buf[64 * 1024];
+  while (true) {
+    const ssize_t n = ::read(out_, buf, sizeof buf);
+    if (n == 0) return false;
+    if (n < 0) return errno == EINTR ? true : errno == EAGAIN;
+    if (!log_asked_) {
+      log_asked_ = true;
+      log_ = open_log_();
+    }
+    for (ssize_t done = 0; log_ >= 0 && done < n;) {
+      const ssize_t w = ::write(log_, buf + done, static_cast<size_t>(n - done));
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) break;  // the log is best effort; the child must not stall on it
+      done += w;
+    }
+  }
+}
+
+namespace {
+/// `cat`s left copying a daemon's output, reaped once they end.
+std::mutex strays_mutex;
+std::vector<pid_t> strays;
+}  // namespace
+
+void Subprocess::finish_output() {
+  if (out_ < 0) return;
+  // Another thread's child, between its start and its exec, briefly holds a copy of the pipe
+  // too (close-on-exec drops it at the exec): give such copies a moment to go before deciding
+  // that a daemon holds it.
+  bool held = copy_output();
+  for (auto end = Clock::now() + std::chrono::milliseconds(100); held && Clock::now() < end;) {
+    pollfd p{out_, POLLIN, 0};
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(end - Clock::now()).count();
+    if (::poll(&p, 1, static_cast<int>(std::max<int64_t>(left, 1))) > 0) held = copy_output();
+  }
+  if (held) {
+    // Something the child started still holds the pipe. Hand the rest to a `cat` in a session
+    // of its own: the holder never blocks nor gets SIGPIPE, and its output still lands in the log.
+    if (!log_asked_) {
+      log_asked_ = true;
+      log_ = open_log_();
+    }
+    const int null = dev_null();
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, out_, 0);
+    posix_spawn_file_actions_adddup2(&actions, log_ >= 0 ? log_ : null, 1);
+    posix_spawn_file_actions_adddup2(&actions, null, 2);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK);
+    sigset_t none;
+    sigemptyset(&none);
+    posix_spawnattr_setsigmask(&attr, &none);
+    char cat[] = "cat";
+    char* args[] = {cat, nullptr};
+    pid_t pid = -1;
+    try {
+      const std::string program = find_program_here("cat", "");
+      ::fcntl(out_, F_SETFL, 0);  // cat reads it blocking
+      if (::posix_spawn(&pid, program.c_str(), &actions, &attr, args, environ) != 0) pid = -1;
+    } catch (const ResourceError&) {
+      // No cat: the holder's later output is lost, and it may get SIGPIPE.
+    }
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+    std::lock_guard l(strays_mutex);
+    std::erase_if(strays, [](pid_t p) { return ::waitpid(p, nullptr, WNOHANG) != 0; });
+    if (pid > 0) strays.push_back(pid);
+  }
+  ::close(out_);
+  out_ = -1;
 }
 
 bool Subprocess::exited_within(nanoseconds d) {
@@ -281,7 +370,7 @@ bool Subprocess::exited_within(nanoseconds d) {
       d == nanoseconds::max() ? Clock::time_point::max() : Clock::now() + d;
   if (pidfd_ >= 0) {
     while (true) {
-      pollfd p{pidfd_, POLLIN, 0};
+      pollfd p[2] = {{pidfd_, POLLIN, 0}, {out_, POLLIN, 0}};  // poll skips a negative out_
       timespec ts{};
       const timespec* timeout = nullptr;
       if (end != Clock::time_point::max()) {
@@ -290,8 +379,15 @@ bool Subprocess::exited_within(nanoseconds d) {
         ts.tv_nsec = static_cast<long>(left.count() % 1'000'000'000);
         timeout = &ts;
       }
-      const int n = ::ppoll(&p, 1, timeout, nullptr);
-      if (n > 0) return true;
+      const int n = ::ppoll(p, 2, timeout, nullptr);
+      if (n > 0 && p[0].revents != 0) return true;
+      if (n > 0) {
+        if (!copy_output()) {
+          ::close(out_);
+          out_ = -1;
+        }
+        continue;
+      }
       if (n == 0) return false;
       if (errno != EINTR) break;  // fall back to polling below
     }
@@ -305,7 +401,17 @@ bool Subprocess::exited_within(nanoseconds d) {
       return true;
     const auto now = Clock::now();
     if (now >= end) return false;
-    std::this_thread::sleep_for(std::min<nanoseconds>(step, end - now));
+    const nanoseconds nap = std::min<nanoseconds>(step, end - now);
+    if (out_ >= 0) {
+      pollfd p{out_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(nap).count())) > 0 &&
+          !copy_output()) {
+        ::close(out_);
+        out_ = -1;
+      }
+    } else {
+      std::this_thread::sleep_for(nap);
+    }
     step = std::min(step * 2, std::chrono::milliseconds(10));
   }
 }
@@ -352,6 +458,7 @@ SubprocessResult Subprocess::wait(const SubprocessLimits& limits) {
       break;
     }
   }
+  finish_output();
   r.exit_code = reap();
   r.duration = Duration{std::chrono::duration_cast<nanoseconds>(Clock::now() - started_).count()};
   result_ = r;

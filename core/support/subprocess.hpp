@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -74,6 +75,11 @@ struct SubprocessOptions {
   std::optional<std::string> stdin_text;  ///< what the child reads on stdin; nullopt: /dev/null
   std::string log_path;  ///< stdout and stderr, both appended here (0600 when created); empty: discarded
   int log_fd = -1;       ///< when >= 0, stdout and stderr go to this descriptor instead of log_path
+  /// When set (and log_fd < 0), output goes through a pipe and this is called at its first
+  /// byte for the descriptor to append it to (-1: discard), so a silent child creates no log.
+  /// A child that leaves a process holding its output (a daemon) gets the log opened at its
+  /// exit and a `cat` that copies the rest, so the holder never blocks nor gets SIGPIPE.
+  std::function<int()> open_log;
 };
 
 /// How long to let a process run and how to stop it.
@@ -113,8 +119,14 @@ class Subprocess {
   SubprocessResult wait(const SubprocessLimits& limits);
 
  private:
-  /// True once the child has exited (reaped or not) within `d`; never reaps it.
+  /// True once the child has exited (reaped or not) within `d`; never reaps it. Copies output
+  /// from the pipe meanwhile.
   bool exited_within(std::chrono::nanoseconds d);
+  /// Copies what the pipe holds now to the log; false once the pipe is at its end.
+  bool copy_output();
+  /// After the child's exit: copies what is left, and when something still holds the pipe's
+  /// other end, leaves the rest to a `cat` of its own.
+  void finish_output();
   /// SIGTERM to the group, up to `grace` for the child to end, then SIGKILL to the group.
   void stop_group(std::chrono::nanoseconds grace);
   /// Collects the child's status; the pid is free for reuse afterwards.
@@ -122,6 +134,10 @@ class Subprocess {
 
   pid_t pid_ = -1;
   int pidfd_ = -1;  ///< readable once the child exits; -1 where pidfd_open is missing
+  int out_ = -1;    ///< the pipe's read end (non-blocking) while output goes through one; else -1
+  int log_ = -1;    ///< where the pipe's bytes go once open_log_ gave it; -1: not asked yet
+  bool log_asked_ = false;
+  std::function<int()> open_log_;
   bool reaped_ = false;
   SubprocessResult result_;  ///< what wait() returned, once reaped_
   std::chrono::steady_clock::time_point started_;

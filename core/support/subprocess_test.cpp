@@ -338,3 +338,47 @@ TEST_CASE("subprocess writes to a log descriptor it is given and leaves it open"
   CHECK(slurp(log) == "out\nerr\nout\nerr\nend\n");
   CHECK(::access((dir / "ignored.log").c_str(), F_OK) != 0);
 }
+
+TEST_CASE("subprocess with open_log asks for the log only at the first output", "[subprocess]") {
+  TempDir dir;
+  const std::string log = dir / "lazy.log";
+  int asked = 0;
+  int fd = -1;
+  SubprocessOptions o;
+  o.open_log = [&] {
+    ++asked;
+    fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    return fd;
+  };
+  o.argv = {"true"};
+  REQUIRE(run_subprocess(o, {}).exit_code == 0);
+  CHECK(asked == 0);
+  CHECK(::access(log.c_str(), F_OK) != 0);
+
+  o.argv = {"sh", "-c", "echo out; echo err >&2; head -c 200000 /dev/zero | tr '\\0' x; exit 3"};
+  REQUIRE(run_subprocess(o, {}).exit_code == 3);
+  CHECK(asked == 1);
+  ::close(fd);
+  const std::string text = slurp(log);
+  CHECK(text.rfind("out\nerr\n", 0) == 0);
+  CHECK(text.size() == 8 + 200000);
+}
+
+TEST_CASE("subprocess with open_log hands a daemon's output to a cat: no wait, nothing lost",
+          "[subprocess]") {
+  TempDir dir;
+  const std::string log = dir / "daemon.log";
+  int fd = -1;
+  SubprocessOptions o;
+  o.open_log = [&] { return fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600); };
+  // The child exits at once; what it started keeps its output and writes later.
+  o.argv = {"sh", "-c", "(sleep 0.3; echo late; echo done > " + dir / "daemon-ok" + ") & echo early"};
+  const auto t0 = std::chrono::steady_clock::now();
+  REQUIRE(run_subprocess(o, {}).exit_code == 0);
+  CHECK(std::chrono::steady_clock::now() - t0 < 250ms);
+  ::close(fd);
+  for (int i = 0; i < 300 && slurp(log) != "early\nlate\n"; ++i) std::this_thread::sleep_for(10ms);
+  CHECK(slurp(log) == "early\nlate\n");
+  for (int i = 0; i < 300 && slurp(dir / "daemon-ok").empty(); ++i) std::this_thread::sleep_for(10ms);
+  CHECK(slurp(dir / "daemon-ok") == "done\n");  // its echo did not die of SIGPIPE
+}
