@@ -18,7 +18,9 @@ CommandRegistry make_registry() {
   r.add(std::make_unique<ConfigCommand>());
   r.add(std::make_unique<ConfigSourcesCommand>());
   r.add(std::make_unique<ConfigGetCommand>());
-  r.add(std::make_unique<WorkflowCommand>());
+  r.add(std::make_unique<GroupCommand>(
+      "prov workflow", "Dependency-ordered workflows: plan, draw, run, submit, follow, cancel, resume, roll back.",
+      std::vector<std::string>{"dag", "pipeline", "orchestration", "jobs"}));
   r.add(std::make_unique<WorkflowPlanCommand>());
   r.add(std::make_unique<WorkflowGraphCommand>());
   r.add(std::make_unique<WorkflowRunCommand>());

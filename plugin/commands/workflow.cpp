@@ -38,12 +38,6 @@ std::vector<Flag> with(std::vector<Flag> extra) {
   return f;
 }
 
-std::string readlink_path(const std::string& link) {
-  char buf[4096];
-  ssize_t n = ::readlink(link.c_str(), buf, sizeof buf - 1);
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
-}
-
 /// The workflow to work on: the file argument, else the record piped in.
 struct WorkflowSource {
   Datum document;
@@ -111,10 +105,7 @@ struct Workspace {
 
 Workspace open_workspace(EngineInterface& engine, const EvaluatedCall& call) {
   prov::Config cfg = load_workspace_config(engine, call, nullptr);
-  std::string state_path = cfg.workspace + "/.provisioning";
-  if (const Datum* paths = cfg.merged.find("paths"))
-    if (const Datum* s = paths->find("state"); s && s->is_string() && !s->str().empty()) state_path = s->str();
-  StateDir state = StateDir::open(state_path, cfg.workspace);
+  StateDir state = open_state_dir(cfg);
   return {std::move(cfg), std::move(state)};
 }
 
@@ -135,27 +126,6 @@ void check_id(const StateDir& state, const std::string& id) {
   }
 }
 
-/// Nu's environment as strings for processes: lists (PATH) are joined with ':'.
-Environment process_env(EngineInterface& engine) {
-  Environment env;
-  for (const auto& [k, v] : engine.get_env_vars()) {
-    if (v.is(Value::Type::String)) {
-      env[k] = v.as_string();
-    } else if (v.is(Value::Type::List)) {
-      std::string joined;
-      bool all_strings = true;
-      for (const auto& e : v.as_list()) {
-        if (!e.is(Value::Type::String)) { all_strings = false; break; }
-        joined += (joined.empty() ? "" : ":") + e.as_string();
-      }
-      if (all_strings) env[k] = joined;
-    } else if (v.is(Value::Type::Int) || v.is(Value::Type::Bool)) {
-      env[k] = v.is(Value::Type::Int) ? std::to_string(v.as_int()) : (v.as_bool() ? "true" : "false");
-    }
-  }
-  return env;
-}
-
 std::optional<int> parallel_flag(const EvaluatedCall& call) {
   const Value* p = call.flag_value("parallel");
   if (!p) return std::nullopt;
@@ -174,14 +144,11 @@ std::string submit(EngineInterface& engine, const EvaluatedCall& call, const Wor
   sub.workspace = ws.config.workspace;
   sub.document = src.document;
   sub.origin = src.origin;
-  sub.env = process_env(engine);
+  sub.env = engine_environment(engine);
   sub.parallel = parallel_flag(call).value_or(0);
-  std::string nu = readlink_path("/proc/" + std::to_string(getppid()) + "/exe");
-  if (const Datum* wf = ws.config.merged.find("workflow"))
-    if (const Datum* p = wf->find("nu_path"); p && p->is_string() && !p->str().empty()) nu = p->str();
-  sub.nu_path = nu.empty() ? "nu" : nu;
+  sub.nu_path = hosting_nu(ws.config);
   std::string id = create_workflow(ws.state, sub);
-  launch_runner(readlink_path("/proc/self/exe"), ws.state, ws.config.workspace, id, RunnerMode::run);
+  launch_runner(self_exe(), ws.state, ws.config.workspace, id, RunnerMode::run);
   return id;
 }
 
@@ -264,20 +231,6 @@ Value status_value(const StateDir& state, const std::string& id, Span h) {
 }  // namespace
 
 // ---- prov workflow ------------------------------------------------------------------------
-
-Signature WorkflowCommand::signature() const {
-  Signature s;
-  s.name = "prov workflow";
-  s.description = "Dependency-ordered workflows: plan, draw, run, submit, follow, cancel, resume, roll back.";
-  s.extra_description = "You must use one of the subcommands below.";
-  s.search_terms = {"dag", "pipeline", "orchestration", "jobs"};
-  s.input_output_types = {{type::nothing(), type::string()}};
-  return s;
-}
-
-PipelineOutput WorkflowCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput&) const {
-  return PipelineOutput::of(Value::string(engine.get_help(), call.head));
-}
 
 // ---- plan ---------------------------------------------------------------------------------
 
@@ -574,7 +527,7 @@ PipelineOutput restart(EngineInterface& engine, const EvaluatedCall& call, Runne
     throw labeled("Workflow " + id + " has ended (" + st.status + ")", "nothing to resume", call.positional[0].span,
                   "provisioning::workflow::already_ended");
   size_t seen = read_event_log(ws.state.events_path(id)).size();
-  launch_runner(readlink_path("/proc/self/exe"), ws.state, ws.config.workspace, id, mode);
+  launch_runner(self_exe(), ws.state, ws.config.workspace, id, mode);
   return follow(engine, ws.state, id, mode == RunnerMode::rollback, call.head, seen);
 }
 }  // namespace

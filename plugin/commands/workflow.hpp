@@ -14,7 +14,6 @@ namespace prov::plugin {
     PipelineOutput run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const override; \
   };
 
-PROV_WORKFLOW_COMMAND(WorkflowCommand)
 PROV_WORKFLOW_COMMAND(WorkflowPlanCommand)
 PROV_WORKFLOW_COMMAND(WorkflowGraphCommand)
 PROV_WORKFLOW_COMMAND(WorkflowRunCommand)
