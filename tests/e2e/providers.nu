@@ -20,6 +20,16 @@ def free-port [] {
   $p
 }
 
+# Runs `body`; when it fails, deletes the server `id` (a failed test must leave no process
+# behind) and fails as `body` did.
+def or-delete [id: string, body: closure] {
+  let failure = try { do $body; null } catch {|e| $e.msg }
+  if $failure != null {
+    try { prov server delete $id | ignore } catch { }
+    error make {msg: $failure}
+  }
+}
+
 def alive [pid: int] { ($"/proc/($pid)" | path exists) and ((open $"/proc/($pid)/stat" | split row " " | get 2) != "Z") }
 
 def main [] {
@@ -49,14 +59,16 @@ def main [] {
       assert equal $s.name web
       assert equal $s.state running
       assert ($s.id | str starts-with "web")
-      assert (alive $s.pid)
-      let answer = (http get $"http://127.0.0.1:($port)/")
-      assert ($answer | str starts-with "pong") $answer
-      let got = (prov server get $s.id)
-      assert equal $got.pid $s.pid
-      assert equal ($got.uptime | describe) duration
-      assert (($got.created | describe) in [date datetime])
-      assert equal (prov server list | where id == $s.id | length) 1
+      or-delete $s.id {||
+        assert (alive $s.pid)
+        let answer = (http get $"http://127.0.0.1:($port)/")
+        assert ($answer | str starts-with "pong") $answer
+        let got = (prov server get $s.id)
+        assert equal $got.pid $s.pid
+        assert equal ($got.uptime | describe) duration
+        assert (($got.created | describe) in [date datetime])
+        assert equal (prov server list | where id == $s.id | length) 1
+      }
       let d = (prov server delete $s.id)
       assert equal $d.state deleted
       assert not (alive $s.pid)
@@ -70,9 +82,11 @@ def main [] {
       cd $ws
       let port = (free-port)
       let id = (^$env.PROV_NU -n --plugins $"[($env.PROV_PLUGIN)]" -c $"cd ($ws); prov server create lone --command [($server_bin) ($port)] --ports [($port)] | get id" | str trim)
+      or-delete $id {||
+        assert equal (prov server get $id | get state) running
+        assert ((http get $"http://127.0.0.1:($port)/") | str starts-with "pong")
+      }
       let s = (prov server get $id)
-      assert equal $s.state running
-      assert ((http get $"http://127.0.0.1:($port)/") | str starts-with "pong")
       prov server delete $id | ignore
       assert not (alive $s.pid)
     }
