@@ -13,7 +13,7 @@ def main [] {
   print ($cfg | get providers | table -e)
 
   section "Secrets are redacted unless --show-secrets"
-  print {shown: (prov config get providers.docstore.api_token), with_flag: (prov config get --show-secrets providers.docstore.api_token)}
+  print {shown: (prov config get providers.folder.api_token), with_flag: (prov config get --show-secrets providers.folder.api_token)}
 
   section "prov config sources: where each key came from (a stream; the first 12)"
   print (prov config sources --env dev | first 12 | update source {|r| $r.source | path basename } | select key layer source)

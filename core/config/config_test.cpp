@@ -97,9 +97,9 @@ TEST_CASE("load_config: the example workspace with the dev environment", "[confi
       "providers.default=local@defaults",
       "providers.local.timeout=5@env",
       "providers.local.log_dir=" + state + "/local@defaults",
-      "providers.docstore.root=" + state + "/docstore@defaults",
-      "providers.docstore.timeout=10@defaults",
-      "providers.docstore.api_token=dev-token-not-real@user",
+      "providers.folder.path=" + state + "/folder-servers@defaults",
+      "providers.folder.timeout=10s@defaults",
+      "providers.folder.api_token=dev-token-not-real@user",
       "workflow.parallel=2@env",
       "workflow.timeout=15m@defaults",
       "workflow.rollback_on_failure=true@defaults",
@@ -362,8 +362,8 @@ TEST_CASE("config_get misses name the key, the deepest prefix and nearby keys", 
   CHECK(e.blame().kind == Blame::Kind::argument);
   CHECK(e.blame().name == "path");
 
-  e = get_failure(config, {"providers", "docstore", "timeot"});
-  CHECK(e.help() == "did you mean providers.docstore.timeout?");
+  e = get_failure(config, {"providers", "folder", "timeot"});
+  CHECK(e.help() == "did you mean providers.folder.timeout?");
 
   e = get_failure(config, {"workflw"});
   CHECK(std::string(e.what()) ==
@@ -374,7 +374,7 @@ TEST_CASE("config_get misses name the key, the deepest prefix and nearby keys", 
   e = get_failure(config, {"providers", "aws", "region"});
   CHECK(std::string(e.what()) ==
         "no configuration key providers.aws.region: providers has no key aws");
-  CHECK(e.help() == "keys under providers: default local docstore");
+  CHECK(e.help() == "keys under providers: default local folder");
 
   e = get_failure(config, {"providers.local.timeout.seconds"});
   CHECK(std::string(e.what()) == "no configuration key providers.local.timeout.seconds: "

@@ -149,18 +149,18 @@ def main [] {
     }
     "secrets are redacted in every output unless --show-secrets": {||
       cd $ws
-      assert equal (prov config | get providers.docstore.api_token) "<redacted>"
-      assert equal (prov config get providers.docstore.api_token) "<redacted>"
-      assert equal (prov config get providers.docstore | get api_token) "<redacted>"
-      let row = (prov config sources | where key == "providers.docstore.api_token" | first)
+      assert equal (prov config | get providers.folder.api_token) "<redacted>"
+      assert equal (prov config get providers.folder.api_token) "<redacted>"
+      assert equal (prov config get providers.folder | get api_token) "<redacted>"
+      let row = (prov config sources | where key == "providers.folder.api_token" | first)
       assert equal $row.value "<redacted>"
       assert equal $row.layer "user"
       assert not (prov config sources | to json | str contains "dev-token-not-real")
       assert not (prov config | to json | str contains "dev-token-not-real")
-      assert equal (prov config get --show-secrets providers.docstore.api_token) "dev-token-not-real"
-      assert equal (prov config --show-secrets | get providers.docstore.api_token) "dev-token-not-real"
+      assert equal (prov config get --show-secrets providers.folder.api_token) "dev-token-not-real"
+      assert equal (prov config --show-secrets | get providers.folder.api_token) "dev-token-not-real"
       # Non-secret keys and the pattern list itself stay visible.
-      assert equal (prov config get providers.docstore.timeout) 10
+      assert equal (prov config get providers.folder.timeout) "10s"
       assert equal (prov config get secrets.patterns | length) 4
       # A runtime record's secrets too.
       assert equal ({db: {password: "hunter2"}} | prov config | get db.password) "<redacted>"
