@@ -291,7 +291,8 @@ Subprocess::~Subprocess() {
 
 bool Subprocess::copy_output() {
   char buf[64 * 1024];
-  while (true) {
+  // Bounded, so that a child that never stops writing cannot keep the wait from its timeout.
+  for (int chunk = 0; chunk < 16; ++chunk) {
     const ssize_t n = ::read(out_, buf, sizeof buf);
     if (n == 0) return false;
     if (n < 0) return errno == EINTR ? true : errno == EAGAIN;
@@ -306,6 +307,7 @@ bool Subprocess::copy_output() {
       done += w;
     }
   }
+  return true;
 }
 
 namespace {

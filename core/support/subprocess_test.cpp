@@ -382,3 +382,19 @@ TEST_CASE("subprocess with open_log hands a daemon's output to a cat: no wait, n
   for (int i = 0; i < 300 && slurp(dir / "daemon-ok").empty(); ++i) std::this_thread::sleep_for(10ms);
   CHECK(slurp(dir / "daemon-ok") == "done\n");  // its echo did not die of SIGPIPE
 }
+
+TEST_CASE("subprocess with open_log still times out a child that never stops writing", "[subprocess]") {
+  int fd = -1;
+  SubprocessOptions o;
+  // /dev/null as the log: `yes` writes as fast as it is read, and nothing fills the disk.
+  o.open_log = [&] { return fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC); };
+  o.argv = {"yes"};
+  SubprocessLimits limits;
+  limits.timeout = ms(300);
+  limits.kill_grace = ms(200);
+  const SubprocessResult r = run_subprocess(o, limits);
+  ::close(fd);
+  CHECK(r.timed_out);
+  CHECK(r.duration.nanos < 3'000'000'000);
+  CHECK(fd >= 0);  // it did write
+}
