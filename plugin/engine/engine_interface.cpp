@@ -14,9 +14,11 @@ Value EngineInterface::expect_value(const EngineCallResponse& r, const char* wha
 }
 
 std::string EngineInterface::get_current_dir() {
+  if (cwd_) return *cwd_;
   Value v = expect_value(call("GetCurrentDir"), "GetCurrentDir");
   if (!v.is(Value::Type::String)) throw std::runtime_error("GetCurrentDir: not a string");
-  return v.as_string();
+  cwd_ = v.as_string();
+  return *cwd_;
 }
 
 std::optional<Value> EngineInterface::get_env_var(const std::string& name) {
@@ -29,19 +31,24 @@ std::optional<Value> EngineInterface::get_env_var(const std::string& name) {
 }
 
 Record EngineInterface::get_env_vars() {
+  if (env_vars_) return *env_vars_;
   EngineCallResponse r = call("GetEnvVars");
   if (r.kind != EngineCallResponse::Kind::ValueMap)
     throw std::runtime_error("the engine answered GetEnvVars with " + r.variant);
-  return std::move(r.map);
+  env_vars_ = std::move(r.map);
+  return *env_vars_;
 }
 
 std::optional<Value> EngineInterface::get_plugin_config() {
+  if (plugin_config_) return *plugin_config_;
   EngineCallResponse r = call("GetPluginConfig");
-  if (r.kind == EngineCallResponse::Kind::PipelineData && r.data.kind == PipelineDataHeader::Kind::Empty)
+  if (r.kind == EngineCallResponse::Kind::PipelineData && r.data.kind == PipelineDataHeader::Kind::Empty) {
+    plugin_config_.emplace(std::nullopt);
     return std::nullopt;
+  }
   Value v = expect_value(r, "GetPluginConfig");
-  if (v.is(Value::Type::Nothing)) return std::nullopt;
-  return v;
+  plugin_config_.emplace(v.is(Value::Type::Nothing) ? std::nullopt : std::optional<Value>(v));
+  return *plugin_config_;
 }
 
 std::string EngineInterface::get_help() {

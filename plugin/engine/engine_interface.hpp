@@ -17,7 +17,8 @@ class EngineInterface {
  public:
   EngineInterface(PluginServer& server, CallId context) : server_(server), context_(context) {}
 
-  /// Nu's current directory, absolute.
+  /// Nu's current directory, absolute. Like the environment and the plugin configuration, asked
+  /// of the engine once per call and remembered: a call cannot change its caller's scope.
   std::string get_current_dir();
   /// An environment variable of the caller's scope, or nullopt when unset.
   std::optional<Value> get_env_var(const std::string& name);
@@ -48,6 +49,9 @@ class EngineInterface {
 
   PluginServer& server_;
   CallId context_;
+  std::optional<std::string> cwd_;               ///< GetCurrentDir's answer, once asked
+  std::optional<Record> env_vars_;               ///< GetEnvVars' answer, once asked
+  std::optional<std::optional<Value>> plugin_config_;  ///< GetPluginConfig's answer, once asked
 };
 
 }  // namespace prov::plugin
