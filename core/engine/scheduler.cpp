@@ -140,6 +140,11 @@ RunSummary Scheduler::run(CancelToken& cancel) {
         // operation_started, the rollback, the workflow's end), and one fdatasync covers both.
         // A worker with nothing to start next syncs (below), so it is never left unseen.
         hooks_.record(e, r.undo, false);
+        if (!r.resource_event.empty()) {
+          Event re = event(r.resource_event.c_str(), op);
+          re.resource = r.resource;
+          hooks_.record(re, {}, false);
+        }
         std::lock_guard l(m);
         states_[op].undo = std::move(r.undo);
         return true;
@@ -268,6 +273,11 @@ void Scheduler::run_rollback(RunSummary&) {
     e.message = r.ok ? (r.message.empty() ? "rolled back" : r.message) : "rollback failed: " + r.message;
     e.details = Datum(DatumRecord{{"ok", Datum(r.ok)}});
     hooks_.record(e, {}, true);
+    if (r.ok && !r.resource_event.empty()) {
+      Event re = event(r.resource_event.c_str(), op);
+      re.resource = r.resource;
+      hooks_.record(re, {}, false);
+    }
     if (r.ok) states_[op].status = OpStatus::rolled_back;
   }
   hooks_.record(event(event_type::rollback_completed), {}, true);

@@ -27,6 +27,8 @@ struct AttemptResult {
   std::string message;  ///< why it failed, or a short note
   Datum undo;           ///< what rolling the operation back needs (journaled, never shown)
   Duration duration;
+  std::string resource_event;  ///< resource_created / resource_deleted, recorded after it; "": none
+  Datum resource;              ///< the resource that event names
 };
 
 enum class OpStatus { pending, running, succeeded, failed, skipped, rolled_back };

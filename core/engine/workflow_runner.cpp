@@ -11,6 +11,8 @@
 #include <cstring>
 #include <deque>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include "core/engine/checkpoint.hpp"
@@ -23,6 +25,8 @@
 #include "core/state/journal.hpp"
 #include "core/state/lock.hpp"
 #include "core/support/datum_json.hpp"
+#include "core/config/config.hpp"
+#include "core/providers/catalog.hpp"
 #include "core/support/error.hpp"
 
 namespace prov {
@@ -107,6 +111,13 @@ void watch_signals(CancelToken& cancel) {
   }).detach();
 }
 
+/// This binary: it supervises `local` servers as it runs workflows.
+std::string self_exe_path() {
+  char buf[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+}
+
 }  // namespace
 
 int run_workflow(const StateDir& state, const std::string& workspace, const std::string& id, RunnerMode mode) {
@@ -137,6 +148,26 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
     // Built once: every operation's processes share its envp block and program lookups.
     const auto base_env = std::make_shared<const ChildEnv>(sub.env);
     const std::string logs_dir = state.logs_dir(id) + "/";
+    // The workspace's providers for server.* operations, found on first use from the
+    // configuration as the runner sees it (the workspace's files and the submitter's environment).
+    std::once_flag catalog_once;
+    std::optional<ProviderCatalog> catalog;
+    auto open_provider = [&](const std::string& name) -> std::unique_ptr<Provider> {
+      std::call_once(catalog_once, [&] {
+        ConfigRequest req;
+        req.cwd = workspace;
+        req.workspace_flag = workspace;
+        req.env = sub.env;
+        catalog = ProviderCatalog::discover(load_config(req).merged, workspace);
+      });
+      ProviderContext pctx;
+      pctx.workspace = workspace;
+      pctx.state_dir = state.path();
+      pctx.env = sub.env;
+      pctx.nu_path = sub.nu_path.empty() ? "nu" : sub.nu_path;
+      pctx.cancel = &cancel;
+      return prov::open_provider(catalog->require(name), pctx, self_exe_path());
+    };
     auto context = [&](size_t op) {
       OpContext ctx;
       ctx.workspace = workspace;
@@ -145,6 +176,7 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
       ctx.nu_path = sub.nu_path.empty() ? "nu" : sub.nu_path;
       const auto& o = spec.operations[op];
       ctx.timeout = o.timeout ? *o.timeout : spec.settings.timeout.value_or(Duration{0});
+      ctx.open_provider = open_provider;
       return ctx;
     };
     auto to_attempt = [](const OpResult& r) {
@@ -156,6 +188,8 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
       a.message = r.message;
       a.undo = r.undo;
       a.duration = r.duration;
+      a.resource_event = r.resource_event;
+      a.resource = r.resource;
       return a;
     };
     hooks.run_attempt = [&](size_t op, int, CancelToken& c) {

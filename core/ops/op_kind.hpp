@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/graph/workflow.hpp"
+#include "core/providers/provider.hpp"
 #include "core/support/cancel.hpp"
 #include "core/support/datum.hpp"
 #include "core/support/subprocess.hpp"
@@ -32,6 +33,9 @@ struct OpContext {
   Duration timeout{0};                  ///< per run or rollback; 0: none
   CancelToken* cancel = nullptr;        ///< when it fires, running processes are stopped
   Duration kill_grace{5'000'000'000};   ///< between SIGTERM and SIGKILL to a process group
+  /// Opens the workspace's provider `name` for server.* kinds (throws ProviderError
+  /// provisioning::provider::unknown); unset where no providers are available.
+  std::function<std::unique_ptr<Provider>(const std::string& name)> open_provider;
 };
 
 /// How one run or rollback ended. Mirrors the scheduler's AttemptResult, plus a stable code.
@@ -44,6 +48,10 @@ struct OpResult {
   std::string message;  ///< what happened, one line
   Datum undo;           ///< what rollback needs: JSON-able, journaled; null when nothing
   Duration duration;
+  /// A resource the action made or removed: its event type (resource_created or
+  /// resource_deleted; empty when none) and a record naming it (provider, type, id, name).
+  std::string resource_event;
+  Datum resource;
 };
 
 /// One kind of operation. Kinds hold no state: one instance serves every thread at once.

@@ -1,7 +1,7 @@
 #pragma once
-/// `server.create` and `server.delete`: the seam for providers, which come later. Both kinds
-/// exist so that workflows naming them validate and plan; running one fails with
-/// `provisioning::provider::not_available`.
+/// `server.create` and `server.delete`: servers through the workspace's providers
+/// (OpContext::open_provider). A created server is deleted on rollback; both report the server
+/// as a resource (resource_created / resource_deleted events).
 ///   server.create  provider (string), server (record: a ServerSpec)   rollback: deletes it
 ///   server.delete  provider (string), server_id (string)              rollback: none
 
@@ -13,7 +13,7 @@ class ServerCreateOp : public OpKind {
  public:
   std::string_view name() const override { return "server.create"; }
   void validate(const OperationSpec& op) const override;
-  bool has_rollback(const OperationSpec&) const override { return false; }
+  bool has_rollback(const OperationSpec&) const override { return true; }
 
  protected:
   OpResult do_run(const OperationSpec& op, const OpContext& ctx) const override;

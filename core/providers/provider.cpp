@@ -55,10 +55,13 @@ ServerSpec ServerSpec::from_datum(const Datum& d, const std::string& where) {
       if (v.is_null()) continue;
       if (!v.is_list()) throw spec_error(where, key, "must be a list of strings, not " + v.type_name());
       for (size_t i = 0; i < v.list().size(); ++i) {
-        const Datum& a = v.list()[i];
-        if (!a.is_string())
-          throw spec_error(where, key, "must be a list of strings; item " + std::to_string(i) + " is " + a.type_name());
-        s.command.push_back(a.str());
+        // Numbers and bools count as their text, as in a command operation's `run`:
+        // [sleep 600] in Nu holds an int.
+        auto text = env_text(v.list()[i]);
+        if (!text)
+          throw spec_error(where, key,
+                           "must be a list of strings; item " + std::to_string(i) + " is " + v.list()[i].type_name());
+        s.command.push_back(*text);
       }
     } else if (key == "env") {
       if (v.is_null()) continue;

@@ -126,8 +126,8 @@ TEST_CASE("ServerSpec refuses unusable records naming the field", "[provider]") 
   const Datum named("web");
   auto with = [&](const char* key, Datum v) { return Datum(DatumRecord{{"name", named}, {key, std::move(v)}}); };
   CHECK(spec_message(with("command", Datum("ls -l"))) == "the input: `command` must be a list of strings, not string");
-  CHECK(spec_message(with("command", Datum(DatumList{Datum("ls"), Datum(1)}))) ==
-        "the input: `command` must be a list of strings; item 1 is int");
+  CHECK(spec_message(with("command", Datum(DatumList{Datum("ls"), Datum(DatumRecord{})}))) ==
+        "the input: `command` must be a list of strings; item 1 is record");
   CHECK(spec_message(with("labels", Datum(DatumList{}))) == "the input: `labels` must be a record, not list");
   CHECK(spec_message(with("env", Datum(DatumRecord{{"A", Datum(DatumList{})}}))) ==
         "the input: `env.A` must be a string, not list");
@@ -202,4 +202,10 @@ TEST_CASE("the contract suite passes a provider that keeps it", "[provider]") {
   ServerSpec spec;
   spec.name = "web";
   prov::testing::check_provider_contract([] { return std::make_unique<MemoryProvider>(); }, spec);
+}
+
+TEST_CASE("ServerSpec command items that are numbers or bools count as their text", "[provider]") {
+  ServerSpec s = ServerSpec::from_datum(
+      Datum(DatumRecord{{"name", Datum("w")}, {"command", Datum(DatumList{Datum("sleep"), Datum(int64_t{600})})}}));
+  CHECK(s.command == std::vector<std::string>{"sleep", "600"});
 }
