@@ -30,6 +30,16 @@ def or-delete [id: string, body: closure] {
   }
 }
 
+# How many `sleep 600` processes run (the servers of the rollback test).
+def count-sleepers [] {
+  for attempt in 1..10 {
+    let n = (try { ps --long | where {|p| $p.command == "sleep 600" } | length } catch { null })
+    if $n != null { return $n }
+    sleep 20ms
+  }
+  error make {msg: "ps kept failing"}
+}
+
 def alive [pid: int] { ($"/proc/($pid)" | path exists) and ((open $"/proc/($pid)/stat" | split row " " | get 2) != "Z") }
 
 def main [] {
@@ -107,6 +117,39 @@ def main [] {
       assert ((label-text $e3) | str ends-with "nope")
       let e4 = (expect-error { prov server create x --command ["true"] --provider foldr })
       assert ($e4.help | str contains "folder")
+    }
+    "workflow: three servers created, then a failure rolls them back": {||
+      cd (new-workspace)
+      let ops = [
+        {id: s1, kind: server.create, provider: local, server: {name: wf-a, command: [sleep 600]}}
+        {id: s2, kind: server.create, provider: local, server: {name: wf-b, command: [sleep 600]}}
+        {id: s3, kind: server.create, provider: folder, server: {name: wf-c, plan: small}}
+        {id: boom, kind: command, run: [false], depends_on: [s1 s2 s3]}
+      ]
+      let events = ({name: rollback-servers, settings: {retry: {attempts: 1}}, operations: $ops} | prov workflow run)
+      let last = ($events | last)
+      assert equal $last.type workflow_failed
+      assert equal $last.status rolled_back
+      let created = ($events | where type == resource_created)
+      let deleted = ($events | where type == resource_deleted)
+      assert equal ($created | length) 3
+      assert equal ($deleted | length) 3
+      assert equal ($created | get resource.name | sort) [wf-a wf-b wf-c]
+      assert equal ($deleted | get resource.id | sort) ($created | get resource.id | sort)
+      # Deleted newest first, after the failure.
+      assert equal ($events | where type == rollback_step | get operation | sort) [s1 s2 s3]
+      assert equal (prov server list | length) 0
+      assert equal (prov server list --provider folder | length) 0
+      assert equal (count-sleepers) 0
+    }
+    "workflow: server.create with a bad spec or an unknown provider is refused before anything runs": {||
+      cd (new-workspace)
+      let e = (expect-error { {name: bad, operations: [{id: s, kind: server.create, provider: local, server: {plan: small}}]} | prov workflow plan })
+      assert equal $e.code "provisioning::workflow::missing_field"
+      assert ($e.msg | str contains "server.name") $e.msg
+      let events = ({name: unknown, settings: {retry: {attempts: 1}}, operations: [{id: s, kind: server.create, provider: nope, server: {name: x}}]} | prov workflow run)
+      let failed = ($events | where type == operation_failed | first)
+      assert ($failed.message | str contains "no provider called `nope`") $failed.message
     }
     "folder provider: create, get, list, delete through the Nu module": {||
       cd (new-workspace)
