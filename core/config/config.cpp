@@ -15,7 +15,11 @@ namespace prov {
 
 const std::string* ConfigRequest::env_var(const std::string& name) const {
   auto it = env.find(name);
-  return it == env.end() || it->second.empty() ? nullptr : &it->second;
+  if (it != env.end()) return it->second.empty() ? nullptr : &it->second;
+  if (!env_lookup) return nullptr;
+  auto seen = looked_up_.find(name);
+  if (seen == looked_up_.end()) seen = looked_up_.emplace(name, env_lookup(name)).first;
+  return seen->second && !seen->second->empty() ? &*seen->second : nullptr;
 }
 
 Config load_config(const ConfigRequest& request) {
@@ -31,9 +35,11 @@ Config load_config(const ConfigRequest& request) {
   }
 
   const std::string& workspace = config.workspace;
-  config.merged = interpolate(merged, InterpolationContext{
-                                          request.env, std::chrono::system_clock::now(),
-                                          [&workspace] { return current_git_branch(workspace); }});
+  config.merged = interpolate(
+      merged, InterpolationContext{request.env, std::chrono::system_clock::now(),
+                                   [&workspace] { return current_git_branch(workspace); },
+                                   [&request](const std::string& name) { return request.env_var(name); },
+                                   request.env_names});
   config.leaves = collect_leaves(config.merged, provenance);
   return config;
 }

@@ -6,6 +6,7 @@
 /// ($XDG_CONFIG_HOME/provisioning/config.toml), user (<ws>/config.user.toml), env
 /// (<ws>/config.<ENV>.toml), plugin ($env.config.plugins.provisioning), runtime (pipeline input).
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -22,11 +23,18 @@ struct ConfigRequest {
   std::optional<std::string> workspace_flag;  ///< --workspace as typed: relative to cwd, or ~/…
   std::optional<std::string> env_flag;        ///< --env NAME
   std::map<std::string, std::string> env;     ///< Nu's environment variables (the string ones)
+  /// Asked for a variable `env` lacks, so a caller can fetch variables one at a time instead of
+  /// all up front; its answers are kept. nullopt: unset. Unset function: `env` is everything.
+  std::function<std::optional<std::string>(const std::string&)> env_lookup;
+  /// Every variable's name, for suggestions (unset: `env`'s names).
+  std::function<std::vector<std::string>()> env_names;
   std::optional<Datum> plugin_config;         ///< $env.config.plugins.provisioning: record or null
   std::optional<Datum> runtime;               ///< the pipeline's input: a record or null
 
   /// The environment variable `name`, or nullptr when it is unset or empty.
   const std::string* env_var(const std::string& name) const;
+
+  mutable std::map<std::string, std::optional<std::string>> looked_up_ = {};  ///< env_lookup's answers so far
 };
 
 /// One leaf of the merged configuration (a value that is not a record, or an empty record) and

@@ -192,8 +192,12 @@ class Interpolator {
     if (ns == "env") {
       auto it = context_.env.find(rest);
       if (!rest.empty() && it != context_.env.end()) return it->second;
+      if (!rest.empty() && context_.env_lookup)
+        if (const std::string* v = context_.env_lookup(rest)) return *v;
       std::vector<std::string> names;
-      for (const auto& [name, value] : context_.env) names.push_back(name);
+      if (context_.env_names) names = context_.env_names();
+      else
+        for (const auto& [name, value] : context_.env) names.push_back(name);
       std::vector<std::string> near = nearest_names(rest, names);
       throw unknown(holder, placeholder, "the environment variable " + rest + " is not set",
                     near.empty() ? "set $env." + rest + " in Nushell"

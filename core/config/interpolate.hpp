@@ -26,6 +26,10 @@ struct InterpolationContext {
   std::chrono::system_clock::time_point now;      ///< for {{now.*}}, one instant for all
   /// For {{git.branch}}: called at most once, and only when a placeholder needs it.
   std::function<std::string()> git_branch;
+  /// For {{env.NAME}} not in `env`: the variable's value or nullptr (unset: not asked).
+  std::function<const std::string*(const std::string&)> env_lookup = {};
+  /// Every variable's name, for suggestions when one is not set (unset: `env`'s names).
+  std::function<std::vector<std::string>()> env_names = {};
 };
 
 /// `config` with every placeholder in every string (in records and lists) replaced. Throws
