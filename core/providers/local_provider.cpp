@@ -316,7 +316,7 @@ Server LocalProvider::create(const ServerSpec& spec) {
                                    {"cwd", Datum(cwd)},
                                    {"ports", Datum(std::move(ports))}});
     write_file_atomic(dir + "/" + local_files::server, encode_json(record) + "\n", 0600);
-    Environment env = ctx_.env ? *ctx_.env : current_environment();
+    Environment env = ctx_.environment().value_or(current_environment());
     for (const auto& [k, v] : spec.env) env[k] = v;
     launch_supervisor(exe_, dir, env);
   } catch (...) {

@@ -45,7 +45,7 @@ NuProvider::NuProvider(std::string name, std::string module_dir, ProviderContext
                          {"config", ctx_.config.is_null() ? Datum(DatumRecord{}) : ctx_.config},
                          {"workspace", ctx_.workspace},
                          {"state_dir", ctx_.state_dir}};
-  worker_ = NuWorkerPool::shared().worker({ctx_.nu_path, module_dir_}, ctx_.env);
+  worker_ = NuWorkerPool::shared().worker({ctx_.nu_path, module_dir_}, [this] { return ctx_.environment(); });
 }
 
 Datum NuProvider::call(const char* method, Datum args) {

@@ -381,10 +381,10 @@ NuWorkerPool& NuWorkerPool::shared() {
 }
 
 std::shared_ptr<NuWorker> NuWorkerPool::worker(const NuWorkerKey& key,
-                                               const std::optional<Environment>& env) {
+                                               const std::function<std::optional<Environment>()>& env) {
   std::lock_guard lock(mutex_);
   auto& w = workers_[key];
-  if (!w) w = std::make_shared<NuWorker>(key, env);
+  if (!w) w = std::make_shared<NuWorker>(key, env ? env() : std::nullopt);
   return w;
 }
 

@@ -96,8 +96,10 @@ class NuWorkerPool {
   /// dies otherwise, they see their stdin end and exit after the call in progress.
   static NuWorkerPool& shared();
 
-  /// The worker for `key`, created (not started) on first request with `env`.
-  std::shared_ptr<NuWorker> worker(const NuWorkerKey& key, const std::optional<Environment>& env);
+  /// The worker for `key`, created (not started) on first request with the environment `env()`
+  /// gives (asked only then).
+  std::shared_ptr<NuWorker> worker(const NuWorkerKey& key,
+                                   const std::function<std::optional<Environment>()>& env);
   /// Stops every worker and forgets them.
   void clear();
   /// SIGKILL to every worker's group, waiting for nothing.

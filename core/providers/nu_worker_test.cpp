@@ -66,8 +66,8 @@ TEST_CASE("a warm worker answers every call and restarts after being killed", "[
   PoolReset reset;
   TempDir dir("nu-worker");
   dir.write("echo/nulib/provider.nu", kEchoModule);
-  auto worker = NuWorkerPool::shared().worker({test_nu(), dir / "echo"}, std::nullopt);
-  CHECK(worker == NuWorkerPool::shared().worker({test_nu(), dir / "echo"}, std::nullopt));
+  auto worker = NuWorkerPool::shared().worker({test_nu(), dir / "echo"}, nullptr);
+  CHECK(worker == NuWorkerPool::shared().worker({test_nu(), dir / "echo"}, nullptr));
   CHECK(worker->pid() == 0);  // nothing runs before the first call
 
   std::vector<int64_t> pids;
@@ -95,7 +95,7 @@ TEST_CASE("a worker passes the context and data as values", "[nu_worker]") {
   PoolReset reset;
   TempDir dir("nu-worker");
   dir.write("echo/nulib/provider.nu", kEchoModule);
-  auto worker = NuWorkerPool::shared().worker({test_nu(), dir / "echo"}, std::nullopt);
+  auto worker = NuWorkerPool::shared().worker({test_nu(), dir / "echo"}, nullptr);
   NuCall c = make_call("create-server");
   const Datum spec = DatumRecord{{"name", "a;b $(touch x) `y` \"q\" 'r'\n--force"},
                                  {"at", DateTime{"2024-03-18T09:30:00+01:00"}},
@@ -113,7 +113,7 @@ TEST_CASE("a worker passes the context and data as values", "[nu_worker]") {
 
 TEST_CASE("a module's error is reported with its own message", "[nu_worker]") {
   PoolReset reset;
-  auto worker = NuWorkerPool::shared().worker({test_nu(), fixture("raising")}, std::nullopt);
+  auto worker = NuWorkerPool::shared().worker({test_nu(), fixture("raising")}, nullptr);
   NuCall c = make_call("get-server", DatumRecord{{"id", "x"}});
   c.provider = "raising";
   const ProviderError e = provider_error_of([&] { worker->call(c); });
@@ -128,7 +128,7 @@ TEST_CASE("a module's error is reported with its own message", "[nu_worker]") {
 
 TEST_CASE("a worker that does not answer in time is killed and restarted", "[nu_worker]") {
   PoolReset reset;
-  auto worker = NuWorkerPool::shared().worker({test_nu(), fixture("hanging")}, std::nullopt);
+  auto worker = NuWorkerPool::shared().worker({test_nu(), fixture("hanging")}, nullptr);
   NuCall quick = make_call("get-server", DatumRecord{{"id", "quick"}});
   quick.provider = "hanging";
   REQUIRE(worker->call(quick).find("id")->str() == "quick");  // warm: the timeout counts the call only
@@ -152,7 +152,7 @@ TEST_CASE("a worker that does not answer in time is killed and restarted", "[nu_
 
 TEST_CASE("a cancelled call stops the worker", "[nu_worker]") {
   PoolReset reset;
-  auto worker = NuWorkerPool::shared().worker({test_nu(), fixture("hanging")}, std::nullopt);
+  auto worker = NuWorkerPool::shared().worker({test_nu(), fixture("hanging")}, nullptr);
   CancelToken cancel;
   NuCall slow = make_call("list-servers");
   slow.cancel = &cancel;
@@ -170,7 +170,7 @@ TEST_CASE("a cancelled call stops the worker", "[nu_worker]") {
 
 TEST_CASE("garbage on the answer channel is a bad response", "[nu_worker]") {
   PoolReset reset;
-  auto worker = NuWorkerPool::shared().worker({test_nu(), fixture("garbage")}, std::nullopt);
+  auto worker = NuWorkerPool::shared().worker({test_nu(), fixture("garbage")}, nullptr);
   NuCall c = make_call("list-servers");
   c.provider = "garbage";
   const ProviderError e = provider_error_of([&] { worker->call(c); });
@@ -185,7 +185,7 @@ TEST_CASE("garbage on the answer channel is a bad response", "[nu_worker]") {
 
 TEST_CASE("output of any size from the module does not disturb the protocol", "[nu_worker]") {
   PoolReset reset;
-  auto worker = NuWorkerPool::shared().worker({test_nu(), fixture("noisy")}, std::nullopt);
+  auto worker = NuWorkerPool::shared().worker({test_nu(), fixture("noisy")}, nullptr);
   for (int i = 0; i < 3; ++i) {
     const Datum v = worker->call(make_call("get-server", DatumRecord{{"id", "n1"}}));
     REQUIRE(v.is_record());
@@ -199,19 +199,19 @@ TEST_CASE("a worker that cannot start says why", "[nu_worker]") {
   TempDir dir("nu-worker");
   NuCall c = make_call("list-servers");
   c.provider = "nowhere";
-  auto missing = NuWorkerPool::shared().worker({test_nu(), dir / "nowhere"}, std::nullopt);
+  auto missing = NuWorkerPool::shared().worker({test_nu(), dir / "nowhere"}, nullptr);
   ProviderError e = provider_error_of([&] { missing->call(c); });
   CHECK(e.code() == "provisioning::provider::failed");
   CHECK_THAT(e.what(), Catch::Contains("nulib/provider.nu"));
 
   dir.write("broken/nulib/provider.nu", "export def list-servers [ { oops\n");
-  auto broken = NuWorkerPool::shared().worker({test_nu(), dir / "broken"}, std::nullopt);
+  auto broken = NuWorkerPool::shared().worker({test_nu(), dir / "broken"}, nullptr);
   e = provider_error_of([&] { broken->call(c); });
   CHECK(e.code() == "provisioning::provider::failed");
   CHECK_THAT(e.what(), Catch::Contains("before answering list-servers"));
   CHECK(broken->pid() == 0);
 
-  auto no_nu = NuWorkerPool::shared().worker({dir / "no-such-nu", fixture("noisy")}, std::nullopt);
+  auto no_nu = NuWorkerPool::shared().worker({dir / "no-such-nu", fixture("noisy")}, nullptr);
   e = provider_error_of([&] { no_nu->call(c); });
   CHECK(e.code() == "provisioning::provider::failed");
   CHECK_THAT(e.what(), Catch::Contains("no-such-nu"));
@@ -221,7 +221,7 @@ TEST_CASE("calls from several threads share one worker", "[nu_worker]") {
   PoolReset reset;
   TempDir dir("nu-worker");
   dir.write("echo/nulib/provider.nu", kEchoModule);
-  auto worker = NuWorkerPool::shared().worker({test_nu(), dir / "echo"}, std::nullopt);
+  auto worker = NuWorkerPool::shared().worker({test_nu(), dir / "echo"}, nullptr);
   std::atomic<int> right{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t)

@@ -5,6 +5,7 @@
 /// Server values; converting them to and from records is here, converting records to Nu values
 /// is the plugin's.
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -78,6 +79,11 @@ struct ProviderContext {
   std::string state_dir;   ///< the workspace's state directory (`.provisioning/` or paths.state)
   Datum config;            ///< `[providers.<name>]` of the merged configuration (a record or null)
   std::optional<Environment> env;  ///< environment for processes it starts (Nu's); nullopt: ours
+  /// Where `env` comes from when it is unset and only fetched if a process must start (asking
+  /// Nushell for its whole environment is costly); nullopt from it too means ours.
+  std::function<std::optional<Environment>()> env_source;
+  /// `env`, else what env_source gives, else nullopt.
+  std::optional<Environment> environment() const { return env ? env : env_source ? env_source() : std::nullopt; }
   std::string nu_path = "nu";      ///< the Nu binary (the hosting one when known)
   CancelToken* cancel = nullptr;   ///< when it fires, waits end with provisioning::provider::cancelled
 };

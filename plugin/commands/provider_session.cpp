@@ -23,7 +23,7 @@ ProviderSession open_provider_session(EngineInterface& engine, const EvaluatedCa
   prov::ProviderContext ctx;
   ctx.workspace = cfg.workspace;
   ctx.state_dir = state.path();
-  ctx.env = engine_environment(engine);
+  ctx.env_source = [&engine] { return std::optional<prov::Environment>(engine_environment(engine)); };
   ctx.nu_path = hosting_nu(cfg);
   return {std::move(cfg), std::move(state), std::move(catalog), std::move(ctx), self_exe()};
 }

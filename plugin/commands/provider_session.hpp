@@ -29,7 +29,8 @@ struct ProviderSession {
   std::string provider_name(const EvaluatedCall& call) const;
 };
 
-/// Loads the workspace (--workspace, --env) and finds its providers.
+/// Loads the workspace (--workspace, --env) and finds its providers. The session asks `engine`
+/// for Nu's environment only when a process must start; use it only during this call.
 ProviderSession open_provider_session(EngineInterface& engine, const EvaluatedCall& call);
 
 /// The --provider flag every server command takes.

@@ -34,8 +34,19 @@ prov::Config load_workspace_config(EngineInterface& engine, const EvaluatedCall&
   req.cwd = engine.get_current_dir();
   req.workspace_flag = string_flag(call, "workspace");
   req.env_flag = string_flag(call, "env");
-  for (const auto& [k, v] : engine.get_env_vars())
-    if (v.is(Value::Type::String)) req.env[k] = v.as_string();
+  // Nushell's whole environment holds $env.config and is costly to fetch and decode: variables
+  // are asked for one by one, as the loader needs them.
+  req.env_lookup = [&engine](const std::string& name) -> std::optional<std::string> {
+    std::optional<Value> v = engine.get_env_var(name);
+    if (v && v->is(Value::Type::String)) return v->as_string();
+    return std::nullopt;
+  };
+  req.env_names = [&engine] {
+    std::vector<std::string> names;
+    for (const auto& [k, v] : engine.get_env_vars())
+      if (v.is(Value::Type::String)) names.push_back(k);
+    return names;
+  };
   if (auto pc = engine.get_plugin_config()) req.plugin_config = to_datum(*pc, "$env.config.plugins.provisioning");
   // The core refuses anything but a record (provisioning::config::bad_runtime, on the input).
   if (runtime && !runtime->is_empty()) req.runtime = to_datum(runtime->collect(), "");
