@@ -387,3 +387,31 @@ TEST_CASE("config_get misses name the key, the deepest prefix and nearby keys", 
   CHECK(e.code() == "provisioning::config::key_not_found");
   CHECK(e.blame().name == "path");
 }
+
+TEST_CASE("load_config: variables asked one by one through env_lookup, each once", "[config]") {
+  TempDir dir, home;
+  dir.write("ws/config.defaults.toml", "[a]\nuser = \"{{env.PROV_TEST_USER}}\"\nagain = \"{{env.PROV_TEST_USER}}\"\n");
+  ConfigRequest request;
+  request.cwd = dir / "ws";
+  std::map<std::string, int> asked;
+  request.env_lookup = [&](const std::string& name) -> std::optional<std::string> {
+    ++asked[name];
+    if (name == "PROV_TEST_USER") return "ada";
+    if (name == "HOME") return home.path();
+    return std::nullopt;
+  };
+  Config config = load_config(request);
+  CHECK(config.merged.find("a")->find("user")->str() == "ada");
+  CHECK(config.merged.find("a")->find("again")->str() == "ada");
+  CHECK(asked["PROV_TEST_USER"] == 1);
+  CHECK(asked["PROVISIONING_WORKSPACE"] == 1);
+
+  // An unset variable: suggestions come from env_names.
+  dir.write("ws/config.defaults.toml", "[a]\nuser = \"{{env.PROV_TEST_USR}}\"\n");
+  ConfigRequest again = request;
+  again.looked_up_.clear();
+  again.env_names = [] { return std::vector<std::string>{"PROV_TEST_USER", "PATH"}; };
+  ConfigError e = load_failure(again);
+  CHECK(e.code() == "provisioning::config::unknown_placeholder");
+  CHECK(e.help() == "did you mean PROV_TEST_USER?");
+}
