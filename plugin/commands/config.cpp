@@ -75,7 +75,7 @@ PipelineOutput ConfigSourcesCommand::run(EngineInterface& engine, const Evaluate
   size_t i = 0;
   bool show = call.has_flag("show-secrets");
   auto patterns = prov::secret_patterns(cfg->merged);
-  return PipelineOutput::stream(
+  return PipelineOutput::ready_stream(
       [cfg, h, i, show, patterns]() mutable -> std::optional<Value> {
         if (i >= cfg->leaves.size()) return std::nullopt;
         const auto& leaf = cfg->leaves[i++];

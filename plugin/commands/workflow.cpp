@@ -285,7 +285,7 @@ PipelineOutput plan_stream(WorkflowSpec spec, Dag dag, Plan plan, Span h) {
     size_t next = 0;
   };
   auto rows = std::make_shared<Rows>(Rows{std::move(spec), std::move(dag), std::move(plan)});
-  return PipelineOutput::stream(
+  return PipelineOutput::ready_stream(
       [rows, h]() -> std::optional<Value> {
         if (rows->next == rows->plan.order.size()) return std::nullopt;
         return plan_row(rows->spec, rows->dag, rows->plan, rows->next++, h);

@@ -41,6 +41,15 @@ void Connection::send_list_data(uint64_t stream_id, const Value& v) {
   if (bytes.capacity() > (1 << 20)) bytes = std::string();  // keep no huge buffer around
 }
 
+void Connection::encode_list_data(uint64_t stream_id, const Value& v, std::string& out) const {
+  write_list_data(encoding_, stream_id, v, dialect(), out);
+}
+
+void Connection::send_bytes(const std::string& bytes) {
+  std::lock_guard lock(write_mutex_);
+  write_all(bytes);
+}
+
 void Connection::write_all(const std::string& bytes) {
   size_t off = 0;
   while (off < bytes.size()) {

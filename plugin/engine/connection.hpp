@@ -26,6 +26,10 @@ class Connection {
 
   /// The hot path: a call's Value answer, and one list-stream item, encoded directly.
   void send_value_response(uint64_t call_id, const Value& v);
+  /// Appends one list-stream Data message to `out` (for send_bytes later).
+  void encode_list_data(uint64_t stream_id, const Value& v, std::string& out) const;
+  /// Writes messages encoded earlier, as one write.
+  void send_bytes(const std::string& bytes);
   void send_list_data(uint64_t stream_id, const Value& v);
 
   Codec& codec() { return *codec_; }

@@ -44,11 +44,21 @@ struct PipelineOutput {
   prov::plugin::Value value;
   std::function<std::optional<prov::plugin::Value>()> next;
   Span span;
+  /// The stream's items are ready at once (`next` never waits): they may be written several
+  /// to a write. A stream that follows something live (events) must not set this, or items
+  /// would wait in a buffer.
+  bool ready_items = false;
 
   static PipelineOutput empty() { return {}; }
   static PipelineOutput of(prov::plugin::Value v) { return {Kind::Value, std::move(v), {}, {}}; }
   static PipelineOutput stream(std::function<std::optional<prov::plugin::Value>()> next, Span span) {
     return {Kind::ListStream, {}, std::move(next), span};
+  }
+  /// A stream of items that are ready at once (see ready_items).
+  static PipelineOutput ready_stream(std::function<std::optional<prov::plugin::Value>()> next, Span span) {
+    PipelineOutput o = stream(std::move(next), span);
+    o.ready_items = true;
+    return o;
   }
 };
 

@@ -1,5 +1,6 @@
 #include "plugin/engine/plugin_server.hpp"
 
+#include <algorithm>
 #include <unistd.h>
 
 #include <cerrno>
@@ -246,7 +247,9 @@ void PluginServer::send_output(CallId id, const RunCall& run, PipelineOutput out
       return;
     case PipelineOutput::Kind::ListStream: break;
   }
-  auto stream = std::make_shared<OutputStream>(options_.stream_window);
+  // Ready items may fill a larger window: they cost the engine nothing until it reads them.
+  auto stream = std::make_shared<OutputStream>(out.ready_items ? std::max<size_t>(options_.stream_window, 256)
+                                                               : options_.stream_window);
   StreamId sid;
   {
     std::lock_guard lock(m_);
@@ -256,8 +259,16 @@ void PluginServer::send_output(CallId id, const RunCall& run, PipelineOutput out
   Span span = out.span.end > 0 ? out.span : run.call.head;
   conn_.send(call_response(id, Wire{{"PipelineData", list_stream_header(sid, span)}}));
   auto stop = [&] { return signals_.interrupted(); };
+  // Items that are ready at once go out several to a write: a batch is written when it is
+  // large, when the window has no credit left (so the engine can acknowledge what it holds),
+  // and at the end.
+  std::string batch;
+  auto flush = [&] {
+    if (!batch.empty()) conn_.send_bytes(batch);
+    batch.clear();
+  };
   try {
-    while (stream->wait_for_credit(stop)) {
+    while ((out.ready_items && stream->has_credit()) || (flush(), stream->wait_for_credit(stop))) {
       std::optional<Value> item;
       try {
         item = out.next();
@@ -273,9 +284,15 @@ void PluginServer::send_output(CallId id, const RunCall& run, PipelineOutput out
       }
       if (!item) break;
       stream->sent();
-      conn_.send_list_data(sid, *item);
+      if (out.ready_items) {
+        conn_.encode_list_data(sid, *item, batch);
+        if (batch.size() >= (64u << 10)) flush();
+      } else {
+        conn_.send_list_data(sid, *item);
+      }
       if (item->is(Value::Type::Error)) break;
     }
+    flush();
     conn_.send(end_message(sid));
   } catch (...) {
     std::lock_guard lock(m_);

@@ -21,6 +21,8 @@ class OutputStream {
   /// free (one item for windows under 8).
   bool wait_for_credit(const std::function<bool()>& stop);
   void sent() { std::lock_guard l(m_); ++unacked_; }
+  /// True when another item may be sent now without waiting.
+  bool has_credit() const { std::lock_guard l(m_); return !dropped_ && unacked_ < window_; }
   void ack();
   void drop();
   bool dropped() const { std::lock_guard l(m_); return dropped_; }
