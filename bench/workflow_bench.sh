@@ -205,7 +205,7 @@ r_tsort=$(ratio "$s_bigp" "$s_tsort"); r_open=$(ratio "$s_midp" "$s_open")
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 mem=$(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
-tool_versions="ninja $( ((have[ninja])) && ninja --version || echo missing), $( ((have[make])) && make --version | head -1 || echo 'make missing'), $( ((have[tsort])) && tsort --version | head -1 || echo 'tsort missing')"
+tool_versions="ninja $( ((have[ninja])) && ninja --version || echo missing), $( ((have[make])) && make --version | sed -n 1p || echo 'make missing'), $( ((have[tsort])) && tsort --version | sed -n 1p || echo 'tsort missing')"
 machine="$(nproc) × $cpu, $mem RAM, Linux $(uname -r); Nushell $nu_version; $tool_versions; load average $load_before before, $load_after after"
 total_s=$(awk -v a="$t_start" -v b="$t_end" 'BEGIN { printf "%.0f", (b - a) / 1e6 }')
 
