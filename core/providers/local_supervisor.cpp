@@ -68,25 +68,14 @@ int supervise(const std::string& dir) {
                                    O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0600);
   if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, cwd.c_str());
   // Its own process group, so that it can be stopped as one; every signal at its default.
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  posix_spawnattr_setpgroup(&attr, 0);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  sigdelset(&all, SIGKILL);
-  sigdelset(&all, SIGSTOP);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
+  const GroupSpawnAttributes attr;
   std::vector<char*> args = to_exec_array(argv);
   pid_t pid = 0;
   const int64_t started_ns = unix_nanos();
   const DateTime started = now_utc();
   // posix_spawnp looks argv[0] up in our PATH, which is the server's environment.
-  const int rc = ::posix_spawnp(&pid, argv[0].c_str(), &fa, &attr, args.data(), environ);
+  const int rc = ::posix_spawnp(&pid, argv[0].c_str(), &fa, attr.get(), args.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
   if (rc != 0) {
     rec.emplace_back("error", Datum("cannot start " + argv[0] + ": " + std::strerror(rc)));
     rec.emplace_back("exit_code", Datum(127));

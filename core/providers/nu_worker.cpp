@@ -140,18 +140,7 @@ void NuWorker::start(const std::string& provider) {
 
   // Its own process group, so a timeout kills whatever the module started too; no blocked or
   // ignored signals inherited from us.
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  posix_spawnattr_setpgroup(&attr, 0);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  sigdelset(&all, SIGKILL);
-  sigdelset(&all, SIGSTOP);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
+  const GroupSpawnAttributes attr;
 
   const std::vector<std::string> argv = {key_.nu_path, "-n", "-I", key_.module_dir + "/nulib",
                                          "--stdin", "-c", kProviderWorkerScript};
@@ -162,10 +151,9 @@ void NuWorker::start(const std::string& provider) {
   std::vector<char*> envp = to_exec_array(env_strings);
 
   pid_t pid = 0;
-  const int rc = ::posix_spawnp(&pid, key_.nu_path.c_str(), &actions, &attr, args.data(),
+  const int rc = ::posix_spawnp(&pid, key_.nu_path.c_str(), &actions, attr.get(), args.data(),
                                 env_ ? envp.data() : environ);
   posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
   close_fd(request[1]);
   close_fd(answer[1]);
   close_fd(log[1]);

@@ -128,6 +128,21 @@ int open_pidfd(pid_t pid) {
 
 }  // namespace
 
+GroupSpawnAttributes::GroupSpawnAttributes() {
+  posix_spawnattr_init(&attr_);
+  posix_spawnattr_setflags(&attr_, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setpgroup(&attr_, 0);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  sigdelset(&all, SIGKILL);
+  sigdelset(&all, SIGSTOP);
+  posix_spawnattr_setsigmask(&attr_, &none);
+  posix_spawnattr_setsigdefault(&attr_, &all);
+}
+
+GroupSpawnAttributes::~GroupSpawnAttributes() { posix_spawnattr_destroy(&attr_); }
+
 Environment current_environment() {
   Environment env;
   for (char** e = environ; e && *e; ++e) {
@@ -232,39 +247,27 @@ Subprocess::Subprocess(const SubprocessOptions& o) {
   }
   if (!o.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, o.cwd.c_str());
 
-  // Own process group (so the group can be signalled as one), no blocked signals, and every
-  // signal at its default: an ignored SIGPIPE or SIGINT of ours must not leak into the child.
-  // (Naming only the ignored signals would not be cheaper: glibc's child visits every signal.)
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  posix_spawnattr_setpgroup(&attr, 0);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  sigdelset(&all, SIGKILL);
-  sigdelset(&all, SIGSTOP);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
+  // (Naming only the ignored signals for SETSIGDEF would not be cheaper: glibc's child visits
+  // every signal.)
+  const GroupSpawnAttributes attr;
 
   std::vector<char*> args = to_exec_array(o.argv);
   char* const* envp = env ? env->envp() : environ;
 
   started_ = Clock::now();
-  int rc = ::posix_spawn(&pid_, program.c_str(), &actions, &attr, args.data(), envp);
+  int rc = ::posix_spawn(&pid_, program.c_str(), &actions, attr.get(), args.data(), envp);
   if ((rc == ENOENT || rc == EACCES) && o.shared_env && program != o.argv[0]) {
     // The remembered file may have gone since it was found: look once more.
     env->forget_program(o.argv[0], o.cwd);
     try {
       program = env->find_program(o.argv[0], o.cwd);
       started_ = Clock::now();
-      rc = ::posix_spawn(&pid_, program.c_str(), &actions, &attr, args.data(), envp);
+      rc = ::posix_spawn(&pid_, program.c_str(), &actions, attr.get(), args.data(), envp);
     } catch (const ResourceError&) {
       // Reported below, unless the working directory is the reason.
     }
   }
   posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
   if (rc != 0) {
     pid_ = -1;
     // Checked only now, so that a successful start costs no stat of it.

@@ -5,6 +5,7 @@
 /// period, so nothing the program started outlives it. The long-running sibling of
 /// run_captured (process.hpp); it only runs processes and knows nothing of scheduling.
 
+#include <spawn.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -21,6 +22,21 @@
 #include "core/support/datum.hpp"
 
 namespace prov {
+
+/// posix_spawn attributes for a child in a process group of its own (so that the group can be
+/// signalled as one), with no signal blocked and every signal at its default: an ignored
+/// SIGPIPE or SIGINT of ours must not leak into the child. Destroyed with the object.
+class GroupSpawnAttributes {
+ public:
+  GroupSpawnAttributes();
+  ~GroupSpawnAttributes();
+  GroupSpawnAttributes(const GroupSpawnAttributes&) = delete;
+  GroupSpawnAttributes& operator=(const GroupSpawnAttributes&) = delete;
+  const posix_spawnattr_t* get() const { return &attr_; }
+
+ private:
+  posix_spawnattr_t attr_;
+};
 
 /// A process environment: name → value.
 using Environment = std::map<std::string, std::string>;
