@@ -5,52 +5,12 @@
 
 #include "core/events/event.hpp"
 #include "core/ops/ops_test_support.hpp"
+#include "core/providers/provider_contract_test.hpp"
 #include "core/support/error.hpp"
 
 using namespace prov;
 using namespace prov::testing;
 
-namespace {
-
-/// A provider keeping servers in a map the test owns.
-class MapProvider : public Provider {
- public:
-  explicit MapProvider(std::map<std::string, Server>& servers) : servers_(servers) {}
-  const std::string& name() const override { return name_; }
-  std::vector<Server> list() override {
-    std::vector<Server> out;
-    for (const auto& [id, s] : servers_) out.push_back(s);
-    return out;
-  }
-  Server create(const ServerSpec& spec) override {
-    if (spec.name == "fail") throw ProviderError("provisioning::provider::failed", "quota exceeded");
-    Server s;
-    s.id = spec.name + "-1";
-    s.name = spec.name;
-    s.provider = name_;
-    s.state = server_state::running;
-    servers_[s.id] = s;
-    return s;
-  }
-  Server get(const std::string& id) override {
-    auto it = servers_.find(id);
-    if (it == servers_.end()) throw ProviderError("provisioning::provider::not_found", "no server " + id);
-    return it->second;
-  }
-  Server remove(const std::string& id) override {
-    Server s = get(id);
-    servers_.erase(id);
-    s.state = server_state::deleted;
-    return s;
-  }
-  Connectivity test_connectivity() override { return {true, "", {}}; }
-
- private:
-  std::string name_ = "map";
-  std::map<std::string, Server>& servers_;
-};
-
-}  // namespace
 
 TEST_CASE("server.create creates through the provider, reports the resource, and its rollback deletes it",
           "[ops][server_op]") {
@@ -60,20 +20,20 @@ TEST_CASE("server.create creates through the provider, reports the resource, and
   OpContext ctx = make_context(dir);
   ctx.open_provider = [&](const std::string& name) {
     opened.push_back(name);
-    if (name != "map") throw ProviderError("provisioning::provider::unknown", "no provider called `" + name + "`");
-    return std::unique_ptr<Provider>(new MapProvider(servers));
+    if (name != "memory") throw ProviderError("provisioning::provider::unknown", "no provider called `" + name + "`");
+    return std::unique_ptr<Provider>(new MemoryProvider(&servers));
   };
   const OpKind& kind = *find_kind("server.create");
-  OperationSpec op = make_op("server.create", {{"provider", "map"}, {"server", DatumRecord{{"name", "web"}}}});
+  OperationSpec op = make_op("server.create", {{"provider", "memory"}, {"server", DatumRecord{{"name", "web"}}}});
   CHECK(kind.has_rollback(op));
 
   OpResult r = kind.run(op, ctx);
   REQUIRE(r.ok);
-  CHECK(opened == std::vector<std::string>{"map"});
+  CHECK(opened == std::vector<std::string>{"memory"});
   CHECK(servers.count("web-1") == 1);
   CHECK(r.resource_event == event_type::resource_created);
   CHECK(r.resource.find("id")->str() == "web-1");
-  CHECK(r.resource.find("provider")->str() == "map");
+  CHECK(r.resource.find("provider")->str() == "memory");
   CHECK(r.undo.find("server_id")->str() == "web-1");
 
   OpResult back = kind.rollback(op, r.undo, ctx);
@@ -91,11 +51,11 @@ TEST_CASE("server ops turn provider errors into failed results with the provider
   std::map<std::string, Server> servers;
   OpContext ctx = make_context(dir);
   ctx.open_provider = [&](const std::string& name) {
-    if (name != "map") throw ProviderError("provisioning::provider::unknown", "no provider called `" + name + "`");
-    return std::unique_ptr<Provider>(new MapProvider(servers));
+    if (name != "memory") throw ProviderError("provisioning::provider::unknown", "no provider called `" + name + "`");
+    return std::unique_ptr<Provider>(new MemoryProvider(&servers));
   };
   OpResult f = find_kind("server.create")->run(
-      make_op("server.create", {{"provider", "map"}, {"server", DatumRecord{{"name", "fail"}}}}), ctx);
+      make_op("server.create", {{"provider", "memory"}, {"server", DatumRecord{{"name", "fail"}}}}), ctx);
   CHECK_FALSE(f.ok);
   CHECK(f.code == "provisioning::provider::failed");
   CHECK(f.message.find("quota exceeded") != std::string::npos);
@@ -104,11 +64,11 @@ TEST_CASE("server ops turn provider errors into failed results with the provider
       make_op("server.create", {{"provider", "nope"}, {"server", DatumRecord{{"name", "web"}}}}), ctx);
   CHECK(u.code == "provisioning::provider::unknown");
 
-  OpResult d = find_kind("server.delete")->run(make_op("server.delete", {{"provider", "map"}, {"server_id", "x"}}), ctx);
+  OpResult d = find_kind("server.delete")->run(make_op("server.delete", {{"provider", "memory"}, {"server_id", "x"}}), ctx);
   CHECK(d.code == "provisioning::provider::not_found");
 
-  servers["db-1"] = Server{"db-1", "db", "map", server_state::running, {}, {}};
-  OpResult ok = find_kind("server.delete")->run(make_op("server.delete", {{"provider", "map"}, {"server_id", "db-1"}}), ctx);
+  servers["db-1"] = Server{"db-1", "db", "memory", server_state::running, {}, {}};
+  OpResult ok = find_kind("server.delete")->run(make_op("server.delete", {{"provider", "memory"}, {"server_id", "db-1"}}), ctx);
   CHECK(ok.ok);
   CHECK(ok.resource_event == event_type::resource_deleted);
   CHECK(servers.empty());
@@ -116,12 +76,12 @@ TEST_CASE("server ops turn provider errors into failed results with the provider
 
 TEST_CASE("server.create validates its ServerSpec before anything runs", "[ops][server_op]") {
   const OpKind& kind = *find_kind("server.create");
-  CHECK_THROWS_AS(kind.validate(make_op("server.create", {{"provider", "map"}, {"server", "web"}})), WorkflowError);
-  CHECK_THROWS_AS(kind.validate(make_op("server.create", {{"provider", "map"}, {"server", DatumRecord{}}})),
+  CHECK_THROWS_AS(kind.validate(make_op("server.create", {{"provider", "memory"}, {"server", "web"}})), WorkflowError);
+  CHECK_THROWS_AS(kind.validate(make_op("server.create", {{"provider", "memory"}, {"server", DatumRecord{}}})),
                   WorkflowError);
   CHECK_THROWS_AS(kind.validate(make_op("server.create",
-                                        {{"provider", "map"},
+                                        {{"provider", "memory"},
                                          {"server", DatumRecord{{"name", "w"}, {"ports", DatumList{Datum("http")}}}}})),
                   WorkflowError);
-  CHECK_NOTHROW(kind.validate(make_op("server.create", {{"provider", "map"}, {"server", DatumRecord{{"name", "w"}}}})));
+  CHECK_NOTHROW(kind.validate(make_op("server.create", {{"provider", "memory"}, {"server", DatumRecord{{"name", "w"}}}})));
 }

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -107,5 +108,49 @@ inline void check_provider_contract(const std::function<std::unique_ptr<Provider
   CHECK(code == "provisioning::provider::invalid_spec");
   CHECK(p->list().size() == before);
 }
+
+/// An in-memory provider that keeps the contract: for checking the contract suite itself and
+/// for tests of what uses providers. Servers live in `store` when given (shared by every
+/// instance made with it), else in the object. A spec named `fail` fails as a provider would.
+class MemoryProvider : public Provider {
+ public:
+  explicit MemoryProvider(std::map<std::string, Server>* store = nullptr) : store_(store ? store : &own_) {}
+  const std::string& name() const override { return name_; }
+  std::vector<Server> list() override {
+    std::vector<Server> out;
+    for (const auto& [id, s] : *store_) out.push_back(s);
+    return out;
+  }
+  Server create(const ServerSpec& spec) override {
+    if (spec.name.empty()) throw ProviderError("provisioning::provider::invalid_spec", "a server needs a name");
+    if (spec.name == "fail") throw ProviderError("provisioning::provider::failed", "quota exceeded");
+    Server s;
+    s.id = spec.name + "-" + std::to_string(++next_);
+    s.name = spec.name;
+    s.provider = name_;
+    s.state = server_state::running;
+    s.created = DateTime{"2026-01-02T03:04:05+00:00"};
+    (*store_)[s.id] = s;
+    return s;
+  }
+  Server get(const std::string& id) override {
+    auto it = store_->find(id);
+    if (it == store_->end()) throw ProviderError("provisioning::provider::not_found", "no server " + id);
+    return it->second;
+  }
+  Server remove(const std::string& id) override {
+    Server s = get(id);
+    store_->erase(id);
+    s.state = server_state::deleted;
+    return s;
+  }
+  Connectivity test_connectivity() override { return {true, "in memory", Duration{1}}; }
+
+ private:
+  std::string name_ = "memory";
+  std::map<std::string, Server> own_;
+  std::map<std::string, Server>* store_;
+  int next_ = 0;
+};
 
 }  // namespace prov::testing

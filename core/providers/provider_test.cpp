@@ -30,46 +30,6 @@ std::string spec_message(const Datum& d) {
   return "";
 }
 
-/// An in-memory provider that keeps the contract, to check the contract suite itself.
-class MemoryProvider : public Provider {
- public:
-  const std::string& name() const override { return name_; }
-  std::vector<Server> list() override {
-    std::vector<Server> out;
-    for (const auto& [id, s] : servers_) out.push_back(s);
-    return out;
-  }
-  Server create(const ServerSpec& spec) override {
-    if (spec.name.empty())
-      throw ProviderError("provisioning::provider::invalid_spec", "a server needs a name");
-    Server s;
-    s.id = spec.name + "-" + std::to_string(++next_);
-    s.name = spec.name;
-    s.provider = name_;
-    s.state = server_state::running;
-    s.created = DateTime{"2026-01-02T03:04:05+00:00"};
-    servers_[s.id] = s;
-    return s;
-  }
-  Server get(const std::string& id) override {
-    auto it = servers_.find(id);
-    if (it == servers_.end()) throw ProviderError("provisioning::provider::not_found", "no server " + id);
-    return it->second;
-  }
-  Server remove(const std::string& id) override {
-    Server s = get(id);
-    servers_.erase(id);
-    s.state = server_state::deleted;
-    return s;
-  }
-  Connectivity test_connectivity() override { return {true, "in memory", Duration{1}}; }
-
- private:
-  std::string name_ = "memory";
-  std::map<std::string, Server> servers_;
-  int next_ = 0;
-};
-
 }  // namespace
 
 TEST_CASE("ServerSpec reads every field of a record and keeps the rest in order", "[provider]") {
@@ -201,7 +161,7 @@ TEST_CASE("Server refuses records that break the contract", "[provider]") {
 TEST_CASE("the contract suite passes a provider that keeps it", "[provider]") {
   ServerSpec spec;
   spec.name = "web";
-  prov::testing::check_provider_contract([] { return std::make_unique<MemoryProvider>(); }, spec);
+  prov::testing::check_provider_contract([] { return std::make_unique<prov::testing::MemoryProvider>(); }, spec);
 }
 
 TEST_CASE("ServerSpec command items that are numbers or bools count as their text", "[provider]") {
