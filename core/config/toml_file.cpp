@@ -1,16 +1,12 @@
 #include "core/config/toml_file.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <toml++/toml.h>
 #include <vector>
 
+#include "core/support/atomic_file.hpp"
 #include "core/support/error.hpp"
 
 namespace prov {
@@ -106,36 +102,13 @@ Datum parse_toml(std::string_view text, const std::string& path) {
 }
 
 std::optional<Datum> read_toml_file(const std::string& path) {
-  auto unreadable = [&](const std::string& why) {
-    return ConfigError("provisioning::config::read", "cannot read " + path + ": " + why,
-                       "check that it is a readable file");
-  };
-  struct Fd {
-    int fd;
-    ~Fd() {
-      if (fd >= 0) ::close(fd);
-    }
-  } file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (file.fd < 0) {
-    if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
-    throw unreadable(std::strerror(errno));
-  }
-  struct stat st {};
-  if (::fstat(file.fd, &st) != 0) throw unreadable(std::strerror(errno));
-  if (!S_ISREG(st.st_mode)) throw unreadable("not a regular file");
-  std::string text;
-  char buf[65536];
-  while (true) {
-    const ssize_t n = ::read(file.fd, buf, sizeof buf);
-    if (n > 0) {
-      text.append(buf, static_cast<size_t>(n));
-    } else if (n == 0) {
-      break;
-    } else if (errno != EINTR) {
-      throw unreadable(std::strerror(errno));
-    }
-  }
-  return parse_toml(text, path);
+  std::string why;
+  std::optional<FileContent> content = read_regular_file(path, Links::follow, why);
+  if (!why.empty())
+    throw ConfigError("provisioning::config::read", "cannot read " + path + ": " + why,
+                      "check that it is a readable file");
+  if (!content) return std::nullopt;
+  return parse_toml(content->data, path);
 }
 
 }  // namespace prov

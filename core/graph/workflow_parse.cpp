@@ -1,12 +1,7 @@
 #include "core/graph/workflow_parse.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <climits>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -18,6 +13,7 @@
 #include "core/config/toml_file.hpp"
 #include "core/graph/dag.hpp"
 #include "core/graph/id_index.hpp"
+#include "core/support/atomic_file.hpp"
 #include "core/support/datum_json.hpp"
 #include "core/support/duration.hpp"
 #include "core/support/error.hpp"
@@ -681,36 +677,13 @@ class DatumBuilder : public nlohmann::json_sax<nlohmann::json> {
 
 /// The whole file; nullopt when nothing is at `path`.
 std::optional<std::string> read_text(const std::string& path) {
-  auto unreadable = [&](const std::string& why) {
-    return WorkflowError("provisioning::workflow::read", "cannot read " + path + ": " + why,
-                         "check that it is a readable file");
-  };
-  struct Fd {
-    int fd;
-    ~Fd() {
-      if (fd >= 0) ::close(fd);
-    }
-  } file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (file.fd < 0) {
-    if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
-    throw unreadable(std::strerror(errno));
-  }
-  struct stat st {};
-  if (::fstat(file.fd, &st) != 0) throw unreadable(std::strerror(errno));
-  if (!S_ISREG(st.st_mode)) throw unreadable("not a regular file");
-  std::string text;
-  text.reserve(static_cast<size_t>(st.st_size));
-  char buf[65536];
-  while (true) {
-    const ssize_t got = ::read(file.fd, buf, sizeof buf);
-    if (got > 0) {
-      text.append(buf, static_cast<size_t>(got));
-    } else if (got == 0) {
-      return text;
-    } else if (errno != EINTR) {
-      throw unreadable(std::strerror(errno));
-    }
-  }
+  std::string why;
+  std::optional<FileContent> content = read_regular_file(path, Links::follow, why);
+  if (!why.empty())
+    throw WorkflowError("provisioning::workflow::read", "cannot read " + path + ": " + why,
+                        "check that it is a readable file");
+  if (!content) return std::nullopt;
+  return std::move(content->data);
 }
 
 }  // namespace

@@ -41,32 +41,47 @@ void sync_directory(const std::string& dir) {
 
 }  // namespace
 
-std::optional<FileContent> read_file_if_exists(const std::string& path) {
-  auto unreadable = [&](const std::string& why) {
-    return ResourceError("provisioning::resource::read", "cannot read " + path + ": " + why,
-                         "check that it is a readable regular file");
-  };
-  Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)};
+std::optional<FileContent> read_regular_file(const std::string& path, Links links, std::string& why) {
+  why.clear();
+  const int flags = O_RDONLY | O_CLOEXEC | (links == Links::refuse ? O_NOFOLLOW | O_NONBLOCK : 0);
+  Fd f{::open(path.c_str(), flags)};
   if (f.fd < 0) {
-    if (errno == ENOENT) return std::nullopt;
-    throw unreadable(errno == ELOOP ? "it is a symbolic link" : std::strerror(errno));
+    if (errno == ENOENT || (links == Links::follow && errno == ENOTDIR)) return std::nullopt;
+    why = links == Links::refuse && errno == ELOOP ? "it is a symbolic link" : std::strerror(errno);
+    return std::nullopt;
   }
   struct stat st {};
-  if (::fstat(f.fd, &st) != 0) throw unreadable(std::strerror(errno));
-  if (!S_ISREG(st.st_mode)) throw unreadable("not a regular file");
+  if (::fstat(f.fd, &st) != 0) {
+    why = std::strerror(errno);
+    return std::nullopt;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    why = "not a regular file";
+    return std::nullopt;
+  }
   FileContent content;
   content.mode = st.st_mode & 07777;
   content.data.reserve(static_cast<size_t>(st.st_size));
   char buf[65536];
   while (true) {
     const ssize_t n = ::read(f.fd, buf, sizeof buf);
-    if (n > 0)
+    if (n > 0) {
       content.data.append(buf, static_cast<size_t>(n));
-    else if (n == 0)
-      break;
-    else if (errno != EINTR)
-      throw unreadable(std::strerror(errno));
+    } else if (n == 0) {
+      return content;
+    } else if (errno != EINTR) {
+      why = std::strerror(errno);
+      return std::nullopt;
+    }
   }
+}
+
+std::optional<FileContent> read_file_if_exists(const std::string& path) {
+  std::string why;
+  std::optional<FileContent> content = read_regular_file(path, Links::refuse, why);
+  if (!why.empty())
+    throw ResourceError("provisioning::resource::read", "cannot read " + path + ": " + why,
+                        "check that it is a readable regular file");
   return content;
 }
 

@@ -15,6 +15,15 @@ struct FileContent {
   bool operator==(const FileContent&) const = default;
 };
 
+/// How read_regular_file treats a symbolic link at `path`.
+enum class Links { follow, refuse };
+
+/// The regular file at `path`. nullopt with `why` empty when nothing is there (with
+/// Links::follow, also when a parent is not a directory); nullopt with `why` saying what is
+/// wrong when something is there but is not a regular file or cannot be read (with
+/// Links::refuse a symlink is such a thing). Throws nothing: callers raise their own error.
+std::optional<FileContent> read_regular_file(const std::string& path, Links links, std::string& why);
+
 /// The file at `path` when there is one; nullopt when nothing is there. A symlink is not
 /// followed. Throws ResourceError `provisioning::resource::read` when something is there but
 /// is not a regular file or cannot be read.
