@@ -11,6 +11,7 @@
 #include "core/events/event_log.hpp"
 #include "core/graph/plan.hpp"
 #include "core/graph/render.hpp"
+#include "core/graph/svg.hpp"
 #include "core/graph/workflow_parse.hpp"
 #include "core/state/lock.hpp"
 #include "core/state/state_dir.hpp"
@@ -307,10 +308,13 @@ PipelineOutput WorkflowPlanCommand::run(EngineInterface& engine, const Evaluated
 Signature WorkflowGraphCommand::signature() const {
   Signature s;
   s.name = "prov workflow graph";
-  s.description = "A workflow's dependency graph as Graphviz DOT or Mermaid text.";
-  s.search_terms = {"dot", "graphviz", "mermaid", "dag", "picture"};
+  s.description = "A workflow's dependency graph as Graphviz DOT, Mermaid text or an SVG picture.";
+  s.extra_description =
+      "SVG is laid out by Graphviz's `dot`, found on $env.PATH (Debian package graphviz); DOT and Mermaid need "
+      "nothing installed.";
+  s.search_terms = {"dot", "graphviz", "mermaid", "svg", "dag", "picture"};
   s.optional = {workflow_arg()};
-  s.named = {{"format", 'f', shape::string(), "dot (default) or mermaid", false}};
+  s.named = {{"format", 'f', shape::string(), "dot (default), mermaid or svg", false}};
   s.input_output_types = {{type::nothing(), type::string()}, {type::record(), type::string()}};
   s.examples = {
       {"prov workflow graph workflows/deploy.toml | save deploy.dot", "DOT for Graphviz", std::nullopt},
@@ -321,18 +325,31 @@ Signature WorkflowGraphCommand::signature() const {
 
 PipelineOutput WorkflowGraphCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const {
   std::string format = "dot";
-  if (const Value* f = call.flag_value("format")) {
-    if (!f->is(Value::Type::String) || (f->as_string() != "dot" && f->as_string() != "mermaid"))
-      throw labeled("Unknown graph format", "use dot or mermaid", f->span, "provisioning::input::bad_value",
-                    "--format dot (Graphviz) or --format mermaid");
+  const Value* format_flag = call.flag_value("format");
+  if (format_flag) {
+    const Value* f = format_flag;
+    if (!f->is(Value::Type::String) ||
+        (f->as_string() != "dot" && f->as_string() != "mermaid" && f->as_string() != "svg"))
+      throw labeled("Unknown graph format", "use dot, mermaid or svg", f->span, "provisioning::input::bad_value",
+                    "--format dot (Graphviz text), --format mermaid or --format svg (a picture, through dot)");
     format = f->as_string();
   }
   WorkflowSource src = workflow_source(engine, call, input);
   Dag dag;
   WorkflowSpec spec = parse_source(src, dag);
   Plan plan = make_plan(spec, dag);
-  std::string text = format == "dot" ? render_dot(spec, dag, plan) : render_mermaid(spec, dag, plan);
-  return PipelineOutput::of(Value::string(std::move(text), call.head));
+  if (format == "mermaid") return PipelineOutput::of(Value::string(render_mermaid(spec, dag, plan), call.head));
+  std::string dot = render_dot(spec, dag, plan);
+  if (format == "dot") return PipelineOutput::of(Value::string(std::move(dot), call.head));
+  std::string dot_program;
+  try {
+    dot_program = find_dot(engine_path(engine), engine.get_current_dir());
+  } catch (LabeledErrorException&) {
+    throw;
+  } catch (prov::Error& e) {
+    throw labeled(e.what(), "SVG needs Graphviz", format_flag->span, e.code(), e.help());
+  }
+  return PipelineOutput::of(Value::string(render_svg(dot, dot_program), call.head));
 }
 
 // ---- run / submit -------------------------------------------------------------------------

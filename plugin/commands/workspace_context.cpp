@@ -91,6 +91,17 @@ std::string read_link(const std::string& link) {
 }
 }  // namespace
 
+std::string engine_path(EngineInterface& engine) {
+  std::optional<Value> v = engine.get_env_var("PATH");
+  if (!v) return {};
+  if (v->is(Value::Type::String)) return v->as_string();
+  std::string joined;
+  if (v->is(Value::Type::List))
+    for (const Value& e : v->as_list())
+      if (e.is(Value::Type::String)) joined += (joined.empty() ? "" : ":") + e.as_string();
+  return joined;
+}
+
 std::string hosting_nu(const prov::Config& config) {
   if (const Datum* wf = config.merged.find("workflow"))
     if (const Datum* p = wf->find("nu_path"); p && p->is_string() && !p->str().empty()) return p->str();

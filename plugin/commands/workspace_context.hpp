@@ -24,6 +24,10 @@ prov::StateDir open_state_dir(const prov::Config& config);
 /// (PATH), ints and bools as text; other values are left out.
 prov::Environment engine_environment(EngineInterface& engine);
 
+/// Nu's $env.PATH as one ':'-separated string (what a program started for the user would
+/// search); empty when it is unset.
+std::string engine_path(EngineInterface& engine);
+
 /// The `nu` that hosts this plugin (`workflow.nu_path` of the configuration overrides it;
 /// "nu" when neither is known).
 std::string hosting_nu(const prov::Config& config);

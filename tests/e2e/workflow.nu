@@ -62,6 +62,22 @@ def main [] {
       let mm = (prov workflow graph --format mermaid workflows/deploy.toml)
       assert ($mm | str starts-with "flowchart")
     }
+    "graph: SVG through Graphviz's dot, the package named when dot is missing": {||
+      cd $examples
+      let svg = (prov workflow graph --format svg workflows/deploy.toml)
+      assert ($svg | str contains "<svg")
+      assert ($svg | str trim | str ends-with "</svg>")
+      # Graphviz titles each node with its id ('-' written as &#45;).
+      let titles = ($svg | parse --regex '<title>([^<]*)</title>' | get capture0 | str replace --all "&#45;" "-")
+      for id in (prov workflow plan workflows/deploy.toml | get id) { assert ($id in $titles) $"($id) is not drawn" }
+      let e = (expect-error {|| $env.PATH = []; prov workflow graph --format svg workflows/deploy.toml })
+      assert equal $e.code "provisioning::graph::graphviz_missing"
+      assert ($e.help | str contains "apt-get install graphviz")
+      assert ((label-text $e) | str contains "svg")
+      let bad = (expect-error {|| prov workflow graph --format png workflows/deploy.toml })
+      assert equal $bad.code "provisioning::input::bad_value"
+      assert ((label-text $bad) | str contains "png")
+    }
     "run streams events and ends with a summary": {||
       let ws = (new-workspace)
       cd $ws
