@@ -8,7 +8,7 @@ use harness.nu *
 
 # A workflow that waits: something to cancel, or to kill in mid-run and resume.
 const SLOW = "{name: slow, operations: [{id: wait, kind: command, run: [sleep 30]}]}"
-const BRIEF = "{name: brief, operations: [{id: wait, kind: command, run: [sleep 1]}]}"
+const BRIEF = "{name: brief, operations: [{id: wait, kind: command, run: [sleep 2]}]}"
 
 # Nu code that waits (up to 30s) until workflow `$id` is running with its runner.
 const WAIT_RUNNING = "
