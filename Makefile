@@ -6,7 +6,7 @@ NU      ?= $(CURDIR)/node_modules/nushell/bin/nu
 PLUGIN  := $(CURDIR)/$(BUILD)/bin/nu_plugin_provisioning
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPROV_WERROR=ON
 
-.PHONY: all setup build demo test bench clean
+.PHONY: all setup build demo test docs bench clean
 all: build
 
 setup:
@@ -21,6 +21,11 @@ demo: build
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+# docs/COMMANDS.md, the command reference, from the commands' signatures (the test
+# `e2e: commands_doc_once` fails when it is stale).
+docs: build
+	@"$(NU)" -n --plugins '[$(PLUGIN)]' tools/commands_doc.nu docs/COMMANDS.md
 
 bench: build
 	@bench/run.sh "$(CURDIR)/$(BUILD)" "$(NU)"

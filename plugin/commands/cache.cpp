@@ -12,8 +12,10 @@ Signature CacheStatsCommand::signature() const {
   s.extra_description = "The cache lives in the plugin process: it starts empty when Nushell starts the plugin.";
   s.search_terms = {"ttl", "hits", "misses"};
   s.input_output_types = {{type::nothing(), type::record()}};
-  s.examples = {{"prov provider list | ignore; prov cache stats | get entries", "Availability answers now cached",
-                 std::nullopt}};
+  s.examples = {{"prov provider list | ignore; prov cache stats | select entries hits misses",
+                 "After one provider list: the folder provider's availability is cached",
+                 Value::record(
+                     {{"entries", Value::integer(1)}, {"hits", Value::integer(0)}, {"misses", Value::integer(1)}})}};
   return s;
 }
 
@@ -27,7 +29,8 @@ Signature CacheClearCommand::signature() const {
   s.description = "Forget everything cached and reset the counters; returns how many entries were dropped.";
   s.search_terms = {"flush", "reset", "invalidate"};
   s.input_output_types = {{type::nothing(), type::record()}};
-  s.examples = {{"prov cache clear", "Ask every provider again next time", std::nullopt}};
+  s.examples = {{"prov provider list | ignore; prov cache clear", "Ask every provider again next time",
+                 Value::record({{"cleared", Value::integer(1)}})}};
   return s;
 }
 

@@ -5,6 +5,7 @@
 #include "core/config/key_path.hpp"
 #include "core/support/redact.hpp"
 #include "plugin/commands/datum_value.hpp"
+#include "plugin/commands/example_result.hpp"
 #include "plugin/commands/workspace_context.hpp"
 #include "plugin/engine/labeled_error_exception.hpp"
 
@@ -41,8 +42,9 @@ Signature ConfigCommand::signature() const {
   s.named = config_flags();
   s.input_output_types = {{type::nothing(), type::record()}, {type::record(), type::record()}};
   s.examples = {
-      {"prov config", "Show the merged configuration of the current workspace", std::nullopt},
-      {"prov config --env dev | get workflow.parallel", "Configuration with config.dev.toml layered on", std::nullopt},
+      {"prov config | get project.owner", "config.user.toml overrides config.defaults.toml", Value::string("ada")},
+      {"prov config --env dev | get workflow.parallel", "Configuration with config.dev.toml layered on",
+       Value::integer(2)},
       {"{workflow: {parallel: 1}} | prov config | get workflow.parallel", "Override a key for this call only",
        Value::integer(1)},
   };
@@ -62,9 +64,12 @@ Signature ConfigSourcesCommand::signature() const {
   s.named = config_flags();
   s.input_output_types = {{type::nothing(), type::table()}, {type::record(), type::table()}};
   s.examples = {
-      {"prov config sources", "Where every key comes from", std::nullopt},
-      {"prov config sources --show-secrets | where key =~ token", "Secret values, shown on purpose", std::nullopt},
-      {"prov config sources | where layer == user", "Keys set by config.user.toml", std::nullopt},
+      {"prov config sources | where key == project.owner | select layer value", "Where a key's value comes from",
+       table({"layer", "value"}, {{Value::string("user"), Value::string("ada")}})},
+      {"prov config sources --show-secrets | where key =~ token | get value", "Secret values, shown on purpose",
+       strings({"dev-token-not-real"})},
+      {"prov config sources | where layer == user | get key", "Keys set by config.user.toml",
+       strings({"providers.folder.api_token", "project.owner"})},
   };
   return s;
 }
@@ -99,8 +104,11 @@ Signature ConfigGetCommand::signature() const {
   s.named = config_flags();
   s.input_output_types = {{type::nothing(), type::any()}, {type::record(), type::any()}};
   s.examples = {
-      {"prov config get providers.default", "The default provider's name", std::nullopt},
-      {"prov config get workflow.retry", "A whole table", std::nullopt},
+      {"prov config get providers.default", "The default provider's name", Value::string("local")},
+      {"prov config get workflow.retry", "A whole table",
+       Value::record({{"attempts", Value::integer(3)},
+                      {"backoff", Value::string("500ms")},
+                      {"max_backoff", Value::string("10s")}})},
       {"{a: {b: 5}} | prov config get a.b", "A key from the record piped in", Value::integer(5)},
   };
   return s;

@@ -1,7 +1,9 @@
 #include "plugin/commands/extension.hpp"
 
 #include "core/extensions/extension.hpp"
+#include "core/support/version.hpp"
 #include "plugin/commands/datum_value.hpp"
+#include "plugin/commands/example_result.hpp"
 #include "plugin/commands/workspace_context.hpp"
 
 namespace prov::plugin {
@@ -20,9 +22,17 @@ Signature ExtensionListCommand::signature() const {
   s.named = workspace_flags();
   s.input_output_types = {{type::nothing(), type::table()}};
   s.examples = {
-      {"prov extension list", "Every extension with its problems", std::nullopt},
-      {"prov extension list | where not valid or not compatible | select name problems",
-       "Why some extensions are not used", std::nullopt},
+      {"prov extension list | select name version type valid compatible", "Every extension and whether it is used",
+       table({"name", "version", "type", "valid", "compatible"},
+             {{Value::string("legacy-dns"), Value::string("1.2.0"), Value::string("taskserv"), Value::boolean(true),
+               Value::boolean(false)},
+              {Value::string("redis-taskserv"), Value::string("0.3.1"), Value::string("taskserv"), Value::boolean(true),
+               Value::boolean(true)}})},
+      {"prov extension list | where not ($it.valid and $it.compatible) | select name problems",
+       "Why some extensions are not used",
+       table({"name", "problems"},
+             {{Value::string("legacy-dns"),
+               strings({std::string("needs provisioning >=0.0.1, <0.1.0; this plugin is ") + prov::kVersion})}})},
   };
   return s;
 }

@@ -9,6 +9,8 @@ Signature GroupCommand::signature() const {
   s.extra_description = "You must use one of the subcommands below.";
   s.search_terms = search_terms_;
   s.input_output_types = {{type::nothing(), type::string()}};
+  s.examples = {{name_ + " | lines | first", "The help starts with what the subcommands are for",
+                 Value::string(description_)}};
   return s;
 }
 

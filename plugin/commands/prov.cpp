@@ -11,7 +11,8 @@ Signature ProvCommand::signature() const {
       "or `help commands | where name starts-with 'prov'` for the list as a table.";
   s.search_terms = {"provisioning", "infrastructure", "workflow", "deploy"};
   s.input_output_types = {{type::nothing(), type::string()}};
-  s.examples = {{"prov", "List the provisioning commands", std::nullopt}};
+  s.examples = {{"prov | str contains 'prov workflow run'", "The help lists every provisioning command",
+                 Value::boolean(true)}};
   return s;
 }
 

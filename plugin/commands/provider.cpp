@@ -2,6 +2,7 @@
 
 #include "core/support/redact.hpp"
 #include "plugin/commands/datum_value.hpp"
+#include "plugin/commands/example_result.hpp"
 #include "plugin/commands/provider_session.hpp"
 #include "plugin/commands/workspace_context.hpp"
 
@@ -21,9 +22,13 @@ Signature ProviderListCommand::signature() const {
   s.named.push_back({"show-secrets", std::nullopt, std::nullopt, "Show the values of secret keys in config", false});
   s.input_output_types = {{type::nothing(), type::table()}};
   s.examples = {
-      {"prov provider list", "Every provider of the workspace and whether it answers", std::nullopt},
+      {"prov provider list | select name kind available default",
+       "Every provider of the workspace and whether it answers",
+       table({"name", "kind", "available", "default"},
+             {{Value::string("local"), Value::string("builtin"), Value::boolean(true), Value::boolean(true)},
+              {Value::string("folder"), Value::string("nu"), Value::boolean(true), Value::boolean(false)}})},
       {"prov provider list | where available | get name", "The names of the providers that can be used now",
-       std::nullopt},
+       strings({"local", "folder"})},
   };
   return s;
 }

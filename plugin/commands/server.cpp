@@ -3,6 +3,7 @@
 #include "core/support/error.hpp"
 #include "core/support/redact.hpp"
 #include "plugin/commands/datum_value.hpp"
+#include "plugin/commands/example_result.hpp"
 #include "plugin/commands/provider_session.hpp"
 #include "plugin/commands/workspace_context.hpp"
 #include "plugin/engine/labeled_error_exception.hpp"
@@ -58,8 +59,12 @@ Signature ServerListCommand::signature() const {
   s.named = server_flags({{"all", 'a', std::nullopt, "Servers of every usable provider", false}});
   s.input_output_types = {{type::nothing(), type::table()}};
   s.examples = {
-      {"prov server list", "Servers of the default provider", std::nullopt},
-      {"prov server list --all | where state == running", "Running servers of every provider", std::nullopt},
+      {"prov server list | select name provider state", "Servers of the default provider",
+       table({"name", "provider", "state"},
+             {{Value::string("web"), Value::string("local"), Value::string("running")}})},
+      {"prov server list --all | where state == running | select name provider", "Running servers of every provider",
+       table({"name", "provider"},
+             {{Value::string("web"), Value::string("local")}, {Value::string("db"), Value::string("folder")}})},
   };
   return s;
 }
@@ -99,10 +104,17 @@ Signature ServerCreateCommand::signature() const {
   });
   s.input_output_types = {{type::nothing(), type::record()}, {type::record(), type::record()}};
   s.examples = {
-      {"prov server create web --command [python3 -m http.server 8080] --ports [8080]",
-       "A local server: a supervised process that outlives this session", std::nullopt},
-      {"{name: db, plan: small, labels: {tier: data}} | prov server create --provider folder",
-       "Create from a record through a Nu-module provider", std::nullopt},
+      {"prov server create web --command [sleep 600] | select name provider state",
+       "A local server: a supervised process that outlives this session",
+       Value::record({{"name", Value::string("web")},
+                      {"provider", Value::string("local")},
+                      {"state", Value::string("running")}})},
+      {"{name: db, plan: small, labels: {tier: data}} | prov server create --provider folder "
+       "| select name state labels",
+       "Create from a record through a Nu-module provider",
+       Value::record({{"name", Value::string("db")},
+                      {"state", Value::string("running")},
+                      {"labels", Value::record({{"tier", Value::string("data")}})}})},
   };
   return s;
 }
@@ -150,8 +162,10 @@ Signature ServerGetCommand::signature() const {
   s.named = server_flags();
   s.input_output_types = {{type::nothing(), type::record()}};
   s.examples = {
-      {"prov server get web-1a2b3c", "A local server: state, pid, uptime, logs", std::nullopt},
-      {"prov server list | each { prov server get $in.id | get state }", "Every server's state", std::nullopt},
+      {"prov server get (prov server list | where name == web | first | get id) | select name state",
+       "A local server as its supervisor sees it now (it also has pid, uptime, logs)",
+       Value::record({{"name", Value::string("web")}, {"state", Value::string("running")}})},
+      {"prov server list | each { prov server get $in.id | get state }", "Every server's state", strings({"running"})},
   };
   return s;
 }
@@ -174,9 +188,10 @@ Signature ServerDeleteCommand::signature() const {
   s.named = server_flags();
   s.input_output_types = {{type::nothing(), type::record()}};
   s.examples = {
-      {"prov server delete web-1a2b3c", "Stop and forget a local server", std::nullopt},
-      {"prov server list | where state == exited | each { prov server delete $in.id }", "Clean up exited servers",
-       std::nullopt},
+      {"prov server delete (prov server list | where name == web | first | get id) | get state",
+       "Stop and forget a local server", Value::string("deleted")},
+      {"prov server list | where state == exited | each { prov server delete $in.id } | get name",
+       "Clean up the servers whose process has ended", strings({"once"})},
   };
   return s;
 }

@@ -11,7 +11,9 @@ Signature VersionCommand::signature() const {
   s.description = "Show the plugin's version, the engine's version, and the protocol and encoding in use.";
   s.search_terms = {"about", "info", "engine", "encoding"};
   s.input_output_types = {{type::nothing(), type::record()}};
-  s.examples = {{"prov version", "Show the versions and the encoding in use", std::nullopt},
+  s.examples = {{"prov version | select plugin protocol", "Who is talking: the plugin and its protocol",
+                 Value::record({{"plugin", Value::string("nu_plugin_provisioning")},
+                                {"protocol", Value::string("nu-plugin")}})},
                 {"prov version | get plugin_version", "Only the plugin's version", Value::string(prov::kVersion)}};
   return s;
 }

@@ -17,6 +17,7 @@
 #include "core/state/state_dir.hpp"
 #include "core/support/atomic_file.hpp"
 #include "plugin/commands/datum_value.hpp"
+#include "plugin/commands/example_result.hpp"
 #include "plugin/commands/workspace_context.hpp"
 #include "plugin/engine/labeled_error_exception.hpp"
 
@@ -245,8 +246,16 @@ Signature WorkflowPlanCommand::signature() const {
   s.named = workspace_flags();
   s.input_output_types = {{type::nothing(), type::table()}, {type::record(), type::table()}};
   s.examples = {
-      {"prov workflow plan workflows/deploy.toml", "The order the example deployment runs in", std::nullopt},
-      {"{name: two, operations: [{id: a, kind: command, run: [true]}, {id: b, kind: command, run: [true], depends_on: [a]}]} "
+      {"prov workflow plan workflows/deploy.toml | select id level",
+       "The order the example deployment runs in; operations of one level may run at once",
+       table({"id", "level"}, {{Value::string("render-config"), Value::integer(0)},
+                               {Value::string("check-host"), Value::integer(0)},
+                               {Value::string("fetch-artifact"), Value::integer(1)},
+                               {Value::string("count-servers"), Value::integer(1)},
+                               {Value::string("build-image"), Value::integer(2)},
+                               {Value::string("announce"), Value::integer(3)}})},
+      {"{name: two, operations: [{id: a, kind: command, run: [echo a]}, "
+       "{id: b, kind: command, run: [echo b], depends_on: [a]}]} "
        "| prov workflow plan | get id",
        "Plan a workflow record", Value::list({Value::string("a"), Value::string("b")})},
   };
@@ -318,7 +327,24 @@ Signature WorkflowGraphCommand::signature() const {
   s.input_output_types = {{type::nothing(), type::string()}, {type::record(), type::string()}};
   s.examples = {
       {"prov workflow graph workflows/deploy.toml | save deploy.dot", "DOT for Graphviz", std::nullopt},
-      {"prov workflow graph --format mermaid workflows/deploy.toml", "Mermaid for Markdown", std::nullopt},
+      {"prov workflow graph --format mermaid workflows/deploy.toml", "Mermaid for Markdown",
+       Value::string("flowchart TD\n"
+                     "  %% workflow deploy-atlas\n"
+                     "  %% level 0\n"
+                     "  n0[\"render-config<br/>file.write\"]\n"
+                     "  n1[\"check-host<br/>command\"]\n"
+                     "  %% level 1\n"
+                     "  n2[\"fetch-artifact<br/>command\"]\n"
+                     "  n4[\"count-servers<br/>nu\"]\n"
+                     "  %% level 2\n"
+                     "  n3[\"build-image<br/>command\"]\n"
+                     "  %% level 3\n"
+                     "  n5[\"announce<br/>command\"]\n"
+                     "  n1 --> n2\n"
+                     "  n0 --> n4\n"
+                     "  n2 --> n3\n"
+                     "  n3 --> n5\n"
+                     "  n4 --> n5\n")},
   };
   return s;
 }
@@ -368,9 +394,19 @@ Signature WorkflowRunCommand::signature() const {
                   {"dry-run", std::nullopt, std::nullopt, "Validate and plan only; nothing runs", false}});
   s.input_output_types = {{type::nothing(), type::list(type::record())}, {type::record(), type::list(type::record())}};
   s.examples = {
-      {"prov workflow run workflows/deploy.toml", "Run the example deployment", std::nullopt},
-      {"prov workflow run workflows/deploy.toml | where type == operation_failed", "Only the failures", std::nullopt},
-      {"prov workflow run --dry-run workflows/deploy.toml", "Check and plan without running", std::nullopt},
+      {"prov workflow run workflows/deploy.toml | last | select type status succeeded failed",
+       "Run the example deployment; the last event sums it up",
+       Value::record({{"type", Value::string("workflow_completed")},
+                      {"status", Value::string("completed")},
+                      {"succeeded", Value::integer(6)},
+                      {"failed", Value::integer(0)}})},
+      {"prov workflow run workflows/broken.toml | where type =~ failed | select type operation? status?",
+       "Only the failures: `migrate` fails after its retry, and what had completed is rolled back",
+       table({"type", "operation", "status"},
+             {{Value::string("operation_failed"), Value::string("migrate"), Value::nothing()},
+              {Value::string("workflow_failed"), Value::nothing(), Value::string("rolled_back")}})},
+      {"prov workflow run --dry-run workflows/deploy.toml | length", "Check and plan without running",
+       Value::integer(6)},
   };
   return s;
 }
@@ -395,8 +431,9 @@ Signature WorkflowSubmitCommand::signature() const {
   s.optional = {workflow_arg()};
   s.named = with({{"parallel", 'p', shape::integer(), "At most this many operations at once", false}});
   s.input_output_types = {{type::nothing(), type::record()}, {type::record(), type::record()}};
-  s.examples = {{"prov workflow submit workflows/deploy.toml", "Start the example deployment in the background",
-                 std::nullopt}};
+  s.examples = {{"prov workflow submit workflows/deploy.toml | columns",
+                 "Start the example deployment in the background; the answer names it at once",
+                 strings({"workflow_id", "status"})}};
   return s;
 }
 
@@ -422,7 +459,9 @@ Signature WorkflowListCommand::signature() const {
   s.search_terms = {"history", "runs", "ls"};
   s.named = workspace_flags();
   s.input_output_types = {{type::nothing(), type::table()}};
-  s.examples = {{"prov workflow list | where status == failed", "The workflows that failed", std::nullopt}};
+  s.examples = {{"prov workflow list | where status != completed | select name status",
+                 "The workflows that did not complete (the example workspace after running both workflows)",
+                 table({"name", "status"}, {{Value::string("broken-release"), Value::string("rolled_back")}})}};
   return s;
 }
 
@@ -453,8 +492,13 @@ Signature WorkflowStatusCommand::signature() const {
   s.required = {id_arg()};
   s.named = workspace_flags();
   s.input_output_types = {{type::nothing(), type::record()}};
-  s.examples = {{"prov workflow status (prov workflow list | first | get workflow_id)", "The newest workflow",
-                 std::nullopt}};
+  s.examples = {{"prov workflow status (prov workflow list | first | get workflow_id) "
+                 "| select name status total succeeded",
+                 "How the newest workflow stands",
+                 Value::record({{"name", Value::string("deploy-atlas")},
+                                {"status", Value::string("completed")},
+                                {"total", Value::integer(6)},
+                                {"succeeded", Value::integer(6)}})}};
   return s;
 }
 
@@ -473,8 +517,9 @@ Signature WorkflowLogsCommand::signature() const {
   s.required = {id_arg()};
   s.named = with({{"output", 'o', shape::string(), "Show the captured stdout and stderr of this operation", false}});
   s.input_output_types = {{type::nothing(), type::table()}, {type::nothing(), type::string()}};
-  s.examples = {{"prov workflow logs (prov workflow list | first | get workflow_id) | where type =~ failed",
-                 "Failures of the newest workflow", std::nullopt}};
+  s.examples = {{"prov workflow logs (prov workflow list | first | get workflow_id) | where type =~ failed | get type",
+                 "Failures of the newest workflow (here: workflows/broken.toml)",
+                 strings({"operation_failed", "workflow_failed"})}};
   return s;
 }
 
@@ -513,8 +558,9 @@ Signature WorkflowCancelCommand::signature() const {
   s.required = {id_arg()};
   s.named = workspace_flags();
   s.input_output_types = {{type::nothing(), type::record()}};
-  s.examples = {{"prov workflow list | where status == running | each { prov workflow cancel $in.workflow_id }",
-                 "Cancel everything that runs", std::nullopt}};
+  s.examples = {{"prov workflow list | where status == running "
+                 "| each { prov workflow cancel $in.workflow_id | get status }",
+                 "Cancel everything that runs (here: one workflow)", strings({"cancelling"})}};
   return s;
 }
 
@@ -559,8 +605,10 @@ Signature WorkflowResumeCommand::signature() const {
   s.required = {id_arg()};
   s.named = workspace_flags();
   s.input_output_types = {{type::nothing(), type::list(type::record())}};
-  s.examples = {{"prov workflow list | where status == interrupted | each { prov workflow resume $in.workflow_id }",
-                 "Resume every interrupted workflow", std::nullopt}};
+  s.examples = {{"prov workflow list | where status == interrupted "
+                 "| each { prov workflow resume $in.workflow_id | last | get type }",
+                 "Resume every interrupted workflow (here: one whose runner was killed)",
+                 strings({"workflow_completed"})}};
   return s;
 }
 
@@ -576,8 +624,10 @@ Signature WorkflowRollbackCommand::signature() const {
   s.required = {id_arg()};
   s.named = workspace_flags();
   s.input_output_types = {{type::nothing(), type::list(type::record())}};
-  s.examples = {{"prov workflow rollback (prov workflow list | first | get workflow_id)", "Undo the newest workflow",
-                 std::nullopt}};
+  s.examples = {{"prov workflow rollback (prov workflow list | first | get workflow_id) "
+                 "| where type == rollback_step | get operation",
+                 "Undo the newest workflow (here: workflows/deploy.toml; its one undoable step wrote a file)",
+                 strings({"render-config"})}};
   return s;
 }
 
