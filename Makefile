@@ -26,6 +26,7 @@ test: build
 # `e2e: commands_doc_once` fails when it is stale).
 docs: build
 	@"$(NU)" -n --plugins '[$(PLUGIN)]' tools/commands_doc.nu docs/COMMANDS.md
+	@cd examples && "$(NU)" -n --plugins '[$(PLUGIN)]' -c 'prov workflow graph --format svg workflows/deploy.toml | save -f ../docs/deploy-workflow.svg'
 
 bench: build
 	@bench/run.sh "$(CURDIR)/$(BUILD)" "$(NU)"

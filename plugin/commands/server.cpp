@@ -89,7 +89,8 @@ Signature ServerCreateCommand::signature() const {
   s.name = "prov server create";
   s.description = "Create a server through a provider from a ServerSpec: flags, or a record on the pipeline.";
   s.extra_description =
-      "A ServerSpec has name, plan, labels and, for the `local` provider, command (an argv list: no shell), env, "
+      "A ServerSpec has name, plan, labels and, for the `local` provider, command (an argv list: no shell), env "
+      "(the --vars flag), "
       "cwd and ports. Flags override the record's fields; the name argument overrides its name. For `local` the "
       "server is a process detached from Nu; with ports declared, create returns once they accept connections.";
   s.search_terms = {"new", "provision", "launch", "start"};
@@ -99,7 +100,9 @@ Signature ServerCreateCommand::signature() const {
       {"command", 'c', shape::list(shape::string()), "local: the program and its arguments, as a list", false},
       {"ports", std::nullopt, shape::list(shape::integer()), "local: ports the server listens on", false},
       {"cwd", std::nullopt, shape::string(), "local: working directory, relative to the workspace", false},
-      {"env", std::nullopt, shape::record(), "local: environment variables to add", false},
+      {"vars", std::nullopt, shape::record(),
+       "local: environment variables to add to the process (the record's `env`; --env names the workspace environment)",
+       false},
       {"labels", 'l', shape::record(), "Labels to attach", false},
   });
   s.input_output_types = {{type::nothing(), type::record()}, {type::record(), type::record()}};
@@ -132,8 +135,9 @@ PipelineOutput ServerCreateCommand::run(EngineInterface& engine, const Evaluated
       piped = true;
     }
   }
-  for (const char* f : {"plan", "command", "ports", "cwd", "env", "labels"})
+  for (const char* f : {"plan", "command", "ports", "cwd", "labels"})
     if (const Value* v = call.flag_value(f)) spec.set(f, to_datum(*v, std::string("--") + f));
+  if (const Value* v = call.flag_value("vars")) spec.set("env", to_datum(*v, "--vars"));
   if (!call.positional.empty() && call.positional[0].is(Value::Type::String))
     spec.set("name", Datum(call.positional[0].as_string()));
   if (!spec.find("name"))

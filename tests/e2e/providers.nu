@@ -108,6 +108,15 @@ def main [] {
       assert equal $got.state exited
       assert equal $got.exit_code 3
       prov server delete $s.id | ignore
+      # --vars sets the process's environment, literally (--env names the workspace environment).
+      let v = (prov server create vars --command [printenv PROV_T] --vars {PROV_T: "a;$(touch pwned) `id`"})
+      sleep 300ms
+      let vg = (prov server get $v.id)
+      let printed = (open $vg.logs.stdout)
+      prov server delete $v.id | ignore
+      assert equal $vg.exit_code 0
+      assert equal $printed "a;$(touch pwned) `id`\n"
+      assert not ("pwned" | path exists)
       let e = (expect-error { prov server create nothing-to-run })
       assert equal $e.code "provisioning::provider::invalid_spec"
       let e2 = (expect-error { {name: x, ports: ["http"]} | prov server create })
