@@ -66,6 +66,7 @@ std::string EngineInterface::encoding() const { return std::string(server_.conne
 std::vector<std::string> EngineInterface::features_in_use() const {
   std::vector<std::string> f;
   if (server_.connection().dialect().text_ranges_and_cell_paths) f.push_back("text-ranges-and-cell-paths");
+  if (auto v = parse_semver(engine_version()); v && *v >= kCompletionsEngine) f.push_back("completions");
   return f;
 }
 
