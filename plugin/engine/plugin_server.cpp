@@ -95,6 +95,8 @@ void PluginServer::handle_hello(const ProtocolInfo& hello) {
         1);
   engine_version_ = hello.version;
   engine_features_ = hello.features;
+  completion_caller_ =
+      *version >= kCompletionContextEngine ? CallerContext::Engine : CallerContext::PluginProcess;
   conn_.set_dialect(dialect_for(*version));
   hello_seen_ = true;
   // Answer with the engine's own version: it accepts only versions semver-compatible with it.
@@ -260,7 +262,7 @@ void PluginServer::start_completion(CallId id, GetCompletionInfo&& info) {
 
 void PluginServer::completion_call(CallId id, const GetCompletionInfo& info) {
   try {
-    EngineInterface engine(*this, id);
+    EngineInterface engine(*this, id, completion_caller_);
     std::optional<std::vector<DynamicSuggestion>> items;
     try {
       items = commands_.complete(engine, info);

@@ -66,6 +66,7 @@ class PluginServer {
   bool hello_seen_ = false;
   std::string engine_version_;
   std::vector<std::string> engine_features_;
+  CallerContext completion_caller_ = CallerContext::Engine;  ///< who answers a completion's engine calls
   Wire signatures_;  ///< built once, after the dialect is known
   WorkerPool pool_;
 

@@ -498,3 +498,20 @@ TEST_CASE("GetCompletion: null for no opinion and unknown commands, errors for f
   e.run(6, "fast");
   CHECK(e.recv()["CallResponse"][0] == 6);
 }
+
+TEST_CASE("GetCompletion before 0.115: no engine calls, the directory Nushell started the plugin in",
+          "[server][completion]") {
+  // 0.109 to 0.114 answer engine calls made during a completion with an error.
+  const char* old = std::getenv("PWD");
+  std::string saved = old ? old : "";
+  setenv("PWD", "/tmp/started-here", 1);
+  FakeEngine e;
+  if (old) setenv("PWD", saved.c_str(), 1);
+  else unsetenv("PWD");
+  e.handshake("0.114.1");
+  e.send(completion_call(2, "completing", R"({"Positional":0})"));
+  Wire r = e.recv();
+  CHECK(r == Wire::parse(R"({"CallResponse":[2,{"CompletionItems":[
+      {"value":"/tmp/started-here","description":"cwd","append_whitespace":true},
+      {"value":"none","append_whitespace":true}]}]})"));
+}

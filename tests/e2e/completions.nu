@@ -1,8 +1,9 @@
 # Completions through real nu: `nu --ide-complete OFFSET script.nu` runs Nushell's own completer
 # on a script whose first line loads the plugin (`plugin use --plugin-config`: `--plugins` is
 # not read in IDE mode). Engines from 0.109 ask the plugin (GetCompletion) for workflow ids,
-# server ids, config keys, providers, environments and formats; older ones never do, and then
-# no value of the plugin's may appear and nothing may fail.
+# server ids, config keys, providers, environments and formats (0.109 to 0.114 refuse the
+# plugin's engine calls during a completion: it then uses the $env.PWD it was started with);
+# older engines never ask, and then no value of the plugin's may appear and nothing may fail.
 use std/assert
 use harness.nu *
 
