@@ -1,6 +1,7 @@
 #include "plugin/commands/command.hpp"
 
 #include "core/support/error.hpp"
+#include "plugin/commands/completions.hpp"
 #include "plugin/commands/core_error.hpp"
 #include "plugin/engine/labeled_error_exception.hpp"
 
@@ -26,6 +27,22 @@ PipelineOutput CommandRegistry::invoke(const std::string& name, EngineInterface&
     return cmd->run(engine, call, input);
   } catch (const prov::Error& e) {
     throw LabeledErrorException(to_labeled_error(e, cmd->signature(), call, input.span()));
+  }
+}
+
+std::optional<std::vector<DynamicSuggestion>> Command::complete(EngineInterface& engine,
+                                                               const GetCompletionInfo& info) const {
+  return complete_shared_flags(engine, info);
+}
+
+std::optional<std::vector<DynamicSuggestion>> CommandRegistry::complete(EngineInterface& engine,
+                                                                        const GetCompletionInfo& info) const {
+  const Command* cmd = find(info.name);
+  if (!cmd) return std::nullopt;
+  try {
+    return cmd->complete(engine, info);
+  } catch (const prov::Error& e) {
+    throw LabeledErrorException(to_labeled_error(e, cmd->signature(), info.call, info.call.head));
   }
 }
 

@@ -21,6 +21,12 @@ class Command {
   /// Runs the command. Throws LabeledErrorException, or a prov::Error that the registry turns
   /// into a labeled error pointing at the argument or input it blames.
   virtual PipelineOutput run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const = 0;
+  /// Completion items for the argument `info` asks about, or nullopt to let the engine complete
+  /// it its own way (files, values of the argument's type). Runs on a worker; may ask the engine
+  /// for its current directory and environment; must be quick and start no provider processes.
+  /// By default: the flags many commands share (--env, --provider; completions.hpp).
+  virtual std::optional<std::vector<DynamicSuggestion>> complete(EngineInterface& engine,
+                                                                 const GetCompletionInfo& info) const;
   /// True for commands that answer at once without engine calls or blocking: they run on the
   /// protocol thread instead of a worker.
   virtual bool quick() const { return false; }
@@ -35,6 +41,9 @@ class CommandRegistry {
   /// Runs `name` and converts any failure into a LabeledErrorException with a span.
   PipelineOutput invoke(const std::string& name, EngineInterface& engine, const EvaluatedCall& call,
                         PipelineInput& input) const;
+  /// The completion items of `info.name`'s command; nullopt for a command it does not know.
+  /// Failures throw LabeledErrorException.
+  std::optional<std::vector<DynamicSuggestion>> complete(EngineInterface& engine, const GetCompletionInfo& info) const;
 
  private:
   std::vector<std::unique_ptr<Command>> commands_;

@@ -4,6 +4,7 @@
 
 #include "core/config/key_path.hpp"
 #include "core/support/redact.hpp"
+#include "plugin/commands/completions.hpp"
 #include "plugin/commands/datum_value.hpp"
 #include "plugin/commands/example_result.hpp"
 #include "plugin/commands/workspace_context.hpp"
@@ -112,6 +113,11 @@ Signature ConfigGetCommand::signature() const {
       {"{a: {b: 5}} | prov config get a.b", "A key from the record piped in", Value::integer(5)},
   };
   return s;
+}
+
+Suggestions ConfigGetCommand::complete(EngineInterface& engine, const GetCompletionInfo& info) const {
+  if (asks_positional(info, 0)) return config_keys(engine, info.call);
+  return complete_shared_flags(engine, info);
 }
 
 PipelineOutput ConfigGetCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const {

@@ -22,6 +22,8 @@ class ConfigGetCommand : public Command {
  public:
   Signature signature() const override;
   PipelineOutput run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const override;
+  std::optional<std::vector<DynamicSuggestion>> complete(EngineInterface& engine,
+                                                         const GetCompletionInfo& info) const override;
 };
 
 }  // namespace prov::plugin

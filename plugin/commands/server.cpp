@@ -2,6 +2,7 @@
 
 #include "core/support/error.hpp"
 #include "core/support/redact.hpp"
+#include "plugin/commands/completions.hpp"
 #include "plugin/commands/datum_value.hpp"
 #include "plugin/commands/example_result.hpp"
 #include "plugin/commands/provider_session.hpp"
@@ -73,7 +74,9 @@ PipelineOutput ServerListCommand::run(EngineInterface& engine, const EvaluatedCa
   ProviderSession session = open_provider_session(engine, call);
   std::vector<Value> rows;
   auto add = [&](prov::Provider& p) {
-    for (const auto& s : p.list()) rows.push_back(server_value(s, session, call.head));
+    std::vector<prov::Server> servers = p.list();
+    for (const auto& s : servers) rows.push_back(server_value(s, session, call.head));
+    remember_servers(session.config.workspace, p.name(), servers);
   };
   if (call.has_flag("all")) {
     for (const auto& info : session.catalog.all())
@@ -174,6 +177,11 @@ Signature ServerGetCommand::signature() const {
   return s;
 }
 
+Suggestions ServerGetCommand::complete(EngineInterface& engine, const GetCompletionInfo& info) const {
+  if (asks_positional(info, 0)) return server_ids(engine, info.call);
+  return complete_shared_flags(engine, info);
+}
+
 PipelineOutput ServerGetCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput&) const {
   const std::string id = id_of(call);
   ProviderSession session = open_provider_session(engine, call);
@@ -198,6 +206,11 @@ Signature ServerDeleteCommand::signature() const {
        "Clean up the servers whose process has ended", strings({"once"})},
   };
   return s;
+}
+
+Suggestions ServerDeleteCommand::complete(EngineInterface& engine, const GetCompletionInfo& info) const {
+  if (asks_positional(info, 0)) return server_ids(engine, info.call);
+  return complete_shared_flags(engine, info);
 }
 
 PipelineOutput ServerDeleteCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput&) const {

@@ -16,6 +16,7 @@
 #include "core/state/lock.hpp"
 #include "core/state/state_dir.hpp"
 #include "core/support/atomic_file.hpp"
+#include "plugin/commands/completions.hpp"
 #include "plugin/commands/datum_value.hpp"
 #include "plugin/commands/example_result.hpp"
 #include "plugin/commands/workspace_context.hpp"
@@ -230,6 +231,12 @@ Value status_value(const StateDir& state, const std::string& id, Span h) {
   return to_value(workflow_status(state, id).to_datum(), h);
 }
 
+/// Workflow ids for the id argument; the shared flags otherwise.
+Suggestions complete_id(EngineInterface& engine, const GetCompletionInfo& info) {
+  if (asks_positional(info, 0)) return workflow_ids(engine, info.call);
+  return complete_shared_flags(engine, info);
+}
+
 }  // namespace
 
 // ---- prov workflow ------------------------------------------------------------------------
@@ -347,6 +354,11 @@ Signature WorkflowGraphCommand::signature() const {
                      "  n4 --> n5\n")},
   };
   return s;
+}
+
+Suggestions WorkflowGraphCommand::complete(EngineInterface& engine, const GetCompletionInfo& info) const {
+  if (asks_flag(info, "format")) return fixed({{"dot", "Graphviz DOT"}, {"mermaid", "Mermaid flowchart"}});
+  return complete_shared_flags(engine, info);
 }
 
 PipelineOutput WorkflowGraphCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const {
@@ -502,6 +514,10 @@ Signature WorkflowStatusCommand::signature() const {
   return s;
 }
 
+Suggestions WorkflowStatusCommand::complete(EngineInterface& engine, const GetCompletionInfo& info) const {
+  return complete_id(engine, info);
+}
+
 PipelineOutput WorkflowStatusCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput&) const {
   std::string id = workflow_id_arg(call);
   Workspace ws = open_workspace(engine, call);
@@ -521,6 +537,32 @@ Signature WorkflowLogsCommand::signature() const {
                  "Failures of the newest workflow (here: workflows/broken.toml)",
                  strings({"operation_failed", "workflow_failed"})}};
   return s;
+}
+
+Suggestions WorkflowLogsCommand::complete(EngineInterface& engine, const GetCompletionInfo& info) const {
+  if (!asks_flag(info, "output")) return complete_id(engine, info);
+  // The operations of the workflow named by the id argument, when it is written out.
+  std::vector<DynamicSuggestion> ops;
+  if (info.call.positional.empty() || !info.call.positional[0].is(Value::Type::String)) return ops;
+  auto state = existing_state_dir(load_workspace_config(engine, info.call, nullptr));
+  if (!state) return ops;
+  const std::string& id = info.call.positional[0].as_string();
+  try {
+    state->check_workflow_id(id);
+    Datum doc = read_history(*state, id).submission.document;
+    if (const Datum* list = doc.find("operations"); list && list->is_list())
+      for (const auto& op : std::get<DatumList>(list->v)) {
+        const Datum* op_id = op.find("id");
+        const Datum* kind = op.find("kind");
+        if (!op_id || !op_id->is_string()) continue;
+        DynamicSuggestion item;
+        item.value = op_id->str();
+        if (kind && kind->is_string()) item.description = kind->str();
+        ops.push_back(std::move(item));
+      }
+  } catch (const prov::Error&) {
+  }
+  return ops;
 }
 
 PipelineOutput WorkflowLogsCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput&) const {
@@ -562,6 +604,10 @@ Signature WorkflowCancelCommand::signature() const {
                  "| each { prov workflow cancel $in.workflow_id | get status }",
                  "Cancel everything that runs (here: one workflow)", strings({"cancelling"})}};
   return s;
+}
+
+Suggestions WorkflowCancelCommand::complete(EngineInterface& engine, const GetCompletionInfo& info) const {
+  return complete_id(engine, info);
 }
 
 PipelineOutput WorkflowCancelCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput&) const {
@@ -612,6 +658,10 @@ Signature WorkflowResumeCommand::signature() const {
   return s;
 }
 
+Suggestions WorkflowResumeCommand::complete(EngineInterface& engine, const GetCompletionInfo& info) const {
+  return complete_id(engine, info);
+}
+
 PipelineOutput WorkflowResumeCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput&) const {
   return restart(engine, call, RunnerMode::resume);
 }
@@ -629,6 +679,10 @@ Signature WorkflowRollbackCommand::signature() const {
                  "Undo the newest workflow (here: workflows/deploy.toml; its one undoable step wrote a file)",
                  strings({"render-config"})}};
   return s;
+}
+
+Suggestions WorkflowRollbackCommand::complete(EngineInterface& engine, const GetCompletionInfo& info) const {
+  return complete_id(engine, info);
 }
 
 PipelineOutput WorkflowRollbackCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput&) const {

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <filesystem>
+
 #include "plugin/commands/datum_value.hpp"
 #include "plugin/engine/labeled_error_exception.hpp"
 
@@ -53,11 +55,20 @@ prov::Config load_workspace_config(EngineInterface& engine, const EvaluatedCall&
   return prov::load_config(req);
 }
 
-prov::StateDir open_state_dir(const prov::Config& cfg) {
-  std::string state_path = cfg.workspace + "/.provisioning";
+std::string state_dir_path(const prov::Config& cfg) {
   if (const Datum* paths = cfg.merged.find("paths"))
-    if (const Datum* s = paths->find("state"); s && s->is_string() && !s->str().empty()) state_path = s->str();
-  return prov::StateDir::open(state_path, cfg.workspace);
+    if (const Datum* s = paths->find("state"); s && s->is_string() && !s->str().empty()) return s->str();
+  return cfg.workspace + "/.provisioning";
+}
+
+prov::StateDir open_state_dir(const prov::Config& cfg) {
+  return prov::StateDir::open(state_dir_path(cfg), cfg.workspace);
+}
+
+std::optional<prov::StateDir> existing_state_dir(const prov::Config& cfg) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(state_dir_path(cfg), ec)) return std::nullopt;
+  return open_state_dir(cfg);
 }
 
 prov::Environment engine_environment(EngineInterface& engine) {

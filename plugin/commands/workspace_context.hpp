@@ -17,8 +17,12 @@ std::vector<Flag> workspace_flags();
 /// the record given on the pipeline, if the command takes one.
 prov::Config load_workspace_config(EngineInterface& engine, const EvaluatedCall& call, PipelineInput* runtime);
 
-/// The workspace's state directory: `paths.state`, else `<workspace>/.provisioning`.
+/// Where the workspace's state directory is: `paths.state`, else `<workspace>/.provisioning`.
+std::string state_dir_path(const prov::Config& config);
+/// The workspace's state directory, created when missing.
 prov::StateDir open_state_dir(const prov::Config& config);
+/// The workspace's state directory when it exists (for readers that must not create it).
+std::optional<prov::StateDir> existing_state_dir(const prov::Config& config);
 
 /// Nu's environment as processes see it: strings as they are, lists of strings joined with ':'
 /// (PATH), ints and bools as text; other values are left out.

@@ -1,5 +1,10 @@
 #include "plugin/engine/engine_interface.hpp"
 
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+
 #include "plugin/engine/labeled_error_exception.hpp"
 #include "plugin/engine/plugin_server.hpp"
 
@@ -15,6 +20,13 @@ Value EngineInterface::expect_value(const EngineCallResponse& r, const char* wha
 
 std::string EngineInterface::get_current_dir() {
   if (cwd_) return *cwd_;
+  if (caller_ == CallerContext::PluginProcess) {
+    const char* pwd = std::getenv("PWD");
+    if (!pwd || pwd[0] != '/')
+      throw std::runtime_error("no current directory: PWD was not set when Nushell started the plugin");
+    cwd_ = pwd;
+    return *cwd_;
+  }
   Value v = expect_value(call("GetCurrentDir"), "GetCurrentDir");
   if (!v.is(Value::Type::String)) throw std::runtime_error("GetCurrentDir: not a string");
   cwd_ = v.as_string();
@@ -22,6 +34,10 @@ std::string EngineInterface::get_current_dir() {
 }
 
 std::optional<Value> EngineInterface::get_env_var(const std::string& name) {
+  if (caller_ == CallerContext::PluginProcess) {
+    const char* v = std::getenv(name.c_str());
+    return v ? std::optional<Value>(Value::string(v)) : std::nullopt;
+  }
   EngineCallResponse r = call(Wire{{"GetEnvVar", name}});
   if (r.kind == EngineCallResponse::Kind::PipelineData && r.data.kind == PipelineDataHeader::Kind::Empty)
     return std::nullopt;
@@ -32,6 +48,13 @@ std::optional<Value> EngineInterface::get_env_var(const std::string& name) {
 
 Record EngineInterface::get_env_vars() {
   if (env_vars_) return *env_vars_;
+  if (caller_ == CallerContext::PluginProcess) {
+    env_vars_.emplace();
+    for (char** e = ::environ; *e; ++e)
+      if (const char* eq = std::strchr(*e, '='))
+        env_vars_->emplace_back(std::string(*e, static_cast<size_t>(eq - *e)), Value::string(eq + 1));
+    return *env_vars_;
+  }
   EngineCallResponse r = call("GetEnvVars");
   if (r.kind != EngineCallResponse::Kind::ValueMap)
     throw std::runtime_error("the engine answered GetEnvVars with " + r.variant);
@@ -41,6 +64,7 @@ Record EngineInterface::get_env_vars() {
 
 std::optional<Value> EngineInterface::get_plugin_config() {
   if (plugin_config_) return *plugin_config_;
+  if (caller_ == CallerContext::PluginProcess) return std::nullopt;
   EngineCallResponse r = call("GetPluginConfig");
   if (r.kind == EngineCallResponse::Kind::PipelineData && r.data.kind == PipelineDataHeader::Kind::Empty) {
     plugin_config_.emplace(std::nullopt);
@@ -66,6 +90,7 @@ std::string EngineInterface::encoding() const { return std::string(server_.conne
 std::vector<std::string> EngineInterface::features_in_use() const {
   std::vector<std::string> f;
   if (server_.connection().dialect().text_ranges_and_cell_paths) f.push_back("text-ranges-and-cell-paths");
+  if (auto v = parse_semver(engine_version()); v && *v >= kCompletionsEngine) f.push_back("completions");
   return f;
 }
 

@@ -13,9 +13,15 @@ namespace prov::plugin {
 
 class PluginServer;
 
+/// Who answers a call's questions about its caller: the engine, or (for completions on engines
+/// that refuse engine calls then) this process, from the environment Nushell started it with:
+/// `$env.PWD` and the variables of that moment, no plugin configuration.
+enum class CallerContext { Engine, PluginProcess };
+
 class EngineInterface {
  public:
-  EngineInterface(PluginServer& server, CallId context) : server_(server), context_(context) {}
+  EngineInterface(PluginServer& server, CallId context, CallerContext caller = CallerContext::Engine)
+      : server_(server), context_(context), caller_(caller) {}
 
   /// Nu's current directory, absolute. Like the environment and the plugin configuration, asked
   /// of the engine once per call and remembered: a call cannot change its caller's scope.
@@ -49,6 +55,7 @@ class EngineInterface {
 
   PluginServer& server_;
   CallId context_;
+  CallerContext caller_;
   std::optional<std::string> cwd_;               ///< GetCurrentDir's answer, once asked
   std::optional<Record> env_vars_;               ///< GetEnvVars' answer, once asked
   std::optional<std::optional<Value>> plugin_config_;  ///< GetPluginConfig's answer, once asked

@@ -95,6 +95,8 @@ void PluginServer::handle_hello(const ProtocolInfo& hello) {
         1);
   engine_version_ = hello.version;
   engine_features_ = hello.features;
+  completion_caller_ =
+      *version >= kCompletionContextEngine ? CallerContext::Engine : CallerContext::PluginProcess;
   conn_.set_dialect(dialect_for(*version));
   hello_seen_ = true;
   // Answer with the engine's own version: it accepts only versions semver-compatible with it.
@@ -128,6 +130,17 @@ void PluginServer::dispatch(PluginInput&& in) {
         case PluginCall::Kind::Run:
           start_run(in.id, std::move(in.call.run));
           return;
+        case PluginCall::Kind::GetCompletion: {
+          if (in.call.problem.empty()) {
+            start_completion(in.id, std::move(in.call.completion));
+            return;
+          }
+          LabeledError e;
+          e.msg = "nu_plugin_provisioning could not read the completion call: " + in.call.problem;
+          e.code = "provisioning::plugin::malformed_call";
+          conn_.send(error_response(in.id, e));
+          return;
+        }
         case PluginCall::Kind::Other: {
           LabeledError e;
           e.msg = "nu_plugin_provisioning does not support the '" + in.call.variant + "' plugin call";
@@ -231,6 +244,43 @@ void PluginServer::run_call(CallId id, RunCall run, std::shared_ptr<InputStream>
       return;
     }
     send_output(id, run, std::move(out));
+  } catch (const std::system_error&) {
+    // The engine is gone; nothing left to tell it.
+  }
+  call_finished();
+}
+
+void PluginServer::start_completion(CallId id, GetCompletionInfo&& info) {
+  {
+    std::lock_guard lock(m_);
+    ++active_calls_;
+  }
+  // On a worker, as a Run: completions ask the engine for its directory and environment, and
+  // the answers arrive through this (the protocol) thread.
+  pool_.submit([this, id, info = std::move(info)] { completion_call(id, info); });
+}
+
+void PluginServer::completion_call(CallId id, const GetCompletionInfo& info) {
+  try {
+    EngineInterface engine(*this, id, completion_caller_);
+    std::optional<std::vector<DynamicSuggestion>> items;
+    try {
+      items = commands_.complete(engine, info);
+    } catch (const LabeledErrorException& e) {
+      conn_.send(error_response(id, e.error()));
+      call_finished();
+      return;
+    } catch (const std::system_error&) {
+      throw;
+    } catch (const std::exception& e) {
+      LabeledError err;
+      err.msg = std::string("internal error completing ") + info.name + ": " + e.what();
+      err.code = "provisioning::internal";
+      conn_.send(error_response(id, err));
+      call_finished();
+      return;
+    }
+    conn_.send(completion_items_response(id, items));
   } catch (const std::system_error&) {
     // The engine is gone; nothing left to tell it.
   }

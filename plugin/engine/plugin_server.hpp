@@ -1,6 +1,6 @@
 #pragma once
 /// The plugin's side of the protocol: announces the encoding, checks the engine's Hello, then
-/// reads messages and serves calls concurrently (each Run on its own thread), routes engine-call
+/// reads messages and serves calls concurrently (each Run and GetCompletion on a worker), routes engine-call
 /// answers and stream messages, and exits after Goodbye once in-flight calls have finished.
 
 #include <atomic>
@@ -52,6 +52,8 @@ class PluginServer {
   void start_run(CallId id, RunCall&& run);
   void run_call(CallId id, RunCall run, std::shared_ptr<InputStream> input);
   void send_output(CallId id, const RunCall& run, PipelineOutput out);
+  void start_completion(CallId id, GetCompletionInfo&& info);
+  void completion_call(CallId id, const GetCompletionInfo& info);
   void call_finished();
   void shutdown_inputs(const std::string& why);
   const Wire& signatures();
@@ -64,6 +66,7 @@ class PluginServer {
   bool hello_seen_ = false;
   std::string engine_version_;
   std::vector<std::string> engine_features_;
+  CallerContext completion_caller_ = CallerContext::Engine;  ///< who answers a completion's engine calls
   Wire signatures_;  ///< built once, after the dialect is known
   WorkerPool pool_;
 

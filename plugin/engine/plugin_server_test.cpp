@@ -27,7 +27,10 @@ std::atomic<int> g_pulled{0};
 class TestCommand : public Command {
  public:
   using Fn = std::function<PipelineOutput(EngineInterface&, const EvaluatedCall&, PipelineInput&)>;
-  TestCommand(std::string name, Fn fn) : name_(std::move(name)), fn_(std::move(fn)) {}
+  using CompleteFn =
+      std::function<std::optional<std::vector<DynamicSuggestion>>(EngineInterface&, const GetCompletionInfo&)>;
+  TestCommand(std::string name, Fn fn, CompleteFn complete = {})
+      : name_(std::move(name)), fn_(std::move(fn)), complete_(std::move(complete)) {}
   Signature signature() const override {
     Signature s;
     s.name = name_;
@@ -36,10 +39,15 @@ class TestCommand : public Command {
     return s;
   }
   PipelineOutput run(EngineInterface& e, const EvaluatedCall& c, PipelineInput& i) const override { return fn_(e, c, i); }
+  std::optional<std::vector<DynamicSuggestion>> complete(EngineInterface& e,
+                                                         const GetCompletionInfo& info) const override {
+    return complete_ ? complete_(e, info) : std::nullopt;
+  }
 
  private:
   std::string name_;
   Fn fn_;
+  CompleteFn complete_;
 };
 
 CommandRegistry test_registry() {
@@ -90,6 +98,19 @@ CommandRegistry test_registry() {
   r.add(std::make_unique<TestCommand>("fail", [](auto&, auto& c, auto&) -> PipelineOutput {
     throw labeled("it failed", "right here", c.head, "test::fail");
   }));
+  // Completes its first positional with the engine's current directory and the flag it was given.
+  r.add(std::make_unique<TestCommand>(
+      "completing", [](auto&, auto& c, auto&) { return PipelineOutput::of(Value::nothing(c.head)); },
+      [](EngineInterface& e, const GetCompletionInfo& info) -> std::optional<std::vector<DynamicSuggestion>> {
+        if (info.arg_type.kind != GetCompletionArgType::Kind::Positional) return std::nullopt;
+        if (info.call.flag("broken")) throw labeled("cannot complete", "here", info.call.head, "test::complete");
+        DynamicSuggestion here;
+        here.value = e.get_current_dir();
+        here.description = "cwd";
+        DynamicSuggestion flag;
+        flag.value = info.call.flag_value("mode") ? info.call.flag_value("mode")->as_string() : "none";
+        return std::vector<DynamicSuggestion>{here, flag};
+      }));
   return r;
 }
 
@@ -421,4 +442,76 @@ TEST_CASE("input closed with no call running ends cleanly", "[server]") {
   e.handshake();
   e.close_input();
   CHECK(e.exit_code() == 0);
+}
+
+namespace {
+std::string completion_call(int id, const std::string& name, const std::string& arg_type,
+                            const std::string& args = "[]") {
+  return R"({"Call":[)" + std::to_string(id) + R"(,{"GetCompletion":{"name":")" + name + R"(","arg_type":)" + arg_type +
+         R"(,"call":{"call":{"decl_id":9,"head":{"start":10,"end":20},"arguments":)" + args +
+         R"(,"parser_info":{}},"strip":false,"pos":40}}}]})";
+}
+}  // namespace
+
+TEST_CASE("GetCompletion runs on a worker that may make engine calls, and answers CompletionItems",
+          "[server][completion]") {
+  FakeEngine e;
+  e.handshake();
+  e.send(completion_call(3, "completing", R"({"Positional":0})",
+                         R"([{"Named":[{"item":"mode","span":{"start":21,"end":27}},null,)"
+                         R"({"expr":{"String":"fast"},"span":{"start":28,"end":32},"span_id":1,"ty":"String"}]}])"));
+  Wire call = e.recv();
+  REQUIRE(call.contains("EngineCall"));
+  CHECK(call["EngineCall"]["context"] == 3);
+  CHECK(call["EngineCall"]["call"] == "GetCurrentDir");
+  // The protocol thread stays free while the completion waits: a Run is answered meanwhile.
+  e.run(4, "fast");
+  Wire fast = e.recv();
+  CHECK(fast["CallResponse"][0] == 4);
+  int id = call["EngineCall"]["id"];
+  e.send(R"({"EngineCallResponse":[)" + std::to_string(id) +
+         R"(,{"PipelineData":{"Value":[{"String":{"val":"/tmp/here","span":{"start":0,"end":0}}},null]}}]})");
+  Wire r = e.recv();
+  CHECK(r == Wire::parse(R"({"CallResponse":[3,{"CompletionItems":[
+      {"value":"/tmp/here","description":"cwd","append_whitespace":true},
+      {"value":"fast","append_whitespace":true}]}]})"));
+}
+
+TEST_CASE("GetCompletion: null for no opinion and unknown commands, errors for failures and malformed calls",
+          "[server][completion]") {
+  FakeEngine e;
+  e.handshake("0.109.1");
+  e.send(completion_call(1, "completing", R"({"Flag":"mode"})"));
+  CHECK(e.recv() == Wire::parse(R"({"CallResponse":[1,{"CompletionItems":null}]})"));
+  e.send(completion_call(2, "no such command", R"({"Positional":0})"));
+  CHECK(e.recv() == Wire::parse(R"({"CallResponse":[2,{"CompletionItems":null}]})"));
+  e.send(completion_call(3, "completing", R"({"Positional":0})",
+                         R"([{"Named":[{"item":"broken","span":{"start":21,"end":27}},null,null]}])"));
+  Wire failed = e.recv();
+  CHECK(failed["CallResponse"][0] == 3);
+  CHECK(failed["CallResponse"][1]["Error"]["msg"] == "cannot complete");
+  e.send(R"({"Call":[5,{"GetCompletion":{"name":"completing","arg_type":{"Sideways":1},"call":{}}}]})");
+  Wire malformed = e.recv();
+  CHECK(malformed["CallResponse"][0] == 5);
+  CHECK(malformed["CallResponse"][1]["Error"]["code"] == "provisioning::plugin::malformed_call");
+  // The plugin carries on.
+  e.run(6, "fast");
+  CHECK(e.recv()["CallResponse"][0] == 6);
+}
+
+TEST_CASE("GetCompletion before 0.115: no engine calls, the directory Nushell started the plugin in",
+          "[server][completion]") {
+  // 0.109 to 0.114 answer engine calls made during a completion with an error.
+  const char* old = std::getenv("PWD");
+  std::string saved = old ? old : "";
+  setenv("PWD", "/tmp/started-here", 1);
+  FakeEngine e;
+  if (old) setenv("PWD", saved.c_str(), 1);
+  else unsetenv("PWD");
+  e.handshake("0.114.1");
+  e.send(completion_call(2, "completing", R"({"Positional":0})"));
+  Wire r = e.recv();
+  CHECK(r == Wire::parse(R"({"CallResponse":[2,{"CompletionItems":[
+      {"value":"/tmp/started-here","description":"cwd","append_whitespace":true},
+      {"value":"none","append_whitespace":true}]}]})"));
 }

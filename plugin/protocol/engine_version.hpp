@@ -20,6 +20,11 @@ std::optional<SemVer> parse_semver(const std::string& text);
 /// Oldest and newest-minor engines tested: 0.107.0 up to any 0.115.x.
 inline constexpr SemVer kOldestEngine{0, 107, 0};
 inline constexpr SemVer kNewestEngineMinor{0, 115, 0};
+/// The first engine that asks plugins for completions (the GetCompletion call).
+inline constexpr SemVer kCompletionsEngine{0, 109, 0};
+/// The first engine that answers engine calls (current directory, environment) made during a
+/// GetCompletion; older ones answer them with an error.
+inline constexpr SemVer kCompletionContextEngine{0, 115, 0};
 /// "0.107.0 through 0.115.x", for messages.
 std::string supported_range_text();
 /// True when `v` lies in the tested range.

@@ -51,7 +51,121 @@ EvaluatedCall parse_evaluated_call(const Wire& w) {
   return c;
 }
 
+/// The Value of a literal argument expression (an ast::Expression), or nullopt for anything
+/// else. Never throws: the engine's AST is read, not checked.
+std::optional<Value> literal_value(const Wire& expression) {
+  if (!expression.is_object()) return std::nullopt;
+  auto e = expression.find("expr");
+  if (e == expression.end() || !e->is_object() || e->size() != 1) return std::nullopt;
+  Span span;
+  try {
+    span = span_from_wire(wire_field(expression, "span", "expression"));
+  } catch (const ProtocolError&) {
+  }
+  const std::string& kind = e->begin().key();
+  const Wire& body = e->begin().value();
+  if ((kind == "String" || kind == "RawString") && body.is_string())
+    return Value::string(body.get<std::string>(), span);
+  // Filepath, Directory and GlobPattern are (text, quoted).
+  if ((kind == "Filepath" || kind == "Directory" || kind == "GlobPattern") && body.is_array() && !body.empty() &&
+      body[0].is_string())
+    return Value::string(body[0].get<std::string>(), span);
+  if (kind == "Int" && body.is_number_integer()) {
+    try {
+      return Value::integer(wire_int(body, "Int"), span);
+    } catch (const ProtocolError&) {
+      return std::nullopt;
+    }
+  }
+  if (kind == "Float" && body.is_number()) return Value::floating(body.get<double>(), span);
+  if (kind == "Bool" && body.is_boolean()) return Value::boolean(body.get<bool>(), span);
+  return std::nullopt;
+}
+
+/// Whether `w` (something with a span) covers the cursor: the argument being completed.
+bool under_cursor(const Wire& w, uint64_t pos) {
+  try {
+    Span s = span_from_wire(wire_field(w, "span", "argument"));
+    return s.start <= pos && pos <= s.end;
+  } catch (const ProtocolError&) {
+    return false;
+  }
+}
+
+/// The literal arguments of an ast::Call as an EvaluatedCall (see GetCompletionInfo).
+EvaluatedCall literal_call(const Wire& ast_call, uint64_t pos) {
+  EvaluatedCall c;
+  if (!ast_call.is_object()) return c;
+  if (auto head = ast_call.find("head"); head != ast_call.end()) {
+    try {
+      c.head = span_from_wire(*head);
+    } catch (const ProtocolError&) {
+    }
+  }
+  auto args = ast_call.find("arguments");
+  if (args == ast_call.end() || !args->is_array()) return c;
+  for (const Wire& arg : *args) {
+    if (!arg.is_object() || arg.size() != 1) continue;
+    const std::string& kind = arg.begin().key();
+    const Wire& body = arg.begin().value();
+    if (kind == "Positional") {
+      std::optional<Value> v = under_cursor(body, pos) ? std::nullopt : literal_value(body);
+      c.positional.push_back(v ? std::move(*v) : Value::nothing());
+    } else if (kind == "Named" && body.is_array() && body.size() == 3 && body[0].is_object()) {
+      // (long name, short name, value): a long name is "" for a flag that has only a short one.
+      const Wire* name = &body[0];
+      auto item = name->find("item");
+      if ((item == name->end() || !item->is_string() || item->get_ref<const std::string&>().empty()) &&
+          body[1].is_object())
+        name = &body[1];
+      item = name->find("item");
+      if (item == name->end() || !item->is_string()) continue;
+      NamedArg n;
+      n.name = item->get<std::string>();
+      if (auto sp = name->find("span"); sp != name->end()) {
+        try {
+          n.name_span = span_from_wire(*sp);
+        } catch (const ProtocolError&) {
+        }
+      }
+      if (n.name_span.start <= pos && pos <= n.name_span.end && n.name_span.end > 0) continue;
+      if (!body[2].is_null()) {
+        if (under_cursor(body[2], pos)) continue;
+        n.value = literal_value(body[2]);
+        if (!n.value) continue;  // a value we cannot know before the call runs
+      }
+      c.named.push_back(std::move(n));
+    }
+  }
+  return c;
+}
+
 }  // namespace
+
+GetCompletionInfo parse_get_completion(const Wire& body) {
+  GetCompletionInfo info;
+  info.name = wire_string(wire_field(body, "name", "GetCompletion"), "GetCompletion.name");
+  auto [kind, arg] = wire_variant(wire_field(body, "arg_type", "GetCompletion"), "GetCompletion.arg_type");
+  if (!arg) throw ProtocolError("GetCompletion.arg_type '" + kind + "': missing body");
+  if (kind == "Flag") {
+    info.arg_type.kind = GetCompletionArgType::Kind::Flag;
+    info.arg_type.flag = wire_string(*arg, "GetCompletion.arg_type.Flag");
+  } else if (kind == "Positional") {
+    info.arg_type.kind = GetCompletionArgType::Kind::Positional;
+    info.arg_type.index = wire_uint(*arg, "GetCompletion.arg_type.Positional");
+  } else {
+    throw ProtocolError("GetCompletion.arg_type: unknown variant '" + kind + "'");
+  }
+  const Wire& call = wire_field(body, "call", "GetCompletion");
+  if (!call.is_object()) throw ProtocolError("GetCompletion.call: expected a map");
+  if (auto p = call.find("pos"); p != call.end() && p->is_number_integer())
+    info.pos = wire_uint(*p, "GetCompletion.call.pos");
+  if (auto c = call.find("call"); c != call.end()) info.call = literal_call(*c, info.pos);
+  // The flag being completed has no value yet: it is not a switch that was given.
+  if (info.arg_type.kind == GetCompletionArgType::Kind::Flag)
+    std::erase_if(info.call.named, [&](const NamedArg& n) { return n.name == info.arg_type.flag && !n.value; });
+  return info;
+}
 
 PipelineDataHeader parse_pipeline_header(const Wire& w) {
   auto [name, body] = wire_variant(w, "pipeline data");
@@ -106,6 +220,16 @@ PluginInput parse_plugin_input(const Wire& w) {
       in.call.run.name = wire_string(wire_field(*cbody, "name", "Run"), "Run.name");
       in.call.run.call = parse_evaluated_call(wire_field(*cbody, "call", "Run"));
       in.call.run.input = parse_pipeline_header(wire_field(*cbody, "input", "Run"));
+    } else if (cname == "GetCompletion") {
+      // A completion the plugin cannot read is answered with an error, never fatal: the
+      // engine then completes the argument itself.
+      in.call.kind = PluginCall::Kind::GetCompletion;
+      try {
+        if (!cbody) throw ProtocolError("GetCompletion: missing body");
+        in.call.completion = parse_get_completion(*cbody);
+      } catch (const ProtocolError& e) {
+        in.call.problem = e.what();
+      }
     } else {
       in.call.kind = PluginCall::Kind::Other;
     }
@@ -189,6 +313,22 @@ Wire error_response(CallId id, const LabeledError& e) { return call_response(id,
 
 Wire metadata_response(CallId id, const std::string& plugin_version) {
   return call_response(id, Wire{{"Metadata", {{"version", plugin_version}}}});
+}
+
+Wire to_wire(const DynamicSuggestion& s) {
+  Wire w{{"value", s.value}};
+  if (s.description) w["description"] = *s.description;
+  w["append_whitespace"] = s.append_whitespace;
+  return w;
+}
+
+Wire completion_items_response(CallId id, const std::optional<std::vector<DynamicSuggestion>>& items) {
+  Wire list = nullptr;
+  if (items) {
+    list = Wire::array();
+    for (const auto& s : *items) list.push_back(to_wire(s));
+  }
+  return call_response(id, Wire{{"CompletionItems", std::move(list)}});
 }
 
 Wire empty_header() { return "Empty"; }

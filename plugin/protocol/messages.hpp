@@ -61,12 +61,36 @@ struct RunCall {
   PipelineDataHeader input;
 };
 
-/// A plugin call from the engine. `variant` holds the name for calls this plugin does not serve.
+/// Which argument a completion is asked for: a flag's value (by its long name) or the
+/// positional at `index` of the signature (required ones first, then optional ones).
+struct GetCompletionArgType {
+  enum class Kind { Flag, Positional };
+  Kind kind = Kind::Positional;
+  std::string flag;
+  size_t index = 0;
+};
+
+/// The GetCompletion call (Nushell 0.109 and later): the command, the argument under the
+/// cursor, and the arguments written so far. Of the engine's parsed call (an ast::Call) only
+/// literals are kept: string, path, int, float and bool arguments become Values; anything else
+/// (subexpressions, variables, the argument being completed) is left out, a positional as
+/// Nothing so that indices stay. The rest of the ast::Call is never looked at.
+struct GetCompletionInfo {
+  std::string name;
+  GetCompletionArgType arg_type;
+  EvaluatedCall call;
+  uint64_t pos = 0;  ///< the cursor, in the engine's span coordinates
+};
+
+/// A plugin call from the engine. `variant` holds the name for calls this plugin does not serve;
+/// `problem` says why a call's body could not be read (the call is answered with an error).
 struct PluginCall {
-  enum class Kind { Metadata, Signature, Run, Other };
+  enum class Kind { Metadata, Signature, Run, GetCompletion, Other };
   Kind kind = Kind::Other;
   std::string variant;
   RunCall run;
+  GetCompletionInfo completion;
+  std::string problem;
 };
 
 /// The engine's answer to one of our engine calls.
@@ -100,8 +124,21 @@ struct PluginInput {
   std::string signal;  ///< "Interrupt" or "Reset"
 };
 
-/// Parses and checks one message; throws ProtocolError naming what is wrong.
+/// Parses and checks one message; throws ProtocolError naming what is wrong. A GetCompletion
+/// whose body cannot be read is not a ProtocolError: it comes back with `call.problem` set.
 PluginInput parse_plugin_input(const Wire& w);
+/// The body of a GetCompletion call; throws ProtocolError when name, arg_type or call is unusable.
+GetCompletionInfo parse_get_completion(const Wire& body);
+
+/// One completion item, as Nushell's DynamicSuggestion. Of its fields only `value` and
+/// `append_whitespace` must be on the wire; the optional ones may be left out.
+struct DynamicSuggestion {
+  std::string value;
+  std::optional<std::string> description;
+  bool append_whitespace = true;
+  bool operator==(const DynamicSuggestion&) const = default;
+};
+Wire to_wire(const DynamicSuggestion& s);
 PipelineDataHeader parse_pipeline_header(const Wire& w);
 
 // ---- output -------------------------------------------------------------------------------
@@ -110,6 +147,8 @@ Wire hello_message(const std::string& version, const std::vector<std::string>& f
 Wire call_response(CallId id, Wire body);
 Wire error_response(CallId id, const LabeledError& e);
 Wire metadata_response(CallId id, const std::string& plugin_version);
+/// `{"CompletionItems": null | [...]}`: null lets the engine complete the argument itself.
+Wire completion_items_response(CallId id, const std::optional<std::vector<DynamicSuggestion>>& items);
 Wire empty_header();
 Wire value_header(const Value& v, const Dialect& d);
 Wire list_stream_header(StreamId id, Span span);

@@ -21,6 +21,8 @@ def main [] {
       let v = (prov version)
       let text_shapes = ((version | get version | split row "." | get 1 | into int) >= 114)
       assert equal ("text-ranges-and-cell-paths" in $v.features) $text_shapes
+      let completions = ((version | get version | split row "." | get 1 | into int) >= 109)
+      assert equal ("completions" in $v.features) $completions
     }
     "prov lists the subcommands": {||
       let help = (prov)
