@@ -357,7 +357,8 @@ Signature WorkflowGraphCommand::signature() const {
 }
 
 Suggestions WorkflowGraphCommand::complete(EngineInterface& engine, const GetCompletionInfo& info) const {
-  if (asks_flag(info, "format")) return fixed({{"dot", "Graphviz DOT"}, {"mermaid", "Mermaid flowchart"}});
+  if (asks_flag(info, "format"))
+    return fixed({{"dot", "Graphviz DOT"}, {"mermaid", "Mermaid flowchart"}, {"svg", "an SVG picture (needs Graphviz)"}});
   return complete_shared_flags(engine, info);
 }
 

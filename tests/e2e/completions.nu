@@ -102,13 +102,13 @@ def main [] {
         assert ("providers.folder.timeout" in $all)
       }
     }
-    "--env: the workspace's environments; --format: dot and mermaid": {||
+    "--env: the workspace's environments; --format: dot, mermaid and svg": {||
       let ws = (new-workspace)
       let envs = (complete-at $ws $reg "prov config get --env ")
       let formats = (complete-at $ws $reg "prov workflow graph --format ")
       if $asked {
         assert equal $envs [staging]
-        assert equal $formats [dot mermaid]
+        assert equal $formats [dot mermaid svg]
       } else {
         assert ("staging" not-in $envs)
         assert ("mermaid" not-in $formats)
