@@ -220,4 +220,11 @@ std::vector<Extension> discover_extensions(const std::string& dir, const SemVer&
   return out;
 }
 
+std::vector<Extension> workspace_extensions(const Datum& config, const std::string& workspace) {
+  std::string dir = workspace + "/extensions";
+  if (const Datum* paths = config.find("paths"))
+    if (const Datum* e = paths->find("extensions"); e && e->is_string() && !e->str().empty()) dir = e->str();
+  return discover_extensions(dir, plugin_semver());
+}
+
 }  // namespace prov

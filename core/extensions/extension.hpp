@@ -56,6 +56,10 @@ Extension read_extension(const std::string& folder, const SemVer& plugin_version
 /// `dir` gives an empty list.
 std::vector<Extension> discover_extensions(const std::string& dir, const SemVer& plugin_version);
 
+/// The workspace's extensions: discover_extensions of `paths.extensions` in `config` (the
+/// merged configuration), else `<workspace>/extensions`, against the plugin's version.
+std::vector<Extension> workspace_extensions(const Datum& config, const std::string& workspace);
+
 /// The plugin's own version (kVersion) as a SemVer.
 const SemVer& plugin_semver();
 

@@ -61,8 +61,7 @@ ProviderCatalog ProviderCatalog::discover(const Datum& config, const std::string
   for (const auto& m : modules)
     add({m.filename().string(), "nu", (m / "nulib" / "provider.nu").string(), {}, ""});
 
-  for (const Extension& e : discover_extensions(path_setting(config, "extensions", workspace + "/extensions"),
-                                                plugin_semver()))
+  for (const Extension& e : workspace_extensions(config, workspace))
     if (e.type == "provider" && e.usable()) add({e.name, "extension", e.entry_point("provider"), {}, ""});
   return c;
 }

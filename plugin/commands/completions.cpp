@@ -5,6 +5,7 @@
 
 #include "core/config/key_path.hpp"
 #include "core/engine/workflow_record.hpp"
+#include "core/extensions/extension.hpp"
 #include "core/providers/catalog.hpp"
 #include "core/support/datum_json.hpp"
 #include "core/support/error.hpp"
@@ -101,6 +102,14 @@ std::vector<DynamicSuggestion> server_ids(EngineInterface& engine, const Evaluat
   } catch (const prov::Error&) {
     // A provider that cannot be read offers nothing.
   }
+  return out;
+}
+
+std::vector<DynamicSuggestion> extension_names(EngineInterface& engine, const EvaluatedCall& call) {
+  prov::Config cfg = load_workspace_config(engine, call, nullptr);
+  std::vector<DynamicSuggestion> out;
+  for (const auto& e : prov::workspace_extensions(cfg.merged, cfg.workspace))
+    out.push_back(item(e.name, e.version + " " + e.type + (e.usable() ? "" : e.valid ? ", not compatible" : ", invalid")));
   return out;
 }
 

@@ -27,6 +27,8 @@ std::vector<DynamicSuggestion> server_ids(EngineInterface& engine, const Evaluat
 /// Every configuration key (tables and leaves) as a dotted path, described by value and layer;
 /// secrets redacted.
 std::vector<DynamicSuggestion> config_keys(EngineInterface& engine, const EvaluatedCall& call);
+/// The workspace's extensions, described by version and type, and why one is not used.
+std::vector<DynamicSuggestion> extension_names(EngineInterface& engine, const EvaluatedCall& call);
 /// The environments of the workspace: `dev` for a config.dev.toml.
 std::vector<DynamicSuggestion> environments(EngineInterface& engine, const EvaluatedCall& call);
 /// A fixed set of values with their descriptions.

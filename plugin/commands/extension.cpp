@@ -1,10 +1,13 @@
 #include "plugin/commands/extension.hpp"
 
 #include "core/extensions/extension.hpp"
+#include "core/support/nearest.hpp"
 #include "core/support/version.hpp"
+#include "plugin/commands/completions.hpp"
 #include "plugin/commands/datum_value.hpp"
 #include "plugin/commands/example_result.hpp"
 #include "plugin/commands/workspace_context.hpp"
+#include "plugin/engine/labeled_error_exception.hpp"
 
 namespace prov::plugin {
 
@@ -39,13 +42,55 @@ Signature ExtensionListCommand::signature() const {
 
 PipelineOutput ExtensionListCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput&) const {
   prov::Config cfg = load_workspace_config(engine, call, nullptr);
-  std::string dir = cfg.workspace + "/extensions";
-  if (const Datum* paths = cfg.merged.find("paths"))
-    if (const Datum* e = paths->find("extensions"); e && e->is_string() && !e->str().empty()) dir = e->str();
   std::vector<Value> rows;
-  for (const auto& e : prov::discover_extensions(dir, prov::plugin_semver()))
+  for (const auto& e : prov::workspace_extensions(cfg.merged, cfg.workspace))
     rows.push_back(to_value(e.to_datum(), call.head));
   return PipelineOutput::of(Value::list(std::move(rows), call.head));
+}
+
+Signature ExtensionGetCommand::signature() const {
+  Signature s;
+  s.name = "prov extension get";
+  s.description = "One extension of the workspace by name, with its entry points and problems.";
+  s.extra_description = "The same record as a row of `prov extension list`, for one extension. An unknown name is "
+                        "an error that suggests the nearest names.";
+  s.search_terms = {"show", "inspect", "manifest", "describe"};
+  s.required = {{"name", "The extension's name, as `prov extension list` shows it", shape::string()}};
+  s.named = workspace_flags();
+  s.input_output_types = {{type::nothing(), type::record()}};
+  s.examples = {
+      {"prov extension get redis-taskserv | select name version type compatibility",
+       "One extension and the plugin versions it works with",
+       Value::record({{"name", Value::string("redis-taskserv")},
+                      {"version", Value::string("0.3.1")},
+                      {"type", Value::string("taskserv")},
+                      {"compatibility", Value::string(">=0.1.0, <0.2.0")}})},
+      {"prov extension get redis-taskserv | get entry_points | columns", "The names of its entry points",
+       strings({"install"})},
+  };
+  return s;
+}
+
+PipelineOutput ExtensionGetCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput&) const {
+  const Value& arg = call.positional.at(0);
+  const std::string name = arg.as_string();
+  prov::Config cfg = load_workspace_config(engine, call, nullptr);
+  std::vector<std::string> names;
+  for (const auto& e : prov::workspace_extensions(cfg.merged, cfg.workspace)) {
+    if (e.name == name) return PipelineOutput::of(to_value(e.to_datum(), call.head));
+    names.push_back(e.name);
+  }
+  std::vector<std::string> near = prov::nearest_names(name, names);
+  throw labeled("No extension called `" + name + "` in this workspace", "unknown extension", arg.span,
+                "provisioning::extension::not_found",
+                !near.empty()   ? "did you mean " + prov::join_alternatives(near) + "?"
+                : names.empty() ? "this workspace has no extensions"
+                                : "known extensions: " + prov::join_alternatives(names));
+}
+
+Suggestions ExtensionGetCommand::complete(EngineInterface& engine, const GetCompletionInfo& info) const {
+  if (asks_positional(info, 0)) return extension_names(engine, info.call);
+  return complete_shared_flags(engine, info);
 }
 
 }  // namespace prov::plugin

@@ -43,6 +43,7 @@ CommandRegistry make_registry() {
   r.add(std::make_unique<GroupCommand>("prov extension", "Extensions: folders under extensions/ described by an extension.toml.",
                                        std::vector<std::string>{"plugins", "addons", "modules"}));
   r.add(std::make_unique<ExtensionListCommand>());
+  r.add(std::make_unique<ExtensionGetCommand>());
   r.add(std::make_unique<GroupCommand>("prov cache", "The plugin's TTL cache: answers that are slow to get and may be a little old.",
                                        std::vector<std::string>{"ttl", "memo"}));
   r.add(std::make_unique<CacheStatsCommand>());

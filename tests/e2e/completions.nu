@@ -65,6 +65,12 @@ def main [] {
       if $asked { assert equal $got [] }
       assert not (($ws | path join ".provisioning") | path exists)
     }
+    "extension names for extension get, with the example workspace's extensions": {||
+      let ws = ((mktemp -d) | path join "examples")
+      ^cp -r ($env.PROV_REPO | path join "examples") $ws
+      let got = (complete-at $ws $reg "prov extension get ")
+      if $asked { assert equal $got [legacy-dns redis-taskserv] } else { assert ("redis-taskserv" not-in $got) }
+    }
     "--provider: the workspace's providers, built-in local and the Nu module folder": {||
       let ws = (new-workspace)
       for line in ["prov server list --provider " "prov server get --provider " "prov server create web --provider "] {

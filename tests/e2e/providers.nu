@@ -208,6 +208,12 @@ def main [] {
       # Only the good one becomes a provider.
       let ps = (prov provider list | where kind == extension | get name)
       assert equal $ps [good]
+      # One by name: the same record as its row; a near miss suggests the name.
+      assert equal (prov extension get old) $old
+      let miss = (expect-error { prov extension get godo })
+      assert equal $miss.code "provisioning::extension::not_found"
+      assert equal (label-text $miss) "godo"
+      assert ($miss.help | str contains "good")
     }
     "cache: availability is cached, stats count it, clear empties it": {||
       cd (new-workspace)
