@@ -37,6 +37,10 @@ def main [] {
   section "prov workflow graph --format mermaid"
   print (prov workflow graph --format mermaid workflows/deploy.toml)
 
+  section "prov workflow graph --format svg: a picture, laid out by Graphviz's dot"
+  let svg = (try { prov workflow graph --format svg workflows/deploy.toml } catch {|e| $e.msg })
+  print $"($svg | str length) bytes, starting ($svg | lines | where $it =~ '<svg' | first | str substring 0..40)…  \(docs/deploy-workflow.svg is this picture\)"
+
   section "prov workflow run: events stream in as they happen"
   let events = (prov workflow run workflows/deploy.toml)
   print ($events | select type operation? attempt? duration? | update duration {|e| $e.duration? })
@@ -69,6 +73,7 @@ def main [] {
 
   section "prov extension list: validated manifests; only valid, compatible ones are used"
   print (prov extension list | select name version type valid compatible problems)
+  print (prov extension get redis-taskserv | select name compatibility entry_points)
 
   section "prov cache stats: provider availability is cached"
   print (prov cache stats)
