@@ -177,6 +177,7 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
       const auto& o = spec.operations[op];
       ctx.timeout = o.timeout ? *o.timeout : spec.settings.timeout.value_or(Duration{0});
       ctx.open_provider = open_provider;
+      ctx.closure_channel = state.closure_socket_path(id);
       return ctx;
     };
     auto to_attempt = [](const OpResult& r) {

@@ -36,6 +36,9 @@ struct OpContext {
   /// Opens the workspace's provider `name` for server.* kinds (throws ProviderError
   /// provisioning::provider::unknown); unset where no providers are available.
   std::function<std::unique_ptr<Provider>(const std::string& name)> open_provider;
+  /// The socket of the Nu session that holds the workflow's closures (closure_channel.hpp);
+  /// empty: no session can evaluate closures here.
+  std::string closure_channel;
 };
 
 /// How one run or rollback ended. Mirrors the scheduler's AttemptResult, plus a stable code.
