@@ -491,9 +491,11 @@ Signature WorkflowRunCommand::signature() const {
       {"prov workflow run workflows/deploy.toml", "Run the example deployment", std::nullopt},
       {"prov workflow run workflows/deploy.toml --on-event {|e| if $e.type == operation_failed { print $e.operation } }",
        "Print each failed operation as it fails", std::nullopt},
-      {"{name: w, operations: [{id: a, kind: nu, code: {|| 'hi' | save -f hi.txt }}]} | prov workflow run | last | "
-       "get type",
-       "A closure as an operation's code, evaluated by this session", std::nullopt},
+      {"{name: w, operations: [{id: greet, kind: nu, input: {who: ada}, code: {|x| $'hello ($x.who)' }}]} "
+       "| prov workflow run | last | get type",
+       "A closure as an operation's code, evaluated by this session; `prov workflow logs <id> --output greet` "
+       "shows its output",
+       std::nullopt},
       {"prov workflow run workflows/deploy.toml | where type == operation_failed", "Only the failures", std::nullopt},
       {"prov workflow run --dry-run workflows/deploy.toml", "Check and plan without running", std::nullopt},
   };
