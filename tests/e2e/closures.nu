@@ -127,6 +127,28 @@ def main [] {
       assert ($failed.message =~ "belonged to the Nu session that ran the workflow")
       assert ($failed.message =~ "re-run it with `prov workflow run`")
     }
+    "resuming from another session: the closure operation fails clearly, the rest resumes": {||
+      let ws = (new-workspace)
+      cd $ws
+      let started = ($ws | path join started)
+      let first = ({name: w, settings: {rollback_on_failure: false}, operations: [
+        {id: slow, kind: command, run: [sh -c $"touch '($started)'; sleep 2"]}
+        {id: a, kind: nu, code: {|| "x" | save late.txt }, depends_on: [slow], retry: {attempts: 1}}
+      ]} | prov workflow run | first)
+      let id = $first.workflow_id
+      mut tries = 0
+      while not ($started | path exists) and $tries < 200 { sleep 25ms; $tries += 1 }
+      ^kill -9 (prov workflow status $id | get runner_pid)
+      sleep 200ms
+      assert equal (prov workflow status $id | get status) interrupted
+      let events = (prov workflow resume $id)
+      assert equal ($events | where type == operation_succeeded | get operation) [slow]
+      let failed = ($events | where type == operation_failed | first)
+      assert equal $failed.operation a
+      assert ($failed.message =~ "re-run it with `prov workflow run`")
+      assert equal ($events | last | get type) workflow_failed
+      assert not ($ws | path join late.txt | path exists)
+    }
     "progress line on a terminal only": {||
       let ws = (new-workspace)
       let wf = ($ws | path join w.json)
