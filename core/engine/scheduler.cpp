@@ -150,7 +150,7 @@ RunSummary Scheduler::run(CancelToken& cancel) {
         return true;
       }
       // Each run (a resume too) gets the policy's attempts; numbering goes on across runs.
-      bool last = attempt - first + 1 >= policy.attempts;
+      bool last = r.permanent || attempt - first + 1 >= policy.attempts;
       if (!r.cancelled && !cancel.cancelled() && !last) {
         Duration wait;
         {

@@ -24,6 +24,7 @@ struct AttemptResult {
   std::optional<int64_t> exit_code;
   bool timed_out = false;
   bool cancelled = false;
+  bool permanent = false;  ///< no retry: another attempt cannot help
   std::string message;  ///< why it failed, or a short note
   Datum undo;           ///< what rolling the operation back needs (journaled, never shown)
   Duration duration;

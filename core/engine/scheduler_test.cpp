@@ -59,6 +59,7 @@ struct Harness {
   std::vector<std::string> rollback_order;
   std::set<std::string> fail_always;
   std::map<std::string, int> fail_times;  // fail this many first attempts
+  std::set<std::string> fail_permanently;  // fail, saying another attempt cannot help
   std::atomic<int> running{0}, max_running{0};
   std::chrono::milliseconds work{5ms};
 
@@ -77,7 +78,9 @@ struct Harness {
       --running;
       AttemptResult r;
       r.cancelled = cancelled;
-      bool fails = fail_always.count(id) || (fail_times.count(id) && attempt <= fail_times[id]);
+      bool fails = fail_always.count(id) || fail_permanently.count(id) ||
+                   (fail_times.count(id) && attempt <= fail_times[id]);
+      r.permanent = fail_permanently.count(id) > 0;
       r.ok = !cancelled && !fails;
       r.exit_code = r.ok ? 0 : 1;
       r.message = r.ok ? "" : (cancelled ? "cancelled" : "exit 1");
@@ -174,6 +177,19 @@ TEST_CASE("retries: attempts counted, backoff grows and is capped, jitter stays 
     CHECK(Scheduler::backoff_delay(p, 10, rng).nanos <= 1000);
     CHECK(Scheduler::backoff_delay(p, 10, rng).nanos >= 500);
   }
+}
+
+TEST_CASE("a permanent failure is not retried, whatever the policy", "[scheduler]") {
+  Harness h;
+  h.spec = make_spec({{"gone", {}}}, 5);
+  h.fail_permanently = {"gone"};
+  Scheduler s(h.spec, "wf", deps_of(h.spec), identity(1), h.hooks(), 1, 7);
+  CancelToken c;
+  RunSummary r = s.run(c);
+  CHECK(r.status == "failed");
+  CHECK(h.started_order.size() == 1);
+  CHECK(h.of_type("operation_retrying").empty());
+  CHECK(s.states()[0].attempts == 1);
 }
 
 TEST_CASE("a failure stops new starts, skips the rest and rolls back in reverse completion order",

@@ -177,6 +177,7 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
       const auto& o = spec.operations[op];
       ctx.timeout = o.timeout ? *o.timeout : spec.settings.timeout.value_or(Duration{0});
       ctx.open_provider = open_provider;
+      ctx.closure_channel = state.closure_socket_path(id);
       return ctx;
     };
     auto to_attempt = [](const OpResult& r) {
@@ -185,6 +186,7 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
       a.exit_code = r.exit_code;
       a.timed_out = r.timed_out;
       a.cancelled = r.cancelled;
+      a.permanent = r.permanent;
       a.message = r.message;
       a.undo = r.undo;
       a.duration = r.duration;

@@ -33,6 +33,7 @@ enum class Type {
   mode,    ///< permission bits: an octal string or an int, at most 0o777
   key,     ///< a dotted configuration key
   server,  ///< a record with a non-empty `name`: a ServerSpec
+  code,    ///< Nu code: a non-empty string, or a closure reference
 };
 
 struct FieldRule {
@@ -55,7 +56,7 @@ const std::vector<KindRule>& kind_rules() {
         {"stdin", Type::text, false},
         {"rollback", Type::argv, false}}},
       {"nu",
-       {{"code", Type::name, true}, {"input", Type::any, false}, {"rollback", Type::name, false}}},
+       {{"code", Type::code, true}, {"input", Type::any, false}, {"rollback", Type::code, false}}},
       {"file.write",
        {{"path", Type::name, true}, {"content", Type::text, true}, {"mode", Type::mode, false}}},
       {"config.set", {{"key", Type::key, true}, {"value", Type::any, true}}},
@@ -90,6 +91,8 @@ const char* expected(Type type) {
       return "a dotted key like \"servers.web.plan\"";
     case Type::server:
       return "a server spec: a record with at least a name";
+    case Type::code:
+      return "a non-empty string of Nu code (or, piped to `prov workflow run`, a closure)";
   }
   return "";
 }
@@ -331,6 +334,9 @@ void check_field(Problems& p, const std::string& where, const std::string& field
   switch (type) {
     case Type::any:
       return;
+    case Type::code:
+      if (closure_reference_index(value)) return;
+      return check_field(p, where, field, Type::name, value);
     case Type::argv:
       return check_argv(p, where, field, value);
     case Type::env:
@@ -828,6 +834,15 @@ Datum load_workflow_file(const std::string& path) {
     if (e.position()) error.at(*e.position());
     throw error;
   }
+}
+
+Datum closure_reference(int64_t index) { return DatumRecord{{"session_closure", Datum(index)}}; }
+
+std::optional<int64_t> closure_reference_index(const Datum& d) {
+  if (!d.is_record() || d.record().size() != 1) return std::nullopt;
+  const Datum* i = d.find("session_closure");
+  if (!i || !std::holds_alternative<int64_t>(i->v)) return std::nullopt;
+  return std::get<int64_t>(i->v);
 }
 
 }  // namespace prov

@@ -2,6 +2,7 @@
 /// Workflows from records and files. Every field is checked and every problem is reported at
 /// once: a workflow author fixes them in one go, not one per run.
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,5 +37,11 @@ Datum load_workflow_file(const std::string& path);
 /// Reads JSON text into a Datum keeping the key order written; `path` names it in errors.
 /// Throws WorkflowError `provisioning::workflow::parse` positioned at the syntax error.
 Datum parse_workflow_json(std::string_view text, const std::string& path);
+
+/// What a workflow document holds in place of closure `index` of the Nu session that ran it:
+/// closures cannot be journaled (closure_channel.hpp evaluates them).
+Datum closure_reference(int64_t index);
+/// The index of `d` when it is a closure reference, else nullopt.
+std::optional<int64_t> closure_reference_index(const Datum& d);
 
 }  // namespace prov

@@ -1,7 +1,10 @@
 #include "core/ops/nu_op.hpp"
 
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
+#include "core/ops/closure_channel.hpp"
 #include "core/ops/fields.hpp"
 #include "core/ops/op_process.hpp"
 
@@ -46,6 +49,46 @@ OpProcess process(const Fields& f, const std::string& code, const OpContext& ctx
   return p;
 }
 
+/// `code` (a field's value) as a closure reference, or nullopt for Nu source text.
+std::optional<int64_t> reference(const Fields& f, std::string_view field) {
+  const Datum* d = f.get(field);
+  return d ? closure_reference_index(*d) : std::nullopt;
+}
+
+/// Asks the session that ran the workflow to evaluate closure `ref`; its output goes to the log.
+OpResult run_closure(const OperationSpec& op, const Fields& f, int64_t ref, const OpContext& ctx) {
+  ClosureRequest req;
+  req.ref = ref;
+  req.operation = op.id;
+  if (const Datum* input = f.get("input")) req.input = *input;
+  ClosureReply r;
+  if (ctx.closure_channel.empty()) {
+    r.session_gone = true;
+    r.message =
+        "this operation's closure belonged to the Nu session that ran the workflow; re-run it with "
+        "`prov workflow run`";
+  } else {
+    r = request_closure(ctx.closure_channel, req, ctx.cancel);
+  }
+  if (!r.output.empty() && ctx.open_log) {
+    if (int fd = ctx.open_log(); fd >= 0) {
+      std::string text = r.output.back() == '\n' ? r.output : r.output + "\n";
+      for (size_t off = 0; off < text.size();) {
+        ssize_t n = ::write(fd, text.data() + off, text.size() - off);
+        if (n <= 0) break;
+        off += static_cast<size_t>(n);
+      }
+    }
+  }
+  if (r.ok) return op_succeeded("closure evaluated by the Nu session");
+  OpResult res = op_failed(r.session_gone ? "provisioning::operation::closure_session_gone"
+                                          : "provisioning::operation::failed",
+                           r.message);
+  res.cancelled = ctx.cancel && ctx.cancel->cancelled();
+  res.permanent = r.session_gone;  // the session does not come back: retrying cannot help
+  return res;
+}
+
 }  // namespace
 
 std::string nu_input_json(const Datum& d) {
@@ -55,8 +98,8 @@ std::string nu_input_json(const Datum& d) {
 
 void NuOp::validate(const OperationSpec& op) const {
   Fields f(op);
-  f.string("code");
-  f.optional_string("rollback");
+  if (!reference(f, "code")) f.string("code");
+  if (!reference(f, "rollback")) f.optional_string("rollback");
   f.env("env");
   f.optional_string("cwd");
 }
@@ -68,11 +111,13 @@ bool NuOp::has_rollback(const OperationSpec& op) const {
 OpResult NuOp::do_run(const OperationSpec& op, const OpContext& ctx) const {
   validate(op);
   Fields f(op);
+  if (auto ref = reference(f, "code")) return run_closure(op, f, *ref, ctx);
   return run_op_process(process(f, f.string("code"), ctx), ctx);
 }
 
 OpResult NuOp::do_rollback(const OperationSpec& op, const Datum&, const OpContext& ctx) const {
   Fields f(op);
+  if (auto ref = reference(f, "rollback")) return run_closure(op, f, *ref, ctx);
   const std::optional<std::string> code = f.optional_string("rollback");
   if (!code) return op_succeeded("nothing to undo");
   return run_op_process(process(f, *code, ctx), ctx);

@@ -1,11 +1,15 @@
 #pragma once
 /// `nu`: runs Nu code in a Nu process (`nu -n --stdin -c <code>`, no config files).
-///   code      string  Nu code (required); it reads its input with `$in | from json`
+///   code      string  Nu code (required); it reads its input with `$in | from json`. Or a
+///                     closure reference (closure_channel.hpp): the Nu session that ran the
+///                     workflow evaluates its closure, with `input` as its input; cwd and env
+///                     are that session's
 ///   input     any     data for the code, passed as JSON on stdin, never spliced into the code
 ///                     (dates as RFC 3339 text, durations as nanoseconds, as `to json` does)
 ///   env       record  variables set over the workflow's environment
 ///   cwd       string  working directory, relative to the workspace (default: the workspace)
-///   rollback  string  Nu code run the same way, with the same input, to undo it
+///   rollback  string  Nu code (or a closure reference) run the same way, with the same input, to
+///                     undo it
 
 #include <string>
 

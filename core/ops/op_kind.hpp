@@ -36,6 +36,9 @@ struct OpContext {
   /// Opens the workspace's provider `name` for server.* kinds (throws ProviderError
   /// provisioning::provider::unknown); unset where no providers are available.
   std::function<std::unique_ptr<Provider>(const std::string& name)> open_provider;
+  /// The socket of the Nu session that holds the workflow's closures (closure_channel.hpp);
+  /// empty: no session can evaluate closures here.
+  std::string closure_channel;
 };
 
 /// How one run or rollback ended. Mirrors the scheduler's AttemptResult, plus a stable code.
@@ -44,6 +47,7 @@ struct OpResult {
   std::optional<int64_t> exit_code;  ///< of the process, when one ran and was reaped
   bool timed_out = false;
   bool cancelled = false;
+  bool permanent = false;  ///< another attempt cannot help (the cause does not pass with time)
   std::string code;     ///< stable error code when !ok (`provisioning::operation::failed`, …)
   std::string message;  ///< what happened, one line
   Datum undo;           ///< what rollback needs: JSON-able, journaled; null when nothing

@@ -48,6 +48,8 @@ class StateDir {
   std::string runner_lock_path(const std::string& id) const {
     return workflow_dir(id) + "/runner.lock";
   }
+  /// Where the foreground session that ran workflow `id` listens for closure requests.
+  std::string closure_socket_path(const std::string& id) const { return workflow_dir(id) + "/closures.sock"; }
 
   /// Makes the directory of a new workflow (with its logs/) under a fresh id, durably, and
   /// returns the id. Files in it are the caller's to create.

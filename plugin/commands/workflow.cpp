@@ -9,16 +9,20 @@
 #include "core/engine/workflow_record.hpp"
 #include "core/engine/workflow_runner.hpp"
 #include "core/events/event_log.hpp"
+#include "core/events/progress.hpp"
 #include "core/graph/plan.hpp"
 #include "core/graph/render.hpp"
 #include "core/graph/svg.hpp"
 #include "core/graph/workflow_parse.hpp"
+#include "core/ops/closure_channel.hpp"
 #include "core/state/lock.hpp"
 #include "core/state/state_dir.hpp"
 #include "core/support/atomic_file.hpp"
+#include "core/support/datum_json.hpp"
 #include "plugin/commands/completions.hpp"
 #include "plugin/commands/datum_value.hpp"
 #include "plugin/commands/example_result.hpp"
+#include "plugin/commands/progress_line.hpp"
 #include "plugin/commands/workspace_context.hpp"
 #include "plugin/engine/labeled_error_exception.hpp"
 
@@ -41,12 +45,44 @@ std::vector<Flag> with(std::vector<Flag> extra) {
   return f;
 }
 
+/// A closure given as a `nu` operation's code (or rollback) in a piped record. The document
+/// holds closure_reference(index) in its place; only this session can evaluate it.
+struct OperationClosure {
+  Value closure;
+  std::string operation;
+  std::string field;
+};
+
 /// The workflow to work on: the file argument, else the record piped in.
 struct WorkflowSource {
   Datum document;
   std::string origin;
   bool from_file = false;
+  std::vector<OperationClosure> closures;  ///< by reference index
 };
+
+/// Moves the closures of `nu` operations' code and rollback out of `workflow` into `out`,
+/// leaving references in their place.
+void take_closures(Value& workflow, std::vector<OperationClosure>& out) {
+  if (!workflow.is(Value::Type::Record)) return;
+  Value* ops = nullptr;
+  for (auto& [k, v] : workflow.as_record())
+    if (k == "operations") ops = &v;
+  if (!ops || !ops->is(Value::Type::List)) return;
+  for (Value& op : ops->as_list()) {
+    if (!op.is(Value::Type::Record)) continue;
+    const Value* kind = op.get("kind");
+    if (!kind || !kind->is(Value::Type::String) || kind->as_string() != "nu") continue;
+    const Value* id = op.get("id");
+    std::string op_id = id && id->is(Value::Type::String) ? id->as_string() : std::string();
+    for (auto& [k, v] : op.as_record()) {
+      if ((k != "code" && k != "rollback") || !v.is(Value::Type::Closure)) continue;
+      Value ref = to_value(closure_reference(static_cast<int64_t>(out.size())), v.span);
+      out.push_back({std::move(v), op_id, k});
+      v = std::move(ref);
+    }
+  }
+}
 
 WorkflowSource workflow_source(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) {
   WorkflowSource src;
@@ -75,6 +111,7 @@ WorkflowSource workflow_source(EngineInterface& engine, const EvaluatedCall& cal
   if (!v.is(Value::Type::Record))
     throw labeled("A workflow must be a record", "expected a record, got " + v.type_name(), input.span(),
                   "provisioning::workflow::wrong_type", "a workflow has name, settings and operations");
+  take_closures(v, src.closures);
   src.document = to_datum(v, "");
   src.origin = "pipeline input";
   return src;
@@ -140,9 +177,11 @@ std::optional<int> parallel_flag(const EvaluatedCall& call) {
 
 Value event_value(const Event& e, Span h) { return to_value(e.to_datum(), h); }
 
-/// Submits: records the workflow durably and starts its runner. Returns the id.
+/// Submits: records the workflow durably and starts its runner. Returns the id. When the
+/// workflow has closures, `channel` gets the socket they are evaluated through, listening
+/// before the runner starts.
 std::string submit(EngineInterface& engine, const EvaluatedCall& call, const Workspace& ws, const WorkflowSource& src,
-                   const WorkflowSpec&) {
+                   const WorkflowSpec&, std::unique_ptr<ClosureChannelServer>* channel = nullptr) {
   WorkflowSubmission sub;
   sub.workspace = ws.config.workspace;
   sub.document = src.document;
@@ -151,6 +190,8 @@ std::string submit(EngineInterface& engine, const EvaluatedCall& call, const Wor
   sub.parallel = parallel_flag(call).value_or(0);
   sub.nu_path = hosting_nu(ws.config);
   std::string id = create_workflow(ws.state, sub);
+  if (channel && !src.closures.empty())
+    *channel = std::make_unique<ClosureChannelServer>(ws.state.closure_socket_path(id));
   launch_runner(self_exe(), ws.state, ws.config.workspace, id, RunnerMode::run);
   return id;
 }
@@ -159,11 +200,47 @@ bool runner_alive(const StateDir& state, const std::string& id) {
   return !FileLock::try_acquire(state.runner_lock_path(id)).has_value();
 }
 
+/// What `prov workflow run` adds to following: the --on-event closure, the closures of the
+/// workflow's operations and the channel the runner asks for them through, a progress line.
+struct FollowExtras {
+  std::optional<Value> on_event;
+  std::vector<OperationClosure> closures;
+  std::unique_ptr<ClosureChannelServer> channel;
+  size_t total = 0;       ///< operations, for the progress line
+  bool progress = false;  ///< draw the progress line (stderr is a terminal)
+};
+
+/// Evaluates operation closure `req.ref` for the runner; its output becomes text for the log.
+ClosureReply eval_operation_closure(EngineInterface& engine, const std::vector<OperationClosure>& closures,
+                                    const ClosureRequest& req, Span h) {
+  ClosureReply r;
+  if (req.ref < 0 || static_cast<size_t>(req.ref) >= closures.size()) {
+    r.message = "no closure " + std::to_string(req.ref) + " in this session";
+    return r;
+  }
+  try {
+    Value input = to_value(req.input, h);
+    std::vector<Value> args;
+    if (!input.is(Value::Type::Nothing)) args.push_back(input);
+    Value out = engine.eval_closure(closures[req.ref].closure, std::move(args), std::move(input));
+    r.ok = true;
+    if (out.is(Value::Type::String)) r.output = out.as_string();
+    else if (!out.is(Value::Type::Nothing)) r.output = encode_json(to_datum(out, "the closure's output"));
+  } catch (const LabeledErrorException& e) {
+    r.message = e.error().msg;
+    for (const auto& l : e.error().labels)
+      if (!l.text.empty()) r.message += ": " + l.text;
+  } catch (const std::exception& e) {
+    r.message = e.what();
+  }
+  return r;
+}
+
 /// Streams workflow `id`'s events from the start of its log until the run ends (or, for a
 /// rollback, until the rollback ends). Ctrl-C cancels the workflow once; dropping the stream
 /// leaves the workflow running.
 PipelineOutput follow(EngineInterface& engine, StateDir state, std::string id, bool rollback, Span h,
-                      size_t skip_existing = 0) {
+                      size_t skip_existing = 0, FollowExtras extras = {}) {
   struct Follower {
     StateDir state;
     std::string id;
@@ -173,19 +250,53 @@ PipelineOutput follow(EngineInterface& engine, StateDir state, std::string id, b
     bool cancel_sent = false;
     size_t skip;
     int idle_checks = 0;
+    FollowExtras extras;
+    WorkflowProgress progress;
+    ProgressLine line;
+    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
   };
+  const size_t total = extras.total;
+  const bool draw = extras.progress;
   auto f = std::make_shared<Follower>(Follower{state, id, EventLogReader(state.events_path(id)), {}, false, false,
-                                               skip_existing});
-  return PipelineOutput::stream(
-      [f, &engine, rollback, h]() -> std::optional<Value> {
+                                               skip_existing, 0, std::move(extras), WorkflowProgress(total),
+                                               ProgressLine(draw)});
+  auto dropped = std::make_shared<std::atomic<bool>>(false);
+  PipelineOutput out = PipelineOutput::stream(
+      [f, &engine, rollback, h, dropped]() -> std::optional<Value> {
         while (true) {
+          if (*dropped) {
+            // Nobody reads on: this session's closures can no longer be evaluated.
+            f->extras.channel.reset();
+            f->line.clear();
+            return std::nullopt;
+          }
           if (!f->pending.empty()) {
             Event e = std::move(f->pending.front());
             f->pending.pop_front();
             if (rollback ? e.type == event_type::rollback_completed : is_terminal(e)) f->done = true;
-            return event_value(e, h);
+            f->progress.observe(e);
+            f->line.clear();
+            Value v = event_value(e, h);
+            if (f->extras.on_event) {
+              try {
+                engine.eval_closure(*f->extras.on_event, {v}, v);
+              } catch (const LabeledErrorException& x) {
+                f->done = true;
+                LabeledError err;
+                err.msg = "The --on-event closure failed on the " + e.type + " event";
+                err.labels.push_back({x.error().msg, f->extras.on_event->span});
+                err.code = "provisioning::workflow::on_event_failed";
+                err.help = "the stream stopped here; workflow " + f->id +
+                           " goes on without it: `prov workflow status " + f->id + "`, `prov workflow cancel " +
+                           f->id + "`";
+                err.inner.push_back(x.error());
+                return Value::error(err, h);
+              }
+            }
+            return v;
           }
           if (f->done) {
+            f->line.clear();
             // The runner still folds its journal into a checkpoint after the last event: end
             // the stream once it has let go, so a command right after sees a settled workflow.
             for (int i = 0; i < 2000 && runner_alive(f->state, f->id); ++i)
@@ -196,6 +307,13 @@ PipelineOutput follow(EngineInterface& engine, StateDir state, std::string id, b
             f->cancel_sent = true;
             signal_runner(f->state, f->id);
           }
+          if (f->extras.channel) {
+            auto& closures = f->extras.closures;
+            f->extras.channel->serve_one([&](const ClosureRequest& req) {
+              f->line.clear();
+              return eval_operation_closure(engine, closures, req, h);
+            });
+          }
           auto more = f->reader.poll();
           for (auto& e : more) {
             if (f->skip > 0) {
@@ -205,6 +323,9 @@ PipelineOutput follow(EngineInterface& engine, StateDir state, std::string id, b
             f->pending.push_back(std::move(e));
           }
           if (!f->pending.empty()) continue;
+          f->line.draw(f->progress.line(Duration{std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                                     std::chrono::steady_clock::now() - f->start)
+                                                     .count()}));
           // Nothing new: is anyone still writing?
           if (!runner_alive(f->state, f->id)) {
             if (++f->idle_checks < 20) {  // the runner may not have taken its lock yet
@@ -212,6 +333,7 @@ PipelineOutput follow(EngineInterface& engine, StateDir state, std::string id, b
               continue;
             }
             f->done = true;
+            f->line.clear();
             LabeledError err;
             err.msg = "The runner of workflow " + f->id + " ended before the workflow did";
             err.labels.push_back({"while following this workflow", h});
@@ -225,6 +347,8 @@ PipelineOutput follow(EngineInterface& engine, StateDir state, std::string id, b
         }
       },
       h);
+  out.dropped = std::move(dropped);
+  return out;
 }
 
 Value status_value(const StateDir& state, const std::string& id, Span h) {
@@ -400,11 +524,24 @@ Signature WorkflowRunCommand::signature() const {
   s.extra_description =
       "The workflow runs in a background runner: cutting the stream short (`| first 3`) stops the stream, not the "
       "workflow. Ctrl-C cancels the workflow (its processes get SIGTERM, then SIGKILL) and rolls back if enabled. "
-      "The last event is workflow_completed, workflow_failed or workflow_cancelled with a summary.";
+      "The last event is workflow_completed, workflow_failed or workflow_cancelled with a summary.\n\n"
+      "--on-event calls the closure for every event, in order, before the event goes down the pipeline; the "
+      "event is its argument and its input (like `each`), its output is discarded. If the closure fails, the "
+      "stream ends with that error (provisioning::workflow::on_event_failed) and the closure is not called again; "
+      "the workflow itself goes on, as when the stream is cut short.\n\n"
+      "In a piped record, a `nu` operation's `code` (or `rollback`) may be a closure: this Nu session evaluates it "
+      "(in its own directory and environment, with the operation's `input` as argument and input) while the "
+      "command's stream is read; its output goes to the operation's log. Closures cannot be journaled: if this "
+      "session is gone when the operation runs (the stream was cut short, Nu exited, or a later `prov workflow "
+      "resume`), the operation fails with provisioning::operation::closure_session_gone.\n\n"
+      "When stderr is a terminal, a progress line (done/total, running, failed, elapsed) is drawn there and "
+      "cleared at the end.";
   s.search_terms = {"execute", "start", "deploy", "apply"};
   s.optional = {workflow_arg()};
   s.named = with({{"parallel", 'p', shape::integer(), "At most this many operations at once", false},
-                  {"dry-run", std::nullopt, std::nullopt, "Validate and plan only; nothing runs", false}});
+                  {"dry-run", std::nullopt, std::nullopt, "Validate and plan only; nothing runs", false},
+                  {"on-event", std::nullopt, shape::closure(),
+                   "A closure called with each event, in order, before it is streamed", false}});
   s.input_output_types = {{type::nothing(), type::list(type::record())}, {type::record(), type::list(type::record())}};
   s.examples = {
       {"prov workflow run workflows/deploy.toml | last | select type status succeeded failed",
@@ -418,6 +555,14 @@ Signature WorkflowRunCommand::signature() const {
        table({"type", "operation", "status"},
              {{Value::string("operation_failed"), Value::string("migrate"), Value::nothing()},
               {Value::string("workflow_failed"), Value::nothing(), Value::string("rolled_back")}})},
+      {"prov workflow run workflows/broken.toml --on-event {|e| if $e.type == operation_failed { $\"($e.operation)\\n\" "
+       "| save --append failed.txt } } | ignore; open failed.txt | lines",
+       "Act on each event as it happens: here, note every failed operation in a file", strings({"migrate"})},
+      {"{name: w, operations: [{id: greet, kind: nu, input: {who: ada}, code: {|x| $'hello ($x.who)' }}]} "
+       "| prov workflow run | last | get type",
+       "A closure as an operation's code, evaluated by this session; `prov workflow logs <id> --output greet` "
+       "shows its output",
+       Value::string("workflow_completed")},
       {"prov workflow run --dry-run workflows/deploy.toml | length", "Check and plan without running",
        Value::integer(6)},
   };
@@ -429,10 +574,20 @@ PipelineOutput WorkflowRunCommand::run(EngineInterface& engine, const EvaluatedC
   WorkflowSource src = workflow_source(engine, call, input);
   Dag dag;
   WorkflowSpec spec = parse_source(src, dag);
+  FollowExtras extras;
+  if (const Value* c = call.flag_value("on-event")) {
+    if (!c->is(Value::Type::Closure))
+      throw labeled("--on-event takes a closure", "expected a closure, got " + c->type_name(), c->span,
+                    "provisioning::input::wrong_type", "for example: --on-event {|e| print $e.type }");
+    extras.on_event = *c;
+  }
   if (call.has_flag("dry-run")) return PipelineOutput::of(plan_value(spec, dag, make_plan(spec, dag), call.head));
   Workspace ws = open_workspace(engine, call);
-  std::string id = submit(engine, call, ws, src, spec);
-  return follow(engine, ws.state, id, false, call.head);
+  std::string id = submit(engine, call, ws, src, spec, &extras.channel);
+  extras.closures = std::move(src.closures);
+  extras.total = spec.operations.size();
+  extras.progress = ProgressLine::stderr_is_terminal();
+  return follow(engine, ws.state, id, false, call.head, 0, std::move(extras));
 }
 
 Signature WorkflowSubmitCommand::signature() const {
@@ -455,6 +610,15 @@ PipelineOutput WorkflowSubmitCommand::run(EngineInterface& engine, const Evaluat
   WorkflowSource src = workflow_source(engine, call, input);
   Dag dag;
   WorkflowSpec spec = parse_source(src, dag);
+  if (!src.closures.empty()) {
+    const OperationClosure& c = src.closures.front();
+    throw labeled("Operation '" + c.operation + "' has a closure as its " + c.field +
+                      "; a submitted workflow cannot run closures",
+                  "this closure lives in this Nu session only", c.closure.span,
+                  "provisioning::workflow::closure_in_background",
+                  "a background runner has no Nu session to evaluate it: run it with `prov workflow run`, or give "
+                  "the code as a string");
+  }
   Workspace ws = open_workspace(engine, call);
   std::string id = submit(engine, call, ws, src, spec);
   std::string status = workflow_status(ws.state, id).status;

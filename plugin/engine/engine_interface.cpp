@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "plugin/engine/labeled_error_exception.hpp"
+#include "plugin/engine/pipeline.hpp"
 #include "plugin/engine/plugin_server.hpp"
 
 namespace prov::plugin {
@@ -78,6 +79,25 @@ std::optional<Value> EngineInterface::get_plugin_config() {
 std::string EngineInterface::get_help() {
   Value v = expect_value(call("GetHelp"), "GetHelp");
   return v.is(Value::Type::String) ? v.as_string() : std::string();
+}
+
+Value EngineInterface::eval_closure(const Value& closure, std::vector<Value> positional, std::optional<Value> input) {
+  const Dialect d = server_.connection().dialect();
+  Wire args = Wire::array();
+  for (const auto& p : positional) args.push_back(to_wire(p, d));
+  Wire body = {{"closure", {{"item", to_wire(std::get<Closure>(closure.payload), d)}, {"span", to_wire(closure.span)}}},
+               {"positional", std::move(args)},
+               {"input", input ? value_header(*input, d) : empty_header()},
+               {"redirect_stdout", true},
+               {"redirect_stderr", false}};
+  std::shared_ptr<InputStream> stream;
+  EngineCallResponse r = server_.engine_call(context_, Wire{{"EvalClosure", std::move(body)}}, &stream);
+  if (r.kind != EngineCallResponse::Kind::PipelineData)
+    throw std::runtime_error("the engine answered EvalClosure with " + r.variant);
+  PipelineInput output(r.data, stream, &server_.connection());
+  Value v = output.collect();
+  if (v.is(Value::Type::Error)) throw LabeledErrorException(v.as_error());
+  return v;
 }
 
 void EngineInterface::set_gc_disabled(bool disabled) { server_.send_option_gc_disabled(disabled); }

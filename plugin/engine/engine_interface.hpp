@@ -34,6 +34,11 @@ class EngineInterface {
   std::optional<Value> get_plugin_config();
   /// The formatted help of the running command.
   std::string get_help();
+  /// Evaluates `closure` (a Closure value) in the engine with `positional` arguments and
+  /// `input` as its pipeline input (nothing when nullopt), and returns its whole output: a list
+  /// stream collected into a List, a byte stream into a String (or Binary). External commands'
+  /// stdout is captured, their stderr is not. The closure's error throws LabeledErrorException.
+  Value eval_closure(const Value& closure, std::vector<Value> positional, std::optional<Value> input);
   /// Keeps the engine from stopping this plugin while background work runs.
   void set_gc_disabled(bool disabled);
 

@@ -2,6 +2,7 @@
 /// Pipeline data as a command sees it: its input (nothing, a value, or a stream from the engine)
 /// and its output (nothing, a value, or a list stream the plugin produces item by item).
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -48,11 +49,14 @@ struct PipelineOutput {
   /// to a write. A stream that follows something live (events) must not set this, or items
   /// would wait in a buffer.
   bool ready_items = false;
+  /// When set, becomes true once the consumer drops the stream: a `next` that waits for
+  /// something live checks it to stop waiting.
+  std::shared_ptr<std::atomic<bool>> dropped;
 
   static PipelineOutput empty() { return {}; }
-  static PipelineOutput of(prov::plugin::Value v) { return {Kind::Value, std::move(v), {}, {}}; }
+  static PipelineOutput of(prov::plugin::Value v) { return {Kind::Value, std::move(v), {}, {}, false, {}}; }
   static PipelineOutput stream(std::function<std::optional<prov::plugin::Value>()> next, Span span) {
-    return {Kind::ListStream, {}, std::move(next), span};
+    return {Kind::ListStream, {}, std::move(next), span, false, {}};
   }
   /// A stream of items that are ready at once (see ready_items).
   static PipelineOutput ready_stream(std::function<std::optional<prov::plugin::Value>()> next, Span span) {

@@ -160,6 +160,13 @@ void PluginServer::dispatch(PluginInput&& in) {
       std::lock_guard lock(m_);
       auto it = pending_.find(in.id);
       if (it == pending_.end()) throw ProtocolError("answer to unknown engine call " + std::to_string(in.id));
+      const auto& data = in.response.data;
+      if (in.response.kind == EngineCallResponse::Kind::PipelineData &&
+          (data.kind == PipelineDataHeader::Kind::ListStream || data.kind == PipelineDataHeader::Kind::ByteStream)) {
+        auto s = std::make_shared<InputStream>();
+        inputs_[data.stream_id] = s;
+        answer_streams_[in.id] = s;
+      }
       it->second.set_value(std::move(in.response));
       pending_.erase(it);
       return;
@@ -300,6 +307,7 @@ void PluginServer::send_output(CallId id, const RunCall& run, PipelineOutput out
   // Ready items may fill a larger window: they cost the engine nothing until it reads them.
   auto stream = std::make_shared<OutputStream>(out.ready_items ? std::max<size_t>(options_.stream_window, 256)
                                                                : options_.stream_window);
+  if (out.dropped) stream->set_drop_flag(out.dropped);
   StreamId sid;
   {
     std::lock_guard lock(m_);
@@ -362,7 +370,7 @@ void PluginServer::call_finished() {
   }
 }
 
-EngineCallResponse PluginServer::engine_call(CallId context, Wire call) {
+EngineCallResponse PluginServer::engine_call(CallId context, Wire call, std::shared_ptr<InputStream>* stream) {
   std::future<EngineCallResponse> answer;
   EngineCallId id;
   {
@@ -373,6 +381,16 @@ EngineCallResponse PluginServer::engine_call(CallId context, Wire call) {
   }
   conn_.send(engine_call_message(context, id, std::move(call)));
   EngineCallResponse r = answer.get();
+  std::shared_ptr<InputStream> s;
+  {
+    std::lock_guard lock(m_);
+    if (auto it = answer_streams_.find(id); it != answer_streams_.end()) {
+      s = std::move(it->second);
+      answer_streams_.erase(it);
+    }
+  }
+  if (stream) *stream = std::move(s);
+  else if (s) PipelineInput(r.data, s, &conn_);  // nobody reads it: drop it
   if (r.kind == EngineCallResponse::Kind::Error) throw LabeledErrorException(r.error);
   return r;
 }

@@ -39,7 +39,9 @@ class PluginServer {
   [[noreturn]] void serve();
 
   // For EngineInterface:
-  EngineCallResponse engine_call(CallId context, Wire call);
+  /// Sends an engine call and waits for its answer. When the answer opens a stream and
+  /// `stream` is given, the stream's items arrive there (read them or drop them).
+  EngineCallResponse engine_call(CallId context, Wire call, std::shared_ptr<InputStream>* stream = nullptr);
   void send_option_gc_disabled(bool disabled) { conn_.send(gc_disabled_message(disabled)); }
   Signals& signals() { return signals_; }
   const std::string& engine_version() const { return engine_version_; }
@@ -78,6 +80,9 @@ class PluginServer {
   EngineCallId next_engine_call_ = 0;
   StreamId next_stream_ = 0;
   std::map<EngineCallId, std::promise<EngineCallResponse>> pending_;
+  /// Streams opened by engine-call answers, registered as the answer is read (before their
+  /// data) and taken by the caller.
+  std::map<EngineCallId, std::shared_ptr<InputStream>> answer_streams_;
   std::map<StreamId, std::shared_ptr<OutputStream>> outputs_;
   std::map<StreamId, std::shared_ptr<InputStream>> inputs_;
 };

@@ -95,6 +95,11 @@ CommandRegistry test_registry() {
                                              {"count", Value::integer(static_cast<int64_t>(all.size()))}},
                                             c.head));
   }));
+  r.add(std::make_unique<TestCommand>("closure", [](EngineInterface& e, auto& c, auto&) {
+    Value closure = Value::closure(Closure{72, {}}, Span{780, 812});
+    Value out = e.eval_closure(closure, {Value::integer(7)}, Value::integer(7));
+    return PipelineOutput::of(Value::integer(static_cast<int64_t>(out.as_list().size()), c.head));
+  }));
   r.add(std::make_unique<TestCommand>("fail", [](auto&, auto& c, auto&) -> PipelineOutput {
     throw labeled("it failed", "right here", c.head, "test::fail");
   }));
@@ -372,6 +377,29 @@ TEST_CASE("GetEnvVar, GetPluginConfig and GetEnvVars: values and empty answers",
   CHECK(rec["home"]["String"]["val"] == "/home/ada");
   CHECK(rec["config"]["String"]["val"] == "none");
   CHECK(rec["count"]["Int"]["val"] == 2);
+}
+
+TEST_CASE("EvalClosure: the closure, its argument and input go out; a list stream answer is collected", "[server]") {
+  FakeEngine e;
+  e.handshake();
+  e.run(2, "closure");
+  Wire c = e.recv();
+  const Wire& call = c["EngineCall"]["call"]["EvalClosure"];
+  CHECK(call["closure"] == Wire::parse(R"({"item":{"block_id":72,"captures":[]},"span":{"start":780,"end":812}})"));
+  CHECK(call["positional"][0]["Int"]["val"] == 7);
+  CHECK(call["input"]["Value"][0]["Int"]["val"] == 7);
+  CHECK(call["redirect_stdout"] == true);
+  // The answer opens a stream; its items follow at once, before the plugin has read the answer.
+  e.send(R"({"EngineCallResponse":[)" + c["EngineCall"]["id"].dump() +
+         R"(,{"PipelineData":{"ListStream":{"id":5,"span":{"start":0,"end":0},"metadata":null}}}]})");
+  e.send(R"({"Data":[5,{"List":{"Int":{"val":1,"span":{"start":0,"end":0}}}}]})");
+  e.send(R"({"Data":[5,{"List":{"Int":{"val":2,"span":{"start":0,"end":0}}}}]})");
+  e.send(R"({"End":5})");
+  CHECK(e.recv() == Wire{{"Ack", 5}});
+  CHECK(e.recv() == Wire{{"Ack", 5}});
+  CHECK(e.recv() == Wire{{"Drop", 5}});
+  Wire r = e.recv();
+  CHECK(r["CallResponse"][1]["PipelineData"]["Value"][0]["Int"]["val"] == 2);
 }
 
 TEST_CASE("an engine call answered with an error fails the command with that error", "[server]") {

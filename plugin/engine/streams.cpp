@@ -35,7 +35,11 @@ void OutputStream::ack() {
 }
 
 void OutputStream::drop() {
-  { std::lock_guard l(m_); dropped_ = true; }
+  {
+    std::lock_guard l(m_);
+    dropped_ = true;
+    if (drop_flag_) *drop_flag_ = true;
+  }
   cv_.notify_all();
 }
 

@@ -3,7 +3,9 @@
 /// plugin produces: at most `window` items may be unacknowledged, and a Drop from the engine
 /// stops it at once. An InputStream is one stream the engine produces for a call's input.
 
+#include <atomic>
 #include <condition_variable>
+#include <memory>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -26,6 +28,13 @@ class OutputStream {
   void ack();
   void drop();
   bool dropped() const { std::lock_guard l(m_); return dropped_; }
+  /// `flag` becomes true when the consumer drops the stream (for a producer that waits inside
+  /// its own `next`).
+  void set_drop_flag(std::shared_ptr<std::atomic<bool>> flag) {
+    std::lock_guard l(m_);
+    if (dropped_) *flag = true;
+    drop_flag_ = std::move(flag);
+  }
   /// Wakes a waiting producer so it re-checks its stop condition.
   void poke() { cv_.notify_all(); }
 
@@ -36,6 +45,7 @@ class OutputStream {
   size_t unacked_ = 0;   ///< Data sent and not yet acknowledged
   bool dropped_ = false; ///< the consumer wants no more
   bool waiting_ = false; ///< a producer waits in wait_for_credit
+  std::shared_ptr<std::atomic<bool>> drop_flag_;  ///< set with dropped_, when given
 };
 
 class InputStream {
