@@ -32,6 +32,24 @@ class Command {
   virtual bool quick() const { return false; }
 };
 
+/// Declares a command type with just a signature and a run: most commands. Defined in its .cpp.
+#define PROV_DECLARE_COMMAND(Name)                                                                   \
+  class Name : public Command {                                                                     \
+   public:                                                                                          \
+    Signature signature() const override;                                                           \
+    PipelineOutput run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const override; \
+  }
+
+/// The same, for a command that completes some of its arguments itself.
+#define PROV_DECLARE_COMPLETING_COMMAND(Name)                                                        \
+  class Name : public Command {                                                                     \
+   public:                                                                                          \
+    Signature signature() const override;                                                           \
+    PipelineOutput run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const override; \
+    std::optional<std::vector<DynamicSuggestion>> complete(EngineInterface& engine,                 \
+                                                           const GetCompletionInfo& info) const override; \
+  }
+
 class CommandRegistry {
  public:
   void add(std::unique_ptr<Command> c);

@@ -6,24 +6,8 @@
 
 namespace prov::plugin {
 
-class ConfigCommand : public Command {
- public:
-  Signature signature() const override;
-  PipelineOutput run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const override;
-};
-
-class ConfigSourcesCommand : public Command {
- public:
-  Signature signature() const override;
-  PipelineOutput run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const override;
-};
-
-class ConfigGetCommand : public Command {
- public:
-  Signature signature() const override;
-  PipelineOutput run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const override;
-  std::optional<std::vector<DynamicSuggestion>> complete(EngineInterface& engine,
-                                                         const GetCompletionInfo& info) const override;
-};
+PROV_DECLARE_COMMAND(ConfigCommand);
+PROV_DECLARE_COMMAND(ConfigSourcesCommand);
+PROV_DECLARE_COMPLETING_COMMAND(ConfigGetCommand);  // the key path
 
 }  // namespace prov::plugin

@@ -6,18 +6,7 @@
 
 namespace prov::plugin {
 
-class ExtensionListCommand : public Command {
- public:
-  Signature signature() const override;
-  PipelineOutput run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const override;
-};
-
-class ExtensionGetCommand : public Command {
- public:
-  Signature signature() const override;
-  PipelineOutput run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const override;
-  std::optional<std::vector<DynamicSuggestion>> complete(EngineInterface& engine,
-                                                         const GetCompletionInfo& info) const override;
-};
+PROV_DECLARE_COMMAND(ExtensionListCommand);
+PROV_DECLARE_COMPLETING_COMMAND(ExtensionGetCommand);  // the extension's name
 
 }  // namespace prov::plugin

@@ -5,29 +5,9 @@
 
 namespace prov::plugin {
 
-#define PROV_SERVER_COMMAND(Name)                                                                          \
-  class Name : public Command {                                                                           \
-   public:                                                                                                \
-    Signature signature() const override;                                                                 \
-    PipelineOutput run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const override; \
-  };
-
-/// The same, completing its server id argument.
-#define PROV_SERVER_ID_COMMAND(Name)                                                                       \
-  class Name : public Command {                                                                           \
-   public:                                                                                                \
-    Signature signature() const override;                                                                 \
-    PipelineOutput run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const override; \
-    std::optional<std::vector<DynamicSuggestion>> complete(EngineInterface& engine,                       \
-                                                           const GetCompletionInfo& info) const override; \
-  };
-
-PROV_SERVER_COMMAND(ServerListCommand)
-PROV_SERVER_COMMAND(ServerCreateCommand)
-PROV_SERVER_ID_COMMAND(ServerGetCommand)
-PROV_SERVER_ID_COMMAND(ServerDeleteCommand)
-
-#undef PROV_SERVER_COMMAND
-#undef PROV_SERVER_ID_COMMAND
+PROV_DECLARE_COMMAND(ServerListCommand);
+PROV_DECLARE_COMMAND(ServerCreateCommand);
+PROV_DECLARE_COMPLETING_COMMAND(ServerGetCommand);     // the server id
+PROV_DECLARE_COMPLETING_COMMAND(ServerDeleteCommand);  // the server id
 
 }  // namespace prov::plugin

@@ -7,35 +7,15 @@
 
 namespace prov::plugin {
 
-#define PROV_WORKFLOW_COMMAND(Name)                                                                        \
-  class Name : public Command {                                                                           \
-   public:                                                                                                \
-    Signature signature() const override;                                                                 \
-    PipelineOutput run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const override; \
-  };
-
-/// The same, completing some of its arguments (workflow ids, --format).
-#define PROV_WORKFLOW_COMMAND_COMPLETING(Name)                                                             \
-  class Name : public Command {                                                                           \
-   public:                                                                                                \
-    Signature signature() const override;                                                                 \
-    PipelineOutput run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const override; \
-    std::optional<std::vector<DynamicSuggestion>> complete(EngineInterface& engine,                       \
-                                                           const GetCompletionInfo& info) const override; \
-  };
-
-PROV_WORKFLOW_COMMAND(WorkflowPlanCommand)
-PROV_WORKFLOW_COMMAND_COMPLETING(WorkflowGraphCommand)
-PROV_WORKFLOW_COMMAND(WorkflowRunCommand)
-PROV_WORKFLOW_COMMAND(WorkflowSubmitCommand)
-PROV_WORKFLOW_COMMAND(WorkflowListCommand)
-PROV_WORKFLOW_COMMAND_COMPLETING(WorkflowStatusCommand)
-PROV_WORKFLOW_COMMAND_COMPLETING(WorkflowLogsCommand)
-PROV_WORKFLOW_COMMAND_COMPLETING(WorkflowCancelCommand)
-PROV_WORKFLOW_COMMAND_COMPLETING(WorkflowResumeCommand)
-PROV_WORKFLOW_COMMAND_COMPLETING(WorkflowRollbackCommand)
-
-#undef PROV_WORKFLOW_COMMAND
-#undef PROV_WORKFLOW_COMMAND_COMPLETING
+PROV_DECLARE_COMMAND(WorkflowPlanCommand);
+PROV_DECLARE_COMPLETING_COMMAND(WorkflowGraphCommand);
+PROV_DECLARE_COMMAND(WorkflowRunCommand);
+PROV_DECLARE_COMMAND(WorkflowSubmitCommand);
+PROV_DECLARE_COMMAND(WorkflowListCommand);
+PROV_DECLARE_COMPLETING_COMMAND(WorkflowStatusCommand);
+PROV_DECLARE_COMPLETING_COMMAND(WorkflowLogsCommand);
+PROV_DECLARE_COMPLETING_COMMAND(WorkflowCancelCommand);
+PROV_DECLARE_COMPLETING_COMMAND(WorkflowResumeCommand);
+PROV_DECLARE_COMPLETING_COMMAND(WorkflowRollbackCommand);
 
 }  // namespace prov::plugin

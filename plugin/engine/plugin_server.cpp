@@ -226,31 +226,36 @@ void PluginServer::start_run(CallId id, RunCall&& run) {
   pool_.submit([this, id, run = std::move(run), input]() mutable { run_call(id, std::move(run), std::move(input)); });
 }
 
+bool PluginServer::attempt(CallId id, const std::string& doing, std::optional<Span> at,
+                           const std::function<void()>& body) {
+  try {
+    body();
+    return true;
+  } catch (const LabeledErrorException& e) {
+    conn_.send(error_response(id, e.error()));
+  } catch (const std::system_error&) {
+    throw;
+  } catch (const std::exception& e) {
+    LabeledError err;
+    err.msg = "internal error " + doing + ": " + e.what();
+    if (at) err.labels.push_back({"while running this command", *at});
+    err.code = "provisioning::internal";
+    err.help = "this is a bug in nu_plugin_provisioning; please report it with the command you ran";
+    conn_.send(error_response(id, err));
+  }
+  return false;
+}
+
 void PluginServer::run_call(CallId id, RunCall run, std::shared_ptr<InputStream> input_stream) {
   try {
     EngineInterface engine(*this, id);
     PipelineOutput out;
-    try {
-      PipelineInput input(run.input, input_stream, &conn_);
-      if (input.span().end == 0) run.input.span = run.call.head;
-      out = commands_.invoke(run.name, engine, run.call, input);
-    } catch (const LabeledErrorException& e) {
-      conn_.send(error_response(id, e.error()));
-      call_finished();
-      return;
-    } catch (const std::system_error&) {
-      throw;
-    } catch (const std::exception& e) {
-      LabeledError err;
-      err.msg = std::string("internal error in ") + run.name + ": " + e.what();
-      err.labels.push_back({"while running this command", run.call.head});
-      err.code = "provisioning::internal";
-      err.help = "this is a bug in nu_plugin_provisioning; please report it with the command you ran";
-      conn_.send(error_response(id, err));
-      call_finished();
-      return;
-    }
-    send_output(id, run, std::move(out));
+    if (attempt(id, "in " + run.name, run.call.head, [&] {
+          PipelineInput input(run.input, input_stream, &conn_);
+          if (input.span().end == 0) run.input.span = run.call.head;
+          out = commands_.invoke(run.name, engine, run.call, input);
+        }))
+      send_output(id, run, std::move(out));
   } catch (const std::system_error&) {
     // The engine is gone; nothing left to tell it.
   }
@@ -271,23 +276,8 @@ void PluginServer::completion_call(CallId id, const GetCompletionInfo& info) {
   try {
     EngineInterface engine(*this, id, completion_caller_);
     std::optional<std::vector<DynamicSuggestion>> items;
-    try {
-      items = commands_.complete(engine, info);
-    } catch (const LabeledErrorException& e) {
-      conn_.send(error_response(id, e.error()));
-      call_finished();
-      return;
-    } catch (const std::system_error&) {
-      throw;
-    } catch (const std::exception& e) {
-      LabeledError err;
-      err.msg = std::string("internal error completing ") + info.name + ": " + e.what();
-      err.code = "provisioning::internal";
-      conn_.send(error_response(id, err));
-      call_finished();
-      return;
-    }
-    conn_.send(completion_items_response(id, items));
+    if (attempt(id, "completing " + info.name, std::nullopt, [&] { items = commands_.complete(engine, info); }))
+      conn_.send(completion_items_response(id, items));
   } catch (const std::system_error&) {
     // The engine is gone; nothing left to tell it.
   }

@@ -7,7 +7,9 @@
 #include <condition_variable>
 #include <future>
 #include <map>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <string>
 
@@ -52,6 +54,10 @@ class PluginServer {
   void dispatch(PluginInput&& in);
   void handle_hello(const ProtocolInfo& hello);
   void start_run(CallId id, RunCall&& run);
+  /// Runs `body`; true when it succeeded. A failure becomes call `id`'s error response: a
+  /// LabeledErrorException as it is, anything else as an internal error `doing` (labeled at
+  /// `at`). A lost connection (std::system_error) propagates.
+  bool attempt(CallId id, const std::string& doing, std::optional<Span> at, const std::function<void()>& body);
   void run_call(CallId id, RunCall run, std::shared_ptr<InputStream> input);
   void send_output(CallId id, const RunCall& run, PipelineOutput out);
   void start_completion(CallId id, GetCompletionInfo&& info);
