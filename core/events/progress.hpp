@@ -10,13 +10,13 @@
 namespace prov {
 
 class WorkflowProgress {
-public:
+ public:
   /// `total`: the number of operations in the workflow.
   explicit WorkflowProgress(size_t total) : total_(total) {}
 
   /// Takes one event into account; events of other types than operation_*
   /// change nothing.
-  void observe(const Event &e);
+  void observe(const Event& e);
 
   size_t total() const { return total_; }
   /// Operations that succeeded or were skipped.
@@ -29,12 +29,11 @@ public:
   /// elapsed.
   std::string line(Duration elapsed) const;
 
-private:
+ private:
   size_t count(char state) const;
 
   size_t total_;
-  std::map<std::string, char>
-      state_; ///< by operation id: 'r'unning, 'd'one or 'f'ailed
+  std::map<std::string, char> state_;  ///< by operation id: 'r'unning, 'd'one or 'f'ailed
 };
 
-} // namespace prov
+}  // namespace prov

@@ -5,14 +5,13 @@
 using namespace prov;
 
 namespace {
-Event ev(const char *type, const char *op) {
+Event ev(const char* type, const char* op) {
   Event e;
   e.type = type;
-  if (op)
-    e.operation = op;
+  if (op) e.operation = op;
   return e;
 }
-} // namespace
+}  // namespace
 
 TEST_CASE("progress: counts operations by their latest event", "[progress]") {
   WorkflowProgress p(4);
@@ -30,6 +29,5 @@ TEST_CASE("progress: counts operations by their latest event", "[progress]") {
   CHECK(p.done() == 2);
   CHECK(p.failed() == 1);
   CHECK(p.running() == 0);
-  CHECK(p.line(Duration{12'340'000'000}) ==
-        "2/4 done, 0 running, 1 failed, 12.3s");
+  CHECK(p.line(Duration{12'340'000'000}) == "2/4 done, 0 running, 1 failed, 12.3s");
 }

@@ -10,7 +10,7 @@
 #include <optional>
 #include <string>
 
-#include "core/graph/workflow_parse.hpp" // closure_reference
+#include "core/graph/workflow_parse.hpp"  // closure_reference
 #include "core/support/cancel.hpp"
 #include "core/support/datum.hpp"
 
@@ -28,8 +28,7 @@ struct ClosureRequest {
 /// operation's log), or the closure's error as one message.
 struct ClosureReply {
   bool ok = false;
-  bool session_gone =
-      false; ///< nobody answered: the session that held the closure ended
+  bool session_gone = false;  ///< nobody answered: the session that held the closure ended
   std::string output;
   std::string message;
 };
@@ -37,27 +36,25 @@ struct ClosureReply {
 /// The session's end: listens at `path` while the session can evaluate its
 /// closures; closes and removes the socket when destroyed.
 class ClosureChannelServer {
-public:
+ public:
   /// Throws ResourceError `provisioning::state::channel` when it cannot listen.
   explicit ClosureChannelServer(std::string path);
   ~ClosureChannelServer();
-  ClosureChannelServer(const ClosureChannelServer &) = delete;
-  ClosureChannelServer &operator=(const ClosureChannelServer &) = delete;
+  ClosureChannelServer(const ClosureChannelServer&) = delete;
+  ClosureChannelServer& operator=(const ClosureChannelServer&) = delete;
 
   /// Serves one waiting request with `eval`, if one waits; never blocks when
   /// none does. True when it served one.
-  bool
-  serve_one(const std::function<ClosureReply(const ClosureRequest &)> &eval);
+  bool serve_one(const std::function<ClosureReply(const ClosureRequest&)>& eval);
 
-private:
+ private:
   std::string path_;
-  int fd_ = -1; ///< the listening socket (non-blocking)
+  int fd_ = -1;  ///< the listening socket (non-blocking)
 };
 
 /// The runner's end: sends `req` to the session listening at `path` and waits
 /// for its answer (or `cancel`). A session that is not there (no socket, nobody
 /// listening, hung up) comes back as session_gone.
-ClosureReply request_closure(const std::string &path, const ClosureRequest &req,
-                             CancelToken *cancel);
+ClosureReply request_closure(const std::string& path, const ClosureRequest& req, CancelToken* cancel);
 
-} // namespace prov
+}  // namespace prov

@@ -9,16 +9,13 @@
 
 using namespace prov;
 
-TEST_CASE("closure channel: a reference round-trips and nothing else is one",
-          "[closure_channel]") {
+TEST_CASE("closure channel: a reference round-trips and nothing else is one", "[closure_channel]") {
   CHECK(closure_reference_index(closure_reference(3)) == 3);
   CHECK_FALSE(closure_reference_index(Datum("echo hi")));
-  CHECK_FALSE(closure_reference_index(
-      Datum(DatumRecord{{"session_closure", Datum("3")}})));
+  CHECK_FALSE(closure_reference_index(Datum(DatumRecord{{"session_closure", Datum("3")}})));
 }
 
-TEST_CASE("closure channel: the session answers a request",
-          "[closure_channel]") {
+TEST_CASE("closure channel: the session answers a request", "[closure_channel]") {
   TempDir dir;
   // Longer than a socket address holds: reached through the directory's
   // descriptor.
@@ -28,7 +25,7 @@ TEST_CASE("closure channel: the session answers a request",
   ClosureChannelServer server(path);
   std::thread session([&] {
     for (int i = 0; i < 1000; ++i) {
-      if (server.serve_one([](const ClosureRequest &r) {
+      if (server.serve_one([](const ClosureRequest& r) {
             ClosureReply reply;
             reply.ok = r.ref == 1 && r.operation == "a";
             reply.output = "input " + r.input.find("x")->str();
@@ -49,14 +46,12 @@ TEST_CASE("closure channel: the session answers a request",
   CHECK(r.output == "input y");
 }
 
-TEST_CASE("closure channel: without a session the request says so",
-          "[closure_channel]") {
+TEST_CASE("closure channel: without a session the request says so", "[closure_channel]") {
   TempDir dir;
   const std::string path = dir.path() + "/closures.sock";
-  { ClosureChannelServer server(path); } // listened once, gone now
+  { ClosureChannelServer server(path); }  // listened once, gone now
   ClosureReply r = request_closure(path, ClosureRequest{}, nullptr);
   CHECK_FALSE(r.ok);
   CHECK(r.session_gone);
-  CHECK(r.message.find("re-run it with `prov workflow run`") !=
-        std::string::npos);
+  CHECK(r.message.find("re-run it with `prov workflow run`") != std::string::npos);
 }

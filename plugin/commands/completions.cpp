@@ -109,7 +109,10 @@ std::vector<DynamicSuggestion> extension_names(EngineInterface& engine, const Ev
   prov::Config cfg = load_workspace_config(engine, call, nullptr);
   std::vector<DynamicSuggestion> out;
   for (const auto& e : prov::workspace_extensions(cfg.merged, cfg.workspace))
-    out.push_back(item(e.name, e.version + " " + e.type + (e.usable() ? "" : e.valid ? ", not compatible" : ", invalid")));
+    out.push_back(item(e.name, e.version + " " + e.type +
+                                   (e.usable() ? ""
+                                    : e.valid  ? ", not compatible"
+                                               : ", invalid")));
   return out;
 }
 
@@ -145,8 +148,7 @@ std::vector<DynamicSuggestion> environments(EngineInterface& engine, const Evalu
   for (const auto& entry : fs::directory_iterator(cfg.workspace, ec)) {
     const std::string file = entry.path().filename().string();
     const std::string prefix = "config.", suffix = ".toml";
-    if (file.size() <= prefix.size() + suffix.size() || !file.starts_with(prefix) || !file.ends_with(suffix))
-      continue;
+    if (file.size() <= prefix.size() + suffix.size() || !file.starts_with(prefix) || !file.ends_with(suffix)) continue;
     std::string env = file.substr(prefix.size(), file.size() - prefix.size() - suffix.size());
     if (env != "defaults" && env != "user") names.insert(env);
   }

@@ -10,8 +10,8 @@
 #include <utility>
 #include <vector>
 
-#include "plugin/commands/command.hpp"
 #include "core/providers/provider.hpp"
+#include "plugin/commands/command.hpp"
 
 namespace prov::plugin {
 

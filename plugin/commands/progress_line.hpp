@@ -11,7 +11,7 @@
 namespace prov::plugin {
 
 class ProgressLine {
-public:
+ public:
   /// `enabled`: draw at all (false when stderr is not a terminal, or nobody
   /// wants the line).
   explicit ProgressLine(bool enabled) : enabled_(enabled) {}
@@ -22,14 +22,14 @@ public:
 
   /// Draws `text` in place of the line shown, unless one was drawn less than
   /// 100 ms ago.
-  void draw(const std::string &text);
+  void draw(const std::string& text);
   /// Removes the line, if one is shown.
   void clear();
 
-private:
+ private:
   bool enabled_;
-  bool shown_ = false; ///< a line is on the terminal now
+  bool shown_ = false;  ///< a line is on the terminal now
   std::chrono::steady_clock::time_point last_{};
 };
 
-} // namespace prov::plugin
+}  // namespace prov::plugin

@@ -42,17 +42,19 @@ Wire completion(Wire arg_type, Wire arguments, uint64_t pos = 1000) {
   return Wire{{"Call", Wire::array({1, Wire{{"GetCompletion",
                                              {{"name", "prov config get"},
                                               {"arg_type", std::move(arg_type)},
-                                              {"call", {{"call", {{"decl_id", 1},
-                                                                  {"head", {{"start", 10}, {"end", 25}}},
-                                                                  {"arguments", std::move(arguments)},
-                                                                  {"parser_info", Wire::object()}}},
-                                                        {"strip", false},
-                                                        {"pos", pos}}}}}}})}};
+                                              {"call",
+                                               {{"call",
+                                                 {{"decl_id", 1},
+                                                  {"head", {{"start", 10}, {"end", 25}}},
+                                                  {"arguments", std::move(arguments)},
+                                                  {"parser_info", Wire::object()}}},
+                                                {"strip", false},
+                                                {"pos", pos}}}}}}})}};
 }
 
 Wire positional(Wire expr, uint64_t start, uint64_t end) {
-  return Wire{{"Positional", {{"expr", std::move(expr)}, {"span", {{"start", start}, {"end", end}}},
-                              {"span_id", 3}, {"ty", "Any"}}}};
+  return Wire{{"Positional",
+               {{"expr", std::move(expr)}, {"span", {{"start", start}, {"end", end}}}, {"span_id", 3}, {"ty", "Any"}}}};
 }
 
 }  // namespace
@@ -83,22 +85,19 @@ TEST_CASE("GetCompletion: the command, the argument asked about and the literal 
 
 TEST_CASE("GetCompletion: a positional index, literals of every kind, and the rest skipped", "[messages]") {
   Wire args = Wire::array({
-      positional(Wire{{"Int", 5}}, 26, 27),
-      positional(Wire{{"Directory", Wire::array({"ws/a", false})}}, 28, 32),
-      positional(Wire{{"Subexpression", 12}}, 33, 40),             // not known before it runs
-      positional("Garbage", 41, 42),                                 // a unit variant
+      positional(Wire{{"Int", 5}}, 26, 27), positional(Wire{{"Directory", Wire::array({"ws/a", false})}}, 28, 32),
+      positional(Wire{{"Subexpression", 12}}, 33, 40),  // not known before it runs
+      positional("Garbage", 41, 42),                    // a unit variant
       Wire{{"Named", Wire::array({{{"item", ""}, {"span", {{"start", 43}, {"end", 45}}}},
                                   {{"item", "w"}, {"span", {{"start", 43}, {"end", 45}}}},
                                   {{"expr", {{"Filepath", Wire::array({"/tmp/w", true})}}},
                                    {"span", {{"start", 46}, {"end", 52}}}}})}},  // only a short name
       Wire{{"Named", Wire::array({{{"item", "all"}, {"span", {{"start", 53}, {"end", 58}}}}, nullptr, nullptr})}},
-      Wire{{"Named", Wire::array({{{"item", "env"}, {"span", {{"start", 59}, {"end", 64}}}}, nullptr,
+      Wire{{"Named", Wire::array({{{"item", "env"}, {"span", {{"start", 59}, {"end", 64}}}},
+                                  nullptr,
                                   {{"expr", {{"Var", 4}}}, {"span", {{"start", 65}, {"end", 67}}}}})}},
-      Wire{{"Spread", {{"expr", {{"List", Wire::array()}}}}}},
-      Wire{{"SomethingNew", {{"x", 1}}}},
-      Wire::array({1, 2}),
-      "Unknown",
-      positional(Wire{{"String", "prov"}}, 999, 1004),  // the argument being completed
+      Wire{{"Spread", {{"expr", {{"List", Wire::array()}}}}}}, Wire{{"SomethingNew", {{"x", 1}}}}, Wire::array({1, 2}),
+      "Unknown", positional(Wire{{"String", "prov"}}, 999, 1004),  // the argument being completed
   });
   for (const char* encoding : {"json", "msgpack"}) {
     INFO(encoding);
@@ -127,7 +126,7 @@ TEST_CASE("GetCompletion: a positional index, literals of every kind, and the re
 TEST_CASE("GetCompletion: an unreadable call is reported, not fatal", "[messages]") {
   const Wire head_only = Wire{{"call", Wire::object()}};
   std::vector<Wire> bodies = {
-      "GetCompletion",  // no body at all
+      "GetCompletion",                                                                // no body at all
       Wire{{"GetCompletion", {{"arg_type", {{"Flag", "x"}}}, {"call", head_only}}}},  // no name
       Wire{{"GetCompletion", {{"name", 5}, {"arg_type", {{"Flag", "x"}}}, {"call", head_only}}}},
       Wire{{"GetCompletion", {{"name", "prov"}, {"arg_type", {{"Rest", 1}}}, {"call", head_only}}}},
@@ -145,8 +144,12 @@ TEST_CASE("GetCompletion: an unreadable call is reported, not fatal", "[messages
       CHECK_FALSE(in.call.problem.empty());
     }
   // A call whose ast::Call is something else entirely still asks for completions.
-  PluginInput odd = through("json", Wire{{"Call", Wire::array({4, Wire{{"GetCompletion",
-      {{"name", "prov"}, {"arg_type", {{"Positional", 0}}}, {"call", {{"call", "???"}}}}}}})}});
+  PluginInput odd = through(
+      "json",
+      Wire{{"Call",
+            Wire::array(
+                {4, Wire{{"GetCompletion",
+                          {{"name", "prov"}, {"arg_type", {{"Positional", 0}}}, {"call", {{"call", "???"}}}}}}})}});
   CHECK(odd.call.problem.empty());
   CHECK(odd.call.completion.call.positional.empty());
 }
