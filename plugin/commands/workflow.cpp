@@ -316,8 +316,9 @@ PipelineOutput follow(EngineInterface& engine, StateDir state, std::string id, b
           }
           auto more = f->reader.poll();
           for (auto& e : more) {
-            if (f->skip > 0) {
+            if (f->skip > 0) {  // streamed by an earlier session; it still counts for progress
               --f->skip;
+              f->progress.observe(e);
               continue;
             }
             f->pending.push_back(std::move(e));
@@ -802,7 +803,12 @@ PipelineOutput restart(EngineInterface& engine, const EvaluatedCall& call, Runne
                   "provisioning::workflow::already_ended");
   size_t seen = read_event_log(ws.state.events_path(id)).size();
   launch_runner(self_exe(), ws.state, ws.config.workspace, id, mode);
-  return follow(engine, ws.state, id, mode == RunnerMode::rollback, call.head, seen);
+  FollowExtras extras;
+  if (mode == RunnerMode::resume) {  // a rollback's steps are not the workflow's operations
+    extras.total = st.total;
+    extras.progress = ProgressLine::stderr_is_terminal();
+  }
+  return follow(engine, ws.state, id, mode == RunnerMode::rollback, call.head, seen, std::move(extras));
 }
 }  // namespace
 
@@ -811,7 +817,8 @@ Signature WorkflowResumeCommand::signature() const {
   s.name = "prov workflow resume";
   s.description = "Continue an interrupted workflow without re-running what finished; stream its events.";
   s.extra_description =
-      "Operations that were in flight when the runner died run again; the workflow_resumed event names them.";
+      "Operations that were in flight when the runner died run again; the workflow_resumed event names them. "
+      "Like `run`, it draws a progress line on stderr when that is a terminal.";
   s.search_terms = {"continue", "restart", "recover", "crash"};
   s.required = {id_arg()};
   s.named = workspace_flags();

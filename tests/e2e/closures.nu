@@ -176,5 +176,27 @@ def main [] {
       assert not ($off_tty.stdout =~ 'done,')
       assert not ((open --raw $err_file | into binary | decode utf-8) =~ 'done,')
     }
+    "resume draws the progress line too, counting what the first run finished": {||
+      let ws = (new-workspace)
+      cd $ws
+      let started = ($ws | path join started)
+      let id = ({name: w, operations: [
+        {id: a, kind: command, run: [true]}
+        {id: b, kind: command, run: [sh -c $"touch '($started)'; sleep 1"], depends_on: [a]}
+      ]} | prov workflow submit | get workflow_id)
+      mut tries = 0
+      while not ($started | path exists) and $tries < 400 { sleep 25ms; $tries += 1 }
+      ^kill -9 (prov workflow status $id | get runner_pid)
+      mut st = (prov workflow status $id | get status)
+      for _ in 1..100 { if $st == interrupted { break }; sleep 20ms; $st = (prov workflow status $id | get status) }
+      assert equal $st interrupted
+      let line = $"($env.PROV_NU) -n --plugins '[($env.PROV_PLUGIN)]' -c 'cd ($ws); prov workflow resume ($id) | length'"
+      let on_tty = (^script -qfec $line /dev/null | complete)
+      assert equal $on_tty.exit_code 0
+      # `a` finished before the kill: the line starts from it.
+      assert ($on_tty.stdout =~ '1/2 done, 1 running, 0 failed')
+      assert not ($on_tty.stdout =~ '0/2 done')
+      assert equal (prov workflow status $id | get status) completed
+    }
   }
 }
