@@ -75,6 +75,14 @@ void take_closures(Value& workflow, std::vector<OperationClosure>& out) {
     if (!kind || !kind->is(Value::Type::String) || kind->as_string() != "nu") continue;
     const Value* id = op.get("id");
     std::string op_id = id && id->is(Value::Type::String) ? id->as_string() : std::string();
+    const Value* code = op.get("code");
+    if (code && code->is(Value::Type::Closure))
+      for (const char* field : {"cwd", "env"})
+        if (const Value* f = op.get(field))
+          throw labeled("Operation " + op_id + ": `" + field + "` does not apply to a closure",
+                        "a closure runs in this Nu session's own directory and environment", f->span,
+                        "provisioning::workflow::closure_process_field",
+                        "drop `" + std::string(field) + "`, or give `code` as a string to run it in its own nu process");
     for (auto& [k, v] : op.as_record()) {
       if ((k != "code" && k != "rollback") || !v.is(Value::Type::Closure)) continue;
       Value ref = to_value(closure_reference(static_cast<int64_t>(out.size())), v.span);
@@ -531,7 +539,8 @@ Signature WorkflowRunCommand::signature() const {
       "stream ends with that error (provisioning::workflow::on_event_failed) and the closure is not called again; "
       "the workflow itself goes on, as when the stream is cut short.\n\n"
       "In a piped record, a `nu` operation's `code` (or `rollback`) may be a closure: this Nu session evaluates it "
-      "(in its own directory and environment, with the operation's `input` as argument and input) while the "
+      "(in its own directory and environment, so such an operation takes no `cwd` or `env`; the operation's "
+      "`input` is its argument and input) while the "
       "command's stream is read; its output goes to the operation's log. Closures cannot be journaled: if this "
       "session is gone when the operation runs (the stream was cut short, Nu exited, or a later `prov workflow "
       "resume`), the operation fails with provisioning::operation::closure_session_gone.\n\n"

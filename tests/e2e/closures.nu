@@ -160,6 +160,16 @@ def main [] {
       assert equal ($events | last | get type) workflow_failed
       assert not ($ws | path join late.txt | path exists)
     }
+    "a closure operation refuses cwd and env, which only a nu process could take": {||
+      let ws = (new-workspace)
+      cd $ws
+      let e = (expect-error {|| {name: w, operations: [{id: a, kind: nu, cwd: "sub", code: {|| 1 }}]} | prov workflow run })
+      assert equal $e.code "provisioning::workflow::closure_process_field"
+      assert equal (label-text $e) '"sub"'
+      let e2 = (expect-error {|| {name: w, operations: [{id: a, kind: nu, env: {A: "1"}, code: {|| 1 }}]} | prov workflow run })
+      assert equal $e2.code "provisioning::workflow::closure_process_field"
+      assert equal (prov workflow list | length) 0
+    }
     "progress line on a terminal only": {||
       let ws = (new-workspace)
       let wf = ($ws | path join w.json)
