@@ -39,9 +39,9 @@ def main [] {
       let ws = (new-workspace)
       cd $ws
       let log = ($ws | path join "seen.txt")
-      let events = (three-ops | prov workflow run --on-event {|e| $"($e.type)\n" | save --append $log })
+      let events = (three-ops | prov workflow run --on-event {|e| $"($e.type) ($e.operation? | default '-') ($e.time)\n" | save --append $log })
       let seen = (open $log | lines)
-      assert equal $seen ($events | get type)
+      assert equal $seen ($events | each {|e| $"($e.type) ($e.operation? | default '-') ($e.time)" })
       assert equal ($seen | length) 8
       rm $log
       let n = (three-ops | prov workflow run --on-event {|e| $"($e.type)\n" | save --append $log } | length)
