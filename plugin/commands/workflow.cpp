@@ -195,6 +195,10 @@ std::string submit(EngineInterface& engine, const EvaluatedCall& call, const Wor
   sub.document = src.document;
   sub.origin = src.origin;
   sub.env = engine_environment(engine);
+  // The runner reads the workspace's configuration itself (server.* operations): --env reaches it
+  // as the variable it stands for.
+  if (const Value* e = call.flag_value("env"); e && e->is(Value::Type::String))
+    sub.env["PROVISIONING_ENV"] = e->as_string();
   sub.parallel = parallel_flag(call).value_or(0);
   sub.nu_path = hosting_nu(ws.config);
   std::string id = create_workflow(ws.state, sub);

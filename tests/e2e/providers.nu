@@ -151,6 +151,18 @@ def main [] {
       assert equal (prov server list --provider folder | length) 0
       assert equal (count-sleepers) 0
     }
+    "workflow: the runner configures providers with the run's --env": {||
+      let ws = (new-workspace)
+      cd $ws
+      $"[providers.folder]\npath = \"($ws | path join dev-servers)\"\n" | save config.dev.toml
+      let op = {id: s, kind: server.create, provider: folder, server: {name: dev-box, plan: small}}
+      let last = ({name: dev, operations: [$op]} | prov workflow run --env dev | last)
+      assert equal $last.status completed
+      assert equal (prov server list --provider folder --env dev | get name) [dev-box]
+      assert equal (prov server list --provider folder | length) 0
+      assert (($ws | path join dev-servers) | path exists)
+      prov server list --provider folder --env dev | each {|s| prov server delete $s.id --provider folder --env dev } | ignore
+    }
     "workflow: server.create with a bad spec or an unknown provider is refused before anything runs": {||
       cd (new-workspace)
       let e = (expect-error { {name: bad, operations: [{id: s, kind: server.create, provider: local, server: {plan: small}}]} | prov workflow plan })
