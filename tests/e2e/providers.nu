@@ -30,10 +30,11 @@ def or-delete [id: string, body: closure] {
   }
 }
 
-# How many `sleep 600` processes run (the servers of the rollback test).
-def count-sleepers [] {
+# How many `sleep <secs>` processes run (the servers of the rollback test; `secs` is random, so
+# suites running at once, which start servers of their own, do not count).
+def count-sleepers [secs: int] {
   for attempt in 1..10 {
-    let n = (try { ps --long | where {|p| $p.command == "sleep 600" } | length } catch { null })
+    let n = (try { ps --long | where {|p| $p.command == $"sleep ($secs)" } | length } catch { null })
     if $n != null { return $n }
     sleep 20ms
   }
@@ -129,9 +130,10 @@ def main [] {
     }
     "workflow: three servers created, then a failure rolls them back": {||
       cd (new-workspace)
+      let secs = (600 + (random int 1..1000000))
       let ops = [
-        {id: s1, kind: server.create, provider: local, server: {name: wf-a, command: [sleep 600]}}
-        {id: s2, kind: server.create, provider: local, server: {name: wf-b, command: [sleep 600]}}
+        {id: s1, kind: server.create, provider: local, server: {name: wf-a, command: [sleep $secs]}}
+        {id: s2, kind: server.create, provider: local, server: {name: wf-b, command: [sleep $secs]}}
         {id: s3, kind: server.create, provider: folder, server: {name: wf-c, plan: small}}
         {id: boom, kind: command, run: [false], depends_on: [s1 s2 s3]}
       ]
@@ -149,7 +151,7 @@ def main [] {
       assert equal ($events | where type == rollback_step | get operation | sort) [s1 s2 s3]
       assert equal (prov server list | length) 0
       assert equal (prov server list --provider folder | length) 0
-      assert equal (count-sleepers) 0
+      assert equal (count-sleepers $secs) 0
     }
     "workflow: the runner configures providers with the run's --env": {||
       let ws = (new-workspace)
