@@ -470,7 +470,8 @@ Signature WorkflowGraphCommand::signature() const {
   s.named = {{"format", 'f', shape::string(), "dot (default), mermaid or svg", false}};
   s.input_output_types = {{type::nothing(), type::string()}, {type::record(), type::string()}};
   s.examples = {
-      {"prov workflow graph workflows/deploy.toml | save deploy.dot", "DOT for Graphviz", std::nullopt},
+      {"prov workflow graph workflows/deploy.toml | save -f deploy.dot; open deploy.dot | lines | first",
+       "DOT for Graphviz, saved to a file", Value::string("digraph \"deploy-atlas\" {")},
       {"prov workflow graph --format mermaid workflows/deploy.toml", "Mermaid for Markdown",
        Value::string("flowchart TD\n"
                      "  %% workflow deploy-atlas\n"

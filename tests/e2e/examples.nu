@@ -1,8 +1,7 @@
 # Every example of every `prov` command, as `help` shows it, typed into a fresh Nu session in a
 # copy of the example workspace, its output compared with the result the example states: the
-# way Nushell tests its own commands' examples. An example without a stated result must still
-# run without an error. The examples are read from the engine (`scope commands`), so what is
-# tested is exactly what users see.
+# way Nushell tests its own commands' examples. Every example states its result. The examples
+# are read from the engine (`scope commands`), so what is tested is exactly what users see.
 use std/assert
 use harness.nu *
 
@@ -96,6 +95,9 @@ def main [] {
       let none = ($commands | where {|c| $c.examples | is-empty } | get name)
       assert (($commands | length) > 20) "the plugin's commands are in scope"
       assert equal $none [] $"commands without examples: ($none | str join ', ')"
+      # A stated result is what makes an example a test (Nushell shows none as null).
+      let unstated = ($commands | each {|c| $c.examples | where result == null | each {|e| $"($c.name): ($e.example)" } } | flatten)
+      assert equal $unstated [] $"examples without a stated result: ($unstated | str join '; ')"
     }
   }
   run-tests "examples" ([$without] ++ $tests | reduce --fold {} {|t, acc| $acc | merge {($t.name): $t.body} })
