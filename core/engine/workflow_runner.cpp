@@ -2,8 +2,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -24,6 +22,7 @@
 #include "core/ops/op_kind.hpp"
 #include "core/state/journal.hpp"
 #include "core/state/lock.hpp"
+#include "core/support/daemon.hpp"
 #include "core/support/datum_json.hpp"
 #include "core/config/config.hpp"
 #include "core/providers/catalog.hpp"
@@ -281,29 +280,9 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
 
 void launch_runner(const std::string& exe, const StateDir& state, const std::string& workspace, const std::string& id,
                    RunnerMode mode) {
-  std::vector<std::string> argv = {exe, "--runner", to_string(mode), workspace, state.path(), id};
-  std::string log = state.workflow_dir(id) + "/runner.log";
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0600);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none;
-  sigemptyset(&none);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
-  std::vector<char*> args = to_exec_array(argv);
-  pid_t pid = 0;
-  int rc = posix_spawn(&pid, exe.c_str(), &fa, &attr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0)
+  if (const int rc = launch_detached({exe, "--runner", to_string(mode), workspace, state.path(), id},
+                                     state.workflow_dir(id) + "/runner.log", environ))
     throw ResourceError("provisioning::process::spawn", "cannot start the workflow runner " + exe + ": " + std::strerror(rc));
-  // The runner forks and lets this child exit at once; reap it so no zombie stays behind.
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
 }
 
 int runner_main(const std::vector<std::string>& args) {
@@ -312,10 +291,7 @@ int runner_main(const std::vector<std::string>& args) {
     return 2;
   }
   // Leave the launching plugin: it reaps our parent, we go on in a session of our own.
-  pid_t child = fork();
-  if (child < 0) return 1;
-  if (child > 0) _exit(0);
-  setsid();
+  if (!detach()) return 1;
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,6 +14,7 @@
 
 #include "core/events/event.hpp"
 #include "core/support/atomic_file.hpp"
+#include "core/support/daemon.hpp"
 #include "core/support/datum_json.hpp"
 #include "core/support/error.hpp"
 
@@ -145,39 +145,13 @@ bool process_alive(pid_t pid, uint64_t start_ticks) {
 }
 
 void launch_supervisor(const std::string& exe, const std::string& dir, const Environment& env) {
-  std::vector<std::string> argv = {exe, "--supervise", dir};
-  const std::string log = dir + "/" + local_files::supervisor_log;
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0600);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  sigdelset(&all, SIGKILL);
-  sigdelset(&all, SIGSTOP);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   std::vector<std::string> env_strings;
   for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
-  std::vector<char*> args = to_exec_array(argv);
   std::vector<char*> envp = to_exec_array(env_strings);
-  pid_t pid = 0;
-  const int rc = ::posix_spawn(&pid, exe.c_str(), &fa, &attr, args.data(), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0)
+  if (const int rc = launch_detached({exe, "--supervise", dir}, dir + "/" + local_files::supervisor_log, envp.data()))
     throw ProviderError("provisioning::provider::failed",
                         "cannot start the local server supervisor " + exe + ": " + std::strerror(rc),
                         "the plugin's own binary runs it; check that it is still in place");
-  // The supervisor forks and lets this child exit at once; reap it so no zombie stays behind.
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
 }
 
 int supervise_main(const std::vector<std::string>& args) {
@@ -186,15 +160,7 @@ int supervise_main(const std::vector<std::string>& args) {
     return 2;
   }
   // Leave the launching plugin: it reaps our parent, we go on in a session of our own.
-  const pid_t child = ::fork();
-  if (child < 0) return 1;
-  if (child > 0) ::_exit(0);
-  ::setsid();
-  // Whatever the launching plugin left open without close-on-exec (a pipe to Nu would keep
-  // Nu waiting for its end) is not the server's to hold.
-#ifdef SYS_close_range
-  ::syscall(SYS_close_range, 3u, ~0u, 0u);
-#endif
+  if (!detach()) return 1;
   ::signal(SIGHUP, SIG_IGN);
   ::signal(SIGINT, SIG_IGN);
   ::signal(SIGPIPE, SIG_IGN);

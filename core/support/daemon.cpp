@@ -1,0 +1,55 @@
+#include "core/support/daemon.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "core/support/subprocess.hpp"
+
+namespace prov {
+
+int launch_detached(const std::vector<std::string>& argv, const std::string& log_path, char* const* envp) {
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0600);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  sigdelset(&all, SIGKILL);
+  sigdelset(&all, SIGSTOP);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  std::vector<char*> args = to_exec_array(argv);
+  pid_t pid = 0;
+  const int rc = ::posix_spawn(&pid, argv.at(0).c_str(), &fa, &attr, args.data(), envp);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) return rc;
+  // The program forks and lets this child exit at once; reap it so no zombie stays behind.
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+  return 0;
+}
+
+bool detach() {
+  const pid_t child = ::fork();
+  if (child < 0) return false;
+  if (child > 0) ::_exit(0);
+  ::setsid();
+#ifdef SYS_close_range
+  ::syscall(SYS_close_range, 3u, ~0u, 0u);
+#endif
+  return true;
+}
+
+}  // namespace prov
