@@ -1,7 +1,6 @@
 #include "core/support/daemon.hpp"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <spawn.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -21,14 +20,7 @@ int launch_detached(const std::vector<std::string>& argv, const std::string& log
   posix_spawn_file_actions_adddup2(&fa, 1, 2);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  sigdelset(&all, SIGKILL);
-  sigdelset(&all, SIGSTOP);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  set_default_signals(&attr);
   std::vector<char*> args = to_exec_array(argv);
   pid_t pid = 0;
   const int rc = ::posix_spawn(&pid, argv.at(0).c_str(), &fa, &attr, args.data(), envp);

@@ -128,17 +128,21 @@ int open_pidfd(pid_t pid) {
 
 }  // namespace
 
-GroupSpawnAttributes::GroupSpawnAttributes() {
-  posix_spawnattr_init(&attr_);
-  posix_spawnattr_setflags(&attr_, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  posix_spawnattr_setpgroup(&attr_, 0);
+void set_default_signals(posix_spawnattr_t* attr, short flags) {
+  posix_spawnattr_setflags(attr, static_cast<short>(flags | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF));
   sigset_t none, all;
   sigemptyset(&none);
   sigfillset(&all);
   sigdelset(&all, SIGKILL);
   sigdelset(&all, SIGSTOP);
-  posix_spawnattr_setsigmask(&attr_, &none);
-  posix_spawnattr_setsigdefault(&attr_, &all);
+  posix_spawnattr_setsigmask(attr, &none);
+  posix_spawnattr_setsigdefault(attr, &all);
+}
+
+GroupSpawnAttributes::GroupSpawnAttributes() {
+  posix_spawnattr_init(&attr_);
+  set_default_signals(&attr_, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attr_, 0);
 }
 
 GroupSpawnAttributes::~GroupSpawnAttributes() { posix_spawnattr_destroy(&attr_); }

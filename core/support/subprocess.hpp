@@ -23,6 +23,10 @@
 
 namespace prov {
 
+/// Sets `attr` so the child starts with an empty signal mask and every signal at its default
+/// disposition (whatever this process ignores or blocks), plus the spawn `flags` given.
+void set_default_signals(posix_spawnattr_t* attr, short flags = 0);
+
 /// posix_spawn attributes for a child in a process group of its own (so that the group can be
 /// signalled as one), with no signal blocked and every signal at its default: an ignored
 /// SIGPIPE or SIGINT of ours must not leak into the child. Destroyed with the object.
