@@ -71,26 +71,27 @@ std::optional<prov::StateDir> existing_state_dir(const prov::Config& cfg) {
   return open_state_dir(cfg);
 }
 
+namespace {
+/// A Nu environment value as a process sees it: strings as they are, lists of strings joined
+/// with ':' (PATH), ints and bools as text; nullopt for anything else.
+std::optional<std::string> process_text(const Value& v) {
+  if (v.is(Value::Type::String)) return v.as_string();
+  if (v.is(Value::Type::Int)) return std::to_string(v.as_int());
+  if (v.is(Value::Type::Bool)) return std::string(v.as_bool() ? "true" : "false");
+  if (!v.is(Value::Type::List)) return std::nullopt;
+  std::string joined;
+  for (const auto& e : v.as_list()) {
+    if (!e.is(Value::Type::String)) return std::nullopt;
+    joined += (joined.empty() ? "" : ":") + e.as_string();
+  }
+  return joined;
+}
+}  // namespace
+
 prov::Environment engine_environment(EngineInterface& engine) {
   prov::Environment env;
-  for (const auto& [k, v] : engine.get_env_vars()) {
-    if (v.is(Value::Type::String)) {
-      env[k] = v.as_string();
-    } else if (v.is(Value::Type::List)) {
-      std::string joined;
-      bool all_strings = true;
-      for (const auto& e : v.as_list()) {
-        if (!e.is(Value::Type::String)) {
-          all_strings = false;
-          break;
-        }
-        joined += (joined.empty() ? "" : ":") + e.as_string();
-      }
-      if (all_strings) env[k] = joined;
-    } else if (v.is(Value::Type::Int) || v.is(Value::Type::Bool)) {
-      env[k] = v.is(Value::Type::Int) ? std::to_string(v.as_int()) : (v.as_bool() ? "true" : "false");
-    }
-  }
+  for (const auto& [k, v] : engine.get_env_vars())
+    if (auto text = process_text(v)) env[k] = std::move(*text);
   return env;
 }
 
@@ -104,13 +105,8 @@ std::string read_link(const std::string& link) {
 
 std::string engine_path(EngineInterface& engine) {
   std::optional<Value> v = engine.get_env_var("PATH");
-  if (!v) return {};
-  if (v->is(Value::Type::String)) return v->as_string();
-  std::string joined;
-  if (v->is(Value::Type::List))
-    for (const Value& e : v->as_list())
-      if (e.is(Value::Type::String)) joined += (joined.empty() ? "" : ":") + e.as_string();
-  return joined;
+  std::optional<std::string> text = v ? process_text(*v) : std::nullopt;
+  return text.value_or("");
 }
 
 std::string hosting_nu(const prov::Config& config) {
