@@ -12,8 +12,6 @@
 namespace prov {
 
 Datum WorkflowSubmission::to_datum() const {
-  DatumRecord env_rec;
-  for (const auto& [k, v] : env) env_rec.emplace_back(k, Datum(v));
   return Datum(DatumRecord{{"format", Datum("prov-workflow/1")},
                            {"workflow_id", Datum(workflow_id)},
                            {"workspace", Datum(workspace)},
@@ -22,7 +20,7 @@ Datum WorkflowSubmission::to_datum() const {
                            {"nu_path", Datum(nu_path)},
                            {"parallel", Datum(static_cast<int64_t>(parallel))},
                            {"created", Datum(now_utc())},
-                           {"env", Datum(std::move(env_rec))},
+                           {"provisioning_env", Datum(provisioning_env)},
                            {"document", document}});
 }
 
@@ -41,9 +39,7 @@ WorkflowSubmission WorkflowSubmission::from_datum(const Datum& d) {
   s.nu_path = str("nu_path");
   if (const Datum* p = d.find("parallel"); p && std::holds_alternative<int64_t>(p->v))
     s.parallel = static_cast<int>(std::get<int64_t>(p->v));
-  if (const Datum* e = d.find("env"); e && e->is_record())
-    for (const auto& [k, v] : e->record())
-      if (v.is_string()) s.env[k] = v.str();
+  if (const Datum* e = d.find("provisioning_env"); e && e->is_string()) s.provisioning_env = e->str();
   if (const Datum* doc = d.find("document")) s.document = *doc;
   return s;
 }

@@ -14,7 +14,9 @@
 
 namespace prov {
 
-/// What a runner needs to run a workflow; written once as the journal's header.
+/// What a runner needs to run a workflow; written once as the journal's header. Nu's environment
+/// is not in it (it may hold secrets): each runner gets the environment of the session that
+/// started or resumed it as its own process environment (launch_runner()).
 struct WorkflowSubmission {
   std::string workflow_id;
   std::string workspace;
@@ -22,7 +24,9 @@ struct WorkflowSubmission {
   Datum document;       ///< the workflow record as given
   std::string origin;   ///< its file, or "pipeline input"
   std::string nu_path;  ///< the Nu binary for `nu` operations
-  Environment env;      ///< Nu's environment when it was submitted
+  /// The workspace environment (`--env`) the runner loads configuration for; empty: the
+  /// PROVISIONING_ENV of the runner's own environment.
+  std::string provisioning_env;
   int parallel = 0;     ///< --parallel; 0: the workflow's settings
 
   Datum to_datum() const;

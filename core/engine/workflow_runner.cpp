@@ -144,8 +144,11 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
     CancelToken cancel;
     watch_signals(cancel);
 
+    // The session's environment came as this process's own; --env as the journal says.
+    Environment env = current_environment();
+    if (!sub.provisioning_env.empty()) env["PROVISIONING_ENV"] = sub.provisioning_env;
     // Built once: every operation's processes share its envp block and program lookups.
-    const auto base_env = std::make_shared<const ChildEnv>(sub.env);
+    const auto base_env = std::make_shared<const ChildEnv>(env);
     const std::string logs_dir = state.logs_dir(id) + "/";
     // The workspace's providers for server.* operations, found on first use from the
     // configuration as the runner sees it (the workspace's files and the submitter's environment).
@@ -156,13 +159,13 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
         ConfigRequest req;
         req.cwd = workspace;
         req.workspace_flag = workspace;
-        req.env = sub.env;
+        req.env = env;
         catalog = ProviderCatalog::discover(load_config(req).merged, workspace);
       });
       ProviderContext pctx;
       pctx.workspace = workspace;
       pctx.state_dir = state.path();
-      pctx.env = sub.env;
+      pctx.env = env;
       pctx.nu_path = sub.nu_path.empty() ? "nu" : sub.nu_path;
       pctx.cancel = &cancel;
       return prov::open_provider(catalog->require(name), pctx, self_exe_path());
@@ -279,9 +282,10 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
 }
 
 void launch_runner(const std::string& exe, const StateDir& state, const std::string& workspace, const std::string& id,
-                   RunnerMode mode) {
+                   RunnerMode mode, const Environment& env) {
+  const ChildEnv child_env(env);
   if (const int rc = launch_detached({exe, "--runner", to_string(mode), workspace, state.path(), id},
-                                     state.workflow_dir(id) + "/runner.log", environ))
+                                     state.workflow_dir(id) + "/runner.log", child_env.envp()))
     throw ResourceError("provisioning::process::spawn", "cannot start the workflow runner " + exe + ": " + std::strerror(rc));
 }
 

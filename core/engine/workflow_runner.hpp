@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "core/state/state_dir.hpp"
+#include "core/support/subprocess.hpp"
 
 namespace prov {
 
@@ -20,10 +21,11 @@ std::optional<RunnerMode> runner_mode_from(std::string_view text);
 int run_workflow(const StateDir& state, const std::string& workspace, const std::string& id, RunnerMode mode);
 
 /// Starts `exe --runner MODE WORKSPACE STATE_DIR ID` detached (own session, stdin from
-/// /dev/null, output to the workflow's runner.log) and returns once it has let go of its
-/// parent. Throws ResourceError `provisioning::process::spawn` when it cannot start.
+/// /dev/null, output to the workflow's runner.log) in `env`, the environment its operations and
+/// providers see, and returns once it has let go of its parent. Throws ResourceError
+/// `provisioning::process::spawn` when it cannot start.
 void launch_runner(const std::string& exe, const StateDir& state, const std::string& workspace, const std::string& id,
-                   RunnerMode mode);
+                   RunnerMode mode, const Environment& env);
 
 /// The runner's entry from main(): `args` are what follows `--runner`. Detaches (fork, setsid)
 /// and runs; returns the process exit code.

@@ -190,21 +190,20 @@ Value event_value(const Event& e, Span h) { return to_value(e.to_datum(), h); }
 /// before the runner starts.
 std::string submit(EngineInterface& engine, const EvaluatedCall& call, const Workspace& ws, const WorkflowSource& src,
                    const WorkflowSpec&, std::unique_ptr<ClosureChannelServer>* channel = nullptr) {
+  const Environment env = engine_environment(engine);  // before anything is written
   WorkflowSubmission sub;
   sub.workspace = ws.config.workspace;
   sub.document = src.document;
   sub.origin = src.origin;
-  sub.env = engine_environment(engine);
   // The runner reads the workspace's configuration itself (server.* operations): --env reaches it
-  // as the variable it stands for.
-  if (const Value* e = call.flag_value("env"); e && e->is(Value::Type::String))
-    sub.env["PROVISIONING_ENV"] = e->as_string();
+  // through the journal, as the variable it stands for.
+  if (const Value* e = call.flag_value("env"); e && e->is(Value::Type::String)) sub.provisioning_env = e->as_string();
   sub.parallel = parallel_flag(call).value_or(0);
   sub.nu_path = hosting_nu(ws.config);
   std::string id = create_workflow(ws.state, sub);
   if (channel && !src.closures.empty())
     *channel = std::make_unique<ClosureChannelServer>(ws.state.closure_socket_path(id));
-  launch_runner(self_exe(), ws.state, ws.config.workspace, id, RunnerMode::run);
+  launch_runner(self_exe(), ws.state, ws.config.workspace, id, RunnerMode::run, env);
   return id;
 }
 
@@ -816,7 +815,7 @@ PipelineOutput restart(EngineInterface& engine, const EvaluatedCall& call, Runne
     throw labeled("Workflow " + id + " has ended (" + st.status + ")", "nothing to resume", call.positional[0].span,
                   "provisioning::workflow::already_ended");
   size_t seen = read_event_log(ws.state.events_path(id)).size();
-  launch_runner(self_exe(), ws.state, ws.config.workspace, id, mode);
+  launch_runner(self_exe(), ws.state, ws.config.workspace, id, mode, engine_environment(engine));
   FollowExtras extras;
   if (mode == RunnerMode::resume) {  // a rollback's steps are not the workflow's operations
     extras.total = st.total;
