@@ -27,6 +27,7 @@
 #include "core/config/config.hpp"
 #include "core/providers/catalog.hpp"
 #include "core/support/error.hpp"
+#include "core/support/redact.hpp"
 
 namespace prov {
 
@@ -150,17 +151,25 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
     // Built once: every operation's processes share its envp block and program lookups.
     const auto base_env = std::make_shared<const ChildEnv>(env);
     const std::string logs_dir = state.logs_dir(id) + "/";
-    // The workspace's providers for server.* operations, found on first use from the
-    // configuration as the runner sees it (the workspace's files and the submitter's environment).
+    // The configuration as the runner sees it (the workspace's files and the session's
+    // environment). Read once here for the secret patterns; a configuration that cannot be read
+    // leaves the default patterns, and fails the server.* operations that need it.
+    ConfigRequest config_request;
+    config_request.cwd = workspace;
+    config_request.workspace_flag = workspace;
+    config_request.env = env;
+    std::optional<Datum> config;
+    try {
+      config = load_config(config_request).merged;
+    } catch (const Error&) {
+    }
+    const std::vector<std::string> patterns = secret_patterns(config ? *config : Datum());
+    // The workspace's providers for server.* operations, found on first use.
     std::once_flag catalog_once;
     std::optional<ProviderCatalog> catalog;
     auto open_provider = [&](const std::string& name) -> std::unique_ptr<Provider> {
       std::call_once(catalog_once, [&] {
-        ConfigRequest req;
-        req.cwd = workspace;
-        req.workspace_flag = workspace;
-        req.env = env;
-        catalog = ProviderCatalog::discover(load_config(req).merged, workspace);
+        catalog = ProviderCatalog::discover(config ? *config : load_config(config_request).merged, workspace);
       });
       ProviderContext pctx;
       pctx.workspace = workspace;
@@ -180,6 +189,8 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
       ctx.timeout = o.timeout ? *o.timeout : spec.settings.timeout.value_or(Duration{0});
       ctx.open_provider = open_provider;
       ctx.closure_channel = state.closure_socket_path(id);
+      ctx.private_dir = state.private_undo_dir(id);
+      ctx.secret_patterns = patterns;
       return ctx;
     };
     auto to_attempt = [](const OpResult& r) {

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,6 +16,7 @@
 #include "core/ops/workspace_path.hpp"
 #include "core/support/atomic_file.hpp"
 #include "core/support/error.hpp"
+#include "core/support/redact.hpp"
 
 namespace prov {
 
@@ -129,6 +131,41 @@ const Datum& undo_member(const Datum& undo, const char* name, bool (Datum::*is)(
   return *d;
 }
 
+/// True when the value `previous_toml` ({v = …}) that `key` held is or holds a secret.
+bool holds_secret(const KeyPath& key, const std::string& previous_toml, const OpContext& ctx) {
+  const std::vector<std::string> patterns =
+      ctx.secret_patterns.empty() ? secret_patterns(Datum()) : ctx.secret_patterns;
+  const Datum parsed = parse_toml(previous_toml, "undo");
+  const Datum* v = parsed.find("v");
+  if (!v) return false;
+  return !(redact(*v, patterns, key) == *v);
+}
+
+/// The private folder, made 0700 when missing; refuses anything else there (a symlink).
+void ensure_private_dir(const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+    throw ResourceError("provisioning::state::io", "cannot create " + dir + ": " + std::strerror(errno));
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    throw ResourceError("provisioning::state::unsafe_path", dir + " is not a private folder");
+}
+
+/// The TOML text of the value an undo record restores: in the record, or in the private file
+/// it names (a secret).
+std::string previous_text(const Datum& undo, const OpContext& ctx) {
+  if (const Datum* file = undo.find("previous_file")) {
+    if (!file->is_string() || file->str().empty() || file->str().find('/') != std::string::npos ||
+        file->str().front() == '.')
+      bad_undo("names a malformed `previous_file`");
+    if (ctx.private_dir.empty()) bad_undo("names a private file, and there is no private folder here");
+    std::string why;
+    auto content = read_regular_file(ctx.private_dir + "/" + file->str(), Links::refuse, why);
+    if (!content) bad_undo("names a private file that cannot be read: " + why);
+    return content->data;
+  }
+  return undo_member(undo, "previous", &Datum::is_string).str();
+}
+
 }  // namespace
 
 void ConfigSetOp::validate(const OperationSpec& op) const {
@@ -152,7 +189,23 @@ OpResult ConfigSetOp::do_run(const OperationSpec& op, const OpContext& ctx) cons
     toml::table previous;
     previous.insert("v", *old);
     undo.emplace_back("existed", true);
-    undo.emplace_back("previous", render_toml(previous));
+    std::string text = render_toml(previous);
+    if (holds_secret(key, text, ctx)) {
+      // The journal is no place for a secret: it goes to a private file the undo names.
+      if (ctx.private_dir.empty()) {
+        OpResult r = op_failed("provisioning::operation::secret_undo",
+                               "config.set cannot replace the secret " + render_key(key) +
+                                   " here: there is no private place to keep it for rollback");
+        r.permanent = true;
+        return r;
+      }
+      const std::string name = op.id + ".toml";
+      ensure_private_dir(ctx.private_dir);
+      write_file_atomic(ctx.private_dir + "/" + name, text, 0600);
+      undo.emplace_back("previous_file", name);
+    } else {
+      undo.emplace_back("previous", std::move(text));
+    }
   } else {
     undo.emplace_back("existed", false);
     undo.emplace_back("existing_depth", static_cast<int64_t>(existing));
@@ -178,7 +231,7 @@ OpResult ConfigSetOp::do_rollback(const OperationSpec&, const Datum& undo, const
   if (std::get<bool>(existed->v)) {
     toml::table previous;
     try {
-      previous = toml::parse(undo_member(undo, "previous", &Datum::is_string).str());
+      previous = toml::parse(previous_text(undo, ctx));
     } catch (const toml::parse_error&) {
       bad_undo("holds a `previous` value that is not TOML");
     }

@@ -134,3 +134,64 @@ TEST_CASE("config.set edits from many threads at once lose nothing", "[ops][conf
     CHECK(doc["k"]["key" + std::to_string(i)].value<int64_t>() == i);
   }
 }
+
+TEST_CASE("config.set keeps a replaced secret out of its undo record, in a private file", "[ops][config.set]") {
+  TempDir dir;
+  OpContext ctx = make_context(dir);
+  const std::string file = dir.write("ws/config.user.toml", "[deploy]\nssh_key = \"key-S3CR3T\"\nname = \"n\"\n");
+  ctx.private_dir = dir.path() + "/undo";
+  const OpKind& kind = *find_kind("config.set");
+
+  SECTION("a secret key's old value goes to a 0600 file in a 0700 folder; rollback restores it") {
+    OperationSpec op = set("deploy.ssh_key", Datum("new"));
+    OpResult r = kind.run(op, ctx);
+    REQUIRE(r.ok);
+    CHECK(r.undo.find("previous") == nullptr);
+    REQUIRE(r.undo.find("previous_file") != nullptr);
+    CHECK(r.undo.find("previous_file")->str() == op.id + ".toml");
+    const auto kept = read_file_if_exists(ctx.private_dir + "/" + op.id + ".toml");
+    REQUIRE(kept);
+    CHECK(kept->mode == 0600);
+    CHECK(kept->data.find("key-S3CR3T") != std::string::npos);
+    struct stat st {};
+    REQUIRE(::stat(ctx.private_dir.c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0700);
+    REQUIRE(kind.rollback(op, r.undo, ctx).ok);
+    CHECK(toml::parse(slurp(file))["deploy"]["ssh_key"].value<std::string>() == "key-S3CR3T");
+  }
+  SECTION("so does a table that holds a secret key") {
+    OpResult r = kind.run(set("deploy", Datum(DatumRecord{{"name", Datum("other")}})), ctx);
+    REQUIRE(r.ok);
+    CHECK(r.undo.find("previous") == nullptr);
+    CHECK(r.undo.find("previous_file") != nullptr);
+  }
+  SECTION("a plain key's old value stays in the undo record") {
+    OpResult r = kind.run(set("deploy.name", Datum("m")), ctx);
+    REQUIRE(r.ok);
+    REQUIRE(r.undo.find("previous") != nullptr);
+    CHECK(r.undo.find("previous_file") == nullptr);
+  }
+  SECTION("configured patterns decide what is secret") {
+    ctx.secret_patterns = {"name"};
+    OpResult r = kind.run(set("deploy.name", Datum("m")), ctx);
+    REQUIRE(r.ok);
+    CHECK(r.undo.find("previous_file") != nullptr);
+  }
+  SECTION("without a private folder the secret is not replaced, and retrying cannot help") {
+    ctx.private_dir.clear();
+    OpResult r = kind.run(set("deploy.ssh_key", Datum("new")), ctx);
+    CHECK_FALSE(r.ok);
+    CHECK(r.permanent);
+    CHECK(r.code == "provisioning::operation::secret_undo");
+    CHECK(slurp(file).find("key-S3CR3T") != std::string::npos);
+  }
+  SECTION("an undo record naming a file outside the private folder is refused") {
+    Datum undo(DatumRecord{{"key", Datum("deploy.ssh_key")},
+                           {"file_existed", Datum(true)},
+                           {"existed", Datum(true)},
+                           {"previous_file", Datum("../journal")}});
+    OpResult r = kind.rollback(set("deploy.ssh_key", Datum("new")), undo, ctx);
+    CHECK_FALSE(r.ok);
+    CHECK(r.code == "provisioning::operation::bad_undo");
+  }
+}

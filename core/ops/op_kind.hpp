@@ -39,6 +39,11 @@ struct OpContext {
   /// The socket of the Nu session that holds the workflow's closures (closure_channel.hpp);
   /// empty: no session can evaluate closures here.
   std::string closure_channel;
+  /// A private folder (0700, the workflow's) for undo data too sensitive for the journal, such
+  /// as the secret a config.set replaced; empty: such data cannot be kept, and the kind says so.
+  std::string private_dir;
+  /// Which configuration keys hold secrets (redact.hpp); empty: the default patterns.
+  std::vector<std::string> secret_patterns;
 };
 
 /// How one run or rollback ended. Mirrors the scheduler's AttemptResult, plus a stable code.

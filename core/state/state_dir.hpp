@@ -48,6 +48,8 @@ class StateDir {
   std::string runner_lock_path(const std::string& id) const {
     return workflow_dir(id) + "/runner.lock";
   }
+  /// Undo data kept out of the journal because it holds secrets (0700, files 0600).
+  std::string private_undo_dir(const std::string& id) const { return workflow_dir(id) + "/undo"; }
   /// Where the foreground session that ran workflow `id` listens for closure requests.
   std::string closure_socket_path(const std::string& id) const { return workflow_dir(id) + "/closures.sock"; }
 

@@ -63,7 +63,7 @@ export def test-connectivity []: nothing -> record {
   {ok: (($dir | path type) == "dir"), message: $"servers are kept in ($dir)"}
 }
 
-# The folder, created when missing.
+# The folder, created when missing, private (0700) like the rest of the state directory.
 def folder []: nothing -> string {
   let provider = $env.PROVISIONING_PROVIDER? | default {}
   let workspace = $provider.workspace? | default "" | if $in == "" { $env.PWD } else { $in }
@@ -74,7 +74,10 @@ def folder []: nothing -> string {
     let state = $provider.state_dir? | default "" | if $in == "" { $workspace | path join ".provisioning" } else { $in }
     $state | path join "folder-servers"
   }
-  mkdir $dir
+  if not ($dir | path exists) {
+    mkdir $dir
+    ^chmod 700 $dir
+  }
   $dir
 }
 
@@ -102,6 +105,7 @@ def save-document [server: record] {
   let doc = if $doc.deleted? == null { $doc } else { $doc | update deleted (stamp $doc.deleted) }
   let tmp = $"($server.document).tmp"
   $doc | to json | save --force $tmp
+  ^chmod 600 $tmp  # documents are private (0600), like every state file
   mv --force $tmp $server.document
 }
 
