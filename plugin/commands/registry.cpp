@@ -1,6 +1,7 @@
 #include "plugin/commands/cache.hpp"
 #include "plugin/commands/command.hpp"
 #include "plugin/commands/config.hpp"
+#include "plugin/commands/events.hpp"
 #include "plugin/commands/extension.hpp"
 #include "plugin/commands/group.hpp"
 #include "plugin/commands/prov.hpp"
@@ -31,6 +32,7 @@ CommandRegistry make_registry() {
   r.add(std::make_unique<WorkflowCancelCommand>());
   r.add(std::make_unique<WorkflowResumeCommand>());
   r.add(std::make_unique<WorkflowRollbackCommand>());
+  r.add(std::make_unique<EventsCommand>());
   r.add(std::make_unique<GroupCommand>("prov provider", "Providers: what creates, lists and deletes servers.",
                                        std::vector<std::string>{"cloud", "backend", "infrastructure"}));
   r.add(std::make_unique<ProviderListCommand>());

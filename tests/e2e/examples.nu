@@ -19,6 +19,7 @@ const WAIT_RUNNING = "
 # Per-command setup, run in the workspace (in a session of its own) before each of the
 # command's examples: the state the examples talk about.
 const SETUP = {
+  "prov events": "prov workflow run workflows/deploy.toml | ignore"
   "prov workflow list": "prov workflow run workflows/deploy.toml | ignore; prov workflow run workflows/broken.toml | ignore"
   "prov workflow status": "prov workflow run workflows/deploy.toml | ignore"
   "prov workflow logs": "prov workflow run workflows/broken.toml | ignore"

@@ -253,5 +253,25 @@ def main [] {
       let d = (expect-error { prov workflow status wf-nope })
       assert equal $d.code "provisioning::workflow::unknown_id"
     }
+    "events: every workflow's events in time order, one workflow's, and --follow": {||
+      cd (new-workspace)
+      assert equal (prov events) []
+      let a = (wf [{id: x, kind: command, run: [true]}] --name first | prov workflow run | first | get workflow_id)
+      let b = (wf [{id: y, kind: command, run: [false]}] --name second --settings {retry: {attempts: 1}} | prov workflow run | first | get workflow_id)
+      wait-final $a | ignore
+      wait-final $b | ignore
+      let all = (prov events)
+      assert equal ($all | where type =~ "^workflow_" | get type) [workflow_started workflow_completed workflow_started workflow_failed]
+      assert equal ($all | get workflow_id | uniq) [$a $b]
+      assert equal ($all | get time) ($all | get time | sort)
+      assert equal (prov events --workflow $b | get type) (prov workflow logs $b | get type)
+      let e = (expect-error { prov events --workflow wf-nope })
+      assert equal $e.code "provisioning::workflow::unknown_id"
+      assert equal (label-text $e) "--workflow wf-nope"
+      # --follow: the old events first, then those of a workflow submitted after it started.
+      let c = (wf [{id: z, kind: command, run: [sleep 0.3]}] --name third | prov workflow submit | get workflow_id)
+      let followed = (prov events --follow | take until {|ev| $ev.workflow_id == $c and $ev.type == workflow_completed } | get workflow_id | uniq)
+      assert equal $followed [$a $b $c]
+    }
   }
 }
