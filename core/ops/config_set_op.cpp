@@ -11,6 +11,7 @@
 
 #include "core/config/key_path.hpp"
 #include "core/config/toml_file.hpp"
+#include "core/events/event.hpp"
 #include "core/ops/fields.hpp"
 #include "core/ops/toml_writer.hpp"
 #include "core/ops/workspace_path.hpp"
@@ -131,6 +132,14 @@ const Datum& undo_member(const Datum& undo, const char* name, bool (Datum::*is)(
   return *d;
 }
 
+/// `r` with a configuration_changed event naming the key and the file (never the value, which
+/// may be a secret).
+OpResult changed(OpResult r, const KeyPath& key) {
+  r.resource_event = event_type::configuration_changed;
+  r.resource = Datum(DatumRecord{{"type", Datum("config")}, {"key", Datum(render_key(key))}, {"file", Datum(kFile)}});
+  return r;
+}
+
 /// True when the value `previous_toml` ({v = …}) that `key` held is or holds a secret.
 bool holds_secret(const KeyPath& key, const std::string& previous_toml, const OpContext& ctx) {
   const std::vector<std::string> patterns =
@@ -212,7 +221,7 @@ OpResult ConfigSetOp::do_run(const OperationSpec& op, const OpContext& ctx) cons
   }
   t->insert_or_assign(key.back(), std::move(*value));
   save(doc);
-  return op_succeeded("set " + render_key(key) + " in " + kFile, std::move(undo));
+  return changed(op_succeeded("set " + render_key(key) + " in " + kFile, std::move(undo)), key);
 }
 
 OpResult ConfigSetOp::do_rollback(const OperationSpec&, const Datum& undo, const OpContext& ctx) const {
@@ -239,7 +248,7 @@ OpResult ConfigSetOp::do_rollback(const OperationSpec&, const Datum& undo, const
     if (!old) bad_undo("holds an empty `previous` value");
     holder(doc.table, *key, true, existing, where.absolute)->insert_or_assign(key->back(), std::move(*old));
     save(doc);
-    return op_succeeded("restored " + render_key(*key) + " in " + kFile);
+    return changed(op_succeeded("restored " + render_key(*key) + " in " + kFile), *key);
   }
 
   const Datum* depth = undo.find("existing_depth");
@@ -261,7 +270,7 @@ OpResult ConfigSetOp::do_rollback(const OperationSpec&, const Datum& undo, const
     remove_file_durable(doc.path);
   else
     save(doc);
-  return op_succeeded("removed " + render_key(*key) + " from " + kFile + ", where it was absent before");
+  return changed(op_succeeded("removed " + render_key(*key) + " from " + kFile + ", where it was absent before"), *key);
 }
 
 }  // namespace prov

@@ -52,8 +52,14 @@ TEST_CASE("config.set changes one key and keeps the others; rollback restores it
   CHECK(after.find("[providers.local]\ntimeout = '1m30s'\nports = [ 8080, 8081 ]\n") != std::string::npos);
   CHECK(after.find("[[servers]]\nname = 'a'\n") != std::string::npos);
   CHECK(read_file_if_exists(file)->mode == 0640);
+  CHECK(r.resource_event == "configuration_changed");
+  CHECK(r.resource == Datum(DatumRecord{{"type", Datum("config")},
+                                        {"key", Datum("providers.local.timeout")},
+                                        {"file", Datum("config.user.toml")}}));
 
-  REQUIRE(kind.rollback(op, r.undo, ctx).ok);
+  OpResult back = kind.rollback(op, r.undo, ctx);
+  REQUIRE(back.ok);
+  CHECK(back.resource_event == "configuration_changed");
   const toml::table restored = toml::parse(slurp(file));
   CHECK(restored == toml::parse(kUser));
 }

@@ -57,8 +57,9 @@ struct OpResult {
   std::string message;  ///< what happened, one line
   Datum undo;           ///< what rollback needs: JSON-able, journaled; null when nothing
   Duration duration;
-  /// A resource the action made or removed: its event type (resource_created or
-  /// resource_deleted; empty when none) and a record naming it (provider, type, id, name).
+  /// A resource the action made, removed or changed: its event type (resource_created,
+  /// resource_deleted or configuration_changed; empty when none) and a record naming it
+  /// (provider, type, id, name for a server; type, key, file for configuration).
   std::string resource_event;
   Datum resource;
 };

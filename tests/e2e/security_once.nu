@@ -143,6 +143,9 @@ run-tests "security" {
         (prov server list --provider folder | to nuon)
         ({name: rollback-secrets, settings: {retry: {attempts: 1}}, operations: $ops} | prov workflow run | to nuon)
       ]
+      # Each change of configuration is an event naming the key, never the value.
+      let changes = (prov workflow list | first | get workflow_id | prov workflow logs $in | where type == configuration_changed)
+      assert equal ($changes | get resource.key | sort) [app.name app.name app.password app.password deploy.ssh_key deploy.ssh_key secrets.db secrets.db]
       # The rollback put back what the workflow replaced, secrets included.
       assert equal (open ($ws | path join config.user.toml) | get app?.password? | default "absent") "absent"
       assert equal (open ($ws | path join config.user.toml) | get deploy.ssh_key) $s.user
