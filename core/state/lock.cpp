@@ -71,6 +71,25 @@ FileLock FileLock::acquire(const std::string& path, const std::string& what,
       "when that process ends)");
 }
 
+bool FileLock::is_held(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+  if (!fd) {
+    if (errno == ENOENT) return false;
+    if (errno == ELOOP)
+      throw ResourceError("provisioning::state::unsafe_path",
+                          "the lock file " + path +
+                              " is a symbolic link; state files are never followed through links",
+                          "remove the link");
+    throw io_error("open the lock file", path, errno);
+  }
+  // A shared lock is refused exactly while someone holds the exclusive one; it is let go at once.
+  while (::flock(fd.get(), LOCK_SH | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) return true;
+    if (errno != EINTR) throw io_error("lock", path, errno);
+  }
+  return false;
+}
+
 std::optional<int64_t> FileLock::holder_pid(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
   if (!fd) return std::nullopt;
