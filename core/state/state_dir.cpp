@@ -1,6 +1,7 @@
 #include "core/state/state_dir.hpp"
 
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -141,6 +142,20 @@ std::string StateDir::create_workflow() const {
   sync_directory(workflow_dir(id));
   sync_directory(workflows_dir());
   return id;
+}
+
+std::optional<ResourceError> StateDir::storage_problem(uint64_t min_free) const {
+  struct statvfs fs {};
+  if (::statvfs(path_.c_str(), &fs) != 0) return std::nullopt;
+  if (fs.f_flag & ST_RDONLY)
+    return io_error("write to the state directory", path_, EROFS);
+  const uint64_t free_bytes = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+  if (free_bytes < min_free || (fs.f_files > 0 && fs.f_favail == 0))
+    return ResourceError("provisioning::state::disk_full",
+                         "the state directory " + path_ + " is full (" + std::to_string(free_bytes) +
+                             " bytes free)",
+                         io_error("write", path_, ENOSPC).help());
+  return std::nullopt;
 }
 
 std::vector<std::string> StateDir::list_workflows() const {

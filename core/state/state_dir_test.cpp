@@ -186,3 +186,13 @@ TEST_CASE("state_dir: a symlink leading out of the workspace is refused", "[stat
           "provisioning::state::unsafe_path");
   }
 }
+
+TEST_CASE("state_dir: storage_problem is silent while there is room, disk_full when below the floor", "[state_dir]") {
+  TempDir dir("prov-state");
+  StateDir state = StateDir::open(dir.path() + "/.provisioning", dir.path());
+  CHECK_FALSE(state.storage_problem(0));
+  auto full = state.storage_problem(UINT64_MAX);  // no file system has that much free
+  REQUIRE(full);
+  CHECK(full->code() == "provisioning::state::disk_full");
+  CHECK(std::string(full->what()).find(state.path()) != std::string::npos);
+}
