@@ -170,7 +170,11 @@ std::vector<std::string> StateDir::list_workflows() const {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     const std::string name = entry.path().filename().string();
-    if (is_workflow_id(name) && is_real_dir(entry.path().string())) ids.push_back(name);
+    if (!is_workflow_id(name) || !is_real_dir(entry.path().string())) continue;
+    // A workflow exists from the moment its journal does (linked into place whole): a folder
+    // without one is a submit in progress, or one that failed, and nothing to show.
+    struct stat js {};
+    if (::lstat(journal_path(name).c_str(), &js) == 0) ids.push_back(name);
   }
   if (ec) throw io_error("list", dir, ec.value());
   std::sort(ids.begin(), ids.end(), std::greater<>());

@@ -59,7 +59,8 @@ class StateDir {
   std::string create_workflow() const;
 
   /// The ids of the workflows here, newest first (ids made in the same second: by id,
-  /// descending). Entries that are not workflow directories are ignored.
+  /// descending). Entries that are not workflow directories, and workflow directories with no
+  /// journal yet (a submit in progress), are ignored.
   std::vector<std::string> list_workflows() const;
 
   /// Returns when `id`, as a user gave it, names a workflow here. Otherwise throws WorkflowError

@@ -14,6 +14,18 @@ const SESSION_SCRIPT = '
 def main [ws: string, go: string, session: int, count: int] {
   cd $ws
   while not ($go | path exists) { sleep 5ms }
+  if $session == 0 {
+    # The observer: lists the workspace while the others submit; every row must read.
+    mut lists = 0
+    mut unreadable = []
+    while not ($"($go).done" | path exists) {
+      let rows = (prov workflow list)
+      $unreadable = ($unreadable | append ($rows | where status == unreadable | get problem))
+      $lists += 1
+    }
+    print ({observer: true, lists: $lists, unreadable: $unreadable} | to json -r)
+    return
+  }
   for i in 1..$count {
     let name = $"s($session)-w($i)"
     let ops = [
@@ -36,7 +48,8 @@ def main [] {
       $SESSION_SCRIPT | save $script
       let go = ($ws | path join "go")
       # Four sessions as separate processes, released together by the `go` file; argv only.
-      let launcher = 'n=$1; per=$2; shift 2; i=1; while [ $i -le $n ]; do "$@" $i $per > "$OUT.$i" 2>&1 & i=$((i+1)); done; sleep 0.5; touch "$GO"; wait'
+      # Session 0 observes with `prov workflow list` until the others are done.
+      let launcher = 'n=$1; per=$2; shift 2; "$@" 0 $per > "$OUT.0" 2>&1 & obs=$!; pids=; i=1; while [ $i -le $n ]; do "$@" $i $per > "$OUT.$i" 2>&1 & pids="$pids $!"; i=$((i+1)); done; sleep 0.5; touch "$GO"; wait $pids; touch "$GO.done"; wait $obs'
       let out = ($ws | path join "session-out")
       let started = (date now)
       let run = (with-env {OUT: $out, GO: $go} {
@@ -50,6 +63,9 @@ def main [] {
         assert equal ($lines | length) $PER_SESSION $"session ($i) submitted ($PER_SESSION): ($text)"
         $lines | each {|l| $l | from json }
       } | flatten)
+      let observed = (open --raw $"($out).0" | lines | where {|l| $l starts-with "{" } | first | from json)
+      assert ($observed.lists > 0) "the observer listed while sessions submitted"
+      assert equal $observed.unreadable [] "a workflow being submitted never lists as unreadable"
       let ids = ($rows | get workflow_id)
       assert equal ($ids | uniq | length) ($SESSIONS * $PER_SESSION) "every submit got its own id"
       cd $ws
@@ -87,7 +103,7 @@ def main [] {
       assert equal $bad_dirs [] "folders are 0700"
       let bad_files = ($entries | where type == file and mode != "rw-------")
       assert equal ($bad_files | select name mode) [] "files are 0600"
-      print $"  figures: sessions=($SESSIONS) workflows=($ids | length) completed=($list | where status == completed | length) submit_phase=($submitted_in) total=($elapsed) state_entries_checked=($entries | length)"
+      print $"  figures: sessions=($SESSIONS) workflows=($ids | length) completed=($list | where status == completed | length) submit_phase=($submitted_in) total=($elapsed) state_entries_checked=($entries | length) concurrent_lists=($observed.lists)"
     }
   }
 }
