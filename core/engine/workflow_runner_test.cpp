@@ -94,3 +94,38 @@ TEST_CASE("runner: a journal that cannot be written stops the run; nothing unjou
   CHECK(done.status == "completed");
   CHECK(done.succeeded == static_cast<size_t>(n));
 }
+
+TEST_CASE("runner: resume reports as in flight only what the last run started and did not finish", "[runner]") {
+  TempDir ws("prov-runner");
+  const StateDir state = StateDir::open(ws / ".provisioning", ws.path());
+  const std::string id = create_workflow(state, true_commands(ws.path(), 3));
+  auto event = [&](const char* type, std::optional<std::string> op, DatumList reexecuted = {}) {
+    Event e;
+    e.time = now_utc();
+    e.workflow_id = id;
+    e.type = type;
+    e.operation = std::move(op);
+    if (std::string(type) == event_type::workflow_resumed)
+      e.details = Datum(DatumRecord{{"reexecuted", Datum(std::move(reexecuted))}});
+    return journal_record(e, {});
+  };
+  {
+    // Run 1 started op0 and op1 and was killed; run 2 reported them, restarted op1 only and was
+    // killed too: op1 was in flight at the second crash, op0 was not (it had not restarted).
+    Journal::Opened j = Journal::open_for_append(state.journal_path(id));
+    j.journal.append(event(event_type::workflow_started, std::nullopt));
+    j.journal.append(event(event_type::operation_started, "op0"));
+    j.journal.append(event(event_type::operation_started, "op1"));
+    j.journal.append(event(event_type::workflow_resumed, std::nullopt, {Datum("op0"), Datum("op1")}));
+    j.journal.append(event(event_type::operation_started, "op1"));
+    j.journal.sync();
+  }
+  CHECK(run_in_child(state, ws.path(), id, RunnerMode::resume, 0) == 0);
+  const WorkflowHistory h = read_history(state, id);
+  std::vector<std::string> reported;
+  for (const auto& e : h.events)
+    if (e.type == event_type::workflow_resumed && e.details)
+      for (const auto& r : e.details->find("reexecuted")->list()) reported.push_back(r.str());
+  CHECK(reported == std::vector<std::string>{"op0", "op1", "op1"});  // the third run: op1 only
+  CHECK(workflow_status(state, id).status == "completed");
+}
