@@ -109,7 +109,7 @@ def main [] {
       }
       let reruns = ($counts | values | each {|n| $n - 1 } | math sum)
       let reported_total = ($reports | flatten | length)
-      print $"  figures: ops=($OPS) kills_survived=($kills) resumes=($kills) duplicate_appends=($reruns) reported_in_flight=($reported_total) duration=($elapsed)"
+      print $"  figures: ops=($OPS) kills_survived=($kills) resumes=($kills) duplicate_appends=($reruns) reported_in_flight=($reported_total) journal_repairs=($events | where type == journal_repaired | length) duration=($elapsed)"
       # No temporary files are left in the workflow's directory.
       let wdir = ($ws | path join .provisioning workflows $id)
       let leftovers = (ls -a $wdir | get name | path basename | where {|n| $n =~ '\.tmp|~$' })
