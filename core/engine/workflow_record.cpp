@@ -1,5 +1,6 @@
 #include "core/engine/workflow_record.hpp"
 
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -48,7 +49,15 @@ std::string create_workflow(const StateDir& state, WorkflowSubmission submission
   std::string id = state.create_workflow();
   submission.workflow_id = id;
   submission.state_dir = state.path();
-  Journal::create(state.journal_path(id), submission.to_datum());
+  try {
+    Journal::create(state.journal_path(id), submission.to_datum());
+  } catch (const Error&) {
+    // No journal, no workflow (a full or read-only disk): leave no empty folder behind that
+    // `prov workflow list` would show as unreadable.
+    std::error_code ec;
+    std::filesystem::remove_all(state.workflow_dir(id), ec);
+    throw;
+  }
   return id;
 }
 
@@ -156,7 +165,7 @@ WorkflowStatus workflow_status(const StateDir& state, const std::string& id) {
     else if (st == "running") ++s.running;
   }
   auto holder = FileLock::holder_pid(state.runner_lock_path(id));
-  bool runner_alive = !FileLock::try_acquire(state.runner_lock_path(id)).has_value();
+  bool runner_alive = FileLock::is_held(state.runner_lock_path(id));
   if (runner_alive) s.runner_pid = holder;
   if (runner_alive) {
     s.status = started ? "running" : "pending";  // running, or rolling back after the fact

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -66,7 +67,13 @@ Restored restore(const WorkflowSpec& spec, const WorkflowHistory& h) {
   for (size_t k = 0; k < h.events.size(); ++k) {
     const Event& e = h.events[k];
     if (is_terminal(e)) r.ended = true;
-    if (e.type == event_type::workflow_started || e.type == event_type::workflow_resumed) r.ended = false;
+    if (e.type == event_type::workflow_started || e.type == event_type::workflow_resumed) {
+      r.ended = false;
+      // A new run: what was in flight before it was reported then; only what starts in this
+      // run and does not end is in flight at its crash.
+      for (int& l : last)
+        if (l == 1) l = 0;
+    }
     if (!e.operation) continue;
     auto it = index.find(*e.operation);
     if (it == index.end()) continue;
@@ -96,6 +103,21 @@ Restored restore(const WorkflowSpec& spec, const WorkflowHistory& h) {
     if (last[i] == 1) r.in_flight.push_back(spec.operations[i].id);
   }
   return r;
+}
+
+/// Publishes the events journaled beyond those in the event log at `log_path`: a runner
+/// killed between journaling an event and publishing it left them out, and the journal is the
+/// truth. The log holds a prefix of the journal's events in order, except once a checkpoint
+/// has folded them (the run had ended, publishing everything first).
+void publish_unlogged(EventLogWriter& log, const std::string& log_path, const std::vector<Datum>& records,
+                      const std::vector<Event>& journaled) {
+  if (std::any_of(records.begin(), records.end(), is_checkpoint)) return;
+  std::string lines;
+  for (size_t k = read_event_log(log_path).size(); k < journaled.size(); ++k) {
+    lines += encode_json(journaled[k].to_datum());
+    lines += '\n';
+  }
+  if (!lines.empty()) log.append_lines(lines);
 }
 
 /// Turns SIGTERM, SIGINT and SIGHUP into a cancel; they must be blocked in every thread first.
@@ -140,6 +162,7 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
                           "`prov workflow status " + id + "` shows how it ended");
 
     EventLogWriter log(state.events_path(id));
+    publish_unlogged(log, state.events_path(id), opened.recovery.records, history.events);
     std::mutex journal_mutex;
     SchedulerHooks hooks;
     CancelToken cancel;
@@ -207,7 +230,29 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
       a.resource = r.resource;
       return a;
     };
+    // A journal or event log that cannot be written (a full or read-only disk) ends the run:
+    // nothing may happen that is not journaled, so running operations are cancelled, none
+    // starts and none is rolled back; the first error is the runner's. Resume continues.
+    std::mutex failure_mutex;
+    std::optional<ResourceError> failure;  // guarded by failure_mutex
+    auto storage_failed = [&] {
+      std::lock_guard l(failure_mutex);
+      return failure.has_value();
+    };
+    auto fail_storage = [&](const ResourceError& e) {
+      {
+        std::lock_guard l(failure_mutex);
+        if (!failure) failure = e;
+      }
+      cancel.cancel();
+    };
     hooks.run_attempt = [&](size_t op, int, CancelToken& c) {
+      if (storage_failed()) {  // its start was not journaled: it must not run
+        AttemptResult a;
+        a.cancelled = true;
+        a.message = "not started: the journal cannot be written";
+        return a;
+      }
       const OpKind* kind = find_kind(spec.operations[op].kind);
       OpContext ctx = context(op);
       ctx.cancel = &c;
@@ -215,6 +260,11 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
     };
     hooks.has_rollback = [&](size_t op) { return find_kind(spec.operations[op].kind)->has_rollback(spec.operations[op]); };
     hooks.rollback = [&](size_t op, const Datum& undo) {
+      if (storage_failed()) {
+        AttemptResult a;
+        a.message = "not rolled back: the journal cannot be written";
+        return a;
+      }
       return to_attempt(find_kind(spec.operations[op].kind)->rollback(spec.operations[op], undo, context(op)));
     };
     std::vector<Event> events = history.events;  // everything journaled, for the checkpoint
@@ -238,23 +288,33 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
       if (!lines.empty()) log.append_lines(lines);
     };
     hooks.record = [&](const Event& e, const Datum& undo, bool durable) {
-      std::string line = encode_json(e.to_datum());  // the journal's record too, without undo
-      const std::string with_undo = undo.is_null() ? std::string() : encode_json(journal_record(e, undo));
-      uint64_t seq;
-      {
-        std::lock_guard l(journal_mutex);
-        seq = journal.append_encoded(undo.is_null() ? line : with_undo);
-        events.push_back(e);
-        undos.push_back(undo);
-        unpublished.emplace_back(seq, std::move(line));
+      if (storage_failed()) return;
+      try {
+        std::string line = encode_json(e.to_datum());  // the journal's record too, without undo
+        const std::string with_undo = undo.is_null() ? std::string() : encode_json(journal_record(e, undo));
+        uint64_t seq;
+        {
+          std::lock_guard l(journal_mutex);
+          seq = journal.append_encoded(undo.is_null() ? line : with_undo);
+          events.push_back(e);
+          undos.push_back(undo);
+          unpublished.emplace_back(seq, std::move(line));
+        }
+        if (!durable) return;
+        journal.wait_durable(seq);
+        publish();
+      } catch (const ResourceError& x) {
+        fail_storage(x);
       }
-      if (!durable) return;
-      journal.wait_durable(seq);
-      publish();
     };
     hooks.sync = [&] {
-      journal.sync();
-      publish();
+      if (storage_failed()) return;
+      try {
+        journal.sync();
+        publish();
+      } catch (const ResourceError& x) {
+        fail_storage(x);
+      }
     };
 
     if (opened.recovery.tail_damaged) {
@@ -277,6 +337,7 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
     if (mode == RunnerMode::rollback) scheduler.rollback_only();
     else scheduler.run(cancel);
     hooks.sync();  // the run ended on a durable record; this only publishes what may be left
+    if (storage_failed()) throw *failure;  // the workflow stays interrupted, to be resumed
     // The run has ended and every operation is settled: fold the journal into a checkpoint.
     {
       std::lock_guard l(journal_mutex);
@@ -325,7 +386,7 @@ int runner_main(const std::vector<std::string>& args) {
 
 bool signal_runner(const StateDir& state, const std::string& id) {
   std::string path = state.runner_lock_path(id);
-  if (FileLock::try_acquire(path)) return false;  // nobody holds it
+  if (!FileLock::is_held(path)) return false;
   auto pid = FileLock::holder_pid(path);
   if (!pid || *pid <= 0) return false;
   return kill(static_cast<pid_t>(*pid), SIGTERM) == 0;

@@ -1,12 +1,14 @@
 #include "core/events/event_log.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 
+#include "core/state/file_io.hpp"
 #include "core/support/datum_json.hpp"
 #include "core/support/error.hpp"
 
@@ -19,8 +21,21 @@ ResourceError io_error(const std::string& what, const std::string& path) {
 }  // namespace
 
 EventLogWriter::EventLogWriter(std::string path) : path_(std::move(path)) {
-  fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd_ < 0) throw io_error("cannot open the event log", path_);
+  UniqueFd fd(::open(path_.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd) throw prov::io_error("open the event log", path_, errno);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) throw prov::io_error("inspect", path_, errno);
+  size_ = static_cast<uint64_t>(st.st_size);
+  if (size_ > 0) {
+    // Keep whole lines only: a torn last line would run into the next one written.
+    std::string data = read_all(fd.get(), path_);
+    const size_t whole = data.empty() || data.back() == '\n' ? data.size() : data.rfind('\n') + 1;
+    if (whole != data.size()) {
+      if (::ftruncate(fd.get(), static_cast<off_t>(whole)) != 0) throw prov::io_error("repair", path_, errno);
+    }
+    size_ = whole;
+  }
+  fd_ = fd.release();
 }
 
 EventLogWriter::~EventLogWriter() {
@@ -33,17 +48,17 @@ void EventLogWriter::append(const Event& e) {
   append_lines(line);
 }
 
-void EventLogWriter::append_lines(const std::string& line) {
+void EventLogWriter::append_lines(const std::string& lines) {
   std::lock_guard l(m_);
-  size_t off = 0;
-  while (off < line.size()) {
-    ssize_t n = ::write(fd_, line.data() + off, line.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw io_error("cannot write the event log", path_);
+  try {
+    write_all(fd_, lines, path_);
+  } catch (const ResourceError&) {
+    // Take back a partial write; if even that fails, the next writer cuts it off on opening.
+    if (::ftruncate(fd_, static_cast<off_t>(size_)) != 0) {
     }
-    off += static_cast<size_t>(n);
+    throw;
   }
+  size_ += lines.size();
 }
 
 std::vector<Event> EventLogReader::poll() {

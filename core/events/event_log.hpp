@@ -12,9 +12,13 @@
 
 namespace prov {
 
-/// Appends events; thread-safe. The file is created 0600.
+/// Appends events; thread-safe. The file is created 0600. The log stays whole lines: a partial
+/// last line (a crash or a full disk in mid-write) is cut off when the writer opens, and a
+/// failed write takes back whatever part of it reached the file.
 class EventLogWriter {
  public:
+  /// Opens (creates) the log at `path`. Throws the ResourceError of file_io's io_error
+  /// (`provisioning::state::disk_full`, `read_only`, `io`) naming the path.
   explicit EventLogWriter(std::string path);
   ~EventLogWriter();
   EventLogWriter(const EventLogWriter&) = delete;
@@ -22,12 +26,13 @@ class EventLogWriter {
   /// Writes one line (a whole line per write, so readers never see half of one).
   void append(const Event& e);
   /// Writes `lines`, whole lines each ending in '\n' (encode_json of Event::to_datum()), in
-  /// one write.
+  /// one write. On failure the file is cut back to its last whole line and the error thrown.
   void append_lines(const std::string& lines);
 
  private:
   std::string path_;
-  int fd_ = -1;  ///< open O_APPEND for the writer's lifetime
+  int fd_ = -1;     ///< open O_APPEND for the writer's lifetime
+  uint64_t size_ = 0;  ///< bytes in the file: whole lines only (the writer is the only one)
   std::mutex m_;
 };
 

@@ -3,8 +3,10 @@
 #include <catch2/catch.hpp>
 
 #include <sys/stat.h>
+#include <unistd.h>
 #include <fstream>
 
+#include "core/support/error.hpp"
 #include "core/support/temp_dir.hpp"
 
 using namespace prov;
@@ -74,4 +76,42 @@ TEST_CASE("a malformed line is an error naming the line", "[events]") {
   TempDir dir;
   std::string path = dir.write("events.jsonl", "{\"type\":\"x\",\"workflow_id\":\"w\",\"time\":\"t\"}\nnot json\n");
   CHECK_THROWS_WITH(read_event_log(path), Catch::Contains("line 2"));
+}
+
+TEST_CASE("event log: a torn last line is cut off when a writer opens, so the log reads on", "[events]") {
+  TempDir dir;
+  std::string path = dir / "events.jsonl";
+  Event e;
+  e.time = DateTime{"2026-11-26T20:00:00Z"};
+  e.workflow_id = "wf-1";
+  e.type = event_type::workflow_started;
+  { EventLogWriter(path).append(e); }
+  {
+    std::ofstream torn(path, std::ios::app);
+    torn << "{\"time\":\"2026-11-26T20:00:01Z\",\"workflow_";  // a crash or a full disk in mid-line
+  }
+  CHECK(read_event_log(path).size() == 1);  // readers wait for a partial line's end
+  {
+    EventLogWriter w(path);
+    e.type = event_type::workflow_completed;
+    w.append(e);
+  }
+  auto events = read_event_log(path);
+  REQUIRE(events.size() == 2);
+  CHECK(events[1].type == event_type::workflow_completed);
+}
+
+TEST_CASE("event log: a writer on a read-only folder fails with a code naming the path", "[events]") {
+  if (::geteuid() == 0) return;  // root writes anywhere
+  TempDir dir;
+  REQUIRE(::chmod(dir.path().c_str(), 0500) == 0);
+  std::string path = dir / "events.jsonl";
+  try {
+    EventLogWriter w(path);
+    FAIL("opened a log in a read-only folder");
+  } catch (const ResourceError& e) {
+    CHECK(e.code() == "provisioning::state::io");
+    CHECK(std::string(e.what()).find(path) != std::string::npos);
+  }
+  REQUIRE(::chmod(dir.path().c_str(), 0700) == 0);
 }

@@ -30,8 +30,16 @@ int UniqueFd::release() {
 }
 
 ResourceError io_error(const std::string& what, const std::string& path, int err) {
-  return ResourceError("provisioning::state::io",
-                       "cannot " + what + " " + path + ": " + std::strerror(err),
+  const std::string msg = "cannot " + what + " " + path + ": " + std::strerror(err);
+  if (err == ENOSPC || err == EDQUOT)
+    return ResourceError("provisioning::state::disk_full", msg,
+                         "free space (or quota) on the file system holding " + path +
+                             "; then `prov workflow resume` continues an interrupted workflow");
+  if (err == EROFS)
+    return ResourceError("provisioning::state::read_only", msg,
+                         "the file system holding " + path +
+                             " is read-only: remount it read-write or set paths.state to a writable folder");
+  return ResourceError("provisioning::state::io", msg,
                        "check that the state directory exists, is writable and has space");
 }
 

@@ -30,8 +30,9 @@ class UniqueFd {
   int fd_ = -1;  ///< owned, or -1
 };
 
-/// The ResourceError `provisioning::state::io` for failing to `what` (a verb phrase) `path`
-/// with errno value `err`.
+/// The ResourceError for failing to `what` (a verb phrase) `path` with errno value `err`:
+/// `provisioning::state::disk_full` (ENOSPC, EDQUOT), `provisioning::state::read_only` (EROFS),
+/// else `provisioning::state::io`; the message names the path and the system's reason.
 ResourceError io_error(const std::string& what, const std::string& path, int err);
 
 /// Writes all of `data` at the descriptor's position, retrying short writes and EINTR.

@@ -279,6 +279,10 @@ Journal::Opened Journal::open_for_append(const std::string& path, TailRepair rep
       throw io_error("truncate", path, errno);
     if (::fsync(fd.get()) != 0) throw io_error("sync", path, errno);
     sync_directory(parent_dir(path));
+  } else if (::fdatasync(fd.get()) != 0) {
+    // A killed writer's last records may be written but not synced: anything built on them
+    // (the event log, the next records) needs them on disk first.
+    throw io_error("sync", path, errno);
   }
   auto s = std::make_unique<State>();
   s->path = path;

@@ -50,8 +50,9 @@ class Journal {
   /// ResourceError `provisioning::state::journal_exists` when something is already at `path`.
   static Journal create(const std::string& path, const Datum& header);
 
-  /// Reads the journal at `path` and opens it to append after its last intact record.
-  /// A damaged tail is refused or cut off as `repair` says; `recovery` reports it either way.
+  /// Reads the journal at `path` and opens it to append after its last intact record, which
+  /// is then durable (synced) like every record before it. A damaged tail is refused or cut
+  /// off as `repair` says; `recovery` reports it either way.
   static Opened open_for_append(const std::string& path, TailRepair repair = TailRepair::refuse);
 
   /// Reads the journal at `path` without locking it. A damaged tail is reported, never

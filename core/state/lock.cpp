@@ -22,16 +22,23 @@ FileLock& FileLock::operator=(FileLock&& o) noexcept {
   return *this;
 }
 
+namespace {
+/// Opens the lock file at `path` with `flags`, never through a symlink (ResourceError
+/// `provisioning::state::unsafe_path`). A missing file gives an empty UniqueFd; other errors throw.
+UniqueFd open_lock_file(const std::string& path, int flags) {
+  UniqueFd fd(::open(path.c_str(), flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600));
+  if (fd || errno == ENOENT) return fd;
+  if (errno == ELOOP)
+    throw ResourceError("provisioning::state::unsafe_path",
+                        "the lock file " + path + " is a symbolic link; state files are never followed through links",
+                        "remove the link");
+  throw io_error("open the lock file", path, errno);
+}
+}  // namespace
+
 std::optional<FileLock> FileLock::try_acquire(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600));
-  if (!fd) {
-    if (errno == ELOOP)
-      throw ResourceError("provisioning::state::unsafe_path",
-                          "the lock file " + path +
-                              " is a symbolic link; state files are never followed through links",
-                          "remove the link");
-    throw io_error("open the lock file", path, errno);
-  }
+  UniqueFd fd = open_lock_file(path, O_RDWR | O_CREAT);
+  if (!fd) throw io_error("open the lock file", path, ENOENT);  // its folder is gone
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) throw io_error("inspect", path, errno);
   if (!S_ISREG(st.st_mode))
@@ -69,6 +76,17 @@ FileLock FileLock::acquire(const std::string& path, const std::string& what,
           ")",
       "another Nu session is using it; wait until it is done (the lock goes "
       "when that process ends)");
+}
+
+bool FileLock::is_held(const std::string& path) {
+  const UniqueFd fd = open_lock_file(path, O_RDONLY);
+  if (!fd) return false;
+  // A shared lock is refused exactly while someone holds the exclusive one; it is let go at once.
+  while (::flock(fd.get(), LOCK_SH | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) return true;
+    if (errno != EINTR) throw io_error("lock", path, errno);
+  }
+  return false;
 }
 
 std::optional<int64_t> FileLock::holder_pid(const std::string& path) {

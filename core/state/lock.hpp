@@ -28,6 +28,10 @@ class FileLock {
   static FileLock acquire(const std::string& path, const std::string& what,
                           std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
 
+  /// True when some process holds the lock at `path`; false when nobody does or there is no
+  /// file. Creates and writes nothing, so it answers on a full or read-only file system too.
+  static bool is_held(const std::string& path);
+
   /// The pid recorded by the holder of the lock at `path`; nullopt when none is recorded.
   /// Only for messages: it may have let go since.
   static std::optional<int64_t> holder_pid(const std::string& path);

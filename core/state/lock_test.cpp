@@ -190,3 +190,21 @@ TEST_CASE("lock: a symlink is never followed", "[lock]") {
   }
   CHECK(fs::file_size(target) == 7);
 }
+
+TEST_CASE("lock: is_held tells a held lock from a free one without writing", "[lock]") {
+  TempDir dir("prov-lock");
+  const std::string path = dir / "lock";
+  CHECK_FALSE(FileLock::is_held(path));  // no file: nobody holds it, and none is made
+  CHECK_FALSE(std::filesystem::exists(path));
+  auto held = FileLock::try_acquire(path);
+  REQUIRE(held);
+  CHECK(FileLock::is_held(path));
+  held->release();
+  CHECK_FALSE(FileLock::is_held(path));
+  // A read-only lock file (as on a read-only file system) still answers.
+  REQUIRE(::chmod(path.c_str(), 0400) == 0);
+  CHECK_FALSE(FileLock::is_held(path));
+  // Probing leaves the lock free for the next holder.
+  REQUIRE(::chmod(path.c_str(), 0600) == 0);
+  CHECK(FileLock::try_acquire(path));
+}

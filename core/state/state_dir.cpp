@@ -1,6 +1,7 @@
 #include "core/state/state_dir.hpp"
 
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -143,6 +144,20 @@ std::string StateDir::create_workflow() const {
   return id;
 }
 
+std::optional<ResourceError> StateDir::storage_problem(uint64_t min_free) const {
+  struct statvfs fs {};
+  if (::statvfs(path_.c_str(), &fs) != 0) return std::nullopt;
+  if (fs.f_flag & ST_RDONLY)
+    return io_error("write to the state directory", path_, EROFS);
+  const uint64_t free_bytes = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+  if (free_bytes < min_free || (fs.f_files > 0 && fs.f_favail == 0))
+    return ResourceError("provisioning::state::disk_full",
+                         "the state directory " + path_ + " is full (" + std::to_string(free_bytes) +
+                             " bytes free)",
+                         io_error("write", path_, ENOSPC).help());
+  return std::nullopt;
+}
+
 std::vector<std::string> StateDir::list_workflows() const {
   std::vector<std::string> ids;
   const std::string dir = workflows_dir();
@@ -155,7 +170,11 @@ std::vector<std::string> StateDir::list_workflows() const {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     const std::string name = entry.path().filename().string();
-    if (is_workflow_id(name) && is_real_dir(entry.path().string())) ids.push_back(name);
+    if (!is_workflow_id(name) || !is_real_dir(entry.path().string())) continue;
+    // A workflow exists from the moment its journal does (linked into place whole): a folder
+    // without one is a submit in progress, or one that failed, and nothing to show.
+    struct stat js {};
+    if (::lstat(journal_path(name).c_str(), &js) == 0) ids.push_back(name);
   }
   if (ec) throw io_error("list", dir, ec.value());
   std::sort(ids.begin(), ids.end(), std::greater<>());

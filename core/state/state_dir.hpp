@@ -9,11 +9,14 @@
 /// Directories are 0700 and files 0600, whatever the umask.
 
 #include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/state/lock.hpp"
+#include "core/support/error.hpp"
 
 namespace prov {
 
@@ -58,12 +61,18 @@ class StateDir {
   std::string create_workflow() const;
 
   /// The ids of the workflows here, newest first (ids made in the same second: by id,
-  /// descending). Entries that are not workflow directories are ignored.
+  /// descending). Entries that are not workflow directories, and workflow directories with no
+  /// journal yet (a submit in progress), are ignored.
   std::vector<std::string> list_workflows() const;
 
   /// Returns when `id`, as a user gave it, names a workflow here. Otherwise throws WorkflowError
   /// `provisioning::workflow::unknown_id`, whose help suggests the nearest existing ids.
   void check_workflow_id(const std::string& id) const;
+
+  /// Why nothing can be written here now, when that is so: ResourceError
+  /// `provisioning::state::read_only` (a read-only file system) or `provisioning::state::disk_full`
+  /// (less than `min_free` bytes free), naming the directory. Explains a runner that stopped.
+  std::optional<ResourceError> storage_problem(uint64_t min_free = 64 * 1024) const;
 
   /// The workspace lock, waiting up to `timeout`; throws ResourceError
   /// `provisioning::state::locked` naming the holder's pid.

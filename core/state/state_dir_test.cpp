@@ -99,7 +99,8 @@ TEST_CASE("state_dir: lists workflows newest first and ignores anything else", "
   CHECK(state.list_workflows().empty());
   const std::vector<std::string> made = {"wf-20261126-203000-000001", "wf-20251231-235959-ffffff",
                                          "wf-20261126-203001-000000", "wf-20261126-203000-00000a"};
-  for (const std::string& id : made) ws.mkdir(".provisioning/workflows/" + id);
+  for (const std::string& id : made) ws.write(".provisioning/workflows/" + id + "/journal", "");
+  ws.mkdir(".provisioning/workflows/wf-20261126-203002-000000");  // no journal yet: being submitted
   ws.mkdir(".provisioning/workflows/not-a-workflow");
   ws.write(".provisioning/workflows/wf-20301126-203000-000001", "a file, not a directory");
   fs::create_symlink(ws.path(), ws / ".provisioning/workflows/wf-20991126-203000-000001");
@@ -107,6 +108,8 @@ TEST_CASE("state_dir: lists workflows newest first and ignores anything else", "
         std::vector<std::string>{"wf-20261126-203001-000000", "wf-20261126-203000-00000a",
                                  "wf-20261126-203000-000001", "wf-20251231-235959-ffffff"});
   const std::string fresh = state.create_workflow();  // made now, after 2026-11-26 20:30:01
+  CHECK(state.list_workflows().front() != fresh);     // a workflow from the moment its journal is
+  Journal::create(state.journal_path(fresh), DatumRecord{{"workflow_id", fresh}});
   CHECK(state.list_workflows().front() == fresh);
 }
 
@@ -120,8 +123,8 @@ TEST_CASE("state_dir: an unknown or malformed id is refused with the nearest ids
     CHECK(e.code() == "provisioning::workflow::unknown_id");
     CHECK(e.help() == "no workflow has run in this workspace yet");
   }
-  ws.mkdir(".provisioning/workflows/wf-20261126-203000-1a2b3c");
-  ws.mkdir(".provisioning/workflows/wf-20250101-000000-999999");
+  ws.write(".provisioning/workflows/wf-20261126-203000-1a2b3c/journal", "");
+  ws.write(".provisioning/workflows/wf-20250101-000000-999999/journal", "");
   CHECK_NOTHROW(state.check_workflow_id("wf-20261126-203000-1a2b3c"));
   try {
     state.check_workflow_id("wf-20261126-203000-1a2b3d");
@@ -185,4 +188,14 @@ TEST_CASE("state_dir: a symlink leading out of the workspace is refused", "[stat
     CHECK(error_code([&] { StateDir::open(".provisioning", ws.path()); }) ==
           "provisioning::state::unsafe_path");
   }
+}
+
+TEST_CASE("state_dir: storage_problem is silent while there is room, disk_full when below the floor", "[state_dir]") {
+  TempDir dir("prov-state");
+  StateDir state = StateDir::open(dir.path() + "/.provisioning", dir.path());
+  CHECK_FALSE(state.storage_problem(0));
+  auto full = state.storage_problem(UINT64_MAX);  // no file system has that much free
+  REQUIRE(full);
+  CHECK(full->code() == "provisioning::state::disk_full");
+  CHECK(std::string(full->what()).find(state.path()) != std::string::npos);
 }

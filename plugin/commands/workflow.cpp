@@ -208,7 +208,7 @@ std::string submit(EngineInterface& engine, const EvaluatedCall& call, const Wor
 }
 
 bool runner_alive(const StateDir& state, const std::string& id) {
-  return !FileLock::try_acquire(state.runner_lock_path(id)).has_value();
+  return FileLock::is_held(state.runner_lock_path(id));
 }
 
 /// What `prov workflow run` adds to following: the --on-event closure, the closures of the
@@ -352,6 +352,12 @@ PipelineOutput follow(EngineInterface& engine, StateDir state, std::string id, b
             err.code = "provisioning::workflow::runner_gone";
             err.help = "see " + f->state.workflow_dir(f->id) + "/runner.log; `prov workflow resume " + f->id +
                        "` continues it";
+            // A runner stops when it cannot journal; a full or read-only disk says why.
+            if (auto problem = f->state.storage_problem()) {
+              err.msg = "Workflow " + f->id + " stopped: " + problem->what();
+              err.code = problem->code();
+              err.help = problem->help() + "; `prov workflow resume " + f->id + "` continues it";
+            }
             return Value::error(err, h);
           }
           f->idle_checks = 0;
