@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,6 +22,7 @@
 #include "core/graph/plan.hpp"
 #include "core/graph/workflow_parse.hpp"
 #include "core/ops/op_kind.hpp"
+#include "core/state/file_io.hpp"
 #include "core/state/journal.hpp"
 #include "core/state/lock.hpp"
 #include "core/support/daemon.hpp"
@@ -28,6 +30,7 @@
 #include "core/config/config.hpp"
 #include "core/providers/catalog.hpp"
 #include "core/support/error.hpp"
+#include "core/support/process_record.hpp"
 #include "core/support/redact.hpp"
 
 namespace prov {
@@ -161,6 +164,15 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
       throw WorkflowError("provisioning::workflow::already_ended", "workflow " + id + " has already ended",
                           "`prov workflow status " + id + "` shows how it ended");
 
+    // What a killed runner left running is stopped before anything runs again.
+    if (::mkdir(state.running_dir(id).c_str(), 0700) != 0 && errno != EEXIST)
+      throw io_error("create", state.running_dir(id), errno);
+    const std::vector<std::string> leftovers = stop_recorded_processes(state.running_dir(id), std::chrono::seconds(5));
+    if (!leftovers.empty()) {
+      std::string list;
+      for (const auto& n : leftovers) list += (list.empty() ? "" : ", ") + n;
+      std::fprintf(stderr, "stopped the processes that a killed runner left running: %s\n", list.c_str());
+    }
     EventLogWriter log(state.events_path(id));
     publish_unlogged(log, state.events_path(id), opened.recovery.records, history.events);
     std::mutex journal_mutex;
@@ -213,6 +225,7 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
       ctx.open_provider = open_provider;
       ctx.closure_channel = state.closure_socket_path(id);
       ctx.private_dir = state.private_undo_dir(id);
+      ctx.process_record = state.running_dir(id) + "/" + spec.operations[op].id;
       ctx.secret_patterns = patterns;
       return ctx;
     };

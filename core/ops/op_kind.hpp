@@ -42,6 +42,9 @@ struct OpContext {
   /// A private folder (0700, the workflow's) for undo data too sensitive for the journal, such
   /// as the secret a config.set replaced; empty: such data cannot be kept, and the kind says so.
   std::string private_dir;
+  /// Where the running process of the action is recorded (process_record.hpp), so that a
+  /// runner that follows a crash can stop it; empty: not recorded.
+  std::string process_record;
   /// Which configuration keys hold secrets (redact.hpp); empty: the default patterns.
   std::vector<std::string> secret_patterns;
 };

@@ -1,5 +1,7 @@
 #include "core/ops/op_process.hpp"
 
+#include "core/support/process_record.hpp"
+
 namespace prov {
 
 OpResult run_op_process(const OpProcess& p, const OpContext& ctx) {
@@ -22,7 +24,10 @@ OpResult run_op_process(const OpProcess& p, const OpContext& ctx) {
   o.log_path = ctx.log_path;
   o.open_log = ctx.open_log;
 
-  const SubprocessResult s = run_subprocess(o, {ctx.timeout, ctx.cancel, ctx.kill_grace});
+  Subprocess child(o);
+  if (!ctx.process_record.empty()) record_process(ctx.process_record, child.pid());
+  const SubprocessResult s = child.wait({ctx.timeout, ctx.cancel, ctx.kill_grace});
+  if (!ctx.process_record.empty()) forget_process(ctx.process_record);
   OpResult r;
   r.exit_code = s.exit_code;
   r.timed_out = s.timed_out;

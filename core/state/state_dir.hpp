@@ -51,6 +51,8 @@ class StateDir {
   std::string runner_lock_path(const std::string& id) const {
     return workflow_dir(id) + "/runner.lock";
   }
+  /// Records of the processes its operations run now (process_record.hpp).
+  std::string running_dir(const std::string& id) const { return workflow_dir(id) + "/running"; }
   /// Undo data kept out of the journal because it holds secrets (0700, files 0600).
   std::string private_undo_dir(const std::string& id) const { return workflow_dir(id) + "/undo"; }
   /// Where the foreground session that ran workflow `id` listens for closure requests.
