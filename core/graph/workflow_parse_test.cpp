@@ -769,3 +769,31 @@ TEST_CASE("a JSON workflow reads the same as the TOML one", "[graph][parse][file
   CHECK(from_json == toml);
   CHECK(outcome(from_json) == outcome(toml));
 }
+
+TEST_CASE("workflows over the limits are refused before they are read", "[graph][parse][limits]") {
+  SECTION("this process's limits: more operations than limits.operations") {
+    DatumList many;
+    for (int i = 0; i <= Limits::process().operations; ++i)
+      many.push_back(Datum(DatumRecord{{"id", "o" + std::to_string(i)}, {"kind", "command"}, {"run", Datum(DatumList{"true"})}}));
+    try {
+      parse_workflow(Datum(DatumRecord{{"name", "w"}, {"operations", Datum(std::move(many))}}), "pipeline input");
+      FAIL("accepted");
+    } catch (const LimitError& e) {
+      CHECK(e.code() == "provisioning::limits::operations");
+      CHECK(e.blame().kind == Blame::Kind::input);
+      CHECK(contains(e.what(), "10001 operations"));
+    }
+  }
+  SECTION("a workspace's own limits") {
+    Limits small;
+    small.operations = 1;
+    small.depth = 4;
+    const Datum two = json(ops(R"({"id": "a", "kind": "command", "run": ["true"]},
+                                   {"id": "b", "kind": "command", "run": ["true"]})"));
+    CHECK_NOTHROW(parse_workflow(two, "w.json"));
+    CHECK_THROWS_WITH(check_workflow_limits(two, "w.json", small), Catch::Contains("2 operations"));
+    const Datum deep = json(ops(R"({"id": "a", "kind": "nu", "code": "$in", "input": {"x": [[1]]}})"));
+    CHECK_THROWS_WITH(check_workflow_limits(deep, "w.json", small),
+                      Catch::Contains("limit of 4 levels") && Catch::EndsWith("at operations.0.input.x"));
+  }
+}
