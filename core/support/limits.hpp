@@ -24,7 +24,7 @@ class LimitError : public Error {
 
 struct Limits {
   int64_t message_size = int64_t{256} << 20;  ///< bytes of one protocol message (or collected byte stream)
-  int64_t operations = 10'000;                ///< operations in one workflow
+  int64_t operations = 1'000'000;             ///< operations in one workflow
   int64_t depth = 64;                         ///< nesting of lists and records in a workflow or configuration
   int64_t stream_length = 1'000'000;          ///< items of a list stream a command reads as its input
 

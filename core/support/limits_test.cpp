@@ -22,7 +22,7 @@ Datum nested(int levels) {
 
 TEST_CASE("limits come from defaults, then the environment, then the configuration", "[limits]") {
   CHECK(from({}) == Limits{});
-  CHECK(Limits{}.operations == 10000);
+  CHECK(Limits{}.operations == 1000000);
   CHECK(Limits{}.depth == 64);
   CHECK(Limits{}.stream_length == 1000000);
   CHECK(Limits{}.message_size == 256 << 20);
