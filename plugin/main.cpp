@@ -9,6 +9,7 @@
 
 #include "core/engine/workflow_runner.hpp"
 #include "core/providers/local_supervisor.hpp"
+#include "core/support/limits.hpp"
 #include "core/support/version.hpp"
 #include "plugin/commands/command.hpp"
 #include "plugin/engine/plugin_server.hpp"
@@ -32,7 +33,15 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   const char* env = std::getenv("PROVISIONING_PLUGIN_ENCODING");
   std::string encoding = env && *env ? env : "msgpack";
-  auto codec = make_codec(encoding);
+  prov::Limits limits;
+  try {
+    limits = prov::Limits::from_environment([](const char* name) { return std::getenv(name); });
+  } catch (const prov::LimitError& e) {
+    std::fprintf(stderr, "nu_plugin_provisioning: %s (%s)\n", e.what(), e.help().c_str());
+    return 2;
+  }
+  auto codec = make_codec(encoding, codec_limits(static_cast<size_t>(limits.message_size),
+                                                 static_cast<size_t>(limits.depth)));
   if (!codec) {
     std::fprintf(stderr, "nu_plugin_provisioning: PROVISIONING_PLUGIN_ENCODING must be 'msgpack' or 'json', not '%s'\n",
                  encoding.c_str());

@@ -712,6 +712,7 @@ WorkflowSpec parse_document(const Datum& doc, const std::string& origin, Dag* da
   Problems p;
   WorkflowSpec spec;
   std::string where = "workflow from " + origin;
+  check_workflow_limits(doc, origin, Limits::process());
   if (!doc.is_record()) {
     p.add("wrong_type",
           where + " must be a record with name, settings and operations, got " + doc.type_name(),
@@ -769,6 +770,13 @@ WorkflowSpec parse_document(const Datum& doc, const std::string& origin, Dag* da
 }
 
 }  // namespace
+
+void check_workflow_limits(const Datum& doc, const std::string& origin, const Limits& limits) {
+  const std::string where = "workflow from " + origin;
+  check_depth(doc, limits, where, Blame::input());
+  if (const Datum* ops = doc.is_record() ? doc.find("operations") : nullptr; ops && ops->is_list())
+    check_operations(ops->list().size(), limits, where, Blame::input());
+}
 
 WorkflowSpec parse_workflow(const Datum& doc, const std::string& origin, Dag* dag) {
   return parse_document(doc, origin, dag, nullptr);

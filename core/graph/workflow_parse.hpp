@@ -10,6 +10,7 @@
 #include "core/graph/dag.hpp"
 #include "core/graph/workflow.hpp"
 #include "core/support/datum.hpp"
+#include "core/support/limits.hpp"
 
 namespace prov {
 
@@ -27,6 +28,12 @@ WorkflowSpec parse_workflow(const Datum& doc, const std::string& origin, Dag* da
 /// The same, moving the operations' records out of `doc` into their `fields` instead of
 /// copying them; `doc` is left unspecified.
 WorkflowSpec parse_workflow(Datum&& doc, const std::string& origin, Dag* dag = nullptr);
+
+/// Throws LimitError (`provisioning::limits::depth` or `::operations`, blamed on the input)
+/// when `doc` nests deeper or has more operations than `limits` allow. parse_workflow checks
+/// this process's limits (Limits::process()) first; a caller that knows the workspace's
+/// `[limits]` checks those too.
+void check_workflow_limits(const Datum& doc, const std::string& origin, const Limits& limits);
 
 /// Reads a workflow file, `.toml` or `.json` by its extension, into a record for
 /// parse_workflow, keeping the key order written. Throws WorkflowError

@@ -769,3 +769,18 @@ TEST_CASE("a JSON workflow reads the same as the TOML one", "[graph][parse][file
   CHECK(from_json == toml);
   CHECK(outcome(from_json) == outcome(toml));
 }
+
+TEST_CASE("workflows over the limits are refused before they are read", "[graph][parse][limits]") {
+  SECTION("limits given by the caller (parse_workflow checks this process's own the same way)") {
+    Limits small;
+    small.operations = 1;
+    small.depth = 4;
+    const Datum two = json(ops(R"({"id": "a", "kind": "command", "run": ["true"]},
+                                   {"id": "b", "kind": "command", "run": ["true"]})"));
+    CHECK_NOTHROW(parse_workflow(two, "w.json"));
+    CHECK_THROWS_WITH(check_workflow_limits(two, "w.json", small), Catch::Contains("2 operations"));
+    const Datum deep = json(ops(R"({"id": "a", "kind": "nu", "code": "$in", "input": {"x": [[1]]}})"));
+    CHECK_THROWS_WITH(check_workflow_limits(deep, "w.json", small),
+                      Catch::Contains("limit of 4 levels") && Catch::EndsWith("at operations.0.input.x"));
+  }
+}

@@ -32,6 +32,14 @@ Datum provider_config(const Datum& config, const std::string& name) {
 
 }  // namespace
 
+namespace {
+std::string join_problems(const std::vector<std::string>& problems) {
+  std::string out;
+  for (const auto& p : problems) out += (out.empty() ? "" : "; ") + p;
+  return out;
+}
+}  // namespace
+
 ProviderCatalog ProviderCatalog::discover(const Datum& config, const std::string& workspace) {
   ProviderCatalog c;
   c.default_ = "local";
@@ -62,7 +70,10 @@ ProviderCatalog ProviderCatalog::discover(const Datum& config, const std::string
     add({m.filename().string(), "nu", (m / "nulib" / "provider.nu").string(), {}, ""});
 
   for (const Extension& e : workspace_extensions(config, workspace))
-    if (e.type == "provider" && e.usable()) add({e.name, "extension", e.entry_point("provider"), {}, ""});
+    if (e.type == "provider") {
+      if (e.usable()) add({e.name, "extension", e.entry_point("provider"), {}, ""});
+      else c.unusable_extensions_.push_back({e.name, "extension", e.path, {}, join_problems(e.problems)});
+    }
   return c;
 }
 
@@ -77,6 +88,11 @@ const ProviderInfo& ProviderCatalog::require(const std::string& name) const {
       throw ProviderError("provisioning::provider::unknown",
                           "provider `" + name + "` (" + p.kind + ", " + p.path + ") cannot be used: " + p.problem,
                           "rename one of them; `prov provider list` shows every provider");
+  for (const auto& p : unusable_extensions_)
+    if (p.name == name)
+      throw ProviderError("provisioning::extension::invalid",
+                          "provider extension `" + name + "` (" + p.path + ") cannot be used: " + p.problem,
+                          "fix its extension.toml; `prov extension get " + name + "` lists its problems");
   auto near = nearest_names(name, names);
   throw ProviderError("provisioning::provider::unknown", "no provider called `" + name + "` in this workspace",
                       near.empty() ? "known providers: " + join_alternatives(names) +

@@ -32,13 +32,17 @@ class ProviderCatalog {
 
   const std::vector<ProviderInfo>& all() const { return providers_; }
   /// The usable provider called `name`. Throws ProviderError `provisioning::provider::unknown`
-  /// naming the known ones (nearest first) or saying why it cannot be used.
+  /// naming the known ones (nearest first) or saying why it cannot be used;
+  /// `provisioning::extension::invalid` naming the problems of a provider extension that is
+  /// invalid or incompatible.
   const ProviderInfo& require(const std::string& name) const;
   /// `providers.default` of the configuration, else "local".
   const std::string& default_name() const { return default_; }
 
  private:
   std::vector<ProviderInfo> providers_;
+  /// Provider extensions that are invalid or incompatible: name, folder, problems joined.
+  std::vector<ProviderInfo> unusable_extensions_;
   std::string default_;
 };
 

@@ -15,6 +15,7 @@
 #include "core/graph/svg.hpp"
 #include "core/graph/workflow_parse.hpp"
 #include "core/ops/closure_channel.hpp"
+#include "core/ops/workspace_path.hpp"
 #include "core/state/lock.hpp"
 #include "core/state/state_dir.hpp"
 #include "core/support/atomic_file.hpp"
@@ -150,6 +151,27 @@ struct Workspace {
   prov::Config config;
   StateDir state;
 };
+
+/// Checks the workflow against the workspace before anything is recorded: its `[limits]`
+/// (parsing checked the plugin's own), and that every file.write path stays inside it (the
+/// operation checks again when it runs).
+void check_against_workspace(const WorkflowSource& src, const WorkflowSpec& spec, const Workspace& ws) {
+  try {
+    check_workflow_limits(src.document, src.origin, workspace_limits(ws.config));
+    for (const OperationSpec& op : spec.operations) {
+      const Datum* path = op.kind == "file.write" ? op.fields.find("path") : nullptr;
+      if (!path || !path->is_string()) continue;
+      try {
+        resolve_in_workspace(ws.config.workspace, path->str());
+      } catch (const WorkflowError& e) {
+        throw WorkflowError(e.code(), "operation '" + op.id + "': " + e.what(), e.help(), Blame::input());
+      }
+    }
+  } catch (prov::Error& e) {
+    if (src.from_file) e.blamed_on(Blame::argument("workflow"));
+    throw;
+  }
+}
 
 Workspace open_workspace(EngineInterface& engine, const EvaluatedCall& call) {
   prov::Config cfg = load_workspace_config(engine, call, nullptr);
@@ -603,6 +625,7 @@ PipelineOutput WorkflowRunCommand::run(EngineInterface& engine, const EvaluatedC
   }
   if (call.has_flag("dry-run")) return PipelineOutput::of(plan_value(spec, dag, make_plan(spec, dag), call.head));
   Workspace ws = open_workspace(engine, call);
+  check_against_workspace(src, spec, ws);
   std::string id = submit(engine, call, ws, src, spec, &extras.channel);
   extras.closures = std::move(src.closures);
   extras.total = spec.operations.size();
@@ -640,6 +663,7 @@ PipelineOutput WorkflowSubmitCommand::run(EngineInterface& engine, const Evaluat
                   "the code as a string");
   }
   Workspace ws = open_workspace(engine, call);
+  check_against_workspace(src, spec, ws);
   std::string id = submit(engine, call, ws, src, spec);
   std::string status = workflow_status(ws.state, id).status;
   return PipelineOutput::of(

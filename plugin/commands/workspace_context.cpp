@@ -52,8 +52,12 @@ prov::Config load_workspace_config(EngineInterface& engine, const EvaluatedCall&
   if (auto pc = engine.get_plugin_config()) req.plugin_config = to_datum(*pc, "$env.config.plugins.provisioning");
   // The core refuses anything but a record (provisioning::config::bad_runtime, on the input).
   if (runtime && !runtime->is_empty()) req.runtime = to_datum(runtime->collect(), "");
-  return prov::load_config(req);
+  prov::Config cfg = prov::load_config(req);
+  prov::check_depth(cfg.merged, workspace_limits(cfg), "the configuration of " + cfg.workspace);
+  return cfg;
 }
+
+prov::Limits workspace_limits(const prov::Config& config) { return prov::Limits::process().with_config(config.merged); }
 
 std::string state_dir_path(const prov::Config& cfg) {
   if (const Datum* paths = cfg.merged.find("paths"))

@@ -5,6 +5,7 @@
 
 #include "core/config/config.hpp"
 #include "core/state/state_dir.hpp"
+#include "core/support/limits.hpp"
 #include "core/support/subprocess.hpp"
 #include "plugin/commands/command.hpp"
 
@@ -14,8 +15,12 @@ namespace prov::plugin {
 std::vector<Flag> workspace_flags();
 
 /// Builds the request from the engine and the call and loads the configuration. `runtime` is
-/// the record given on the pipeline, if the command takes one.
+/// the record given on the pipeline, if the command takes one. Throws
+/// `provisioning::limits::depth` when the merged configuration nests deeper than limits.depth.
 prov::Config load_workspace_config(EngineInterface& engine, const EvaluatedCall& call, PipelineInput* runtime);
+
+/// This plugin's limits (its environment's) with the workspace's `[limits]` table over them.
+prov::Limits workspace_limits(const prov::Config& config);
 
 /// Where the workspace's state directory is: `paths.state`, else `<workspace>/.provisioning`.
 std::string state_dir_path(const prov::Config& config);

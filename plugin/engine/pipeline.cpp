@@ -20,7 +20,16 @@ bool PipelineInput::is_empty() const {
          (header_.kind == PipelineDataHeader::Kind::Value && header_.value->is(Value::Type::Nothing));
 }
 
-Value PipelineInput::collect() {
+void PipelineInput::over_limit(const std::function<void()>& check) const {
+  try {
+    check();
+  } catch (const prov::LimitError& e) {
+    // Unread, the stream is dropped when this input goes: the engine stops producing it.
+    throw labeled(e.what(), "this input is over the limit", header_.span, e.code(), e.help());
+  }
+}
+
+Value PipelineInput::collect(const prov::Limits& limits) {
   using K = PipelineDataHeader::Kind;
   switch (header_.kind) {
     case K::Empty: return Value::nothing(header_.span);
@@ -35,8 +44,10 @@ Value PipelineInput::collect() {
     if (d->is_list) {
       if (d->value.is(Value::Type::Error)) throw LabeledErrorException(d->value.as_error());
       items.push_back(std::move(d->value));
+      over_limit([&] { prov::check_stream_length(items.size(), limits); });
     } else if (d->raw_ok) {
       bytes.insert(bytes.end(), d->bytes.begin(), d->bytes.end());
+      over_limit([&] { prov::check_message_size(bytes.size(), limits, "the input byte stream"); });
     } else {
       throw LabeledErrorException(d->error);
     }

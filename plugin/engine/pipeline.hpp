@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 
+#include "core/support/limits.hpp"
 #include "plugin/engine/streams.hpp"
 #include "plugin/protocol/messages.hpp"
 
@@ -28,10 +29,15 @@ class PipelineInput {
   /// Where the input came from; the call's head span when unknown.
   Span span() const { return header_.span; }
   /// The whole input as one value: Nothing when empty, the value itself, a List for a list
-  /// stream, a String (or Binary) for a byte stream. Stream errors become LabeledErrorException.
-  Value collect();
+  /// stream, a String (or Binary) for a byte stream. Stream errors become LabeledErrorException;
+  /// so does a list stream over `limits.stream_length` items or a byte stream over
+  /// `limits.message_size` bytes, labeled at the input (the rest of the stream is dropped).
+  Value collect(const prov::Limits& limits = prov::Limits::process());
 
  private:
+  /// Runs `check`, turning a prov::LimitError into a labeled error at the input.
+  void over_limit(const std::function<void()>& check) const;
+
   PipelineDataHeader header_;
   std::shared_ptr<InputStream> stream_;
   Connection* conn_;

@@ -50,15 +50,17 @@ void PluginServer::serve() {
       conn_.codec().feed(std::string_view(buf.data(), static_cast<size_t>(n)));
       while (auto msg = conn_.codec().next()) dispatch(parse_plugin_input(*msg));
     } catch (const ProtocolError& e) {
-      die(std::string("protocol error: ") + e.what(), 1);
+      die("protocol error (" + e.code() + "): " + e.what(), 1);
     } catch (const std::system_error& e) {
       // Our output is gone: the engine will not read anything more.
       die({}, 0);
     }
   }
   // Input closed.
-  if (conn_.codec().has_partial()) die("protocol error: input ended in the middle of a message (truncated frame)", 1);
-  if (!hello_seen_) die("protocol error: input ended before the engine's Hello", 1);
+  if (conn_.codec().has_partial())
+    die("protocol error (provisioning::protocol::truncated): input ended in the middle of a message (truncated frame)",
+        1);
+  if (!hello_seen_) die("protocol error (provisioning::protocol::no_hello): input ended before the engine's Hello", 1);
   std::unique_lock lock(m_);
   input_closed_ = true;
   lock.unlock();
@@ -86,11 +88,15 @@ void PluginServer::shutdown_inputs(const std::string& why) {
 }
 
 void PluginServer::handle_hello(const ProtocolInfo& hello) {
-  if (hello.protocol != "nu-plugin") die("protocol error: the engine speaks '" + hello.protocol + "', not nu-plugin", 1);
+  if (hello.protocol != "nu-plugin") die("protocol error (provisioning::protocol::unsupported_engine): the engine speaks '" + hello.protocol +
+            "', not nu-plugin",
+        1);
   auto version = parse_semver(hello.version);
-  if (!version) die("protocol error: the engine sent a malformed version '" + hello.version + "'", 1);
+  if (!version) die("protocol error (provisioning::protocol::unsupported_engine): the engine sent a malformed version '" +
+            hello.version + "'",
+        1);
   if (!engine_supported(*version))
-    die("unsupported Nushell " + hello.version + ": this plugin supports Nushell " + supported_range_text() +
+    die("unsupported Nushell " + hello.version + " (provisioning::protocol::unsupported_engine): this plugin supports Nushell " + supported_range_text() +
             " (tested with 0.107.0, 0.108.0, 0.109.1, 0.114.1 and 0.115.1)",
         1);
   engine_version_ = hello.version;

@@ -18,6 +18,16 @@ struct CodecLimits {
   size_t max_depth = 256;                 ///< nesting of maps and arrays
 };
 
+/// The codec limits for messages of at most `message_size` bytes whose values nest lists and
+/// records `value_depth` levels deep, with room to spare: each level of a Nu value is three on
+/// the wire, and the message's envelope and leaf values add more, so a value a little over the
+/// limit still arrives and gets its labeled error (at most 1024 levels, to keep the stack small).
+CodecLimits codec_limits(size_t message_size, size_t value_depth);
+
+/// The ProtocolError messages for a message over the limits, naming the setting to raise.
+std::string message_too_large(std::string_view codec, const CodecLimits& limits);
+std::string message_too_deep(std::string_view codec, const CodecLimits& limits);
+
 class Codec {
  public:
   virtual ~Codec() = default;

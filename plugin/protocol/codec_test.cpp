@@ -128,22 +128,53 @@ TEST_CASE("oversized and over-nested messages are refused", "[codec]") {
   SECTION("json size") {
     auto dec = make_codec("json", small);
     dec->feed("{\"a\":\"" + std::string(100, 'x'));
-    CHECK_THROWS_WITH(dec->next(), Catch::Contains("larger than 64 bytes"));
+    CHECK_THROWS_WITH(dec->next(), Catch::Contains("larger than 64 bytes") &&
+                                       Catch::Contains("PROVISIONING_LIMITS_MESSAGE_SIZE"));
   }
   SECTION("json depth") {
     auto dec = make_codec("json", small);
     dec->feed("{\"a\":" + std::string(20, '['));
-    CHECK_THROWS_WITH(dec->next(), Catch::Contains("nested deeper"));
+    CHECK_THROWS_WITH(dec->next(), Catch::Contains("nests deeper than 8 levels") && Catch::Contains("limits.depth"));
   }
   SECTION("msgpack string longer than the limit") {
     auto dec = make_codec("msgpack", small);
     // str32 announcing 1 MiB, then more bytes than the limit allows to buffer
     dec->feed(std::string("\xdb\x00\x10\x00\x00", 5) + std::string(100, 'x'));
-    CHECK_THROWS_AS(dec->next(), ProtocolError);
+    CHECK_THROWS_WITH(dec->next(), Catch::Contains("larger than 64 bytes") && Catch::Contains("limits.message_size"));
   }
   SECTION("msgpack depth") {
     auto dec = make_codec("msgpack", small);
     dec->feed(std::string(20, '\x91'));
-    CHECK_THROWS_AS(dec->next(), ProtocolError);
+    CHECK_THROWS_WITH(dec->next(), Catch::Contains("nests deeper than 8 levels"));
   }
+}
+
+TEST_CASE("codec limits follow the configured value depth, capped", "[codec]") {
+  CHECK(codec_limits(1000, 64).max_message_bytes == 1000);
+  CHECK(codec_limits(1000, 64).max_depth == 4 * 64 + 32);
+  CHECK(codec_limits(1000, 100000).max_depth == 1024);
+  // A record nested a few levels more than `depth` in a Run call's input still arrives.
+  auto dec = make_codec("json", codec_limits(1 << 20, 4));
+  std::string value = "{\"Int\":{\"val\":1,\"span\":{\"start\":0,\"end\":1}}}";
+  for (int i = 0; i < 4 + 4; ++i)
+    value = "{\"Record\":{\"val\":{\"a\":" + value + "},\"span\":{\"start\":0,\"end\":1}}}";
+  dec->feed("{\"Call\":[0,{\"Run\":{\"name\":\"prov\",\"call\":{\"head\":{\"start\":0,\"end\":1},"
+            "\"positional\":[],\"named\":[]},\"input\":{\"Value\":[" + value + ",null]}}}]}");
+  CHECK(dec->next());
+}
+
+TEST_CASE("a msgpack message cut short is partial, even once its start was parsed", "[codec]") {
+  auto dec = make_codec("msgpack");
+  // {"Call": [0, …]}: the map, its key and the array's first member, then nothing.
+  dec->feed(std::string("\x81\xa4" "Call" "\x92\x00", 8));
+  CHECK_FALSE(dec->next());
+  CHECK(dec->has_partial());
+  dec->feed(std::string("\xa8" "Metadata", 9));
+  CHECK(dec->next());
+  CHECK_FALSE(dec->has_partial());
+  // Two messages in one read: after the first, the second's bytes are still partial.
+  dec->feed(std::string("\xc0\x81", 2));
+  CHECK(dec->next());
+  CHECK_FALSE(dec->next());
+  CHECK(dec->has_partial());
 }

@@ -81,7 +81,7 @@ std::optional<Wire> JsonCodec::next() {
     if (c == '"') in_string_ = true;
     else if (c == '{' || c == '[') {
       if (++depth_ > limits_.max_depth)
-        throw ProtocolError("json: message nested deeper than " + std::to_string(limits_.max_depth) + " levels");
+        throw ProtocolError(message_too_deep("json", limits_), "provisioning::limits::depth");
     } else if (c == '}' || c == ']') {
       if (depth_ == 0) throw ProtocolError("json: unbalanced closing bracket");
       if (--depth_ == 0) { end = scan_ + 1; break; }
@@ -89,11 +89,11 @@ std::optional<Wire> JsonCodec::next() {
   }
   if (end == std::string::npos) {
     if (buf_.size() > limits_.max_message_bytes)
-      throw ProtocolError("json: message larger than " + std::to_string(limits_.max_message_bytes) + " bytes");
+      throw ProtocolError(message_too_large("json", limits_), "provisioning::limits::message_size");
     return std::nullopt;
   }
   if (end > limits_.max_message_bytes)
-    throw ProtocolError("json: message larger than " + std::to_string(limits_.max_message_bytes) + " bytes");
+    throw ProtocolError(message_too_large("json", limits_), "provisioning::limits::message_size");
   Wire msg;
   try {
     msg = Wire::parse(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(end));

@@ -117,23 +117,30 @@ void MsgpackCodec::feed(std::string_view bytes) {
   unpacker_->u.reserve_buffer(bytes.size());
   std::memcpy(unpacker_->u.buffer(), bytes.data(), bytes.size());
   unpacker_->u.buffer_consumed(bytes.size());
+  unfinished_ += bytes.size();
 }
 
-bool MsgpackCodec::has_partial() const { return unpacker_->u.nonparsed_size() > 0; }
+bool MsgpackCodec::has_partial() const { return unfinished_ > 0; }
 
 std::optional<Wire> MsgpackCodec::next() {
   msgpack::object_handle oh;
   try {
     if (!unpacker_->u.next(oh)) {
       if (unpacker_->u.nonparsed_size() > limits_.max_message_bytes)
-        throw ProtocolError("msgpack: message larger than " + std::to_string(limits_.max_message_bytes) + " bytes");
+        throw ProtocolError(message_too_large("msgpack", limits_), "provisioning::limits::message_size");
       return std::nullopt;
     }
   } catch (const ProtocolError&) {
     throw;
+  } catch (const msgpack::depth_size_overflow&) {
+    throw ProtocolError(message_too_deep("msgpack", limits_), "provisioning::limits::depth");
+  } catch (const msgpack::size_overflow&) {
+    throw ProtocolError(message_too_large("msgpack", limits_), "provisioning::limits::message_size");
   } catch (const std::exception& e) {
     throw ProtocolError(std::string("msgpack: malformed message: ") + e.what());
   }
+  // What is left unparsed belongs to the next message.
+  unfinished_ = unpacker_->u.nonparsed_size();
   return to_wire(oh.get());
 }
 

@@ -22,6 +22,9 @@ class MsgpackCodec : public Codec {
   CodecLimits limits_;
   struct Unpacker;  ///< msgpack-c's streaming unpacker, kept out of this header
   std::unique_ptr<Unpacker> unpacker_;
+  /// Bytes fed since the last whole message ended: msgpack-c keeps a half-read message in its
+  /// own state, where nonparsed_size() no longer counts it.
+  size_t unfinished_ = 0;
 };
 
 }  // namespace prov::plugin

@@ -13,10 +13,17 @@ namespace prov::plugin {
 using Wire = nlohmann::ordered_json;
 
 /// Input that does not follow the protocol: malformed bytes, wrong types, unknown variants.
-/// The plugin cannot continue after one; the message says what was wrong and where.
+/// The plugin cannot continue after one; the message says what was wrong and where, `code`
+/// classifies it (`provisioning::protocol::malformed`, or `provisioning::limits::*` for a
+/// message over the limits).
 class ProtocolError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit ProtocolError(const std::string& what, std::string code = "provisioning::protocol::malformed")
+      : std::runtime_error(what), code_(std::move(code)) {}
+  const std::string& code() const { return code_; }
+
+ private:
+  std::string code_;
 };
 
 /// Field `key` of map `w`; throws ProtocolError naming `what` when absent or `w` is no map.

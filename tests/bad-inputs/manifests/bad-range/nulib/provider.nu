@@ -1,0 +1,1 @@
+export def list-servers [] { [] }
