@@ -4,6 +4,8 @@
 // the ctest `sanitizers: no reports` fails when any file is there. Options set in the
 // environment (ASAN_OPTIONS=log_path=stderr, …) still override these.
 
+#include <dlfcn.h>
+
 #ifndef PROV_SANITIZER_LOG_DIR
 #error "PROV_SANITIZER_LOG_DIR must name the folder for sanitizer reports"
 #endif
@@ -31,3 +33,17 @@ const char* __tsan_default_options() {
     return "log_path=" PROV_SANITIZER_LOG_DIR "/tsan:second_deadlock_stack=1:history_size=4";
 }
 }
+
+namespace {
+
+/// With AddressSanitizer, g++'s UndefinedBehaviorSanitizer runtime (libubsan, a library of its
+/// own) ignores log_path from any options and writes to stderr: give it the path directly.
+__attribute__((constructor)) void route_ubsan_reports() {
+    void* ubsan = dlopen("libubsan.so.1", RTLD_NOW | RTLD_NOLOAD);
+    if (!ubsan) return;
+    using SetReportPath = void (*)(const char*);
+    if (auto set = reinterpret_cast<SetReportPath>(dlsym(ubsan, "__sanitizer_set_report_path")))
+        set(PROV_SANITIZER_LOG_DIR "/ubsan");
+}
+
+}  // namespace
