@@ -6,7 +6,7 @@ NU      ?= $(CURDIR)/node_modules/nushell/bin/nu
 PLUGIN  := $(CURDIR)/$(BUILD)/bin/nu_plugin_provisioning
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPROV_WERROR=ON
 
-.PHONY: all setup build demo test docs bench clean
+.PHONY: all setup build demo test test-asan test-tsan docs bench clean
 all: build
 
 setup:
@@ -22,6 +22,20 @@ demo: build
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
+# Sanitizers (CMakePresets.json). test-asan: every unit test and the e2e suites (newest Nu, both
+# encodings) under AddressSanitizer, LeakSanitizer and UndefinedBehaviorSanitizer, in build-asan.
+# test-tsan: the tests that run threads (label tsan) under ThreadSanitizer, in build-tsan.
+# Reports of any process, grandchildren included, fail the test `sanitizers: no reports`.
+test-asan: setup
+	@cmake --preset asan >/dev/null
+	@cmake --build --preset asan -j$(JOBS)
+	@ctest --preset asan -j$(JOBS)
+
+test-tsan: setup
+	@cmake --preset tsan >/dev/null
+	@cmake --build --preset tsan -j$(JOBS) --target core_tests plugin_tests
+	@ctest --preset tsan -j$(JOBS)
+
 # docs/COMMANDS.md, the command reference, from the commands' signatures (the test
 # `e2e: commands_doc_once` fails when it is stale).
 docs: build
@@ -32,4 +46,4 @@ bench: build
 	@bench/run.sh "$(CURDIR)/$(BUILD)" "$(NU)"
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-asan build-tsan

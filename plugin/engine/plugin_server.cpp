@@ -12,6 +12,10 @@
 #include "plugin/commands/command.hpp"
 #include "plugin/engine/labeled_error_exception.hpp"
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#endif
+
 namespace prov::plugin {
 
 namespace {
@@ -23,6 +27,10 @@ namespace {
     std::fprintf(stderr, "nu_plugin_provisioning: %s\n", message.c_str());
     std::fflush(stderr);
   }
+#if defined(__SANITIZE_ADDRESS__)
+  // _Exit skips LeakSanitizer's check at exit: under AddressSanitizer, check here.
+  __lsan_do_leak_check();
+#endif
   std::_Exit(code);
 }
 
