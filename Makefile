@@ -6,7 +6,7 @@ NU      ?= $(CURDIR)/node_modules/nushell/bin/nu
 PLUGIN  := $(CURDIR)/$(BUILD)/bin/nu_plugin_provisioning
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPROV_WERROR=ON
 
-.PHONY: all setup build demo test docs bench clean
+.PHONY: all setup build demo test fuzz docs bench clean
 all: build
 
 setup:
@@ -21,6 +21,11 @@ demo: build
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+# libFuzzer targets (clang-14, ASan, UBSan) in build-fuzz, each run FUZZ_SECONDS (default 30)
+# from its seed corpus in tests/fuzz/; fails on any crash. See tests/fuzz/run.sh.
+fuzz: setup
+	@JOBS=$(JOBS) tests/fuzz/run.sh
 
 # docs/COMMANDS.md, the command reference, from the commands' signatures (the test
 # `e2e: commands_doc_once` fails when it is stale).

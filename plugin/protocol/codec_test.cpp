@@ -163,11 +163,12 @@ TEST_CASE("oversized and over-nested messages are refused", "[codec]") {
     CHECK_FALSE(dec->next());
     dec->feed(std::string("\xa1", 1));
     CHECK_FALSE(dec->next());
-    dec->feed(std::string("x\xc0\x81\xa1k", 5));
+    dec->feed(std::string("x\xc0", 2));
     const std::optional<Wire> w = dec->next();
     REQUIRE(w);
     CHECK(*w == Wire::array({1, "x", nullptr}));
     CHECK_FALSE(dec->has_partial());
+    dec->feed(std::string("\x81\xa1k", 3));  // a map whose value is still to come
     const std::optional<Wire> second = dec->next();
     CHECK_FALSE(second);
     CHECK(dec->has_partial());
