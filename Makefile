@@ -6,7 +6,7 @@ NU      ?= $(CURDIR)/node_modules/nushell/bin/nu
 PLUGIN  := $(CURDIR)/$(BUILD)/bin/nu_plugin_provisioning
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPROV_WERROR=ON
 
-.PHONY: all setup build demo test test-asan test-tsan docs bench clean
+.PHONY: all setup build demo test test-asan test-tsan fuzz docs bench clean
 all: build
 
 setup:
@@ -35,6 +35,11 @@ test-tsan: setup
 	@cmake --preset tsan >/dev/null
 	@cmake --build --preset tsan -j$(JOBS) --target core_tests plugin_tests
 	@ctest --preset tsan -j$(JOBS)
+
+# libFuzzer targets (clang-14, ASan, UBSan) in build-fuzz, each run FUZZ_SECONDS (default 30)
+# from its seed corpus in tests/fuzz/; fails on any crash. See tests/fuzz/run.sh.
+fuzz: setup
+	@JOBS=$(JOBS) tests/fuzz/run.sh
 
 # docs/COMMANDS.md, the command reference, from the commands' signatures (the test
 # `e2e: commands_doc_once` fails when it is stale).

@@ -77,6 +77,7 @@ class Interpolator {
     if (is_resolved(path)) return at(path);
     if (std::find(in_progress_.begin(), in_progress_.end(), path) != in_progress_.end())
       throw cycle(path);
+    if (in_progress_.size() >= kMaxChain) throw too_long(path);
     in_progress_.push_back(path);
     const Datum* result = resolve_unfinished(path);
     in_progress_.pop_back();
@@ -231,6 +232,17 @@ class Interpolator {
                        "unknown placeholder {{" + placeholder + "}} in " + render_key(holder) +
                            ": " + why,
                        help);
+  }
+
+  /// Resolution recurses once per key on the way (nesting plus references): a chain of
+  /// thousands of references must not exhaust the stack.
+  static constexpr size_t kMaxChain = 1024;
+
+  ConfigError too_long(const KeyPath& next) const {
+    return ConfigError("provisioning::config::interpolation_depth",
+                       "placeholders refer through more than " + std::to_string(kMaxChain) +
+                           " keys, from " + render_key(in_progress_[1]) + " to " + render_key(next),
+                       "make these keys hold values instead of references to references");
   }
 
   ConfigError cycle(const KeyPath& repeated) const {

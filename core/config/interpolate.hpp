@@ -37,7 +37,8 @@ struct InterpolationContext {
 /// `provisioning::config::unknown_placeholder` (unknown namespace, key or variable),
 /// `provisioning::config::interpolation_cycle` (references that lead back to themselves),
 /// `provisioning::config::bad_placeholder` (unterminated or malformed, or a record or list
-/// inside longer text).
+/// inside longer text), `provisioning::config::interpolation_depth` (resolving one key goes
+/// through more than 1024 keys, nesting and references counted).
 Datum interpolate(const Datum& config, const InterpolationContext& context);
 
 /// `text` with every `{{` escaped, so that interpolation gives back `text` as it is.

@@ -235,6 +235,22 @@ TEST_CASE("interpolate: reference cycles are errors naming the chain", "[config]
   CHECK(std::string(e.what()) == "placeholders form a cycle: r -> r.inner -> r");
 }
 
+TEST_CASE("interpolate: a chain of references is bounded, not followed until the stack ends",
+          "[config][interpolate]") {
+  // k0 -> k1 -> … -> k(n-1) -> "end": resolving k0 recurses through every key.
+  auto chain = [](int n) {
+    DatumRecord r;
+    for (int i = 0; i < n; ++i) r.emplace_back("k" + std::to_string(i), "{{config.k" + std::to_string(i + 1) + "}}");
+    r.emplace_back("k" + std::to_string(n), "end");
+    return Datum(std::move(r));
+  };
+  const Datum fine = run(chain(1000));
+  CHECK(fine.find("k0")->str() == "end");
+  const ConfigError e = failure(chain(100000));
+  CHECK(e.code() == "provisioning::config::interpolation_depth");
+  CHECK(std::string(e.what()) == "placeholders refer through more than 1024 keys, from k0 to k1023");
+}
+
 TEST_CASE("interpolate: malformed placeholders are errors", "[config][interpolate]") {
   ConfigError e = failure(DatumRecord{{"k", "{{paths.base"}});
   CHECK(e.code() == "provisioning::config::bad_placeholder");

@@ -82,9 +82,100 @@ Datum to_datum(const toml::node& node) {
   return Datum();  // toml++ has no other node kinds
 }
 
+/// The end of the string that starts at `i`: basic or literal, single- or multi-line (an
+/// unterminated one ends at the line's or the text's end; toml++ reports it).
+size_t skip_string(std::string_view text, size_t i) {
+  const char quote = text[i];
+  const bool multi_line = text.compare(i, 3, std::string(3, quote)) == 0;
+  for (i += multi_line ? 3 : 1; i < text.size(); ++i) {
+    if (quote == '"' && text[i] == '\\') {
+      ++i;
+    } else if (multi_line ? text.compare(i, 3, std::string(3, quote)) == 0 : text[i] == quote) {
+      return i + (multi_line ? 3 : 1);
+    } else if (!multi_line && text[i] == '\n') {
+      return i;
+    }
+  }
+  return text.size();
+}
+
+/// The offset where the tables and arrays of TOML `text` nest deeper than `limit`, or npos,
+/// found without parsing: the depth counted is the parts of the keys (`a.b.c = 1`, `[a.b.c]`)
+/// plus the arrays and inline tables around a value (an array of tables may add a level per
+/// header part). toml++ limits nested values but not dotted keys, and builds, converts and
+/// destroys tables recursively: a key of 100,000 parts overflows the stack.
+size_t first_too_deep(std::string_view text, size_t limit) {
+  size_t header = 0;         // parts of the current [table] header
+  std::vector<size_t> open;  // depth of each open array ('[') or inline table ('{')
+  std::vector<char> kind;    // '[' or '{', beside open
+  bool in_key = true, line_start = true;
+  size_t key_parts = 1, value_depth = 0;
+  auto base = [&] { return open.empty() ? header : open.back(); };
+  for (size_t i = 0; i < text.size();) {
+    const char c = text[i];
+    if (c == '#') {
+      while (i < text.size() && text[i] != '\n') ++i;
+      continue;
+    }
+    if (c == '"' || c == '\'') {
+      i = skip_string(text, i);
+      line_start = false;
+      continue;
+    }
+    if (c == '\n' && open.empty()) in_key = true, key_parts = 1, line_start = true;
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+      ++i;
+      continue;
+    }
+    if (in_key && line_start && c == '[') {  // [table] or [[array.of.tables]]
+      header = 1;
+      for (++i; i < text.size() && text[i] != ']' && text[i] != '\n';) {
+        if (text[i] == '"' || text[i] == '\'') {
+          i = skip_string(text, i);
+          continue;
+        }
+        if (text[i] == '.' && ++header > limit) return i;
+        ++i;
+      }
+      in_key = line_start = false;
+      continue;
+    }
+    line_start = false;
+    if (in_key) {
+      if (c == '.' && base() + ++key_parts > limit) return i;
+      if (c == '=') in_key = false, value_depth = base() + key_parts;
+      if (c == '}' && !open.empty()) open.pop_back(), kind.pop_back(), in_key = false;  // {}
+    } else if (c == '[' || c == '{') {
+      if (value_depth > limit) return i;
+      open.push_back(value_depth);
+      kind.push_back(c);
+      if (c == '[') value_depth = open.back() + 1;
+      else in_key = true, key_parts = 1;
+    } else if ((c == ',' || c == ']' || c == '}') && !open.empty()) {
+      if (c != ',') open.pop_back(), kind.pop_back();
+      if (!open.empty() && kind.back() == '[') value_depth = open.back() + 1;
+      if (c == ',' && kind.back() == '{') in_key = true, key_parts = 1;
+    }
+    ++i;
+  }
+  return std::string_view::npos;
+}
+
 }  // namespace
 
 Datum parse_toml(std::string_view text, const std::string& path) {
+  if (const size_t at = first_too_deep(text, kMaxTomlDepth); at != std::string_view::npos) {
+    const int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<ptrdiff_t>(at), '\n'));
+    const size_t line_start = text.rfind('\n', at == 0 ? 0 : at - 1);
+    const int column = static_cast<int>(line_start == std::string_view::npos ? at + 1 : at - line_start);
+    ConfigError error("provisioning::config::parse",
+                      "invalid TOML in " + path + " at line " + std::to_string(line) + ", column " +
+                          std::to_string(column) + ": tables and arrays nest deeper than " +
+                          std::to_string(kMaxTomlDepth) + " levels",
+                      "flatten the data; a configuration or workflow needs far fewer levels");
+    error.at(FilePosition{path, line, column});
+    throw error;
+  }
   try {
     toml::table table = toml::parse(text, std::string_view(path));
     return table_to_datum(table);

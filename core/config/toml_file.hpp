@@ -13,8 +13,12 @@
 
 namespace prov {
 
+/// How deep tables and arrays may nest in a TOML document, dotted keys included.
+inline constexpr size_t kMaxTomlDepth = 256;
+
 /// Parses TOML text into a record. `path` names the document in errors. Throws ConfigError
-/// `provisioning::config::parse` positioned at the fault.
+/// `provisioning::config::parse` positioned at the fault, also when the document nests deeper
+/// than kMaxTomlDepth.
 Datum parse_toml(std::string_view text, const std::string& path);
 
 /// Reads and parses a TOML file; nullopt when there is no such file. Throws ConfigError

@@ -437,7 +437,7 @@ OperationSpec read_operation(Problems& p, const Datum& value, size_t number,
       op.timeout = read_duration(p, where, "timeout", v, true);
     } else if (kind) {
       auto rule = std::find_if(kind->fields.begin(), kind->fields.end(),
-                               [&](const FieldRule& f) { return f.name == key; });
+                               [&name = key](const FieldRule& f) { return f.name == name; });
       if (rule != kind->fields.end()) {
         check_field(p, where, key, rule->type, v);
         continue;

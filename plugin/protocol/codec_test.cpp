@@ -142,6 +142,38 @@ TEST_CASE("oversized and over-nested messages are refused", "[codec]") {
     dec->feed(std::string("\xdb\x00\x10\x00\x00", 5) + std::string(100, 'x'));
     CHECK_THROWS_WITH(dec->next(), Catch::Contains("larger than 64 bytes") && Catch::Contains("limits.message_size"));
   }
+  SECTION("msgpack: headers announcing more than the limit are refused before the bytes arrive") {
+    // array32 of 256 members: at least 256 bytes to come
+    auto dec = make_codec("msgpack", small);
+    dec->feed(std::string("\xdd\x00\x00\x01\x00", 5));
+    CHECK_THROWS_WITH(dec->next(), Catch::Contains("larger than 64 bytes"));
+    // two arrays of 32 members, each within the limit, not together
+    dec = make_codec("msgpack", small);
+    dec->feed(std::string("\x92\xdc\x00\x20\xdc\x00\x20", 7));
+    CHECK_THROWS_WITH(dec->next(), Catch::Contains("larger than 64 bytes"));
+  }
+  SECTION("msgpack: an announced array waits for its members; nothing is allocated for them") {
+    // 200 million members in five bytes: msgpack-c's streaming unpacker allocated 4.8 GB here
+    // (tests/fuzz/msgpack_decode/regression-huge-array replays it under the fuzzer's limits).
+    auto dec = make_codec("msgpack");
+    dec->feed(std::string("\xdd\x0b\xeb\xc2\x00", 5));
+    CHECK_FALSE(dec->next());
+    CHECK(dec->has_partial());
+    dec = make_codec("msgpack");
+    dec->feed(std::string("\x93\x01", 2));
+    CHECK_FALSE(dec->next());
+    dec->feed(std::string("\xa1", 1));
+    CHECK_FALSE(dec->next());
+    dec->feed(std::string("x\xc0", 2));
+    const std::optional<Wire> w = dec->next();
+    REQUIRE(w);
+    CHECK(*w == Wire::array({1, "x", nullptr}));
+    CHECK_FALSE(dec->has_partial());
+    dec->feed(std::string("\x81\xa1k", 3));  // a map whose value is still to come
+    const std::optional<Wire> second = dec->next();
+    CHECK_FALSE(second);
+    CHECK(dec->has_partial());
+  }
   SECTION("msgpack depth") {
     auto dec = make_codec("msgpack", small);
     dec->feed(std::string(20, '\x91'));

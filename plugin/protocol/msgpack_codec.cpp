@@ -94,18 +94,7 @@ Wire to_wire(const msgpack::object& o) {
 
 }  // namespace
 
-struct MsgpackCodec::Unpacker {
-  msgpack::unpacker u;
-  explicit Unpacker(const CodecLimits& l)
-      : u(nullptr, nullptr, MSGPACK_UNPACKER_INIT_BUFFER_SIZE,
-          msgpack::unpack_limit(l.max_message_bytes, l.max_message_bytes, l.max_message_bytes,
-                                l.max_message_bytes, l.max_message_bytes, l.max_depth)) {}
-};
-
-MsgpackCodec::MsgpackCodec(CodecLimits limits)
-    : limits_(limits), unpacker_(std::make_unique<Unpacker>(limits)) {}
-
-MsgpackCodec::~MsgpackCodec() = default;
+MsgpackCodec::MsgpackCodec(CodecLimits limits) : limits_(limits) {}
 
 void MsgpackCodec::encode(const Wire& message, std::string& out) const {
   StringSink sink{out};
@@ -114,33 +103,109 @@ void MsgpackCodec::encode(const Wire& message, std::string& out) const {
 }
 
 void MsgpackCodec::feed(std::string_view bytes) {
-  unpacker_->u.reserve_buffer(bytes.size());
-  std::memcpy(unpacker_->u.buffer(), bytes.data(), bytes.size());
-  unpacker_->u.buffer_consumed(bytes.size());
-  unfinished_ += bytes.size();
+  if (head_ > 0 && head_ >= buf_.size() / 2) {  // drop what was read, at most once per half
+    buf_.erase(0, head_);
+    scan_ -= head_;
+    head_ = 0;
+  }
+  buf_.append(bytes);
 }
 
-bool MsgpackCodec::has_partial() const { return unfinished_ > 0; }
+bool MsgpackCodec::has_partial() const { return buf_.size() > head_; }
+
+namespace {
+
+/// The big-endian unsigned integer of `n` bytes at `p`.
+uint64_t read_be(const char* p, size_t n) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < n; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
+}  // namespace
+
+bool MsgpackCodec::scan_message() {
+  const auto too_large = [&] {
+    return ProtocolError(message_too_large("msgpack", limits_), "provisioning::limits::message_size");
+  };
+  while (true) {
+    // One item: its header, then (for strings, binaries, exts) its payload, or its members.
+    const size_t left = buf_.size() - scan_;
+    if (left == 0) return false;
+    const char* p = buf_.data() + scan_;
+    const auto b = static_cast<unsigned char>(p[0]);
+    size_t header = 1;        // bytes of the header
+    uint64_t payload = 0;     // bytes after the header
+    uint64_t members = 0;     // items that follow as members of an array or map
+    size_t length_bytes = 0;  // size of a length field after the type byte
+    size_t extra = 0;         // bytes between the length field and the payload (ext type)
+    if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) {
+    } else if (b <= 0x8f) {
+      members = 2u * (b & 0x0fu);
+    } else if (b <= 0x9f) {
+      members = b & 0x0fu;
+    } else if (b <= 0xbf) {
+      payload = b & 0x1fu;
+    } else if (b == 0xc1) {
+      throw ProtocolError("msgpack: malformed message: reserved byte 0xc1");
+    } else if (b >= 0xc4 && b <= 0xc6) {
+      length_bytes = size_t{1} << (b - 0xc4);
+    } else if (b >= 0xc7 && b <= 0xc9) {
+      length_bytes = size_t{1} << (b - 0xc7), extra = 1;
+    } else if (b == 0xca || b == 0xcb) {
+      header += b == 0xca ? 4 : 8;
+    } else if (b >= 0xcc && b <= 0xd3) {
+      header += size_t{1} << ((b - 0xcc) % 4);
+    } else if (b >= 0xd4 && b <= 0xd8) {
+      header += 1 + (size_t{1} << (b - 0xd4));
+    } else if (b >= 0xd9 && b <= 0xdb) {
+      length_bytes = size_t{1} << (b - 0xd9);
+    } else {  // 0xdc..0xdf: array16, array32, map16, map32
+      length_bytes = b == 0xdc || b == 0xde ? 2 : 4;
+    }
+    if (left < header + length_bytes + extra) return false;
+    if (length_bytes > 0) {
+      const uint64_t n = read_be(p + 1, length_bytes);
+      header += length_bytes + extra;
+      if (b >= 0xdc)
+        members = b >= 0xde ? 2 * n : n;
+      else
+        payload = n;
+    }
+    // Every member takes at least a byte: claims are checked against the limit before anything
+    // is allocated for them.
+    const uint64_t size_so_far = scan_ - head_ + header + payload;
+    if (size_so_far + due_ + members > limits_.max_message_bytes) throw too_large();
+    if (left - header < payload) return false;
+    scan_ += header + payload;
+    if (members > 0) {
+      if (open_.size() >= limits_.max_depth)
+        throw ProtocolError(message_too_deep("msgpack", limits_), "provisioning::limits::depth");
+      open_.push_back(members);
+      due_ += members;
+      continue;
+    }
+    // The item is complete, and with it every container whose last member it was.
+    while (!open_.empty()) {
+      --due_;
+      if (--open_.back() > 0) break;
+      open_.pop_back();
+    }
+    if (open_.empty()) return true;
+  }
+}
 
 std::optional<Wire> MsgpackCodec::next() {
+  if (!scan_message()) return std::nullopt;
+  const size_t size = scan_ - head_;
   msgpack::object_handle oh;
   try {
-    if (!unpacker_->u.next(oh)) {
-      if (unpacker_->u.nonparsed_size() > limits_.max_message_bytes)
-        throw ProtocolError(message_too_large("msgpack", limits_), "provisioning::limits::message_size");
-      return std::nullopt;
-    }
-  } catch (const ProtocolError&) {
-    throw;
-  } catch (const msgpack::depth_size_overflow&) {
-    throw ProtocolError(message_too_deep("msgpack", limits_), "provisioning::limits::depth");
-  } catch (const msgpack::size_overflow&) {
-    throw ProtocolError(message_too_large("msgpack", limits_), "provisioning::limits::message_size");
+    oh = msgpack::unpack(buf_.data() + head_, size, nullptr, nullptr,
+                         msgpack::unpack_limit(size, size, size, size, size, limits_.max_depth + 1));
   } catch (const std::exception& e) {
     throw ProtocolError(std::string("msgpack: malformed message: ") + e.what());
   }
-  // What is left unparsed belongs to the next message.
-  unfinished_ = unpacker_->u.nonparsed_size();
+  head_ = scan_;
   return to_wire(oh.get());
 }
 

@@ -259,8 +259,8 @@ Value value_from_wire(const Wire& w) {
   if (!bodyp || !bodyp->is_object()) throw ProtocolError("value '" + tag + "': expected a map body");
   const Wire& body = *bodyp;
   Span span = span_from_wire(wire_field(body, "span", tag.c_str()));
-  auto val = [&]() -> const Wire& { return wire_field(body, "val", tag.c_str()); };
   const char* what = tag.c_str();
+  auto val = [&]() -> const Wire& { return wire_field(body, "val", what); };
   if (tag == "Bool") return Value::boolean(wire_bool(val(), what), span);
   if (tag == "Int") return Value::integer(wire_int(val(), what), span);
   if (tag == "Float") return Value::floating(wire_float(val(), what), span);
