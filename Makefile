@@ -1,12 +1,13 @@
 # Quick start: `make demo` (set up, build, run the example workspace through real nu) and
-# `make test` (set up, build, run every test suite). See README.md.
+# `make test` (set up, build, run every test suite, then again under the sanitizers, and the
+# fuzzers for a bounded time: what CI runs). `make check` is the first part alone. See README.md.
 BUILD   ?= build
 JOBS    ?= $(shell nproc)
 NU      ?= $(CURDIR)/node_modules/nushell/bin/nu
 PLUGIN  := $(CURDIR)/$(BUILD)/bin/nu_plugin_provisioning
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPROV_WERROR=ON
 
-.PHONY: all setup build demo test test-asan test-tsan fuzz docs bench clean
+.PHONY: all setup build demo check test test-asan test-tsan fuzz docs bench clean
 all: build
 
 setup:
@@ -19,8 +20,12 @@ build: setup
 demo: build
 	@cd examples && "$(NU)" -n --plugins '[$(PLUGIN)]' demo.nu
 
-test: build
+# Every suite once, in the default build (ctest -L <label> runs a category: docs/RELIABILITY.md).
+check: build
 	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+test: check
+	@$(MAKE) --no-print-directory test-tsan fuzz test-asan
 
 # Sanitizers (CMakePresets.json). test-asan: every unit test and the e2e suites (newest Nu, both
 # encodings) under AddressSanitizer, LeakSanitizer and UndefinedBehaviorSanitizer, in build-asan.
