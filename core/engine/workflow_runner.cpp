@@ -374,6 +374,15 @@ void launch_runner(const std::string& exe, const StateDir& state, const std::str
     throw ResourceError("provisioning::process::spawn", "cannot start the workflow runner " + exe + ": " + std::strerror(rc));
 }
 
+void block_runner_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
 int runner_main(const std::vector<std::string>& args) {
   if (args.size() != 4 || !runner_mode_from(args[0])) {
     std::fprintf(stderr, "usage: nu_plugin_provisioning --runner run|resume|rollback WORKSPACE STATE_DIR ID\n");
@@ -381,12 +390,7 @@ int runner_main(const std::vector<std::string>& args) {
   }
   // Leave the launching plugin: it reaps our parent, we go on in a session of our own.
   if (!detach()) return 1;
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  block_runner_signals();
   signal(SIGPIPE, SIG_IGN);
   try {
     StateDir state = StateDir::open(args[2], args[1]);

@@ -31,6 +31,10 @@ void launch_runner(const std::string& exe, const StateDir& state, const std::str
 /// and runs; returns the process exit code.
 int runner_main(const std::vector<std::string>& args);
 
+/// Blocks SIGTERM, SIGINT and SIGHUP in the calling thread (and the threads it starts), as
+/// run_workflow() expects: it takes them as a request to cancel.
+void block_runner_signals();
+
 /// Asks the runner of workflow `id` to cancel (SIGTERM). False when no runner holds it.
 bool signal_runner(const StateDir& state, const std::string& id);
 

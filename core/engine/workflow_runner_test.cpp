@@ -47,12 +47,7 @@ int run_in_child(const StateDir& state, const std::string& workspace, const std:
       ::setrlimit(RLIMIT_FSIZE, &rl);
       ::signal(SIGXFSZ, SIG_IGN);  // a write past the limit fails with EFBIG instead
     }
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    block_runner_signals();
     ::_exit(run_workflow(state, workspace, id, mode));
   }
   int status = 0;
