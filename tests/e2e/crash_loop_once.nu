@@ -115,7 +115,37 @@ def main [] {
       let leftovers = (ls -a $wdir | get name | path basename | where {|n| $n =~ '\.tmp|~$' })
       assert equal $leftovers []
     }
+    "resume stops what the killed runner left running before it runs the operation again": {||
+      cd (new-workspace)
+      # A sleep of a length no other test uses, so that its processes can be counted.
+      let secs = (700 + (random int 1..1000000))
+      let id = ({name: orphan, operations: [{id: long, kind: command, run: [sleep $secs]}]} | prov workflow submit | get workflow_id)
+      for _ in 1..400 { if (count-procs $"sleep ($secs)") == 1 { break }; sleep 25ms }
+      assert equal (count-procs $"sleep ($secs)") 1
+      ^kill -9 (prov workflow status $id | get runner_pid)
+      wait-no-runner $id | ignore
+      assert equal (count-procs $"sleep ($secs)") 1 "the operation's process outlives its runner"
+      let resumed = (prov workflow resume $id | first)
+      assert equal $resumed.type workflow_resumed
+      assert equal $resumed.reexecuted? [long]
+      for _ in 1..400 { if (count-procs $"sleep ($secs)") == 1 { break }; sleep 25ms }
+      assert equal (count-procs $"sleep ($secs)") 1 "the old copy was stopped, the new one runs"
+      prov workflow cancel $id | ignore
+      wait-final $id | ignore
+      for _ in 1..400 { if (count-procs $"sleep ($secs)") == 0 { break }; sleep 25ms }
+      assert equal (count-procs $"sleep ($secs)") 0
+    }
   }
+}
+
+# How many processes run exactly `cmd` (`ps` is tried again when a process exits as it reads).
+def count-procs [cmd: string] {
+  for attempt in 1..10 {
+    let n = (try { ps --long | where {|p| $p.command == $cmd } | length } catch { null })
+    if $n != null { return $n }
+    sleep 20ms
+  }
+  error make {msg: "ps kept failing"}
 }
 
 # Waits until the workflow reaches a final status; returns its status record.
