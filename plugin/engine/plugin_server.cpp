@@ -96,16 +96,13 @@ void PluginServer::shutdown_inputs(const std::string& why) {
 }
 
 void PluginServer::handle_hello(const ProtocolInfo& hello) {
-  if (hello.protocol != "nu-plugin") die("protocol error (provisioning::protocol::unsupported_engine): the engine speaks '" + hello.protocol +
-            "', not nu-plugin",
-        1);
+  const std::string unsupported = "protocol error (provisioning::protocol::unsupported_engine): ";
+  if (hello.protocol != "nu-plugin") die(unsupported + "the engine speaks '" + hello.protocol + "', not nu-plugin", 1);
   auto version = parse_semver(hello.version);
-  if (!version) die("protocol error (provisioning::protocol::unsupported_engine): the engine sent a malformed version '" +
-            hello.version + "'",
-        1);
+  if (!version) die(unsupported + "the engine sent a malformed version '" + hello.version + "'", 1);
   if (!engine_supported(*version))
-    die("unsupported Nushell " + hello.version + " (provisioning::protocol::unsupported_engine): this plugin supports Nushell " + supported_range_text() +
-            " (tested with 0.107.0, 0.108.0, 0.109.1, 0.114.1 and 0.115.1)",
+    die("unsupported Nushell " + hello.version + " (provisioning::protocol::unsupported_engine): this plugin supports " +
+            "Nushell " + supported_range_text() + " (tested with 0.107.0, 0.108.0, 0.109.1, 0.114.1 and 0.115.1)",
         1);
   engine_version_ = hello.version;
   engine_features_ = hello.features;
