@@ -99,6 +99,26 @@ size_t skip_string(std::string_view text, size_t i) {
   return text.size();
 }
 
+/// The offset of the first non-ASCII byte outside strings and comments, or npos. TOML allows
+/// none there (bare keys are ASCII), and toml++ 3.3 reaches TOML_UNREACHABLE, undefined
+/// behaviour, for some of them (U+00E9, U+3001, …) when it checks them for whitespace: such
+/// text is refused before toml++ sees it.
+size_t first_stray_non_ascii(std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    const char c = text[i];
+    if (c == '#') {
+      while (i < text.size() && text[i] != '\n') ++i;
+    } else if (c == '"' || c == '\'') {
+      i = skip_string(text, i);
+    } else if (static_cast<unsigned char>(c) >= 0x80) {
+      return i;
+    } else {
+      ++i;
+    }
+  }
+  return std::string_view::npos;
+}
+
 /// The offset where the tables and arrays of TOML `text` nest deeper than `limit`, or npos,
 /// found without parsing: the depth counted is the parts of the keys (`a.b.c = 1`, `[a.b.c]`)
 /// plus the arrays and inline tables around a value (an array of tables may add a level per
@@ -161,21 +181,30 @@ size_t first_too_deep(std::string_view text, size_t limit) {
   return std::string_view::npos;
 }
 
+/// A parse error at byte offset `at` of `text`.
+ConfigError parse_error_at(std::string_view text, size_t at, const std::string& path, const std::string& what,
+                           std::string help) {
+  const int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<ptrdiff_t>(at), '\n'));
+  const size_t line_start = text.rfind('\n', at == 0 ? 0 : at - 1);
+  const int column = static_cast<int>(line_start == std::string_view::npos ? at + 1 : at - line_start);
+  ConfigError error("provisioning::config::parse",
+                    "invalid TOML in " + path + " at line " + std::to_string(line) + ", column " +
+                        std::to_string(column) + ": " + what,
+                    std::move(help));
+  error.at(FilePosition{path, line, column});
+  return error;
+}
+
 }  // namespace
 
 Datum parse_toml(std::string_view text, const std::string& path) {
-  if (const size_t at = first_too_deep(text, kMaxTomlDepth); at != std::string_view::npos) {
-    const int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<ptrdiff_t>(at), '\n'));
-    const size_t line_start = text.rfind('\n', at == 0 ? 0 : at - 1);
-    const int column = static_cast<int>(line_start == std::string_view::npos ? at + 1 : at - line_start);
-    ConfigError error("provisioning::config::parse",
-                      "invalid TOML in " + path + " at line " + std::to_string(line) + ", column " +
-                          std::to_string(column) + ": tables and arrays nest deeper than " +
-                          std::to_string(kMaxTomlDepth) + " levels",
-                      "flatten the data; a configuration or workflow needs far fewer levels");
-    error.at(FilePosition{path, line, column});
-    throw error;
-  }
+  if (const size_t at = first_too_deep(text, kMaxTomlDepth); at != std::string_view::npos)
+    throw parse_error_at(text, at, path,
+                         "tables and arrays nest deeper than " + std::to_string(kMaxTomlDepth) + " levels",
+                         "flatten the data; a configuration or workflow needs far fewer levels");
+  if (const size_t at = first_stray_non_ascii(text); at != std::string_view::npos)
+    throw parse_error_at(text, at, path, "a character outside a string or comment that is not ASCII",
+                         "keys without quotes are ASCII letters, digits, '-' and '_'; quote anything else");
   try {
     toml::table table = toml::parse(text, std::string_view(path));
     return table_to_datum(table);
