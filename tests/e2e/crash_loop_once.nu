@@ -37,13 +37,14 @@ def main [] {
       let ws = (new-workspace)
       cd $ws
       let out = ($ws | path join "ran.log")
-      # Each op sleeps a seeded 20..300 ms, then appends its id: the script is fixed, the data
+      # Each op sleeps a seeded 50..600 ms (enough work to outlast 30 kills, under a sanitizer
+      # too), then appends its id: the script is fixed, the data
       # are arguments. Every third op after the first 20 waits for the op 20 before it.
       mut rng = $seed
       mut ops = []
       for i in 0..<$OPS {
         $rng = (next-rand $rng)
-        let ms = 20 + ($rng mod 281)
+        let ms = 50 + ($rng mod 551)
         let id = $"op-($i | fill -a right -c '0' -w 3)"
         let secs = $"0.($ms | fill -a right -c '0' -w 3)"
         let deps = if $i >= 20 and ($i mod 3) == 0 { [$"op-($i - 20 | fill -a right -c '0' -w 3)"] } else { [] }
@@ -71,7 +72,7 @@ def main [] {
         ^kill -9 $pid
         $kills += 1
         let st = (wait-no-runner $id)
-        assert equal $st.status "interrupted" $"after kill ($kills) the workflow is interrupted"
+        assert equal $st.status "interrupted" $"after kill ($kills) the workflow is interrupted, not ($st.status)"
         # Resume: the first event that matters is workflow_resumed, naming the re-run ops.
         let resumed = (prov workflow resume $id | where type == workflow_resumed | first)
         $reports = ($reports | append [$resumed.reexecuted])

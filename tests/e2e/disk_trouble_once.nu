@@ -68,7 +68,14 @@ def main [] {
       cd $ws
       let first = (wf 2 | prov workflow run | last)
       let state = ($ws | path join .provisioning)
-      ^mount -o remount,ro $state
+      # The runner that just finished may still be exiting, with its log open for writing (slow
+      # under a sanitizer): the remount is refused as busy until it has gone.
+      mut remounted = false
+      for _ in 1..100 {
+        if (do { ^mount -o remount,ro $state } | complete | get exit_code) == 0 { $remounted = true; break }
+        sleep 100ms
+      }
+      assert $remounted "the state directory could not be remounted read-only"
       let d = (expect-error { wf 2 | prov workflow submit })
       assert equal $d.code "provisioning::state::read_only"
       assert ($d.msg | str contains $state) $"the message names the path: ($d.msg)"
