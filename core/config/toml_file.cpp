@@ -197,7 +197,7 @@ ConfigError parse_error_at(std::string_view text, size_t at, const std::string& 
 
 }  // namespace
 
-Datum parse_toml(std::string_view text, const std::string& path) {
+void check_toml_text(std::string_view text, const std::string& path) {
   if (const size_t at = first_too_deep(text, kMaxTomlDepth); at != std::string_view::npos)
     throw parse_error_at(text, at, path,
                          "tables and arrays nest deeper than " + std::to_string(kMaxTomlDepth) + " levels",
@@ -205,6 +205,10 @@ Datum parse_toml(std::string_view text, const std::string& path) {
   if (const size_t at = first_stray_non_ascii(text); at != std::string_view::npos)
     throw parse_error_at(text, at, path, "a character outside a string or comment that is not ASCII",
                          "keys without quotes are ASCII letters, digits, '-' and '_'; quote anything else");
+}
+
+Datum parse_toml(std::string_view text, const std::string& path) {
+  check_toml_text(text, path);
   try {
     toml::table table = toml::parse(text, std::string_view(path));
     return table_to_datum(table);

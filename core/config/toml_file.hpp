@@ -16,6 +16,11 @@ namespace prov {
 /// How deep tables and arrays may nest in a TOML document, dotted keys included.
 inline constexpr size_t kMaxTomlDepth = 256;
 
+/// Throws ConfigError `provisioning::config::parse`, positioned, for TOML text that toml++ must
+/// not be given: nested deeper than kMaxTomlDepth, or with a non-ASCII character outside strings
+/// and comments (TOML allows none; toml++ 3.3 reaches undefined behaviour on some).
+void check_toml_text(std::string_view text, const std::string& path);
+
 /// Parses TOML text into a record. `path` names the document in errors. Throws ConfigError
 /// `provisioning::config::parse` positioned at the fault, also when the document nests deeper
 /// than kMaxTomlDepth.

@@ -63,6 +63,7 @@ Document load(const WorkspacePath& where) {
   if (!file) return doc;
   doc.existed = true;
   doc.mode = file->mode;
+  check_toml_text(file->data, where.absolute);
   try {
     doc.table = toml::parse(file->data, where.absolute);
   } catch (const toml::parse_error&) {

@@ -201,3 +201,13 @@ TEST_CASE("config.set keeps a replaced secret out of its undo record, in a priva
     CHECK(r.code == "provisioning::operation::bad_undo");
   }
 }
+
+TEST_CASE("config.set refuses a config file toml++ must not read, with the position", "[ops][config.set]") {
+  TempDir dir;
+  OpContext ctx = make_context(dir);
+  const std::string file = dir.write("ws/config.user.toml", "a = 1\n\xc3\xa9 = 2\n");
+  OpResult r = run_op(set("a", 3), ctx);
+  CHECK(r.code == "provisioning::config::parse");
+  CHECK(r.message.find("line 2, column 1") != std::string::npos);
+  CHECK(slurp(file) == "a = 1\n\xc3\xa9 = 2\n");
+}
