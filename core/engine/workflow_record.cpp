@@ -124,6 +124,10 @@ Datum WorkflowStatus::to_datum() const {
 }
 
 WorkflowStatus workflow_status(const StateDir& state, const std::string& id) {
+  // Whether a runner holds it, asked before the journal is read: a runner that ends in between
+  // has journaled its end, so a free lock and a journal without an end mean interrupted.
+  const auto holder = FileLock::holder_pid(state.runner_lock_path(id));
+  const bool runner_alive = FileLock::is_held(state.runner_lock_path(id));
   WorkflowHistory h = read_history(state, id);
   WorkflowStatus s;
   s.workflow_id = id;
@@ -164,8 +168,6 @@ WorkflowStatus workflow_status(const StateDir& state, const std::string& id) {
     else if (st == "rolled_back") ++s.rolled_back;
     else if (st == "running") ++s.running;
   }
-  auto holder = FileLock::holder_pid(state.runner_lock_path(id));
-  bool runner_alive = FileLock::is_held(state.runner_lock_path(id));
   if (runner_alive) s.runner_pid = holder;
   if (runner_alive) {
     s.status = started ? "running" : "pending";  // running, or rolling back after the fact
