@@ -238,8 +238,7 @@ TEST_CASE("load_config: {{git.branch}} is the workspace's branch", "[config]") {
   } catch (const ResourceError&) {
   }
   if (!git) {
-    WARN("git is not installed: skipped");
-    return;
+    FAIL("git is not installed (tools/setup.sh installs it)");
   }
   TempDir dir("prov-git");
   REQUIRE(run_captured({"git", "init", "-q", dir.path()}).exit_code == 0);
@@ -304,8 +303,11 @@ TEST_CASE("load_config: flag errors are blamed on the flag", "[config]") {
   CHECK(e.blame().name == "env");
 
   request.env_flag.reset();
-  request.env["PROVISIONING_ENV"] = "prod";  // not explicit: just not found
-  CHECK_FALSE(load_config(request).layers[4].found);
+  request.env["PROVISIONING_ENV"] = "prod";  // from the variable: an error all the same
+  e = load_failure(request);
+  CHECK(e.code() == "provisioning::config::environment_not_found");
+  CHECK(contains(e.what(), "(from $env.PROVISIONING_ENV)"));
+  request.env.erase("PROVISIONING_ENV");
 
   request.workspace_flag = "no/such/dir";
   e = load_failure(request);

@@ -8,6 +8,7 @@
 #include "core/config/interpolate.hpp"
 #include "core/config/toml_file.hpp"
 #include "core/support/error.hpp"
+#include "core/support/nearest.hpp"
 
 namespace prov {
 
@@ -40,19 +41,23 @@ Layer env_layer(const ConfigRequest& request, const std::string& workspace,
                 const std::string& environment) {
   if (environment.empty()) return {"env", "", std::nullopt};
   Layer layer = file_layer("env", workspace + "/config." + environment + ".toml");
-  if (!layer.values && request.env_flag) {
-    std::vector<std::string> known = environments_in(workspace);
-    std::string help = "create " + layer.source;
-    if (!known.empty()) {
-      help += ", or use one of:";
-      for (const std::string& k : known) help += " " + k;
-    }
-    throw ConfigError("provisioning::config::environment_not_found",
-                      "environment '" + environment + "' has no configuration file: " +
-                          layer.source + " does not exist",
-                      help, Blame::flag("env"));
+  if (layer.values) return layer;
+  // A misspelled environment is an error wherever it comes from, never a quiet fall-back to
+  // the layers below it.
+  const std::vector<std::string> known = environments_in(workspace);
+  const std::vector<std::string> near = nearest_names(environment, known, 1);
+  std::string help = near.empty() ? std::string() : "did you mean " + near.front() + "? ";
+  help += "create " + layer.source;
+  if (!known.empty()) {
+    help += ", or use one of:";
+    for (const std::string& k : known) help += " " + k;
   }
-  return layer;
+  const bool from_flag = request.env_flag.has_value();
+  if (!from_flag) help += "; or leave it unset: hide-env PROVISIONING_ENV";
+  throw ConfigError("provisioning::config::environment_not_found",
+                    "environment '" + environment + "'" + (from_flag ? "" : " (from $env.PROVISIONING_ENV)") +
+                        " has no configuration file: " + layer.source + " does not exist",
+                    help, from_flag ? Blame::flag("env") : Blame{});
 }
 
 /// A record given by the caller; null counts as not given.

@@ -103,13 +103,17 @@ TEST_CASE("read_layers: an environment named by --env must have a file", "[confi
   ConfigRequest request;
   request.cwd = ws;
 
-  // From PROVISIONING_ENV a missing file is just a layer not found.
-  std::vector<Layer> layers = read_layers(request, ws, "qa");
-  CHECK(layers[4].source == ws + "/config.qa.toml");
-  CHECK_FALSE(layers[4].values);
+  // From PROVISIONING_ENV a missing file is an error too, never a quiet fall-back.
+  ConfigError e = layers_failure(request, ws, "prd");
+  CHECK(e.code() == "provisioning::config::environment_not_found");
+  CHECK(std::string(e.what()) == "environment 'prd' (from $env.PROVISIONING_ENV) has no configuration file: " + ws +
+                                     "/config.prd.toml does not exist");
+  CHECK(e.help() == "did you mean prod? create " + ws +
+                        "/config.prd.toml, or use one of: dev prod; or leave it unset: hide-env PROVISIONING_ENV");
+  CHECK(e.blame().kind == Blame::Kind::none);
 
   request.env_flag = "qa";
-  ConfigError e = layers_failure(request, ws, "qa");
+  e = layers_failure(request, ws, "qa");
   CHECK(e.code() == "provisioning::config::environment_not_found");
   CHECK(std::string(e.what()) == "environment 'qa' has no configuration file: " + ws +
                                      "/config.qa.toml does not exist");
