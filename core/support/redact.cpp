@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/support/error.hpp"
+
 namespace prov {
 
 std::vector<std::string> secret_patterns(const Datum& config) {
@@ -41,15 +43,26 @@ bool is_secret_path(const std::vector<std::string>& path, const std::vector<std:
   return is_secret_key(path.back(), patterns);
 }
 
-Datum redact_below(const Datum& value, const std::vector<std::string>& patterns, std::vector<std::string>& path) {
+/// Where a value sits for split_secrets: record members and list indexes, in order.
+using Location = DatumList;
+
+/// redact() below `path` (record members only: what secrecy is decided by). When `taken` is
+/// given, each replaced value is added to it with its `at` location.
+Datum redact_below(const Datum& value, const std::vector<std::string>& patterns, std::vector<std::string>& path,
+                   DatumList* taken = nullptr, Location* at = nullptr) {
   if (is_pattern_list(path)) return value;
-  if (is_secret_path(path, patterns)) return Datum(kRedacted);
+  if (is_secret_path(path, patterns)) {
+    if (taken) taken->push_back(Datum(DatumRecord{{"at", Datum(*at)}, {"value", value}}));
+    return Datum(kRedacted);
+  }
   if (value.is_record()) {
     DatumRecord out;
     out.reserve(value.record().size());
     for (const auto& [k, v] : value.record()) {
       path.push_back(k);
-      out.emplace_back(k, redact_below(v, patterns, path));
+      if (at) at->emplace_back(k);
+      out.emplace_back(k, redact_below(v, patterns, path, taken, at));
+      if (at) at->pop_back();
       path.pop_back();
     }
     return Datum(std::move(out));
@@ -57,7 +70,11 @@ Datum redact_below(const Datum& value, const std::vector<std::string>& patterns,
   if (value.is_list()) {
     DatumList out;
     out.reserve(value.list().size());
-    for (const auto& v : value.list()) out.push_back(redact_below(v, patterns, path));
+    for (size_t i = 0; i < value.list().size(); ++i) {
+      if (at) at->emplace_back(static_cast<int64_t>(i));
+      out.push_back(redact_below(value.list()[i], patterns, path, taken, at));
+      if (at) at->pop_back();
+    }
     return Datum(std::move(out));
   }
   return value;
@@ -75,6 +92,58 @@ Datum redact(const Datum& value, const std::vector<std::string>& patterns, const
   }
   std::vector<std::string> p = path;
   return redact_below(value, patterns, p);
+}
+
+SecretSplit split_secrets(const Datum& config, const std::vector<std::string>& patterns) {
+  SecretSplit split;
+  DatumList taken;
+  Location at;
+  std::vector<std::string> path;
+  split.shown = redact_below(config, patterns, path, &taken, &at);
+  split.hidden = Datum(std::move(taken));
+  return split;
+}
+
+namespace {
+/// `a.b.0`: a location for a message.
+std::string encode_location(const Datum& at) {
+  std::string out;
+  for (const Datum& step : at.list()) {
+    if (!out.empty()) out += '.';
+    if (step.is_string()) out += step.str();
+    else if (const int64_t* i = std::get_if<int64_t>(&step.v)) out += std::to_string(*i);
+    else out += '?';
+  }
+  return out;
+}
+}  // namespace
+
+Datum join_secrets(Datum shown, const Datum& hidden) {
+  auto bad = [](const std::string& why) {
+    return ResourceError("provisioning::state::corrupt_secrets", "the configuration's secrets do not fit it: " + why,
+                         "submit the workflow again");
+  };
+  if (!hidden.is_list()) throw bad("not a list");
+  for (const Datum& entry : hidden.list()) {
+    const Datum* at = entry.find("at");
+    const Datum* value = entry.find("value");
+    if (!at || !at->is_list() || !value) throw bad("an entry without `at` and `value`");
+    Datum* place = &shown;
+    for (const Datum& step : at->list()) {
+      if (step.is_string() && place->is_record()) {
+        place = place->find(step.str());
+      } else if (const int64_t* i = std::get_if<int64_t>(&step.v); i && place->is_list() && *i >= 0 &&
+                                                                     static_cast<size_t>(*i) < place->list().size()) {
+        place = &place->list()[static_cast<size_t>(*i)];
+      } else {
+        place = nullptr;
+      }
+      if (!place) throw bad("no place for a value at " + encode_location(*at));
+    }
+    if (!place->is_string() || place->str() != kRedacted) throw bad("no marker at " + encode_location(*at));
+    *place = *value;
+  }
+  return shown;
 }
 
 }  // namespace prov

@@ -27,4 +27,17 @@ bool is_secret_key(std::string_view key, const std::vector<std::string>& pattern
 Datum redact(const Datum& value, const std::vector<std::string>& patterns,
              const std::vector<std::string>& path = {});
 
+/// A configuration in two parts: `shown`, exactly redact() of it, fit for any file or output;
+/// and `hidden`, what the markers stand for, for a private place only: a list of
+/// `{at: [member or list index …], value}`. join_secrets(shown, hidden) gives the original back.
+struct SecretSplit {
+  Datum shown;
+  Datum hidden;
+};
+SecretSplit split_secrets(const Datum& config, const std::vector<std::string>& patterns);
+
+/// `shown` with every value of `hidden` (as split_secrets made it) put back where it was. Throws
+/// ResourceError `provisioning::state::corrupt_secrets` when an entry does not fit `shown`.
+Datum join_secrets(Datum shown, const Datum& hidden);
+
 }  // namespace prov

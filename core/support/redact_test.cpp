@@ -2,6 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+#include "core/support/datum_json.hpp"
+#include "core/support/error.hpp"
+
 using namespace prov;
 
 namespace {
@@ -56,4 +59,38 @@ TEST_CASE("configured patterns replace the defaults", "[redact]") {
   Datum r = redact(cfg, secret_patterns(cfg));
   CHECK(r.find("card_pin")->str() == kRedacted);
   CHECK(r.find("api_token")->str() == "visible");
+}
+
+TEST_CASE("a configuration splits into what may be shown and its secrets, and joins back", "[redact]") {
+  Datum cfg(DatumRecord{
+      {"providers", Datum(DatumRecord{{"aws", Datum(DatumRecord{{"region", "us-west-2"}, {"api_token", "t0ps3cret"}})}})},
+      {"hosts", Datum(DatumList{Datum(DatumRecord{{"name", "a"}, {"password", "pw-a"}}),
+                                Datum(DatumRecord{{"name", "b"}, {"ssh_key", Datum(DatumRecord{{"id", "k"}})}})})},
+      {"secrets", Datum(DatumRecord{{"patterns", Datum(DatumList{"password", "token", "key"})}, {"github", "ghp"}})},
+      {"workflow", Datum(DatumRecord{{"parallel", 2}})},
+  });
+  const auto patterns = secret_patterns(cfg);
+  SecretSplit split = split_secrets(cfg, patterns);
+  // What is shown is redact() exactly, and holds no secret value.
+  CHECK(encode_json(split.shown) == encode_json(redact(cfg, patterns)));
+  for (const char* secret : {"t0ps3cret", "pw-a", "ghp", "\"k\""})
+    CHECK(encode_json(split.shown).find(secret) == std::string::npos);
+  REQUIRE(split.hidden.list().size() == 4);
+  CHECK(encode_json(join_secrets(split.shown, split.hidden)) == encode_json(cfg));
+  // Nothing secret: nothing hidden.
+  CHECK(split_secrets(Datum(DatumRecord{{"a", 1}}), patterns).hidden.list().empty());
+}
+
+TEST_CASE("secrets that do not fit the shown configuration are refused", "[redact]") {
+  Datum shown(DatumRecord{{"db", Datum(DatumRecord{{"password", kRedacted}, {"port", 1}})}});
+  auto entry = [](DatumList at) { return Datum(DatumRecord{{"at", Datum(std::move(at))}, {"value", "x"}}); };
+  CHECK(join_secrets(shown, Datum(DatumList{entry({"db", "password"})})).find("db")->find("password")->str() == "x");
+  for (const DatumList& at : {DatumList{"db", "user"}, DatumList{"db", "port"}, DatumList{"db", int64_t{0}}}) {
+    try {
+      join_secrets(shown, Datum(DatumList{entry(at)}));
+      FAIL("accepted");
+    } catch (const ResourceError& e) {
+      CHECK(e.code() == "provisioning::state::corrupt_secrets");
+    }
+  }
 }
