@@ -234,15 +234,18 @@ RetryPolicy read_retry(Problems& p, const std::string& where, const std::string&
   return base;
 }
 
-WorkflowSettings read_settings(Problems& p, const std::string& where, const Datum& value) {
-  WorkflowSettings s;
+/// The settings in `value` over `base`, per field. `prefix` names the table in messages
+/// ("settings"); fields other than settings are refused unless `others_allowed` (the
+/// workspace's `[workflow]` table holds more than run settings).
+WorkflowSettings read_settings(Problems& p, const std::string& where, const Datum& value, WorkflowSettings s,
+                               const std::string& prefix, bool others_allowed) {
   if (!value.is_record()) {
-    p.wrong_type(where, "settings", "a record", value);
+    p.wrong_type(where, prefix, "a record", value);
     return s;
   }
   for (const auto& [key, v] : value.record()) {
     if (v.is_null()) continue;
-    const std::string path = "settings." + key;
+    const std::string path = prefix + "." + key;
     if (key == "parallel") {
       if (auto n = read_count(p, where, path, v)) s.parallel = *n;
     } else if (key == "retry") {
@@ -254,8 +257,8 @@ WorkflowSettings read_settings(Problems& p, const std::string& where, const Datu
         s.rollback_on_failure = *b;
       else
         p.wrong_type(where, path, "a bool", v);
-    } else {
-      p.unknown_field(where, path, key, kSettingsFields, "settings");
+    } else if (!others_allowed) {
+      p.unknown_field(where, path, key, kSettingsFields, prefix);
     }
   }
   return s;
@@ -708,9 +711,10 @@ namespace {
 /// parse_workflow; the operations' records are moved out of `movable` (the document's
 /// operations) when given, else copied.
 WorkflowSpec parse_document(const Datum& doc, const std::string& origin, Dag* dag,
-                            DatumList* movable) {
+                            DatumList* movable, const WorkflowSettings& base) {
   Problems p;
   WorkflowSpec spec;
+  spec.settings = base;
   std::string where = "workflow from " + origin;
   check_workflow_limits(doc, origin, Limits::process());
   if (!doc.is_record()) {
@@ -736,7 +740,7 @@ WorkflowSpec parse_document(const Datum& doc, const std::string& origin, Dag* da
       p.unknown_field(where, key, key, kWorkflowFields, "a workflow");
 
   if (const Datum* settings = member(doc, "settings"))
-    spec.settings = read_settings(p, where, *settings);
+    spec.settings = read_settings(p, where, *settings, base, "settings", false);
 
   const Datum* operations = member(doc, "operations");
   if (!operations) {
@@ -778,14 +782,36 @@ void check_workflow_limits(const Datum& doc, const std::string& origin, const Li
     check_operations(ops->list().size(), limits, where, Blame::input());
 }
 
-WorkflowSpec parse_workflow(const Datum& doc, const std::string& origin, Dag* dag) {
-  return parse_document(doc, origin, dag, nullptr);
+WorkflowSpec parse_workflow(const Datum& doc, const std::string& origin, Dag* dag, const WorkflowSettings& base) {
+  return parse_document(doc, origin, dag, nullptr, base);
 }
 
-WorkflowSpec parse_workflow(Datum&& doc, const std::string& origin, Dag* dag) {
+WorkflowSpec parse_workflow(Datum&& doc, const std::string& origin, Dag* dag, const WorkflowSettings& base) {
   Datum* operations = doc.is_record() ? doc.find("operations") : nullptr;
   return parse_document(doc, origin, dag,
-                        operations && operations->is_list() ? &operations->list() : nullptr);
+                        operations && operations->is_list() ? &operations->list() : nullptr, base);
+}
+
+WorkflowSettings workspace_settings(const Datum& config) {
+  const Datum* table = config.is_record() ? member(config, "workflow") : nullptr;
+  if (!table) return {};
+  Problems p;
+  WorkflowSettings s = read_settings(p, "the configuration", *table, {}, "workflow", true);
+  if (p.list().empty()) return s;
+  // The same problems a workflow's settings would have, as configuration errors: the
+  // configuration is at fault, not the workflow.
+  auto as_config = [](const WorkflowError& w) {
+    std::string code = w.code();
+    code.replace(0, std::string("provisioning::workflow::").size(), "provisioning::config::");
+    return ConfigError(code, w.what(), w.help());
+  };
+  ConfigError e = as_config(p.list().front());
+  if (p.list().size() > 1) {
+    std::vector<Error> rest;
+    for (size_t i = 1; i < p.list().size(); ++i) rest.push_back(as_config(p.list()[i]));
+    e.with_related(std::move(rest));
+  }
+  throw e;
 }
 
 Datum parse_workflow_json(std::string_view text, const std::string& path) {

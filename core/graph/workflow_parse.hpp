@@ -24,10 +24,20 @@ const std::vector<std::string>& workflow_kinds();
 /// Throws WorkflowError blamed on the input: the problem itself when there is one, else
 /// `provisioning::workflow::invalid` with one related error per problem, each with its code.
 /// When `dag` is given it receives make_dag() of the result, which validation builds anyway.
-WorkflowSpec parse_workflow(const Datum& doc, const std::string& origin, Dag* dag = nullptr);
+/// `base` are the settings the workflow's own `settings` override field by field (for a run:
+/// workspace_settings() of its configuration).
+WorkflowSpec parse_workflow(const Datum& doc, const std::string& origin, Dag* dag = nullptr,
+                            const WorkflowSettings& base = {});
 /// The same, moving the operations' records out of `doc` into their `fields` instead of
 /// copying them; `doc` is left unspecified.
-WorkflowSpec parse_workflow(Datum&& doc, const std::string& origin, Dag* dag = nullptr);
+WorkflowSpec parse_workflow(Datum&& doc, const std::string& origin, Dag* dag = nullptr,
+                            const WorkflowSettings& base = {});
+
+/// The run settings a workspace's merged configuration gives: its `[workflow]` table's
+/// `parallel`, `retry` (per field), `timeout` and `rollback_on_failure` over the built-in ones;
+/// its other keys are not run settings and are left alone. Throws ConfigError with the code a
+/// workflow's settings would get (`provisioning::config::bad_duration`, `::wrong_type`, …).
+WorkflowSettings workspace_settings(const Datum& config);
 
 /// Throws LimitError (`provisioning::limits::depth` or `::operations`, blamed on the input)
 /// when `doc` nests deeper or has more operations than `limits` allow. parse_workflow checks
