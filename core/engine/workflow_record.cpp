@@ -8,7 +8,10 @@
 #include "core/graph/workflow_parse.hpp"
 #include "core/state/journal.hpp"
 #include "core/state/lock.hpp"
+#include "core/support/atomic_file.hpp"
+#include "core/support/datum_json.hpp"
 #include "core/support/error.hpp"
+#include "core/support/redact.hpp"
 
 namespace prov {
 
@@ -22,7 +25,16 @@ Datum WorkflowSubmission::to_datum() const {
                            {"parallel", Datum(static_cast<int64_t>(parallel))},
                            {"created", Datum(now_utc())},
                            {"provisioning_env", Datum(provisioning_env)},
+                           {"config", config},
+                           {"config_secrets", Datum(static_cast<int64_t>(config_secret_count))},
                            {"document", document}});
+}
+
+void WorkflowSubmission::keep_config(const Datum& merged) {
+  SecretSplit split = split_secrets(merged, secret_patterns(merged));
+  config = std::move(split.shown);
+  config_secret_count = split.hidden.list().size();
+  config_secrets = std::move(split.hidden);
 }
 
 WorkflowSubmission WorkflowSubmission::from_datum(const Datum& d) {
@@ -42,6 +54,9 @@ WorkflowSubmission WorkflowSubmission::from_datum(const Datum& d) {
     s.parallel = static_cast<int>(std::get<int64_t>(p->v));
   if (const Datum* e = d.find("provisioning_env"); e && e->is_string()) s.provisioning_env = e->str();
   if (const Datum* doc = d.find("document")) s.document = *doc;
+  if (const Datum* c = d.find("config")) s.config = *c;
+  if (const Datum* n = d.find("config_secrets"); n && std::holds_alternative<int64_t>(n->v) && std::get<int64_t>(n->v) > 0)
+    s.config_secret_count = static_cast<size_t>(std::get<int64_t>(n->v));
   return s;
 }
 
@@ -50,6 +65,8 @@ std::string create_workflow(const StateDir& state, WorkflowSubmission submission
   submission.workflow_id = id;
   submission.state_dir = state.path();
   try {
+    if (submission.config_secret_count > 0)
+      write_file_atomic(state.config_secrets_path(id), encode_json(submission.config_secrets), 0600);
     Journal::create(state.journal_path(id), submission.to_datum());
   } catch (const Error&) {
     // No journal, no workflow (a full or read-only disk): leave no empty folder behind that
@@ -59,6 +76,30 @@ std::string create_workflow(const StateDir& state, WorkflowSubmission submission
     throw;
   }
   return id;
+}
+
+Datum submission_config(const StateDir& state, const WorkflowSubmission& submission) {
+  if (submission.config_secret_count == 0) return submission.config;
+  std::optional<FileContent> text = read_file_if_exists(state.config_secrets_path(submission.workflow_id));
+  if (!text)
+    throw ResourceError("provisioning::state::corrupt_secrets",
+                        "the secrets of workflow " + submission.workflow_id + "'s configuration are missing: " +
+                            state.config_secrets_path(submission.workflow_id) + " does not exist",
+                        "submit the workflow again");
+  Datum hidden;
+  try {
+    hidden = decode_json(text->data);
+  } catch (const Error&) {
+    throw ResourceError("provisioning::state::corrupt_secrets",
+                        "the secrets file " + state.config_secrets_path(submission.workflow_id) + " is not JSON",
+                        "submit the workflow again");
+  }
+  if (!hidden.is_list() || hidden.list().size() != submission.config_secret_count)
+    throw ResourceError("provisioning::state::corrupt_secrets",
+                        "the secrets file " + state.config_secrets_path(submission.workflow_id) +
+                            " does not hold the secrets the journal counts",
+                        "submit the workflow again");
+  return join_secrets(submission.config, hidden);
 }
 
 Datum journal_record(const Event& e, const Datum& undo) {

@@ -28,13 +28,29 @@ struct WorkflowSubmission {
   /// PROVISIONING_ENV of the runner's own environment.
   std::string provisioning_env;
   int parallel = 0;     ///< --parallel; 0: the workflow's settings
+  /// The merged configuration of the command that submitted it, redacted: the run's, resumed
+  /// or not. Null in journals older than the snapshot (the runner then reads the files).
+  Datum config;
+  /// What the redaction took out of `config` (split_secrets()): written to a private file of
+  /// its own by create_workflow(), never to the journal. Not part of to_datum().
+  Datum config_secrets;
+  size_t config_secret_count = 0;  ///< how many entries that file holds
+
+  /// Keeps `merged` as the run's configuration: `config` and `config_secrets` from it.
+  void keep_config(const Datum& merged);
 
   Datum to_datum() const;
   static WorkflowSubmission from_datum(const Datum& d);
 };
 
-/// Creates the workflow's directory and journal (header only); returns its id.
+/// Creates the workflow's directory, the private file of its configuration's secrets when it
+/// has any, and its journal (header only); returns its id.
 std::string create_workflow(const StateDir& state, WorkflowSubmission submission);
+
+/// The configuration workflow `submission` runs with: its snapshot with the secrets put back.
+/// Throws ResourceError `provisioning::state::corrupt_secrets` when the secrets file is missing
+/// or does not fit. Null for journals older than the snapshot.
+Datum submission_config(const StateDir& state, const WorkflowSubmission& submission);
 
 /// A journal record: an event, plus the undo data of a successful operation.
 Datum journal_record(const Event& e, const Datum& undo);

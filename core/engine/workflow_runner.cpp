@@ -1,6 +1,7 @@
 #include "core/engine/workflow_runner.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <cstring>
 #include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -25,6 +27,7 @@
 #include "core/state/file_io.hpp"
 #include "core/state/journal.hpp"
 #include "core/state/lock.hpp"
+#include "core/support/atomic_file.hpp"
 #include "core/support/daemon.hpp"
 #include "core/support/datum_json.hpp"
 #include "core/config/config.hpp"
@@ -124,17 +127,47 @@ void publish_unlogged(EventLogWriter& log, const std::string& log_path, const st
 }
 
 /// Turns SIGTERM, SIGINT and SIGHUP into a cancel; they must be blocked in every thread first.
-void watch_signals(CancelToken& cancel) {
-  std::thread([&cancel] {
+/// The watching thread outlives the run (it is never joined), so it shares the token.
+void watch_signals(std::shared_ptr<CancelToken> cancel) {
+  std::thread([cancel = std::move(cancel)] {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGHUP);
     int sig = 0;
-    while (sigwait(&set, &sig) == 0) cancel.cancel();
+    while (sigwait(&set, &sig) == 0) cancel->cancel();
   }).detach();
 }
+
+/// The runner's end of its launcher's readiness pipe (launch_runner): says once that the runner
+/// holds the workflow, or why it cannot run it, then closes. A runner without a launcher (-1)
+/// says nothing.
+class ReadyPipe {
+ public:
+  explicit ReadyPipe(int fd) : fd_(fd) {}
+  ~ReadyPipe() { close(); }
+  ReadyPipe(const ReadyPipe&) = delete;
+  ReadyPipe& operator=(const ReadyPipe&) = delete;
+  void ready() { say(Datum(DatumRecord{{"ready", Datum(true)}})); }
+  void failed(const Error& e) {
+    say(Datum(DatumRecord{{"code", Datum(e.code())}, {"message", Datum(e.what())}, {"help", Datum(e.help())}}));
+  }
+
+ private:
+  void say(const Datum& d) {
+    if (fd_ < 0) return;
+    const std::string line = encode_json(d) + "\n";
+    // The launcher may have gone; nothing here may stop the run.
+    [[maybe_unused]] const ssize_t n = ::write(fd_, line.data(), line.size());
+    close();
+  }
+  void close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+  int fd_;  ///< -1 once it has spoken
+};
 
 /// This binary: it supervises `local` servers as it runs workflows.
 std::string self_exe_path() {
@@ -145,15 +178,30 @@ std::string self_exe_path() {
 
 }  // namespace
 
-int run_workflow(const StateDir& state, const std::string& workspace, const std::string& id, RunnerMode mode) {
+int run_workflow(const StateDir& state, const std::string& workspace, const std::string& id, RunnerMode mode,
+                 int ready_fd) {
+  ReadyPipe launcher(ready_fd);
   try {
     FileLock lock = state.lock_runner(id, std::chrono::seconds(5));
     Journal::Opened opened = Journal::open_for_append(state.journal_path(id), Journal::TailRepair::truncate);
     Journal& journal = opened.journal;
     WorkflowHistory history = history_from(opened.recovery.header, opened.recovery.records);
     const WorkflowSubmission& sub = history.submission;
+    // The session's environment came as this process's own; --env as the journal says.
+    Environment env = current_environment();
+    if (!sub.provisioning_env.empty()) env["PROVISIONING_ENV"] = sub.provisioning_env;
+    // The configuration of the command that submitted the workflow, resumed or not. Journals
+    // older than that snapshot have none: the workspace's files then, as they are now.
+    Datum config = submission_config(state, sub);
+    if (config.is_null()) {
+      ConfigRequest request;
+      request.cwd = workspace;
+      request.workspace_flag = workspace;
+      request.env = env;
+      config = load_config(request).merged;
+    }
     Dag dag;
-    WorkflowSpec spec = parse_workflow(sub.document, sub.origin, &dag);
+    WorkflowSpec spec = parse_workflow(sub.document, sub.origin, &dag, workspace_settings(config));
     Plan plan = make_plan(spec, dag);
     Restored restored = restore(spec, history);
 
@@ -177,34 +225,20 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
     publish_unlogged(log, state.events_path(id), opened.recovery.records, history.events);
     std::mutex journal_mutex;
     SchedulerHooks hooks;
-    CancelToken cancel;
-    watch_signals(cancel);
+    const auto cancel_token = std::make_shared<CancelToken>();
+    CancelToken& cancel = *cancel_token;
+    watch_signals(cancel_token);
 
-    // The session's environment came as this process's own; --env as the journal says.
-    Environment env = current_environment();
-    if (!sub.provisioning_env.empty()) env["PROVISIONING_ENV"] = sub.provisioning_env;
     // Built once: every operation's processes share its envp block and program lookups.
     const auto base_env = std::make_shared<const ChildEnv>(env);
     const std::string logs_dir = state.logs_dir(id) + "/";
-    // The configuration as the runner sees it (the workspace's files and the session's
-    // environment). Read once here for the secret patterns; a configuration that cannot be read
-    // leaves the default patterns, and fails the server.* operations that need it.
-    ConfigRequest config_request;
-    config_request.cwd = workspace;
-    config_request.workspace_flag = workspace;
-    config_request.env = env;
-    std::optional<Datum> config;
-    try {
-      config = load_config(config_request).merged;
-    } catch (const Error&) {
-    }
-    const std::vector<std::string> patterns = secret_patterns(config ? *config : Datum());
+    const std::vector<std::string> patterns = secret_patterns(config);
     // The workspace's providers for server.* operations, found on first use.
     std::once_flag catalog_once;
     std::optional<ProviderCatalog> catalog;
     auto open_provider = [&](const std::string& name) -> std::unique_ptr<Provider> {
       std::call_once(catalog_once, [&] {
-        catalog = ProviderCatalog::discover(config ? *config : load_config(config_request).merged, workspace);
+        catalog = ProviderCatalog::discover(config, workspace);
       });
       ProviderContext pctx;
       pctx.workspace = workspace;
@@ -343,6 +377,7 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
       hooks.record(e, {}, true);
     }
 
+    launcher.ready();
     int parallel = sub.parallel > 0 ? sub.parallel : spec.settings.parallel;
     if (parallel <= 0) parallel = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     Scheduler scheduler(spec, id, dag.deps, plan.order, hooks, parallel);
@@ -359,19 +394,78 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
     return 0;
   } catch (const Error& e) {
     std::fprintf(stderr, "nu_plugin_provisioning runner: %s [%s]\n", e.what(), e.code().c_str());
+    launcher.failed(e);
     return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "nu_plugin_provisioning runner: %s\n", e.what());
+    launcher.failed(ResourceError("provisioning::workflow::runner_failed", e.what()));
     return 1;
   }
 }
 
+namespace {
+
+/// Waits for the runner's one line on `fd` (ReadyPipe) and throws what it says went wrong. A
+/// runner that ends without a word is reported with the tail of its log.
+void await_ready(int fd, const std::string& runner_log) {
+  std::string said;
+  char buf[4096];
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    pollfd p{fd, POLLIN, 0};
+    const int rc = left.count() > 0 ? ::poll(&p, 1, static_cast<int>(left.count())) : 0;
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc == 0)
+      throw ResourceError("provisioning::workflow::runner_failed", "the workflow runner did not start within 60 s",
+                          "see " + runner_log);
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    said.append(buf, static_cast<size_t>(n));
+  }
+  Datum answer;
+  try {
+    answer = decode_json(said);
+  } catch (const Error&) {
+  }
+  if (const Datum* ok = answer.find("ready"); ok && std::holds_alternative<bool>(ok->v)) return;
+  const Datum* code = answer.find("code");
+  const Datum* message = answer.find("message");
+  const Datum* help = answer.find("help");
+  if (code && code->is_string() && message && message->is_string())
+    throw WorkflowError(code->str(), message->str(), help && help->is_string() ? help->str() : std::string());
+  std::string tail;
+  if (auto log = read_file_if_exists(runner_log)) tail = log->data.substr(log->data.size() > 400 ? log->data.size() - 400 : 0);
+  throw ResourceError("provisioning::workflow::runner_failed",
+                      "the workflow runner ended before it could run the workflow" + (tail.empty() ? "" : ": " + tail),
+                      "see " + runner_log);
+}
+
+}  // namespace
+
 void launch_runner(const std::string& exe, const StateDir& state, const std::string& workspace, const std::string& id,
                    RunnerMode mode, const Environment& env) {
   const ChildEnv child_env(env);
-  if (const int rc = launch_detached({exe, "--runner", to_string(mode), workspace, state.path(), id},
-                                     state.workflow_dir(id) + "/runner.log", child_env.envp()))
-    throw ResourceError("provisioning::process::spawn", "cannot start the workflow runner " + exe + ": " + std::strerror(rc));
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0)
+    throw ResourceError("provisioning::process::spawn", std::string("cannot make the runner's readiness pipe: ") +
+                                                            std::strerror(errno));
+  // Never kReadyFd itself: a dup2 onto itself would keep its close-on-exec flag.
+  const int write_end = ::fcntl(pipe_fds[1], F_DUPFD_CLOEXEC, kReadyFd + 1);
+  ::close(pipe_fds[1]);
+  const std::string runner_log = state.workflow_dir(id) + "/runner.log";
+  const int rc = write_end < 0 ? errno
+                               : launch_detached({exe, "--runner", to_string(mode), workspace, state.path(), id,
+                                                  std::to_string(kReadyFd)},
+                                                 runner_log, child_env.envp(), write_end);
+  if (write_end >= 0) ::close(write_end);
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } read_end{pipe_fds[0]};
+  if (rc) throw ResourceError("provisioning::process::spawn", "cannot start the workflow runner " + exe + ": " + std::strerror(rc));
+  await_ready(read_end.fd, runner_log);
 }
 
 void block_runner_signals() {
@@ -384,17 +478,19 @@ void block_runner_signals() {
 }
 
 int runner_main(const std::vector<std::string>& args) {
-  if (args.size() != 4 || !runner_mode_from(args[0])) {
-    std::fprintf(stderr, "usage: nu_plugin_provisioning --runner run|resume|rollback WORKSPACE STATE_DIR ID\n");
+  const bool has_ready_fd = args.size() == 5 && args[4] == std::to_string(kReadyFd);
+  if ((args.size() != 4 && !has_ready_fd) || !runner_mode_from(args[0])) {
+    std::fprintf(stderr, "usage: nu_plugin_provisioning --runner run|resume|rollback WORKSPACE STATE_DIR ID [%d]\n",
+                 kReadyFd);
     return 2;
   }
   // Leave the launching plugin: it reaps our parent, we go on in a session of our own.
-  if (!detach()) return 1;
+  if (!detach(has_ready_fd)) return 1;
   block_runner_signals();
   signal(SIGPIPE, SIG_IGN);
   try {
     StateDir state = StateDir::open(args[2], args[1]);
-    return run_workflow(state, args[1], args[3], *runner_mode_from(args[0]));
+    return run_workflow(state, args[1], args[3], *runner_mode_from(args[0]), has_ready_fd ? kReadyFd : -1);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "nu_plugin_provisioning runner: %s\n", e.what());
     return 1;

@@ -55,6 +55,8 @@ class StateDir {
   std::string running_dir(const std::string& id) const { return workflow_dir(id) + "/running"; }
   /// Undo data kept out of the journal because it holds secrets (0700, files 0600).
   std::string private_undo_dir(const std::string& id) const { return workflow_dir(id) + "/undo"; }
+  /// The secret values of the workflow's configuration snapshot, kept out of its journal (0600).
+  std::string config_secrets_path(const std::string& id) const { return workflow_dir(id) + "/config-secrets.json"; }
   /// Where the foreground session that ran workflow `id` listens for closure requests.
   std::string closure_socket_path(const std::string& id) const { return workflow_dir(id) + "/closures.sock"; }
 

@@ -12,9 +12,11 @@
 
 namespace prov {
 
-int launch_detached(const std::vector<std::string>& argv, const std::string& log_path, char* const* envp) {
+int launch_detached(const std::vector<std::string>& argv, const std::string& log_path, char* const* envp,
+                    int ready_fd) {
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
+  if (ready_fd >= 0) posix_spawn_file_actions_adddup2(&fa, ready_fd, kReadyFd);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&fa, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0600);
   posix_spawn_file_actions_adddup2(&fa, 1, 2);
@@ -33,13 +35,13 @@ int launch_detached(const std::vector<std::string>& argv, const std::string& log
   return 0;
 }
 
-bool detach() {
+bool detach(bool keep_ready_fd) {
   const pid_t child = ::fork();
   if (child < 0) return false;
   if (child > 0) ::_exit(0);
   ::setsid();
 #ifdef SYS_close_range
-  ::syscall(SYS_close_range, 3u, ~0u, 0u);
+  ::syscall(SYS_close_range, keep_ready_fd ? 4u : 3u, ~0u, 0u);
 #endif
   return true;
 }

@@ -9,6 +9,13 @@
 
 namespace prov::plugin {
 
+Flag config_flag() {
+  return {"config", std::nullopt, shape::record(),
+          "A configuration record layered over the workspace's (the runtime layer, like a record piped into `prov "
+          "config`)",
+          false};
+}
+
 std::vector<Flag> workspace_flags() {
   return {
       {"workspace", 'w', shape::directory(),
@@ -52,6 +59,13 @@ prov::Config load_workspace_config(EngineInterface& engine, const EvaluatedCall&
   if (auto pc = engine.get_plugin_config()) req.plugin_config = to_datum(*pc, "$env.config.plugins.provisioning");
   // The core refuses anything but a record (provisioning::config::bad_runtime, on the input).
   if (runtime && !runtime->is_empty()) req.runtime = to_datum(runtime->collect(), "");
+  // Commands whose input is something else take the runtime record as --config.
+  if (const Value* c = call.flag_value("config")) {
+    if (!c->is(Value::Type::Record))
+      throw labeled("--config takes a record", "expected a record, got " + c->type_name(), c->span,
+                    "provisioning::input::wrong_type", "for example: --config {workflow: {parallel: 1}}");
+    req.runtime = to_datum(*c, "--config");
+  }
   prov::Config cfg = prov::load_config(req);
   prov::check_depth(cfg.merged, workspace_limits(cfg), "the configuration of " + cfg.workspace);
   return cfg;

@@ -14,8 +14,11 @@ namespace prov::plugin {
 /// The --workspace and --env flags every workspace-aware command takes.
 std::vector<Flag> workspace_flags();
 
+/// --config RECORD: the runtime layer for commands whose pipeline input is not configuration.
+Flag config_flag();
+
 /// Builds the request from the engine and the call and loads the configuration. `runtime` is
-/// the record given on the pipeline, if the command takes one. Throws
+/// the record given on the pipeline, if the command takes one; a --config flag gives it too. Throws
 /// `provisioning::limits::depth` when the merged configuration nests deeper than limits.depth.
 prov::Config load_workspace_config(EngineInterface& engine, const EvaluatedCall& call, PipelineInput* runtime);
 
