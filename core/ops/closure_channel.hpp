@@ -46,6 +46,8 @@ class ClosureChannelServer {
   /// Serves one waiting request with `eval`, if one waits; never blocks when
   /// none does. True when it served one.
   bool serve_one(const std::function<ClosureReply(const ClosureRequest&)>& eval);
+  /// The listening socket: readable when a request waits, for a wait on several things.
+  int fd() const { return fd_; }
 
  private:
   std::string path_;

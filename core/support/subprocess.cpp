@@ -373,13 +373,13 @@ void Subprocess::finish_output() {
   out_ = -1;
 }
 
-bool Subprocess::exited_within(nanoseconds d) {
+bool Subprocess::exited_within(nanoseconds d, int wake_fd) {
   if (reaped_) return true;
   const Clock::time_point end =
       d == nanoseconds::max() ? Clock::time_point::max() : Clock::now() + d;
   if (pidfd_ >= 0) {
     while (true) {
-      pollfd p[2] = {{pidfd_, POLLIN, 0}, {out_, POLLIN, 0}};  // poll skips a negative out_
+      pollfd p[3] = {{pidfd_, POLLIN, 0}, {out_, POLLIN, 0}, {wake_fd, POLLIN, 0}};  // negative fds are skipped
       timespec ts{};
       const timespec* timeout = nullptr;
       if (end != Clock::time_point::max()) {
@@ -388,8 +388,9 @@ bool Subprocess::exited_within(nanoseconds d) {
         ts.tv_nsec = static_cast<long>(left.count() % 1'000'000'000);
         timeout = &ts;
       }
-      const int n = ::ppoll(p, 2, timeout, nullptr);
+      const int n = ::ppoll(p, 3, timeout, nullptr);
       if (n > 0 && p[0].revents != 0) return true;
+      if (n > 0 && p[2].revents != 0) return false;
       if (n > 0) {
         if (!copy_output()) {
           ::close(out_);
@@ -446,16 +447,17 @@ int Subprocess::reap() {
 SubprocessResult Subprocess::wait(const SubprocessLimits& limits) {
   if (reaped_) return result_;
   SubprocessResult r;
-  // How often a wait wakes to look at the CancelToken, which has no descriptor to poll.
+  // Without a pidfd (exited_within then polls the child), the CancelToken is looked at this often.
   constexpr nanoseconds cancel_poll = std::chrono::milliseconds(20);
+  const int cancel_fd = limits.cancel ? limits.cancel->wake_fd() : -1;
   const std::optional<Clock::time_point> deadline =
       limits.timeout.nanos > 0 ? std::optional(started_ + nanoseconds(limits.timeout.nanos))
                                : std::nullopt;
   const nanoseconds grace(std::max<int64_t>(limits.kill_grace.nanos, 0));
   while (true) {
-    nanoseconds d = limits.cancel ? cancel_poll : nanoseconds::max();
+    nanoseconds d = limits.cancel && (pidfd_ < 0 || cancel_fd < 0) ? cancel_poll : nanoseconds::max();
     if (deadline) d = std::min(d, std::max(nanoseconds(0), *deadline - Clock::now()));
-    if (exited_within(d)) break;
+    if (exited_within(d, cancel_fd)) break;
     if (limits.cancel && limits.cancel->cancelled()) {
       r.cancelled = true;
       stop_group(grace);

@@ -140,8 +140,8 @@ class Subprocess {
 
  private:
   /// True once the child has exited (reaped or not) within `d`; never reaps it. Copies output
-  /// from the pipe meanwhile.
-  bool exited_within(std::chrono::nanoseconds d);
+  /// from the pipe meanwhile. Returns false early when `wake_fd` (>= 0) becomes readable.
+  bool exited_within(std::chrono::nanoseconds d, int wake_fd = -1);
   /// Copies what the pipe holds now to the log; false once the pipe is at its end.
   bool copy_output();
   /// After the child's exit: copies what is left, and when something still holds the pipe's

@@ -5,9 +5,10 @@
 #include <chrono>
 #include <deque>
 #include <map>
-#include <thread>
 
 #include "core/events/event_log.hpp"
+#include "core/events/log_watch.hpp"
+#include "core/state/lock.hpp"
 #include "plugin/commands/completions.hpp"
 #include "plugin/commands/datum_value.hpp"
 #include "plugin/commands/example_result.hpp"
@@ -24,17 +25,23 @@ struct Logs {
   std::optional<StateDir> state;  ///< none until the first workflow makes it
   std::optional<std::string> only;  ///< --workflow
   std::map<std::string, EventLogReader> readers;
+  LogWatch watch;  ///< the folders of the logs read, and of the workflows (new ones appear there)
 
   /// What every log gained since the last call, workflows that appeared since included, in
   /// time order (events of one workflow keep their order).
   std::vector<Event> poll() {
     if (!state) state = existing_state_dir(config);
     if (!state) return {};
+    auto add = [&](const std::string& id) {
+      watch.watch_dir(state->workflow_dir(id));
+      readers.emplace(id, EventLogReader(state->events_path(id)));
+    };
     if (only) {
-      if (readers.empty()) readers.emplace(*only, EventLogReader(state->events_path(*only)));
+      if (readers.empty()) add(*only);
     } else {
+      if (readers.empty()) watch.watch_dir(state->workflows_dir());
       for (const auto& id : state->list_workflows())
-        if (!readers.count(id)) readers.emplace(id, EventLogReader(state->events_path(id)));
+        if (!readers.count(id)) add(id);
     }
     std::vector<Event> out;
     for (auto& [id, reader] : readers) {
@@ -59,7 +66,9 @@ Signature EventsCommand::signature() const {
   s.extra_description =
       "Each event is a record with time, workflow_id, type and, where they apply, operation, attempt, exit_code, "
       "duration, message and resource. With --follow the existing events come first, then what any workflow "
-      "(new ones included) appends, until Ctrl-C or the pipeline stops reading.";
+      "(new ones included) appends, until Ctrl-C or the pipeline stops reading. With --workflow too, following "
+      "ends when that workflow has ended (at once for one that has already ended): no runner holds it and every "
+      "event it wrote has been streamed.";
   s.search_terms = {"event log", "history", "audit", "tail", "watch"};
   s.named = workspace_flags();
   s.named.push_back({"workflow", std::nullopt, shape::string(), "Only this workflow's events", false});
@@ -114,8 +123,19 @@ PipelineOutput EventsCommand::run(EngineInterface& engine, const EvaluatedCall& 
             pending->pop_front();
             return event_row(e, h);
           }
+          // Following one workflow ends with it: once no runner holds it (asked before the
+          // read, so that what a runner wrote before letting go is read) and all is streamed.
+          const bool ended = logs->only && !FileLock::is_held(logs->state->runner_lock_path(*logs->only));
           for (auto& e : logs->poll()) pending->push_back(std::move(e));
-          if (pending->empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          if (!pending->empty()) continue;
+          if (ended) return std::nullopt;
+          if (logs->only) {
+            if (auto pid = FileLock::holder_pid(logs->state->runner_lock_path(*logs->only)))
+              logs->watch.watch_process(static_cast<pid_t>(*pid));
+          }
+          // Until a log grows, a workflow appears, the runner ends or Ctrl-C; the timeout only
+          // notices a dropped stream (and logs whose folder cannot be watched).
+          logs->watch.wait(std::chrono::seconds(1), {engine.signals().wake_fd()});
         }
         return std::nullopt;
       },

@@ -15,6 +15,7 @@ class ProgressLine {
   /// `enabled`: draw at all (false when stderr is not a terminal, or nobody
   /// wants the line).
   explicit ProgressLine(bool enabled) : enabled_(enabled) {}
+  bool enabled() const { return enabled_; }
   ~ProgressLine() { clear(); }
 
   /// True when stderr is a terminal.

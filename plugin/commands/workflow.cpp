@@ -6,9 +6,11 @@
 #include <deque>
 #include <thread>
 
+#include "core/engine/preflight.hpp"
 #include "core/engine/workflow_record.hpp"
 #include "core/engine/workflow_runner.hpp"
 #include "core/events/event_log.hpp"
+#include "core/events/log_watch.hpp"
 #include "core/events/progress.hpp"
 #include "core/graph/plan.hpp"
 #include "core/graph/render.hpp"
@@ -136,39 +138,22 @@ WorkflowSpec parse_source(const WorkflowSource& src, Dag& dag) {
   }
 }
 
-/// The same, moving the document's operations into the spec (for commands that need no
-/// document afterwards).
-WorkflowSpec parse_source(WorkflowSource&& src, Dag& dag) {
-  try {
-    return parse_workflow(std::move(src.document), src.origin, &dag);
-  } catch (prov::Error& e) {
-    if (src.from_file) e.blamed_on(Blame::argument("workflow"));
-    throw;
-  }
-}
-
 struct Workspace {
   prov::Config config;
   StateDir state;
 };
 
-/// Checks the workflow against the workspace before anything is recorded: its `[limits]`
-/// (parsing checked the plugin's own), and that every file.write path stays inside it (the
-/// operation checks again when it runs).
-void check_against_workspace(const WorkflowSource& src, const WorkflowSpec& spec, const Workspace& ws) {
+/// The workflow as its run will see it: parsed over the workspace's run settings and checked
+/// against the workspace (core/engine/preflight.hpp), every problem at once; errors point at
+/// the file argument or the input.
+template <class Source>
+WorkflowSpec checked_spec(Source&& src, const prov::Config& config, Dag& dag) {
+  const PreflightContext ctx{config.workspace, &config.merged, hosting_nu(config)};
+  const bool from_file = src.from_file;
   try {
-    check_workflow_limits(src.document, src.origin, workspace_limits(ws.config));
-    for (const OperationSpec& op : spec.operations) {
-      const Datum* path = op.kind == "file.write" ? op.fields.find("path") : nullptr;
-      if (!path || !path->is_string()) continue;
-      try {
-        resolve_in_workspace(ws.config.workspace, path->str());
-      } catch (const WorkflowError& e) {
-        throw WorkflowError(e.code(), "operation '" + op.id + "': " + e.what(), e.help(), Blame::input());
-      }
-    }
+    return preflight_workflow(std::forward<Source>(src).document, src.origin, ctx, &dag);
   } catch (prov::Error& e) {
-    if (src.from_file) e.blamed_on(Blame::argument("workflow"));
+    if (from_file) e.blamed_on(Blame::argument("workflow"));
     throw;
   }
 }
@@ -217,11 +202,12 @@ std::string submit(EngineInterface& engine, const EvaluatedCall& call, const Wor
   sub.workspace = ws.config.workspace;
   sub.document = src.document;
   sub.origin = src.origin;
-  // The runner reads the workspace's configuration itself (server.* operations): --env reaches it
-  // through the journal, as the variable it stands for.
+  // The runner runs with this command's configuration (keep_config below); --env is journaled too,
+  // as the variable it stands for in its operations' environment.
   if (const Value* e = call.flag_value("env"); e && e->is(Value::Type::String)) sub.provisioning_env = e->as_string();
   sub.parallel = parallel_flag(call).value_or(0);
   sub.nu_path = hosting_nu(ws.config);
+  sub.keep_config(ws.config.merged);
   std::string id = create_workflow(ws.state, sub);
   if (channel && !src.closures.empty())
     *channel = std::make_unique<ClosureChannelServer>(ws.state.closure_socket_path(id));
@@ -271,18 +257,20 @@ ClosureReply eval_operation_closure(EngineInterface& engine, const std::vector<O
 
 /// Streams workflow `id`'s events from the start of its log until the run ends (or, for a
 /// rollback, until the rollback ends). Ctrl-C cancels the workflow once; dropping the stream
-/// leaves the workflow running.
+/// leaves the workflow running. It waits on notifications (LogWatch: the workflow's folder, its
+/// runner's exit, Ctrl-C, the closure socket), never by polling the log; the runner held the
+/// workflow before this starts (launch_runner), so a runner that has let go has ended.
 PipelineOutput follow(EngineInterface& engine, StateDir state, std::string id, bool rollback, Span h,
                       size_t skip_existing = 0, FollowExtras extras = {}) {
   struct Follower {
     StateDir state;
     std::string id;
     EventLogReader reader;
+    LogWatch watch;
     std::deque<Event> pending;
     bool done = false;
     bool cancel_sent = false;
     size_t skip;
-    int idle_checks = 0;
     FollowExtras extras;
     WorkflowProgress progress;
     ProgressLine line;
@@ -290,9 +278,12 @@ PipelineOutput follow(EngineInterface& engine, StateDir state, std::string id, b
   };
   const size_t total = extras.total;
   const bool draw = extras.progress;
-  auto f = std::make_shared<Follower>(Follower{state, id, EventLogReader(state.events_path(id)), {}, false, false,
-                                               skip_existing, 0, std::move(extras), WorkflowProgress(total),
+  auto f = std::make_shared<Follower>(Follower{state, id, EventLogReader(state.events_path(id)), {}, {}, false, false,
+                                               skip_existing, std::move(extras), WorkflowProgress(total),
                                                ProgressLine(draw)});
+  f->watch.watch_dir(state.workflow_dir(id));
+  if (auto pid = FileLock::holder_pid(state.runner_lock_path(id)); pid && runner_alive(state, id))
+    f->watch.watch_process(static_cast<pid_t>(*pid));
   auto dropped = std::make_shared<std::atomic<bool>>(false);
   PipelineOutput out = PipelineOutput::stream(
       [f, &engine, rollback, h, dropped]() -> std::optional<Value> {
@@ -332,8 +323,9 @@ PipelineOutput follow(EngineInterface& engine, StateDir state, std::string id, b
             f->line.clear();
             // The runner still folds its journal into a checkpoint after the last event: end
             // the stream once it has let go, so a command right after sees a settled workflow.
-            for (int i = 0; i < 2000 && runner_alive(f->state, f->id); ++i)
-              std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+            while (runner_alive(f->state, f->id) && std::chrono::steady_clock::now() < deadline)
+              f->watch.wait(std::chrono::milliseconds(200));
             return std::nullopt;
           }
           if (engine.interrupted() && !f->cancel_sent) {
@@ -347,6 +339,9 @@ PipelineOutput follow(EngineInterface& engine, StateDir state, std::string id, b
               return eval_operation_closure(engine, closures, req, h);
             });
           }
+          // Whether anyone still writes, asked before reading: a runner that lets go after
+          // this has written all it will by then.
+          const bool alive = runner_alive(f->state, f->id);
           auto more = f->reader.poll();
           for (auto& e : more) {
             if (f->skip > 0) {  // streamed by an earlier session; it still counts for progress
@@ -360,12 +355,7 @@ PipelineOutput follow(EngineInterface& engine, StateDir state, std::string id, b
           f->line.draw(f->progress.line(Duration{std::chrono::duration_cast<std::chrono::nanoseconds>(
                                                      std::chrono::steady_clock::now() - f->start)
                                                      .count()}));
-          // Nothing new: is anyone still writing?
-          if (!runner_alive(f->state, f->id)) {
-            if (++f->idle_checks < 20) {  // the runner may not have taken its lock yet
-              std::this_thread::sleep_for(std::chrono::milliseconds(25));
-              continue;
-            }
+          if (!alive) {
             f->done = true;
             f->line.clear();
             LabeledError err;
@@ -382,8 +372,10 @@ PipelineOutput follow(EngineInterface& engine, StateDir state, std::string id, b
             }
             return Value::error(err, h);
           }
-          f->idle_checks = 0;
-          std::this_thread::sleep_for(std::chrono::milliseconds(5));
+          // Until the log grows, the runner ends, Ctrl-C, or a closure request; the timeout
+          // only redraws the progress line's clock and notices a dropped stream.
+          f->watch.wait(std::chrono::milliseconds(f->line.enabled() ? 200 : 1000),
+                        {engine.signals().wake_fd(), f->extras.channel ? f->extras.channel->fd() : -1});
         }
       },
       h);
@@ -411,10 +403,13 @@ Signature WorkflowPlanCommand::signature() const {
   Signature s;
   s.name = "prov workflow plan";
   s.description = "The execution order of a workflow: step, level, id, kind, depends_on.";
-  s.extra_description = "Validates everything first and reports every problem at once. Nothing runs.";
+  s.extra_description =
+      "Checks everything a run would refuse and reports every problem at once: the workflow's fields, its graph, "
+      "the workspace's run settings and [limits], file.write paths outside the workspace, server.* operations' "
+      "providers, and Nu code that Nu's parser rejects. Nothing runs.";
   s.search_terms = {"order", "topological", "validate", "check", "dry-run"};
   s.optional = {workflow_arg()};
-  s.named = workspace_flags();
+  s.named = with({config_flag()});
   s.input_output_types = {{type::nothing(), type::table()}, {type::record(), type::table()}};
   s.examples = {
       {"prov workflow plan workflows/deploy.toml | select id level",
@@ -477,8 +472,9 @@ PipelineOutput plan_stream(WorkflowSpec spec, Dag dag, Plan plan, Span h) {
 
 PipelineOutput WorkflowPlanCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const {
   WorkflowSource src = workflow_source(engine, call, input);
+  const prov::Config config = load_workspace_config(engine, call, nullptr);
   Dag dag;
-  WorkflowSpec spec = parse_source(std::move(src), dag);
+  WorkflowSpec spec = checked_spec(std::move(src), config, dag);
   Plan plan = make_plan(spec, dag);
   return plan_stream(std::move(spec), std::move(dag), std::move(plan), call.head);
 }
@@ -581,6 +577,7 @@ Signature WorkflowRunCommand::signature() const {
   s.search_terms = {"execute", "start", "deploy", "apply"};
   s.optional = {workflow_arg()};
   s.named = with({{"parallel", 'p', shape::integer(), "At most this many operations at once", false},
+                  config_flag(),
                   {"dry-run", std::nullopt, std::nullopt, "Validate and plan only; nothing runs", false},
                   {"on-event", std::nullopt, shape::closure(),
                    "A closure called with each event, in order, before it is streamed", false}});
@@ -614,8 +611,6 @@ Signature WorkflowRunCommand::signature() const {
 PipelineOutput WorkflowRunCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const {
   parallel_flag(call);
   WorkflowSource src = workflow_source(engine, call, input);
-  Dag dag;
-  WorkflowSpec spec = parse_source(src, dag);
   FollowExtras extras;
   if (const Value* c = call.flag_value("on-event")) {
     if (!c->is(Value::Type::Closure))
@@ -623,9 +618,13 @@ PipelineOutput WorkflowRunCommand::run(EngineInterface& engine, const EvaluatedC
                     "provisioning::input::wrong_type", "for example: --on-event {|e| print $e.type }");
     extras.on_event = *c;
   }
-  if (call.has_flag("dry-run")) return PipelineOutput::of(plan_value(spec, dag, make_plan(spec, dag), call.head));
+  Dag dag;
+  if (call.has_flag("dry-run")) {
+    WorkflowSpec spec = checked_spec(src, load_workspace_config(engine, call, nullptr), dag);
+    return PipelineOutput::of(plan_value(spec, dag, make_plan(spec, dag), call.head));
+  }
   Workspace ws = open_workspace(engine, call);
-  check_against_workspace(src, spec, ws);
+  WorkflowSpec spec = checked_spec(src, ws.config, dag);
   std::string id = submit(engine, call, ws, src, spec, &extras.channel);
   extras.closures = std::move(src.closures);
   extras.total = spec.operations.size();
@@ -640,7 +639,8 @@ Signature WorkflowSubmitCommand::signature() const {
   s.extra_description = "It keeps running after this Nu session ends; follow it with `prov workflow status` and `logs`.";
   s.search_terms = {"background", "async", "detach", "queue"};
   s.optional = {workflow_arg()};
-  s.named = with({{"parallel", 'p', shape::integer(), "At most this many operations at once", false}});
+  s.named = with({{"parallel", 'p', shape::integer(), "At most this many operations at once", false},
+                  config_flag()});
   s.input_output_types = {{type::nothing(), type::record()}, {type::record(), type::record()}};
   s.examples = {{"prov workflow submit workflows/deploy.toml | columns",
                  "Start the example deployment in the background; the answer names it at once",
@@ -651,8 +651,6 @@ Signature WorkflowSubmitCommand::signature() const {
 PipelineOutput WorkflowSubmitCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const {
   parallel_flag(call);
   WorkflowSource src = workflow_source(engine, call, input);
-  Dag dag;
-  WorkflowSpec spec = parse_source(src, dag);
   if (!src.closures.empty()) {
     const OperationClosure& c = src.closures.front();
     throw labeled("Operation '" + c.operation + "' has a closure as its " + c.field +
@@ -663,7 +661,8 @@ PipelineOutput WorkflowSubmitCommand::run(EngineInterface& engine, const Evaluat
                   "the code as a string");
   }
   Workspace ws = open_workspace(engine, call);
-  check_against_workspace(src, spec, ws);
+  Dag dag;
+  WorkflowSpec spec = checked_spec(src, ws.config, dag);
   std::string id = submit(engine, call, ws, src, spec);
   std::string status = workflow_status(ws.state, id).status;
   return PipelineOutput::of(
