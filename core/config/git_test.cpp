@@ -22,8 +22,7 @@ bool have_git() {
 
 TEST_CASE("current_git_branch names the checked-out branch", "[config][git]") {
   if (!have_git()) {
-    WARN("git is not installed: skipped");
-    return;
+    FAIL("git is not installed (tools/setup.sh installs it)");
   }
   TempDir dir("prov-git");
   REQUIRE(run_captured({"git", "init", "-q", dir.path()}).exit_code == 0);
@@ -37,8 +36,7 @@ TEST_CASE("current_git_branch names the checked-out branch", "[config][git]") {
 
 TEST_CASE("current_git_branch fails outside a repository", "[config][git]") {
   if (!have_git()) {
-    WARN("git is not installed: skipped");
-    return;
+    FAIL("git is not installed (tools/setup.sh installs it)");
   }
   TempDir dir("prov-nogit");
   // Meaningful only when the temp directory is not itself inside a repository.
