@@ -82,11 +82,13 @@ namespace {
 
 template <class Doc>
 WorkflowSpec preflight(Doc&& doc, const std::string& origin, const PreflightContext& ctx, Dag* dag) {
+  // Over a limit, nothing else is looked at: the limits keep the rest from costing too much.
+  check_workflow_limits(doc, origin, Limits::process());
+  check_workflow_limits(doc, origin, Limits::process().with_config(*ctx.config));
   std::vector<Error> problems;
   WorkflowSettings base;
   try {
     base = workspace_settings(*ctx.config);
-    check_workflow_limits(doc, origin, Limits::process().with_config(*ctx.config));
   } catch (const Error& e) {
     problems.push_back(e);
   }

@@ -21,8 +21,10 @@ struct PreflightContext {
 /// workspace: the configuration's `[limits]`, every `file.write` path inside the workspace,
 /// every `server.*` operation's provider known and usable, every string of Nu code (`code`,
 /// `rollback` of `nu` operations) taken by Nu's parser. Operations are checked even when the
-/// document has other problems. Throws WorkflowError blamed on the input: the one problem, or
-/// `provisioning::workflow::invalid` with each problem (its own code) as a related error.
+/// document has other problems. Throws LimitError alone when the document is over this
+/// process's or the configuration's limits; else WorkflowError blamed on the input: the one
+/// problem, or `provisioning::workflow::invalid` with each problem (its own code) as a related
+/// error.
 WorkflowSpec preflight_workflow(const Datum& doc, const std::string& origin, const PreflightContext& ctx,
                                 Dag* dag = nullptr);
 /// The same, moving the operations' records out of `doc` (parse_workflow(Datum&&)).
