@@ -170,9 +170,13 @@ def main [] {
       let e = (expect-error { {name: bad, operations: [{id: s, kind: server.create, provider: local, server: {plan: small}}]} | prov workflow plan })
       assert equal $e.code "provisioning::workflow::missing_field"
       assert ($e.msg | str contains "server.name") $e.msg
-      let events = ({name: unknown, settings: {retry: {attempts: 1}}, operations: [{id: s, kind: server.create, provider: nope, server: {name: x}}]} | prov workflow run)
-      let failed = ($events | where type == operation_failed | first)
-      assert ($failed.message | str contains "no provider called `nope`") $failed.message
+      # An unknown provider too: refused by plan and run alike, nothing recorded.
+      for cmd in [plan run] {
+        let e = (expect-error { {name: unknown, operations: [{id: s, kind: server.create, provider: nope, server: {name: x}}]} | if $cmd == plan { prov workflow plan } else { prov workflow run } })
+        assert equal $e.code "provisioning::provider::unknown"
+        assert ($e.msg | str contains "operation 's': no provider called `nope`") $e.msg
+      }
+      assert not (".provisioning/workflows" | path exists)
     }
     "folder provider: create, get, list, delete through the Nu module": {||
       cd (new-workspace)

@@ -162,9 +162,12 @@ run-tests "security" {
       let all = ($outputs ++ $more ++ [(prov cache stats | to nuon)] | str join "\n")
       for secret in ($s | values) {
         assert not ($all | str contains $secret) $"a secret shows in the commands' output: ($secret)"
-        # The one place allowed: what a config.set replaced, kept for its rollback in a private
-        # file (0600, in the workflow's 0700 undo/ folder), as private as the config file it came from.
-        let holders = (files-holding ($ws | path join .provisioning) $secret | where {|f| ($f | path dirname | path basename) != "undo" })
+        # The places allowed, each as private as the config file it came from: what a config.set
+        # replaced, kept for its rollback (0600, in the workflow's 0700 undo/ folder), and the
+        # secret values of the configuration a workflow runs with (0600 config-secrets.json).
+        let private = (files-holding ($ws | path join .provisioning) $secret | where {|f| ($f | path dirname | path basename) == "undo" or ($f | path basename) == "config-secrets.json" })
+        for f in $private { assert equal (ls -l $f | get 0.mode) "rw-------" $f }
+        let holders = (files-holding ($ws | path join .provisioning) $secret | where {|f| $f not-in $private })
         assert equal $holders [] $"a secret is in state files: ($holders | str join ', ')"
       }
       assert ($all | str contains "<redacted>")
