@@ -50,7 +50,7 @@ def main [] {
   print (prov workflow logs $summary.workflow_id --output count-servers)
 
   section "A failing workflow: retry, failure, rollback newest first"
-  print (prov workflow run workflows/broken.toml | select type operation? message? | update message {|e| $e.message? | default "" | str substring 0..60 })
+  print (prov workflow run --allow-failure workflows/broken.toml | select type operation? message? | update message {|e| $e.message? | default "" | str substring 0..60 })
 
   section "prov workflow list: what ran here"
   print (prov workflow list | first 3 | select workflow_id name status succeeded)

@@ -32,6 +32,7 @@ CommandRegistry make_registry() {
   r.add(std::make_unique<WorkflowCancelCommand>());
   r.add(std::make_unique<WorkflowResumeCommand>());
   r.add(std::make_unique<WorkflowRollbackCommand>());
+  r.add(std::make_unique<WorkflowWaitCommand>());
   r.add(std::make_unique<EventsCommand>());
   r.add(std::make_unique<GroupCommand>("prov provider", "Providers: what creates, lists and deletes servers.",
                                        std::vector<std::string>{"cloud", "backend", "infrastructure"}));

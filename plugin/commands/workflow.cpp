@@ -153,7 +153,12 @@ WorkflowSpec checked_spec(Source&& src, const prov::Config& config, Dag& dag) {
   try {
     return preflight_workflow(std::forward<Source>(src).document, src.origin, ctx, &dag);
   } catch (prov::Error& e) {
-    if (from_file) e.blamed_on(Blame::argument("workflow"));
+    if (from_file) {
+      // Each problem is the file's: every label points at the argument, none at an input.
+      std::vector<prov::Error> related = e.related();
+      for (prov::Error& r : related) r.blamed_on(Blame::argument("workflow"));
+      e.blamed_on(Blame::argument("workflow")).with_related(std::move(related));
+    }
     throw;
   }
 }
@@ -227,7 +232,37 @@ struct FollowExtras {
   std::unique_ptr<ClosureChannelServer> channel;
   size_t total = 0;       ///< operations, for the progress line
   bool progress = false;  ///< draw the progress line (stderr is a terminal)
+  bool allow_failure = false;  ///< --allow-failure: a workflow that fails ends the stream without an error
 };
+
+/// --allow-failure, for the commands whose stream ends with an error when the workflow fails.
+Flag allow_failure_flag() {
+  return {"allow-failure", std::nullopt, std::nullopt,
+          "Stream the events only: a workflow that fails, is cancelled or rolled back ends the stream without an "
+          "error",
+          false};
+}
+
+/// The error a stream ends with when workflow `id` ended as `status` (nullopt: no error).
+/// `failures` are the operations that failed, with their last message; `rollback` says the
+/// stream was of a rollback, whose success is a rolled-back workflow.
+std::optional<LabeledError> outcome_error(const std::string& id, const std::string& status,
+                                          const std::vector<std::pair<std::string, std::string>>& failures,
+                                          bool rollback, Span h) {
+  const bool ok = status == "completed" || (rollback && status == "rolled_back");
+  if (ok || status.empty()) return std::nullopt;
+  LabeledError err;
+  err.code = "provisioning::workflow::" + status;
+  std::string what;
+  for (const auto& [op, message] : failures) what += (what.empty() ? "" : "; ") + op + ": " + message;
+  err.msg = "Workflow " + id + " ended " + status + (what.empty() ? std::string() : " (" + what + ")");
+  err.labels.push_back({"this workflow did not complete", h});
+  err.help = (failures.empty() ? "`prov workflow logs " + id + "` shows its events"
+                               : "`prov workflow logs " + id + " --output " + failures.front().first +
+                                     "` shows what it printed") +
+             "; --allow-failure leaves this error out";
+  return err;
+}
 
 /// Evaluates operation closure `req.ref` for the runner; its output becomes text for the log.
 ClosureReply eval_operation_closure(EngineInterface& engine, const std::vector<OperationClosure>& closures,
@@ -275,6 +310,15 @@ PipelineOutput follow(EngineInterface& engine, StateDir state, std::string id, b
     WorkflowProgress progress;
     ProgressLine line;
     std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+    std::vector<std::pair<std::string, std::string>> failures = {};  ///< failed operations, last message
+    std::optional<LabeledError> outcome = {};  ///< the error the stream ends with, once known
+
+    /// Takes `e` into account for the outcome: which operations failed, and why.
+    void note(const Event& e) {
+      if (!e.operation || (e.type != event_type::operation_failed && e.type != event_type::operation_succeeded)) return;
+      std::erase_if(failures, [&](const auto& f) { return f.first == *e.operation; });
+      if (e.type == event_type::operation_failed) failures.emplace_back(*e.operation, e.message.value_or("failed"));
+    }
   };
   const size_t total = extras.total;
   const bool draw = extras.progress;
@@ -297,7 +341,14 @@ PipelineOutput follow(EngineInterface& engine, StateDir state, std::string id, b
           if (!f->pending.empty()) {
             Event e = std::move(f->pending.front());
             f->pending.pop_front();
-            if (rollback ? e.type == event_type::rollback_completed : is_terminal(e)) f->done = true;
+            f->note(e);
+            if (rollback ? e.type == event_type::rollback_completed : is_terminal(e)) {
+              f->done = true;
+              std::string status;
+              if (const Datum* st = e.details ? e.details->find("status") : nullptr; st && st->is_string())
+                status = st->str();
+              if (!f->extras.allow_failure) f->outcome = outcome_error(f->id, status, f->failures, rollback, h);
+            }
             f->progress.observe(e);
             f->line.clear();
             Value v = event_value(e, h);
@@ -326,6 +377,12 @@ PipelineOutput follow(EngineInterface& engine, StateDir state, std::string id, b
             const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
             while (runner_alive(f->state, f->id) && std::chrono::steady_clock::now() < deadline)
               f->watch.wait(std::chrono::milliseconds(200));
+            // A workflow that did not complete fails the pipeline (and `nu -c`), as make does.
+            if (f->outcome) {
+              LabeledError err = std::move(*f->outcome);
+              f->outcome.reset();
+              return Value::error(err, h);
+            }
             return std::nullopt;
           }
           if (engine.interrupted() && !f->cancel_sent) {
@@ -347,6 +404,7 @@ PipelineOutput follow(EngineInterface& engine, StateDir state, std::string id, b
             if (f->skip > 0) {  // streamed by an earlier session; it still counts for progress
               --f->skip;
               f->progress.observe(e);
+              f->note(e);
               continue;
             }
             f->pending.push_back(std::move(e));
@@ -561,7 +619,10 @@ Signature WorkflowRunCommand::signature() const {
   s.extra_description =
       "The workflow runs in a background runner: cutting the stream short (`| first 3`) stops the stream, not the "
       "workflow. Ctrl-C cancels the workflow (its processes get SIGTERM, then SIGKILL) and rolls back if enabled. "
-      "The last event is workflow_completed, workflow_failed or workflow_cancelled with a summary.\n\n"
+      "The last event is workflow_completed, workflow_failed or workflow_cancelled with a summary. A workflow "
+      "that does not complete (failed, cancelled, rolled back) then ends the stream with an error, "
+      "provisioning::workflow::<status>, naming each failed operation and its message: the pipeline fails, and so "
+      "does `nu -c`, as make does; --allow-failure streams the events without it.\n\n"
       "--on-event calls the closure for every event, in order, before the event goes down the pipeline; the "
       "event is its argument and its input (like `each`), its output is discarded. If the closure fails, the "
       "stream ends with that error (provisioning::workflow::on_event_failed) and the closure is not called again; "
@@ -579,6 +640,7 @@ Signature WorkflowRunCommand::signature() const {
   s.named = with({{"parallel", 'p', shape::integer(), "At most this many operations at once", false},
                   config_flag(),
                   {"dry-run", std::nullopt, std::nullopt, "Validate and plan only; nothing runs", false},
+                  allow_failure_flag(),
                   {"on-event", std::nullopt, shape::closure(),
                    "A closure called with each event, in order, before it is streamed", false}});
   s.input_output_types = {{type::nothing(), type::list(type::record())}, {type::record(), type::list(type::record())}};
@@ -589,12 +651,12 @@ Signature WorkflowRunCommand::signature() const {
                       {"status", Value::string("completed")},
                       {"succeeded", Value::integer(6)},
                       {"failed", Value::integer(0)}})},
-      {"prov workflow run workflows/broken.toml | where type =~ failed | select type operation? status?",
+      {"prov workflow run --allow-failure workflows/broken.toml | where type =~ failed | select type operation? status?",
        "Only the failures: `migrate` fails after its retry, and what had completed is rolled back",
        table({"type", "operation", "status"},
              {{Value::string("operation_failed"), Value::string("migrate"), Value::nothing()},
               {Value::string("workflow_failed"), Value::nothing(), Value::string("rolled_back")}})},
-      {"prov workflow run workflows/broken.toml --on-event {|e| if $e.type == operation_failed { $\"($e.operation)\\n\" "
+      {"prov workflow run --allow-failure workflows/broken.toml --on-event {|e| if $e.type == operation_failed { $\"($e.operation)\\n\" "
        "| save --append failed.txt } } | ignore; open failed.txt | lines",
        "Act on each event as it happens: here, note every failed operation in a file", strings({"migrate"})},
       {"{name: w, operations: [{id: greet, kind: nu, input: {who: ada}, code: {|x| $'hello ($x.who)' }}]} "
@@ -628,6 +690,7 @@ PipelineOutput WorkflowRunCommand::run(EngineInterface& engine, const EvaluatedC
   std::string id = submit(engine, call, ws, src, spec, &extras.channel);
   extras.closures = std::move(src.closures);
   extras.total = spec.operations.size();
+  extras.allow_failure = call.has_flag("allow-failure");
   extras.progress = ProgressLine::stderr_is_terminal();
   return follow(engine, ws.state, id, false, call.head, 0, std::move(extras));
 }
@@ -831,6 +894,56 @@ PipelineOutput WorkflowCancelCommand::run(EngineInterface& engine, const Evaluat
       {{"workflow_id", Value::string(id, call.head)}, {"status", Value::string("cancelling", call.head)}}, call.head));
 }
 
+// ---- wait ---------------------------------------------------------------------------------
+
+Signature WorkflowWaitCommand::signature() const {
+  Signature s;
+  s.name = "prov workflow wait";
+  s.description = "Wait until a workflow has ended and return its status record; fail when it did not complete.";
+  s.extra_description =
+      "Blocks until no runner holds the workflow (woken by its runner's exit, not by polling), then returns what "
+      "`prov workflow status` returns. A workflow that ended failed, cancelled, rolled back or interrupted is an "
+      "error, provisioning::workflow::<status>, naming its failed operations, so a script fails (--allow-failure "
+      "returns the record instead). Ctrl-C stops the waiting, not the workflow.";
+  s.search_terms = {"block", "join", "until", "done", "finish"};
+  s.required = {id_arg()};
+  s.named = with({allow_failure_flag()});
+  s.input_output_types = {{type::nothing(), type::record()}};
+  s.examples = {{"prov workflow wait (prov workflow submit workflows/deploy.toml | get workflow_id) | get status",
+                 "Start the example deployment in the background, then wait for it", Value::string("completed")}};
+  return s;
+}
+
+Suggestions WorkflowWaitCommand::complete(EngineInterface& engine, const GetCompletionInfo& info) const {
+  return complete_id(engine, info);
+}
+
+PipelineOutput WorkflowWaitCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput&) const {
+  std::string id = workflow_id_arg(call);
+  Workspace ws = open_workspace(engine, call);
+  check_id(ws.state, id);
+  LogWatch watch;
+  watch.watch_dir(ws.state.workflow_dir(id));
+  while (runner_alive(ws.state, id)) {
+    if (engine.interrupted())
+      throw labeled("Stopped waiting for workflow " + id, "interrupted", call.head, "provisioning::workflow::wait_interrupted",
+                    "the workflow goes on: `prov workflow status " + id + "`");
+    if (auto pid = FileLock::holder_pid(ws.state.runner_lock_path(id))) watch.watch_process(static_cast<pid_t>(*pid));
+    watch.wait(std::chrono::seconds(1), {engine.signals().wake_fd()});
+  }
+  WorkflowStatus st = workflow_status(ws.state, id);
+  if (!call.has_flag("allow-failure") && st.status != "completed") {
+    std::vector<std::pair<std::string, std::string>> failures;
+    for (const Event& e : read_history(ws.state, id).events)
+      if (e.operation && (e.type == event_type::operation_failed || e.type == event_type::operation_succeeded)) {
+        std::erase_if(failures, [&](const auto& f) { return f.first == *e.operation; });
+        if (e.type == event_type::operation_failed) failures.emplace_back(*e.operation, e.message.value_or("failed"));
+      }
+    if (auto err = outcome_error(id, st.status, failures, false, call.head)) throw LabeledErrorException(*err);
+  }
+  return PipelineOutput::of(to_value(st.to_datum(), call.head));
+}
+
 namespace {
 PipelineOutput restart(EngineInterface& engine, const EvaluatedCall& call, RunnerMode mode) {
   std::string id = workflow_id_arg(call);
@@ -846,6 +959,7 @@ PipelineOutput restart(EngineInterface& engine, const EvaluatedCall& call, Runne
   size_t seen = read_event_log(ws.state.events_path(id)).size();
   launch_runner(self_exe(), ws.state, ws.config.workspace, id, mode, engine_environment(engine));
   FollowExtras extras;
+  extras.allow_failure = call.has_flag("allow-failure");
   if (mode == RunnerMode::resume) {  // a rollback's steps are not the workflow's operations
     extras.total = st.total;
     extras.progress = ProgressLine::stderr_is_terminal();
@@ -860,10 +974,11 @@ Signature WorkflowResumeCommand::signature() const {
   s.description = "Continue an interrupted workflow without re-running what finished; stream its events.";
   s.extra_description =
       "Operations that were in flight when the runner died run again; the workflow_resumed event names them. "
-      "Like `run`, it draws a progress line on stderr when that is a terminal.";
+      "Like `run`, it draws a progress line on stderr when that is a terminal, and ends with an error when the "
+      "workflow does not complete (--allow-failure: without it).";
   s.search_terms = {"continue", "restart", "recover", "crash"};
   s.required = {id_arg()};
-  s.named = workspace_flags();
+  s.named = with({allow_failure_flag()});
   s.input_output_types = {{type::nothing(), type::list(type::record())}};
   s.examples = {{"prov workflow list | where status == interrupted "
                  "| each { prov workflow resume $in.workflow_id | last | get type }",
@@ -884,9 +999,11 @@ Signature WorkflowRollbackCommand::signature() const {
   Signature s;
   s.name = "prov workflow rollback";
   s.description = "Undo a workflow's completed operations, newest first, from its journal; stream the steps.";
+  s.extra_description =
+      "Ends with an error when the rollback itself does not end rolled back (--allow-failure: without it).";
   s.search_terms = {"undo", "revert", "restore"};
   s.required = {id_arg()};
-  s.named = workspace_flags();
+  s.named = with({allow_failure_flag()});
   s.input_output_types = {{type::nothing(), type::list(type::record())}};
   s.examples = {{"prov workflow rollback (prov workflow list | first | get workflow_id) "
                  "| where type == rollback_step | get operation",

@@ -17,5 +17,6 @@ PROV_DECLARE_COMPLETING_COMMAND(WorkflowLogsCommand);
 PROV_DECLARE_COMPLETING_COMMAND(WorkflowCancelCommand);
 PROV_DECLARE_COMPLETING_COMMAND(WorkflowResumeCommand);
 PROV_DECLARE_COMPLETING_COMMAND(WorkflowRollbackCommand);
+PROV_DECLARE_COMPLETING_COMMAND(WorkflowWaitCommand);
 
 }  // namespace prov::plugin

@@ -20,9 +20,9 @@ const WAIT_RUNNING = "
 # command's examples: the state the examples talk about.
 const SETUP = {
   "prov events": "prov workflow run workflows/deploy.toml | ignore"
-  "prov workflow list": "prov workflow run workflows/deploy.toml | ignore; prov workflow run workflows/broken.toml | ignore"
+  "prov workflow list": "prov workflow run workflows/deploy.toml | ignore; prov workflow run --allow-failure workflows/broken.toml | ignore"
   "prov workflow status": "prov workflow run workflows/deploy.toml | ignore"
-  "prov workflow logs": "prov workflow run workflows/broken.toml | ignore"
+  "prov workflow logs": "prov workflow run --allow-failure workflows/broken.toml | ignore"
   "prov workflow rollback": "prov workflow run workflows/deploy.toml | ignore"
   "prov workflow cancel": $"let id = \(($SLOW) | prov workflow submit | get workflow_id\)\n($WAIT_RUNNING)"
   "prov workflow resume": $"let id = \(($BRIEF) | prov workflow submit | get workflow_id\)\n($WAIT_RUNNING)

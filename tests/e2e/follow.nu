@@ -43,7 +43,7 @@ def main [] {
       assert equal (prov workflow status $id | get status) interrupted
       assert not ($followed | any {|e| $e.type == workflow_completed })
       # What the killed runner left running is stopped by the resume; here, just end it.
-      ps --long | where {|p| ($p.command? | default "") == "sleep 30" } | each {|p| kill -s 9 $p.pid } | ignore
+      kill-procs "sleep 30"
     }
   }
 }

@@ -32,3 +32,17 @@ export def run-tests [suite: string, tests: record] {
   print $"($suite): ($passed) passed, ($failed) failed"
   if $failed > 0 { exit 1 }
 }
+
+# SIGKILLs every process whose command line is exactly `cmd`. `ps` fails when a process exits
+# while it reads it (parallel suites), so it is tried again.
+export def kill-procs [cmd: string] {
+  for attempt in 1..10 {
+    let pids = (try { ps --long | where {|p| ($p.command? | default "") == $cmd } | get pid } catch { null })
+    if $pids != null {
+      for pid in $pids { try { kill -s 9 $pid } }
+      return
+    }
+    sleep 20ms
+  }
+  error make {msg: "ps kept failing"}
+}

@@ -45,23 +45,23 @@ def main [] {
   run-tests "run_settings" {
     "the defaults file's [workflow] settings reach the run": {||
       cd (new-workspace $STRICT)
-      assert equal (observed (probe | prov workflow run)) $STRICT_SEEN
+      assert equal (observed (probe | prov workflow run --allow-failure)) $STRICT_SEEN
     }
     "the env layer's settings reach the run, by --env and by $env.PROVISIONING_ENV": {||
       let ws = (new-workspace)
       cd $ws
       $STRICT | save config.ci.toml
-      assert equal (observed (probe | prov workflow run --env ci)) $STRICT_SEEN
-      with-env {PROVISIONING_ENV: ci} { assert equal (observed (probe | prov workflow run)) $STRICT_SEEN }
+      assert equal (observed (probe | prov workflow run --allow-failure --env ci)) $STRICT_SEEN
+      with-env {PROVISIONING_ENV: ci} { assert equal (observed (probe | prov workflow run --allow-failure)) $STRICT_SEEN }
     }
     "the plugin config's settings reach the run": {||
       cd (new-workspace)
       $env.config = ($env.config | upsert plugins.provisioning $STRICT_RECORD)
-      assert equal (observed (probe | prov workflow run)) $STRICT_SEEN
+      assert equal (observed (probe | prov workflow run --allow-failure)) $STRICT_SEEN
     }
     "a --config record's settings reach the run": {||
       cd (new-workspace)
-      assert equal (observed (probe | prov workflow run --config $STRICT_RECORD)) $STRICT_SEEN
+      assert equal (observed (probe | prov workflow run --allow-failure --config $STRICT_RECORD)) $STRICT_SEEN
     }
     "a submitted workflow's runner has them too": {||
       cd (new-workspace $STRICT)
@@ -73,7 +73,7 @@ def main [] {
     }
     "the README's --config example: three attempts": {||
       cd (new-workspace)
-      let starts = ({name: w, operations: [{id: a, kind: command, run: [false]}]} | prov workflow run --config {workflow: {retry: {attempts: 3, backoff: 10ms}}} | where type == operation_started | length)
+      let starts = ({name: w, operations: [{id: a, kind: command, run: [false]}]} | prov workflow run --allow-failure --config {workflow: {retry: {attempts: 3, backoff: 10ms}}} | where type == operation_started | length)
       assert equal $starts 3
     }
     "the configuration snapshot keeps secret values out of the journal, in a private file": {||
@@ -92,7 +92,7 @@ def main [] {
       cd $ws
       let id = ({name: w, operations: [{id: a, kind: command, run: [sleep "31"]}]} | prov workflow submit | get workflow_id)
       kill -s 9 (prov workflow status $id | get runner_pid)
-      ps --long | where {|p| ($p.command? | default "") == "sleep 31" } | each {|p| kill -s 9 $p.pid } | ignore
+      kill-procs "sleep 31"
       rm ($ws | path join .provisioning workflows $id config-secrets.json)
       let err = (expect-error { prov workflow resume $id })
       assert equal $err.code "provisioning::state::corrupt_secrets"
@@ -101,17 +101,17 @@ def main [] {
     }
     "the workflow's settings win over the workspace's, field by field": {||
       cd (new-workspace $STRICT)
-      let seen = (observed (probe --settings {parallel: 2, retry: {attempts: 2}} | prov workflow run))
+      let seen = (observed (probe --settings {parallel: 2, retry: {attempts: 2}} | prov workflow run --allow-failure))
       assert equal $seen {serial: false, attempts: 2, timed_out: true, rolled_back: false}
     }
     "a flag wins over the workflow's settings": {||
       cd (new-workspace $STRICT)
-      let seen = (observed (probe --settings {parallel: 1} | prov workflow run --parallel 2))
+      let seen = (observed (probe --settings {parallel: 1} | prov workflow run --allow-failure --parallel 2))
       assert equal $seen.serial false
     }
     "the built-in settings without any": {||
       cd (new-workspace)
-      let events = ({name: t, operations: [{id: one, kind: command, run: [true], rollback: [true]} {id: bad, kind: command, run: [false], depends_on: [one]}]} | prov workflow run)
+      let events = ({name: t, operations: [{id: one, kind: command, run: [true], rollback: [true]} {id: bad, kind: command, run: [false], depends_on: [one]}]} | prov workflow run --allow-failure)
       # one attempt, and rollback on failure
       assert equal ($events | where type == operation_started and operation == bad | length) 1
       assert ($events | any {|e| $e.type == rollback_started })
@@ -172,6 +172,12 @@ def main [] {
       assert equal $err.code "provisioning::workflow::nu_parse"
       assert ($err.msg =~ "operation 'calc': `code` is not valid Nu")
       assert equal (label-text $err) "wf.json"
+      # Several problems of a file: each one's label points at the file argument too.
+      {name: two, operations: [{id: calc, kind: nu, code: "let x = "} {id: s, kind: server.create, provider: nope, server: {name: x}}]} | to json | save two.json
+      let err = (expect-error { prov workflow plan two.json })
+      assert equal $err.code "provisioning::workflow::invalid"
+      assert equal ($err.inner | length) 2
+      for inner in $err.inner { assert equal (label-text $inner) "two.json" }
     }
   }
 }
