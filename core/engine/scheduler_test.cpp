@@ -249,12 +249,19 @@ TEST_CASE("a restored run does not repeat succeeded operations and reports the r
   Harness h;
   h.spec = make_spec({{"a", {}}, {"b", {"a"}}, {"c", {"b"}}});
   Scheduler s(h.spec, "wf", deps_of(h.spec), identity(3), h.hooks(), 2, 1);
-  std::vector<OperationState> st(3);
-  st[0].status = OpStatus::succeeded;
-  st[0].attempts = 1;
-  st[0].undo = Datum(DatumRecord{{"id", Datum("a")}});
-  st[1].attempts = 1;  // was in flight
-  s.restore(st, {0}, {"b"});
+  auto ev = [](const char* type, std::optional<std::string> op = std::nullopt) {
+    Event e;
+    e.type = type;
+    e.operation = std::move(op);
+    if (e.operation) e.attempt = 1;
+    return e;
+  };
+  WorkflowState journaled({"a", "b", "c"});
+  journaled.apply(ev(event_type::workflow_started));
+  journaled.apply(ev(event_type::operation_started, "a"));
+  journaled.apply(ev(event_type::operation_succeeded, "a"), Datum(DatumRecord{{"id", Datum("a")}}));
+  journaled.apply(ev(event_type::operation_started, "b"));  // in flight at the crash
+  s.restore(journaled);
   CancelToken c;
   RunSummary r = s.run(c);
   CHECK(r.status == "completed");
