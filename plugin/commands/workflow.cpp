@@ -707,8 +707,10 @@ Signature WorkflowStatusCommand::signature() const {
   s.name = "prov workflow status";
   s.description = "How a workflow stands: status, counts of operations, times, runner.";
   s.extra_description =
-      "Status is pending, running, completed, failed, cancelled, rolled_back, or interrupted (its runner died: "
-      "`prov workflow resume` continues it).";
+      "Status is pending, running, completed, failed, cancelled, rolled_back (`cause` says why: failed, cancelled "
+      "or requested), rollback_failed (`undo_failed` names the steps not undone; `prov workflow rollback` retries "
+      "them), or interrupted (its runner died: `prov workflow resume` continues it, in the rollback if `phase` is "
+      "rollback).";
   s.search_terms = {"state", "progress", "info"};
   s.required = {id_arg()};
   s.named = workspace_flags();
@@ -885,6 +887,9 @@ Signature WorkflowRollbackCommand::signature() const {
   Signature s;
   s.name = "prov workflow rollback";
   s.description = "Undo a workflow's completed operations, newest first, from its journal; stream the steps.";
+  s.extra_description =
+      "A rollback that a crash interrupted is continued (the undo step in flight runs again, named by the "
+      "workflow_resumed event); after rollback_failed, only the steps that did not undo are tried again.";
   s.search_terms = {"undo", "revert", "restore"};
   s.required = {id_arg()};
   s.named = workspace_flags();
