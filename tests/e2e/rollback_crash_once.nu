@@ -18,7 +18,7 @@ def new-workspace [] {
 # `undo-<id>`, sleeps `undo_secs` (the window for a kill), then fails unless `gate` is "" or
 # a file that exists.
 def op [id: string, log: string, --deps: list = [], --code: int = 0, --run-secs: string = "0",
-        --undo-secs: string = "1.5", --gate: string = ""] {
+        --undo-secs: string = "2", --gate: string = ""] {
   {id: $id, kind: command, depends_on: $deps,
    run: [sh -c 'printf "%s\n" "$1" >> "$2"; sleep "$4"; exit "$3"' sh $"run-($id)" $log $"($code)" $run_secs]
    rollback: [sh -c 'printf "%s\n" "$1" >> "$2"; sleep "$3"; test -z "$4" || test -e "$4"' sh $"undo-($id)" $log $undo_secs $gate]}
@@ -31,10 +31,19 @@ def wait-line [log: string, line: string] {
   assert ($line in (open --raw $log | lines)) $"($line) never came"
 }
 
-# Kills the runner of `id` outright and waits until it has let go.
-def kill-runner [id: string] {
-  let pid = (prov workflow status $id | get runner_pid)
+# The pid of the runner that holds `id`, once one does.
+def runner-pid [id: string] {
+  mut pid: any = null
+  mut tries = 0
+  while $pid == null and $tries < 400 { $pid = (prov workflow status $id | get runner_pid); if $pid == null { sleep 25ms }; $tries += 1 }
   assert ($pid != null) "a runner holds the workflow"
+  $pid
+}
+
+# Kills runner `pid` of `id` outright as soon as `log` has the line `line` (an undo step has
+# begun), and waits until it has let go.
+def kill-at [id: string, pid: int, log: string, line: string] {
+  wait-line $log $line
   ^kill -9 $pid
   mut tries = 0
   while (prov workflow status $id | get runner_pid) != null and $tries < 400 { sleep 25ms; $tries += 1 }
@@ -64,8 +73,7 @@ def main [] {
       let log = ($ws | path join ran.log)
       let ops = [(op a $log) (op b $log --deps [a]) (op c $log --deps [b] --code 3)]
       let id = ({name: chain, settings: {retry: {attempts: 1}}, operations: $ops} | prov workflow submit | get workflow_id)
-      wait-line $log undo-b
-      kill-runner $id
+      kill-at $id (runner-pid $id) $log undo-b
       let st = (prov workflow status $id)
       assert equal $st.status interrupted
       assert equal $st.phase rollback
@@ -91,10 +99,10 @@ def main [] {
       let log = ($ws | path join ran.log)
       let ops = [(op a $log) (op b $log --deps [a]) (op c $log --deps [b] --run-secs "30")]
       let id = ({name: chain, operations: $ops} | prov workflow submit | get workflow_id)
+      let pid = (runner-pid $id)
       wait-line $log run-c
       prov workflow cancel $id | ignore
-      wait-line $log undo-b
-      kill-runner $id
+      kill-at $id $pid $log undo-b
       let st = (prov workflow status $id)
       assert equal ($st | select status phase cause) {status: interrupted, phase: rollback, cause: cancelled}
       let events = (prov workflow resume $id)
@@ -113,8 +121,7 @@ def main [] {
       let id = ({name: chain, operations: $ops} | prov workflow run | last | get workflow_id)
       assert equal (prov workflow status $id | get status) completed
       prov workflow rollback $id | first 1 | ignore
-      wait-line $log undo-b
-      kill-runner $id
+      kill-at $id (runner-pid $id) $log undo-b
       let st = (prov workflow status $id)
       assert equal ($st | select status phase cause) {status: interrupted, phase: rollback, cause: requested}
       let events = (prov workflow rollback $id)
