@@ -9,29 +9,20 @@
 
 namespace prov {
 
-const char* to_string(OpStatus s) {
-  switch (s) {
-    case OpStatus::pending: return "pending";
-    case OpStatus::running: return "running";
-    case OpStatus::succeeded: return "succeeded";
-    case OpStatus::failed: return "failed";
-    case OpStatus::skipped: return "skipped";
-    case OpStatus::rolled_back: return "rolled_back";
-  }
-  return "unknown";
-}
-
 Datum RunSummary::to_datum() const {
-  DatumList re;
+  DatumList re, undo;
   for (const auto& r : reexecuted) re.emplace_back(r);
+  for (const auto& u : undo_failed) undo.emplace_back(u);
   return Datum(DatumRecord{{"status", Datum(status)},
+                           {"cause", cause.empty() ? Datum() : Datum(cause)},
                            {"total", Datum(static_cast<int64_t>(total))},
                            {"succeeded", Datum(static_cast<int64_t>(succeeded))},
                            {"failed", Datum(static_cast<int64_t>(failed))},
                            {"skipped", Datum(static_cast<int64_t>(skipped))},
                            {"rolled_back", Datum(static_cast<int64_t>(rolled_back))},
                            {"duration", Datum(duration)},
-                           {"reexecuted", Datum(std::move(re))}});
+                           {"reexecuted", Datum(std::move(re))},
+                           {"undo_failed", Datum(std::move(undo))}});
 }
 
 namespace {
@@ -51,11 +42,28 @@ Scheduler::Scheduler(const WorkflowSpec& spec, std::string workflow_id, std::vec
   for (size_t i = 0; i < order_.size(); ++i) rank_[order_[i]] = i;
 }
 
-void Scheduler::restore(std::vector<OperationState> states, std::vector<size_t> completion_order,
-                        std::vector<std::string> reexecuted) {
-  states_ = std::move(states);
-  completion_order_ = std::move(completion_order);
-  reexecuted_ = std::move(reexecuted);
+void Scheduler::restore(const WorkflowState& journaled) {
+  completion_order_.clear();
+  reexecuted_.clear();
+  undo_reexecuted_.clear();
+  for (size_t i = 0; i < spec_.operations.size(); ++i) {
+    const auto k = journaled.index(spec_.operations[i].id);
+    states_[i] = k ? journaled.operations()[*k] : OperationState{};
+    if (states_[i].status == OpStatus::running) {  // in flight at the crash: runs again
+      states_[i].status = OpStatus::pending;
+      reexecuted_.push_back(spec_.operations[i].id);
+    }
+    if (states_[i].undoing) undo_reexecuted_.push_back(spec_.operations[i].id);
+  }
+  for (size_t k : journaled.completion_order()) {
+    const auto i = std::find_if(spec_.operations.begin(), spec_.operations.end(),
+                                [&](const OperationSpec& o) { return o.id == journaled.ids()[k]; });
+    if (i != spec_.operations.end()) completion_order_.push_back(static_cast<size_t>(i - spec_.operations.begin()));
+  }
+  phase_ = journaled.phase();
+  ended_before_ = journaled.ended();
+  outcome_before_ = journaled.outcome();
+  cause_ = journaled.cause();
 }
 
 const RetryPolicy& Scheduler::retry_for(size_t op) const {
@@ -88,6 +96,18 @@ RunSummary Scheduler::run(CancelToken& cancel) {
   std::condition_variable cv;
   size_t running = 0;
   bool failed = false;
+  // Restored after an operation had failed, or after a cancel had skipped what was left: the
+  // run was already stopping. What was in flight then runs again (the run would have let it
+  // finish, and it may need undoing); nothing else starts.
+  auto any = [&](OpStatus st) {
+    return std::any_of(states_.begin(), states_.end(), [&](const OperationState& o) { return o.status == st; });
+  };
+  const bool failed_before = any(OpStatus::failed);
+  const bool cancelled_before = !failed_before && any(OpStatus::skipped);
+  const bool stopping = failed_before || cancelled_before;
+  auto was_in_flight = [&](size_t i) {
+    return std::find(reexecuted_.begin(), reexecuted_.end(), spec_.operations[i].id) != reexecuted_.end();
+  };
 
   auto by_rank = [&](size_t a, size_t b) { return rank_[a] > rank_[b]; };
   std::priority_queue<size_t, std::vector<size_t>, decltype(by_rank)> ready(by_rank);
@@ -96,12 +116,11 @@ RunSummary Scheduler::run(CancelToken& cancel) {
     if (states_[i].status != OpStatus::pending) continue;
     for (size_t d : deps_[i])
       if (states_[d].status != OpStatus::succeeded) ++waiting[i];
-    if (waiting[i] == 0) ready.push(i);
+    if (waiting[i] == 0 && (!stopping || was_in_flight(i))) ready.push(i);
   }
 
   {
-    Event e = event(reexecuted_.empty() && completion_order_.empty() ? event_type::workflow_started
-                                                                      : event_type::workflow_resumed);
+    Event e = event(phase_ == WorkflowPhase::none ? event_type::workflow_started : event_type::workflow_resumed);
     if (!reexecuted_.empty()) {
       std::string list;
       for (const auto& r : reexecuted_) list += (list.empty() ? "" : ", ") + r;
@@ -111,6 +130,7 @@ RunSummary Scheduler::run(CancelToken& cancel) {
     for (const auto& r : reexecuted_) re.emplace_back(r);
     e.details = Datum(DatumRecord{{"name", Datum(spec_.name)},
                                   {"total", Datum(static_cast<int64_t>(n))},
+                                  {"phase", Datum("run")},
                                   {"reexecuted", Datum(std::move(re))}});
     hooks_.record(e, {}, true);
   }
@@ -201,7 +221,7 @@ RunSummary Scheduler::run(CancelToken& cancel) {
         }
         completion_order_.push_back(op);
         for (size_t d : dependents_[op])
-          if (--waiting[d] == 0 && states_[d].status == OpStatus::pending) ready.push(d);
+          if (--waiting[d] == 0 && states_[d].status == OpStatus::pending && !stopping) ready.push(d);
         if (!can_start() && hooks_.sync) {
           // This worker starts nothing next, so no operation_started of its own makes the
           // success durable: sync now rather than leave it unseen while others run.
@@ -228,44 +248,92 @@ RunSummary Scheduler::run(CancelToken& cancel) {
   for (auto& t : threads) t.join();
 
   RunSummary s;
-  s.total = n;
   s.reexecuted = reexecuted_;
   for (size_t i = 0; i < n; ++i) {
     if (states_[i].status == OpStatus::pending) {
       states_[i].status = OpStatus::skipped;
       Event e = event(event_type::operation_skipped, i);
-      e.message = cancel.cancelled() ? "workflow cancelled" : "an operation failed before this one could start";
+      e.message = cancel.cancelled() || cancelled_before ? "workflow cancelled"
+                                                         : "an operation failed before this one could start";
       hooks_.record(e, {}, false);
     }
   }
-  bool cancelled = cancel.cancelled();
-  s.status = cancelled ? "cancelled" : failed ? "failed" : "completed";
-  if ((failed || cancelled) && spec_.settings.rollback_on_failure && !completion_order_.empty()) {
-    run_rollback(s);
-    if (!cancelled) s.status = "rolled_back";
+  failed = failed || failed_before;
+  const bool cancelled = cancel.cancelled() || cancelled_before;
+  const std::string status = cancelled ? "cancelled" : failed ? "failed" : "completed";
+  const bool undo = (failed || cancelled) && spec_.settings.rollback_on_failure &&
+                    std::any_of(completion_order_.begin(), completion_order_.end(),
+                                [&](size_t op) { return states_[op].status == OpStatus::succeeded; });
+  if (undo) {
+    cause_ = cancelled ? "cancelled" : "failed";
+    run_rollback(false);
   }
-  for (const auto& st : states_) {
+  finish(s, status, undo, since(t0));
+  return s;
+}
+
+void Scheduler::finish(RunSummary& s, const std::string& forward_status, bool rolled_back, Duration took) {
+  s.total = states_.size();
+  for (size_t i = 0; i < states_.size(); ++i) {
+    const auto& st = states_[i];
     if (st.status == OpStatus::succeeded) ++s.succeeded;
     else if (st.status == OpStatus::failed) ++s.failed;
     else if (st.status == OpStatus::skipped) ++s.skipped;
     else if (st.status == OpStatus::rolled_back) ++s.rolled_back;
+    if (st.undo_failed) s.undo_failed.push_back(spec_.operations[i].id);
   }
-  s.duration = since(t0);
-  Event e = event(s.status == "completed" ? event_type::workflow_completed
-                  : cancelled             ? event_type::workflow_cancelled
-                                          : event_type::workflow_failed);
+  s.status = forward_status;
+  if (rolled_back) {
+    s.cause = cause_;
+    s.status = s.undo_failed.empty() ? "rolled_back" : "rollback_failed";
+  }
+  s.duration = took;
+  // The terminal event's type says how the run went: a rollback keeps its cause's (a failure's
+  // workflow_failed, a cancel's workflow_cancelled); a rollback that left steps undone failed.
+  const std::string how = rolled_back ? (s.status == "rollback_failed" ? std::string("failed") : s.cause) : s.status;
+  Event e = event(how == "completed" || how == "requested" ? event_type::workflow_completed
+                  : how == "cancelled"                      ? event_type::workflow_cancelled
+                                                            : event_type::workflow_failed);
+  if (!s.undo_failed.empty()) {
+    std::string list;
+    for (const auto& u : s.undo_failed) list += (list.empty() ? "" : ", ") + u;
+    e.message = "not rolled back: " + list;
+  }
   e.duration = s.duration;
   e.details = s.to_datum();
   hooks_.record(e, {}, true);
-  return s;
 }
 
-void Scheduler::run_rollback(RunSummary&) {
-  hooks_.record(event(event_type::rollback_started), {}, true);
+void Scheduler::run_rollback(bool resumed) {
+  if (resumed) {
+    Event e = event(event_type::workflow_resumed);
+    e.message = "continuing the rollback";
+    if (!undo_reexecuted_.empty()) {
+      std::string list;
+      for (const auto& r : undo_reexecuted_) list += (list.empty() ? "" : ", ") + r;
+      e.message = *e.message + "; re-executing undo steps that were in flight: " + list;
+    }
+    DatumList re;
+    for (const auto& r : undo_reexecuted_) re.emplace_back(r);
+    e.details = Datum(DatumRecord{{"name", Datum(spec_.name)},
+                                  {"total", Datum(static_cast<int64_t>(states_.size()))},
+                                  {"phase", Datum("rollback")},
+                                  {"cause", Datum(cause_)},
+                                  {"reexecuted", Datum(std::move(re))}});
+    hooks_.record(e, {}, true);
+  } else {
+    for (auto& st : states_) st.undo_failed = false;  // a new rollback tries every step again
+    Event e = event(event_type::rollback_started);
+    e.details = Datum(DatumRecord{{"cause", Datum(cause_)}});
+    hooks_.record(e, {}, true);
+  }
   for (auto it = completion_order_.rbegin(); it != completion_order_.rend(); ++it) {
     size_t op = *it;
-    if (states_[op].status != OpStatus::succeeded) continue;
+    // A step that failed earlier in this phase is not tried again until a new rollback.
+    if (states_[op].status != OpStatus::succeeded || states_[op].undo_failed) continue;
     if (!hooks_.has_rollback(op)) continue;
+    // Durable before the undo runs: a crash in it is then known, and the step reported as re-run.
+    hooks_.record(event(event_type::rollback_step_started, op), {}, true);
     AttemptResult r = hooks_.rollback(op, states_[op].undo);
     Event e = event(event_type::rollback_step, op);
     e.exit_code = r.exit_code;
@@ -279,23 +347,49 @@ void Scheduler::run_rollback(RunSummary&) {
       hooks_.record(re, {}, false);
     }
     if (r.ok) states_[op].status = OpStatus::rolled_back;
+    else states_[op].undo_failed = true;
   }
-  hooks_.record(event(event_type::rollback_completed), {}, true);
+  DatumList undone;
+  for (size_t i = 0; i < states_.size(); ++i)
+    if (states_[i].undo_failed) undone.emplace_back(spec_.operations[i].id);
+  Event e = event(event_type::rollback_completed);
+  const bool ok = undone.empty();
+  if (!ok) {
+    std::string list;
+    for (const auto& u : undone) list += (list.empty() ? "" : ", ") + u.str();
+    e.message = "not rolled back: " + list;
+  }
+  e.details = Datum(DatumRecord{{"status", Datum(ok ? "rolled_back" : "rollback_failed")},
+                                {"cause", Datum(cause_)},
+                                {"undo_failed", Datum(std::move(undone))}});
+  hooks_.record(e, {}, true);
 }
 
 RunSummary Scheduler::rollback_only() {
   auto t0 = std::chrono::steady_clock::now();
   RunSummary s;
-  s.total = states_.size();
-  run_rollback(s);
-  for (const auto& st : states_) {
-    if (st.status == OpStatus::succeeded) ++s.succeeded;
-    else if (st.status == OpStatus::failed) ++s.failed;
-    else if (st.status == OpStatus::skipped) ++s.skipped;
-    else if (st.status == OpStatus::rolled_back) ++s.rolled_back;
+  if (phase_ == WorkflowPhase::rollback && !ended_before_) {
+    s.reexecuted = undo_reexecuted_;
+    run_rollback(true);
+  } else {
+    // A new rollback on request; a retry after rollback_failed keeps the first one's cause.
+    if (phase_ != WorkflowPhase::rollback) cause_ = "requested";
+    if (phase_ == WorkflowPhase::run && !ended_before_) {
+      // The forward run was interrupted and is rolled back instead of resumed: close it.
+      for (size_t i = 0; i < states_.size(); ++i) {
+        if (states_[i].status != OpStatus::pending) continue;
+        const bool in_flight = std::find(reexecuted_.begin(), reexecuted_.end(), spec_.operations[i].id) !=
+                               reexecuted_.end();
+        Event e = event(in_flight ? event_type::operation_failed : event_type::operation_skipped, i);
+        e.message = in_flight ? "in flight when the runner was killed; rolled back instead of resumed"
+                              : "rolled back instead of resumed";
+        hooks_.record(e, {}, false);
+        states_[i].status = in_flight ? OpStatus::failed : OpStatus::skipped;
+      }
+    }
+    run_rollback(false);
   }
-  s.status = "rolled_back";
-  s.duration = since(t0);
+  finish(s, "", true, since(t0));
   return s;
 }
 

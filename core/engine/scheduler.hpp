@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/engine/workflow_state.hpp"
 #include "core/events/event.hpp"
 #include "core/graph/workflow.hpp"
 #include "core/support/cancel.hpp"
@@ -30,16 +31,6 @@ struct AttemptResult {
   Duration duration;
   std::string resource_event;  ///< resource_created / resource_deleted, recorded after it; "": none
   Datum resource;              ///< the resource that event names
-};
-
-enum class OpStatus { pending, running, succeeded, failed, skipped, rolled_back };
-const char* to_string(OpStatus s);
-
-/// Where each operation stands; the scheduler's view, also rebuilt from a journal.
-struct OperationState {
-  OpStatus status = OpStatus::pending;
-  int attempts = 0;
-  Datum undo;  ///< from the successful attempt
 };
 
 /// The parts of running a workflow that are not scheduling.
@@ -61,10 +52,12 @@ struct SchedulerHooks {
 
 /// The outcome of a run.
 struct RunSummary {
-  std::string status;  ///< completed, failed, cancelled, rolled_back
+  std::string status;  ///< completed, failed, cancelled, rolled_back, rollback_failed
+  std::string cause;   ///< why a rollback ran (failed, cancelled, requested); "" when none did
   size_t total = 0, succeeded = 0, failed = 0, skipped = 0, rolled_back = 0;
   Duration duration;
-  std::vector<std::string> reexecuted;  ///< operations in flight at a crash, run again on resume
+  std::vector<std::string> reexecuted;  ///< operations (or undo steps) in flight at a crash, run again
+  std::vector<std::string> undo_failed;  ///< operations whose rollback step failed: not undone
   Datum to_datum() const;
 };
 
@@ -75,16 +68,21 @@ class Scheduler {
   Scheduler(const WorkflowSpec& spec, std::string workflow_id, std::vector<std::vector<size_t>> deps,
             std::vector<size_t> order, SchedulerHooks hooks, int parallel, uint64_t seed = std::random_device{}());
 
-  /// Marks operations already finished before this run (resumption): succeeded ones are not
-  /// run again and join the rollback stack in `completion_order`.
-  void restore(std::vector<OperationState> states, std::vector<size_t> completion_order,
-               std::vector<std::string> reexecuted);
+  /// Takes up where the journal `journaled` (the fold of a workflow's events) left off:
+  /// succeeded operations are not run again and join the rollback stack in completion order;
+  /// what was in flight at a crash (operations, undo steps) runs again and is reported.
+  void restore(const WorkflowState& journaled);
 
-  /// Runs to the end. `cancel` stops new starts and cancels running attempts.
+  /// Runs the operations to the end (or, restored, what is left of them); rolls back after a
+  /// failure or a cancel when enabled. `cancel` stops new starts and cancels running attempts.
+  /// Restored in a rollback phase, use rollback_only().
   RunSummary run(CancelToken& cancel);
 
-  /// Rolls back every succeeded, not yet rolled back operation in reverse completion order
-  /// (for `prov workflow rollback` after the fact).
+  /// A rollback run: continues a rollback a crash interrupted (its in-flight undo step runs
+  /// again, reported), or starts one (`prov workflow rollback`): every succeeded, not yet rolled
+  /// back operation is undone in reverse completion order; after a rollback_failed end only
+  /// those whose undo failed are left. A forward run that a crash interrupted is closed first
+  /// (in-flight operations failed, pending ones skipped).
   RunSummary rollback_only();
 
   const std::vector<OperationState>& states() const { return states_; }
@@ -95,7 +93,10 @@ class Scheduler {
 
  private:
   Event event(const char* type, std::optional<size_t> op = std::nullopt) const;
-  void run_rollback(RunSummary& s);
+  /// The rollback phase: `resumed` continues one a crash interrupted, else one starts.
+  void run_rollback(bool resumed);
+  /// Fills the counts, status and cause of `s`, and journals the run's terminal event.
+  void finish(RunSummary& s, const std::string& forward_status, bool rolled_back, Duration took);
   const RetryPolicy& retry_for(size_t op) const;
 
   const WorkflowSpec& spec_;
@@ -109,7 +110,12 @@ class Scheduler {
   std::mt19937_64 rng_;
   std::vector<OperationState> states_;
   std::vector<size_t> completion_order_;         ///< succeeded ops, in the order they finished
-  std::vector<std::string> reexecuted_;
+  std::vector<std::string> reexecuted_;          ///< operations in flight at the crash restored from
+  std::vector<std::string> undo_reexecuted_;     ///< undo steps in flight at that crash
+  WorkflowPhase phase_ = WorkflowPhase::none;    ///< where the restored journal stood
+  bool ended_before_ = false;                    ///< the restored journal's last run had ended
+  std::string outcome_before_;                   ///< and how (WorkflowState::outcome)
+  std::string cause_;                            ///< of the current rollback phase
 };
 
 }  // namespace prov

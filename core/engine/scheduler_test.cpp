@@ -60,6 +60,7 @@ struct Harness {
   std::set<std::string> fail_always;
   std::map<std::string, int> fail_times;  // fail this many first attempts
   std::set<std::string> fail_permanently;  // fail, saying another attempt cannot help
+  std::set<std::string> fail_undo;         // their undo steps fail
   std::atomic<int> running{0}, max_running{0};
   std::chrono::milliseconds work{5ms};
 
@@ -93,7 +94,7 @@ struct Harness {
       rollback_order.push_back(spec.operations[op].id);
       CHECK(undo.find("id")->str() == spec.operations[op].id);
       AttemptResult r;
-      r.ok = true;
+      r.ok = fail_undo.count(spec.operations[op].id) == 0;
       return r;
     };
     h.record = [this](const Event& e, const Datum&, bool) {
@@ -249,12 +250,19 @@ TEST_CASE("a restored run does not repeat succeeded operations and reports the r
   Harness h;
   h.spec = make_spec({{"a", {}}, {"b", {"a"}}, {"c", {"b"}}});
   Scheduler s(h.spec, "wf", deps_of(h.spec), identity(3), h.hooks(), 2, 1);
-  std::vector<OperationState> st(3);
-  st[0].status = OpStatus::succeeded;
-  st[0].attempts = 1;
-  st[0].undo = Datum(DatumRecord{{"id", Datum("a")}});
-  st[1].attempts = 1;  // was in flight
-  s.restore(st, {0}, {"b"});
+  auto ev = [](const char* type, std::optional<std::string> op = std::nullopt) {
+    Event e;
+    e.type = type;
+    e.operation = std::move(op);
+    if (e.operation) e.attempt = 1;
+    return e;
+  };
+  WorkflowState journaled({"a", "b", "c"});
+  journaled.apply(ev(event_type::workflow_started));
+  journaled.apply(ev(event_type::operation_started, "a"));
+  journaled.apply(ev(event_type::operation_succeeded, "a"), Datum(DatumRecord{{"id", Datum("a")}}));
+  journaled.apply(ev(event_type::operation_started, "b"));  // in flight at the crash
+  s.restore(journaled);
   CancelToken c;
   RunSummary r = s.run(c);
   CHECK(r.status == "completed");
@@ -350,4 +358,110 @@ TEST_CASE("a success is made durable before anything depends on it, or synced", 
     CHECK(next_durable < at("operation_succeeded b"));
     if (with_dependent) CHECK(at("operation_started c durable") > a_done);
   }
+}
+
+namespace {
+WorkflowState fold_of(const Harness& h) {
+  std::vector<std::string> ids;
+  for (const auto& o : h.spec.operations) ids.push_back(o.id);
+  std::vector<Datum> undo;
+  for (const auto& e : h.events)
+    undo.push_back(e.type == event_type::operation_succeeded ? Datum(DatumRecord{{"id", Datum(*e.operation)}}) : Datum());
+  return fold_events(ids, h.events, undo);
+}
+}  // namespace
+
+TEST_CASE("a failed undo step ends in rollback_failed naming it; a new rollback retries only it", "[scheduler]") {
+  Harness h;
+  h.spec = make_spec({{"a", {}}, {"b", {"a"}}, {"x", {"b"}}});
+  h.fail_always = {"x"};
+  h.fail_undo = {"b"};
+  Scheduler s(h.spec, "wf", deps_of(h.spec), identity(3), h.hooks(), 1, 1);
+  CancelToken c;
+  RunSummary r = s.run(c);
+  CHECK(r.status == "rollback_failed");
+  CHECK(r.cause == "failed");
+  CHECK(r.undo_failed == std::vector<std::string>{"b"});
+  CHECK(r.rolled_back == 1);
+  CHECK(h.rollback_order == std::vector<std::string>{"b", "a"});
+  CHECK(h.events.back().type == "workflow_failed");
+  CHECK(h.events.back().details->find("status")->str() == "rollback_failed");
+  CHECK(fold_of(h).outcome() == "rollback_failed");
+
+  h.fail_undo.clear();
+  h.rollback_order.clear();
+  Scheduler retry(h.spec, "wf", deps_of(h.spec), identity(3), h.hooks(), 1, 1);
+  retry.restore(fold_of(h));
+  RunSummary again = retry.rollback_only();
+  CHECK(h.rollback_order == std::vector<std::string>{"b"});
+  CHECK(again.status == "rolled_back");
+  CHECK(again.cause == "failed");  // a retry keeps the first rollback's cause
+  CHECK(fold_of(h).outcome() == "rolled_back");
+  CHECK(fold_of(h).counts().rolled_back == 2);
+}
+
+TEST_CASE("a cancel rolls back: rolled_back, its cause cancelled, ending in workflow_cancelled", "[scheduler]") {
+  Harness h;
+  h.spec = make_spec({{"a", {}}, {"long", {"a"}}});
+  h.work = 10s;
+  SchedulerHooks hooks = h.hooks();
+  auto run = hooks.run_attempt;
+  CancelToken c;
+  hooks.run_attempt = [&](size_t op, int attempt, CancelToken& cancel) {
+    if (h.spec.operations[op].id == "a") {  // quick
+      AttemptResult r;
+      r.ok = true;
+      r.undo = Datum(DatumRecord{{"id", Datum("a")}});
+      return r;
+    }
+    c.cancel();
+    return run(op, attempt, cancel);
+  };
+  Scheduler s(h.spec, "wf", deps_of(h.spec), identity(2), hooks, 1, 1);
+  RunSummary r = s.run(c);
+  CHECK(r.status == "rolled_back");
+  CHECK(r.cause == "cancelled");
+  CHECK(h.rollback_order == std::vector<std::string>{"a"});
+  CHECK(h.events.back().type == "workflow_cancelled");
+}
+
+TEST_CASE("restored in a rollback, it goes on with the rollback: the step in flight again, reported; nothing runs",
+          "[scheduler]") {
+  Harness h;
+  h.spec = make_spec({{"a", {}}, {"b", {"a"}}, {"c", {"b"}}, {"x", {"c"}}});
+  h.fail_always = {"x"};
+  // The first runner: killed as the undo step of b begins (after c's undo).
+  SchedulerHooks hooks = h.hooks();
+  auto record = hooks.record;
+  struct Killed {};
+  hooks.record = [&](const Event& e, const Datum& u, bool d) {
+    record(e, u, d);
+    if (e.type == event_type::rollback_step_started && e.operation == "b") throw Killed{};
+  };
+  Scheduler first(h.spec, "wf", deps_of(h.spec), identity(4), hooks, 1, 1);
+  CancelToken c;
+  CHECK_THROWS_AS(first.run(c), Killed);
+  const WorkflowState journaled = fold_of(h);
+  REQUIRE(journaled.phase() == WorkflowPhase::rollback);
+  REQUIRE_FALSE(journaled.ended());
+  CHECK(journaled.undo_in_flight() == std::vector<std::string>{"b"});
+
+  h.rollback_order.clear();
+  h.started_order.clear();
+  Scheduler resumed(h.spec, "wf", deps_of(h.spec), identity(4), h.hooks(), 1, 1);
+  resumed.restore(journaled);
+  RunSummary r = resumed.rollback_only();
+  CHECK(h.started_order.empty());
+  CHECK(h.rollback_order == std::vector<std::string>{"b", "a"});  // c was undone before the crash
+  CHECK(r.reexecuted == std::vector<std::string>{"b"});
+  CHECK(r.status == "rolled_back");
+  CHECK(r.cause == "failed");
+  CHECK(r.rolled_back == 3);
+  CHECK(h.events.back().type == "workflow_failed");
+  const auto resumed_event = std::find_if(h.events.begin(), h.events.end(), [](const Event& e) {
+    return e.type == event_type::workflow_resumed;
+  });
+  REQUIRE(resumed_event != h.events.end());
+  CHECK(resumed_event->details->find("phase")->str() == "rollback");
+  CHECK(resumed_event->message.value_or("").find("b") != std::string::npos);
 }

@@ -1,10 +1,9 @@
 #include "core/engine/workflow_record.hpp"
 
 #include <filesystem>
-#include <map>
-#include <set>
 
 #include "core/engine/checkpoint.hpp"
+#include "core/engine/workflow_state.hpp"
 #include "core/graph/workflow_parse.hpp"
 #include "core/state/journal.hpp"
 #include "core/state/lock.hpp"
@@ -147,6 +146,8 @@ bool is_terminal(const Event& e) {
 }
 
 Datum WorkflowStatus::to_datum() const {
+  DatumList undone;
+  for (const auto& u : undo_failed) undone.emplace_back(u);
   DatumRecord r{{"workflow_id", Datum(workflow_id)},
                 {"name", Datum(name)},
                 {"status", Datum(status)},
@@ -156,6 +157,9 @@ Datum WorkflowStatus::to_datum() const {
                 {"skipped", Datum(static_cast<int64_t>(skipped))},
                 {"running", Datum(static_cast<int64_t>(running))},
                 {"rolled_back", Datum(static_cast<int64_t>(rolled_back))},
+                {"phase", phase.empty() ? Datum() : Datum(phase)},
+                {"cause", cause.empty() ? Datum() : Datum(cause)},
+                {"undo_failed", Datum(std::move(undone))},
                 {"started", started ? Datum(*started) : Datum()},
                 {"finished", finished ? Datum(*finished) : Datum()},
                 {"duration", duration ? Datum(*duration) : Datum()},
@@ -164,62 +168,52 @@ Datum WorkflowStatus::to_datum() const {
   return Datum(std::move(r));
 }
 
+std::vector<std::string> operation_ids(const WorkflowSubmission& sub) {
+  std::vector<std::string> ids;
+  if (const Datum* ops = sub.document.find("operations"); ops && ops->is_list())
+    for (const auto& o : ops->list())
+      if (const Datum* i = o.find("id"); i && i->is_string()) ids.push_back(i->str());
+  return ids;
+}
+
+WorkflowStatus workflow_status(const WorkflowHistory& h, bool runner_alive) {
+  WorkflowStatus s;
+  s.workflow_id = h.submission.workflow_id;
+  if (const Datum* n = h.submission.document.find("name"); n && n->is_string()) s.name = n->str();
+  if (const Datum* ops = h.submission.document.find("operations"); ops && ops->is_list()) s.total = ops->list().size();
+  const WorkflowState w = fold_events(operation_ids(h.submission), h.events, h.undo);
+  const StateCounts c = w.counts();
+  s.succeeded = c.succeeded;
+  s.failed = c.failed;
+  s.skipped = c.skipped;
+  s.rolled_back = c.rolled_back;
+  s.running = c.running;
+  s.undo_failed = w.undo_failed();
+  s.started = w.started_at();
+  s.finished = w.finished_at();
+  s.duration = w.duration();
+  if (w.started()) s.phase = to_string(w.phase());
+  if (w.phase() == WorkflowPhase::rollback) s.cause = w.cause();
+  if (runner_alive) {
+    s.status = w.started() ? "running" : "pending";  // running, or rolling back after the fact
+  } else if (w.ended()) {
+    s.status = w.outcome();
+  } else {
+    s.status = w.started() ? "interrupted" : "pending";
+    s.running = 0;
+  }
+  if (h.tail_damaged) s.problem = "journal tail damaged: " + h.tail_problem;
+  return s;
+}
+
 WorkflowStatus workflow_status(const StateDir& state, const std::string& id) {
   // Whether a runner holds it, asked before the journal is read: a runner that ends in between
   // has journaled its end, so a free lock and a journal without an end mean interrupted.
   const auto holder = FileLock::holder_pid(state.runner_lock_path(id));
   const bool runner_alive = FileLock::is_held(state.runner_lock_path(id));
-  WorkflowHistory h = read_history(state, id);
-  WorkflowStatus s;
+  WorkflowStatus s = workflow_status(read_history(state, id), runner_alive);
   s.workflow_id = id;
-  if (const Datum* n = h.submission.document.find("name"); n && n->is_string()) s.name = n->str();
-  if (const Datum* ops = h.submission.document.find("operations"); ops && ops->is_list()) s.total = ops->list().size();
-  std::map<std::string, std::string> last;  // operation -> its latest state
-  std::string terminal;
-  bool started = false, rolled_back_after = false;
-  for (const auto& e : h.events) {
-    if (e.type == event_type::workflow_started || e.type == event_type::workflow_resumed) {
-      started = true;
-      if (!s.started) s.started = e.time;
-      terminal.clear();
-      s.finished.reset();
-    }
-    if (e.operation) {
-      if (e.type == event_type::operation_started) last[*e.operation] = "running";
-      else if (e.type == event_type::operation_succeeded) last[*e.operation] = "succeeded";
-      else if (e.type == event_type::operation_failed) last[*e.operation] = "failed";
-      else if (e.type == event_type::operation_skipped) last[*e.operation] = "skipped";
-      else if (e.type == event_type::rollback_step && e.details)
-        if (const Datum* ok = e.details->find("ok"); ok && std::holds_alternative<bool>(ok->v) && std::get<bool>(ok->v))
-          last[*e.operation] = "rolled_back";
-    }
-    if (is_terminal(e)) {
-      terminal = "failed";
-      if (e.details)
-        if (const Datum* st = e.details->find("status"); st && st->is_string()) terminal = st->str();
-      s.finished = e.time;
-      s.duration = e.duration;
-    }
-    if (e.type == event_type::rollback_completed && !terminal.empty()) rolled_back_after = true;
-  }
-  for (const auto& [op, st] : last) {
-    if (st == "succeeded") ++s.succeeded;
-    else if (st == "failed") ++s.failed;
-    else if (st == "skipped") ++s.skipped;
-    else if (st == "rolled_back") ++s.rolled_back;
-    else if (st == "running") ++s.running;
-  }
   if (runner_alive) s.runner_pid = holder;
-  if (runner_alive) {
-    s.status = started ? "running" : "pending";  // running, or rolling back after the fact
-  } else if (!terminal.empty()) {
-    // The summary's status: completed, failed, rolled_back or cancelled.
-    s.status = rolled_back_after ? "rolled_back" : terminal;
-  } else {
-    s.status = started ? "interrupted" : "pending";
-    s.running = 0;
-  }
-  if (h.tail_damaged) s.problem = "journal tail damaged: " + h.tail_problem;
   return s;
 }
 

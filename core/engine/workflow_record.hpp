@@ -69,8 +69,12 @@ WorkflowHistory history_from(const Datum& header, std::vector<Datum> records);
 
 /// The record `prov workflow status` shows.
 struct WorkflowStatus {
-  std::string workflow_id, name, status;  ///< pending, running, completed, failed, cancelled, rolled_back, interrupted
+  /// status: pending, running, completed, failed, cancelled, rolled_back, rollback_failed, interrupted
+  std::string workflow_id, name, status;
   size_t total = 0, succeeded = 0, failed = 0, skipped = 0, running = 0, rolled_back = 0;
+  std::string phase;  ///< run or rollback; "" before it started
+  std::string cause;  ///< why it rolled back (failed, cancelled, requested); "" when it did not
+  std::vector<std::string> undo_failed;  ///< operations whose rollback step failed: not undone
   std::optional<DateTime> started, finished;
   std::optional<Duration> duration;
   std::optional<int64_t> runner_pid;
@@ -79,6 +83,10 @@ struct WorkflowStatus {
 };
 /// Status from the history and whether a runner holds the workflow now.
 WorkflowStatus workflow_status(const StateDir& state, const std::string& id);
+/// The same from a history read already (the fold of its events, WorkflowState).
+WorkflowStatus workflow_status(const WorkflowHistory& h, bool runner_alive);
+/// The ids of the submitted workflow's operations, in its order.
+std::vector<std::string> operation_ids(const WorkflowSubmission& sub);
 
 /// True for the events that end a run (workflow_completed/failed/cancelled).
 bool is_terminal(const Event& e);

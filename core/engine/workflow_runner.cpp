@@ -19,6 +19,7 @@
 
 #include "core/engine/checkpoint.hpp"
 #include "core/engine/scheduler.hpp"
+#include "core/engine/workflow_state.hpp"
 #include "core/engine/workflow_record.hpp"
 #include "core/events/event_log.hpp"
 #include "core/graph/plan.hpp"
@@ -57,58 +58,11 @@ std::optional<RunnerMode> runner_mode_from(std::string_view text) {
 namespace {
 
 /// What the journal says each operation reached, for resuming or rolling back.
-struct Restored {
-  std::vector<OperationState> states;
-  std::vector<size_t> completion_order;
-  std::vector<std::string> in_flight;
-  bool ended = false;  ///< a terminal event was journaled
-};
-
-Restored restore(const WorkflowSpec& spec, const WorkflowHistory& h) {
-  std::map<std::string, size_t> index;
-  for (size_t i = 0; i < spec.operations.size(); ++i) index[spec.operations[i].id] = i;
-  Restored r;
-  r.states.resize(spec.operations.size());
-  std::vector<int> last(spec.operations.size(), 0);  // 0 none, 1 started, 2 succeeded, 3 failed, 4 rolled back
-  for (size_t k = 0; k < h.events.size(); ++k) {
-    const Event& e = h.events[k];
-    if (is_terminal(e)) r.ended = true;
-    if (e.type == event_type::workflow_started || e.type == event_type::workflow_resumed) {
-      r.ended = false;
-      // A new run: what was in flight before it was reported then; only what starts in this
-      // run and does not end is in flight at its crash.
-      for (int& l : last)
-        if (l == 1) l = 0;
-    }
-    if (!e.operation) continue;
-    auto it = index.find(*e.operation);
-    if (it == index.end()) continue;
-    size_t i = it->second;
-    if (e.type == event_type::operation_started) {
-      last[i] = 1;
-      r.states[i].attempts = static_cast<int>(e.attempt.value_or(r.states[i].attempts + 1));
-    } else if (e.type == event_type::operation_succeeded) {
-      last[i] = 2;
-      r.states[i].undo = h.undo[k];
-      r.completion_order.push_back(i);
-    } else if (e.type == event_type::operation_failed) {
-      last[i] = 3;
-    } else if (e.type == event_type::rollback_step && e.details) {
-      const Datum* ok = e.details->find("ok");
-      if (ok && std::holds_alternative<bool>(ok->v) && std::get<bool>(ok->v)) last[i] = 4;
-    }
-  }
-  std::vector<size_t> order;
-  for (size_t i : r.completion_order)
-    if (last[i] == 2) order.push_back(i);
-  r.completion_order = order;
-  for (size_t i = 0; i < last.size(); ++i) {
-    r.states[i].status = last[i] == 2   ? OpStatus::succeeded
-                         : last[i] == 4 ? OpStatus::rolled_back
-                                        : OpStatus::pending;
-    if (last[i] == 1) r.in_flight.push_back(spec.operations[i].id);
-  }
-  return r;
+WorkflowState restore(const WorkflowSpec& spec, const WorkflowHistory& h) {
+  std::vector<std::string> ids;
+  ids.reserve(spec.operations.size());
+  for (const auto& o : spec.operations) ids.push_back(o.id);
+  return fold_events(ids, h.events, h.undo);
 }
 
 /// Publishes the events journaled beyond those in the event log at `log_path`: a runner
@@ -203,12 +157,12 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
     Dag dag;
     WorkflowSpec spec = parse_workflow(sub.document, sub.origin, &dag, workspace_settings(config));
     Plan plan = make_plan(spec, dag);
-    Restored restored = restore(spec, history);
+    const WorkflowState restored = restore(spec, history);
 
     if (mode == RunnerMode::run && !history.events.empty())
       throw WorkflowError("provisioning::workflow::already_started", "workflow " + id + " has already run",
                           "use `prov workflow resume " + id + "` to continue it");
-    if (mode == RunnerMode::resume && restored.ended)
+    if (mode == RunnerMode::resume && restored.ended())
       throw WorkflowError("provisioning::workflow::already_ended", "workflow " + id + " has already ended",
                           "`prov workflow status " + id + "` shows how it ended");
 
@@ -381,8 +335,9 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
     int parallel = sub.parallel > 0 ? sub.parallel : spec.settings.parallel;
     if (parallel <= 0) parallel = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     Scheduler scheduler(spec, id, dag.deps, plan.order, hooks, parallel);
-    if (mode != RunnerMode::run) scheduler.restore(restored.states, restored.completion_order, restored.in_flight);
-    if (mode == RunnerMode::rollback) scheduler.rollback_only();
+    if (mode != RunnerMode::run) scheduler.restore(restored);
+    // A rollback a crash interrupted is continued, never the forward run before it.
+    if (mode == RunnerMode::rollback || restored.phase() == WorkflowPhase::rollback) scheduler.rollback_only();
     else scheduler.run(cancel);
     hooks.sync();  // the run ended on a durable record; this only publishes what may be left
     if (storage_failed()) throw *failure;  // the workflow stays interrupted, to be resumed

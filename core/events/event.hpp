@@ -11,6 +11,7 @@
 namespace prov {
 
 /// Event types (DESIGN.md): workflow_*, operation_*, rollback_*, resource_*, configuration_changed.
+/// (rollback_step_started marks an undo step in flight, so that a crash in it is reported.)
 namespace event_type {
 inline constexpr const char* workflow_started = "workflow_started";
 inline constexpr const char* workflow_completed = "workflow_completed";
@@ -23,6 +24,7 @@ inline constexpr const char* operation_failed = "operation_failed";
 inline constexpr const char* operation_retrying = "operation_retrying";
 inline constexpr const char* operation_skipped = "operation_skipped";
 inline constexpr const char* rollback_started = "rollback_started";
+inline constexpr const char* rollback_step_started = "rollback_step_started";  ///< journaled before the undo runs
 inline constexpr const char* rollback_step = "rollback_step";
 inline constexpr const char* rollback_completed = "rollback_completed";
 inline constexpr const char* resource_created = "resource_created";

@@ -4,28 +4,15 @@
 
 namespace prov {
 
-void WorkflowProgress::observe(const Event& e) {
-  if (!e.operation) return;
-  char s = 0;
-  if (e.type == event_type::operation_started || e.type == event_type::operation_retrying)
-    s = 'r';
-  else if (e.type == event_type::operation_succeeded || e.type == event_type::operation_skipped)
-    s = 'd';
-  else if (e.type == event_type::operation_failed)
-    s = 'f';
-  if (s) state_[*e.operation] = s;
-}
-
-size_t WorkflowProgress::count(char state) const {
-  size_t n = 0;
-  for (const auto& [id, s] : state_) n += s == state;
-  return n;
-}
-
 std::string WorkflowProgress::line(Duration elapsed) const {
-  char buf[160];
-  std::snprintf(buf, sizeof buf, "%zu/%zu done, %zu running, %zu failed, %.1fs", done(), total_, running(), failed(),
-                static_cast<double>(elapsed.nanos) / 1e9);
+  const StateCounts c = state_.counts();
+  std::string extra;
+  if (c.skipped) extra += ", " + std::to_string(c.skipped) + " skipped";
+  if (c.rolled_back) extra += ", " + std::to_string(c.rolled_back) + " rolled back";
+  if (state_.phase() == WorkflowPhase::rollback && !state_.ended()) extra += ", rolling back";
+  char buf[200];
+  std::snprintf(buf, sizeof buf, "%zu/%zu done, %zu running, %zu failed%s, %.1fs", c.succeeded, total_, c.running,
+                c.failed, extra.c_str(), static_cast<double>(elapsed.nanos) / 1e9);
   return buf;
 }
 

@@ -290,8 +290,8 @@ ClosureReply eval_operation_closure(EngineInterface& engine, const std::vector<O
   return r;
 }
 
-/// Streams workflow `id`'s events from the start of its log until the run ends (or, for a
-/// rollback, until the rollback ends). Ctrl-C cancels the workflow once; dropping the stream
+/// Streams workflow `id`'s events from the start of its log until the run (or the rollback)
+/// ends. Ctrl-C cancels the workflow once; dropping the stream
 /// leaves the workflow running. It waits on notifications (LogWatch: the workflow's folder, its
 /// runner's exit, Ctrl-C, the closure socket), never by polling the log; the runner held the
 /// workflow before this starts (launch_runner), so a runner that has let go has ended.
@@ -342,7 +342,8 @@ PipelineOutput follow(EngineInterface& engine, StateDir state, std::string id, b
             Event e = std::move(f->pending.front());
             f->pending.pop_front();
             f->note(e);
-            if (rollback ? e.type == event_type::rollback_completed : is_terminal(e)) {
+            // A rollback ends with a terminal event too (rolled_back or rollback_failed).
+            if (is_terminal(e)) {
               f->done = true;
               std::string status;
               if (const Datum* st = e.details ? e.details->find("status") : nullptr; st && st->is_string())
@@ -769,8 +770,10 @@ Signature WorkflowStatusCommand::signature() const {
   s.name = "prov workflow status";
   s.description = "How a workflow stands: status, counts of operations, times, runner.";
   s.extra_description =
-      "Status is pending, running, completed, failed, cancelled, rolled_back, or interrupted (its runner died: "
-      "`prov workflow resume` continues it).";
+      "Status is pending, running, completed, failed, cancelled, rolled_back (`cause` says why: failed, cancelled "
+      "or requested), rollback_failed (`undo_failed` names the steps not undone; `prov workflow rollback` retries "
+      "them), or interrupted (its runner died: `prov workflow resume` continues it, in the rollback if `phase` is "
+      "rollback).";
   s.search_terms = {"state", "progress", "info"};
   s.required = {id_arg()};
   s.named = workspace_flags();
@@ -1000,7 +1003,9 @@ Signature WorkflowRollbackCommand::signature() const {
   s.name = "prov workflow rollback";
   s.description = "Undo a workflow's completed operations, newest first, from its journal; stream the steps.";
   s.extra_description =
-      "Ends with an error when the rollback itself does not end rolled back (--allow-failure: without it).";
+      "A rollback that a crash interrupted is continued (the undo step in flight runs again, named by the "
+      "workflow_resumed event); after rollback_failed, only the steps that did not undo are tried again. Ends with "
+      "an error when the rollback itself does not end rolled back (--allow-failure: without it).";
   s.search_terms = {"undo", "revert", "restore"};
   s.required = {id_arg()};
   s.named = with({allow_failure_flag()});

@@ -1,14 +1,18 @@
 # Crash loop through real nu: a 300-operation workflow whose operations append their own id to
-# one file is submitted, then its runner is killed with SIGKILL at 30 seeded random moments and
-# resumed after each. At the end the workflow has completed, every id is in the file, and every
-# id found more than once belongs to an operation that a `workflow_resumed` event reported as
-# in flight at a kill. Seed: $env.PROV_CRASH_SEED, else random (printed either way).
+# one file, and whose undo steps append it to another, is submitted; a last operation that
+# depends on all of them fails, so the workflow rolls all 300 back. Its runner is killed with
+# SIGKILL at 30 seeded random moments, the last 10 of them (at least) during the rollback, and
+# resumed after each. At the end the workflow is rolled back, every id is in both files, and
+# every id found more than once in a file belongs to an operation (or undo step) that a
+# `workflow_resumed` event reported as in flight at a kill. Seed: $env.PROV_CRASH_SEED, else
+# random (printed either way).
 # ctest-labels: fault
 use std/assert
 use harness.nu *
 
 const OPS = 300
 const KILLS = 30
+const ROLLBACK_KILLS = 10  # the last kills wait for the rollback
 
 # A fresh workspace with a config.defaults.toml; returns its path.
 def new-workspace [] {
@@ -19,6 +23,20 @@ def new-workspace [] {
 
 # The next state of a MINSTD generator (fits Nu's 64-bit ints).
 def next-rand [state: int] { ($state * 48271) mod 2147483647 }
+
+# Checks that every id of `ids` is in `file`, nothing else is, and an id written k times is in
+# `reported` (the ids reported in flight at kills) at least k-1 times; returns the extra lines.
+def check-appends [file: string, ids: list, reported: list, what: string] {
+  let counts = (open --raw $file | lines | uniq --count | reduce -f {} {|r, acc| $acc | insert $r.value $r.count })
+  let lost = ($ids | where {|i| ($counts | get -o $i) == null })
+  assert equal $lost [] $"no ($what) is lost"
+  let unknown = ($counts | columns | where {|c| $c not-in $ids })
+  assert equal $unknown [] "nothing else wrote to the file"
+  let times = ($reported | uniq --count | reduce -f {} {|r, acc| $acc | insert $r.value $r.count })
+  let unreported = ($counts | transpose op n | where {|r| $r.n - 1 > ($times | get -o $r.op | default 0) })
+  assert equal $unreported [] $"every ($what) that ran again was reported as in flight"
+  $counts | values | each {|n| $n - 1 } | math sum
+}
 
 # Waits until no runner holds workflow `id`; returns its status record.
 def wait-no-runner [id: string] {
@@ -33,84 +51,98 @@ def main [] {
   let seed = ($env.PROV_CRASH_SEED? | default (random int 1..2147483646) | into int)
   print $"crash loop seed: ($seed) \(rerun with PROV_CRASH_SEED=($seed)\)"
   run-tests "crash_loop" {
-    "300 operations survive 30 SIGKILLs of the runner; only ops in flight ran again, each reported": {||
+    "300 operations and their rollback survive 30 SIGKILLs; only steps in flight ran again, each reported": {||
       let ws = (new-workspace)
       cd $ws
       let out = ($ws | path join "ran.log")
-      # Each op sleeps a seeded 50..600 ms (enough work to outlast 30 kills, under a sanitizer
-      # too), then appends its id: the script is fixed, the data
-      # are arguments. Every third op after the first 20 waits for the op 20 before it.
+      let undo_out = ($ws | path join "undone.log")
+      # Each op sleeps a seeded 50..450 ms (enough work to outlast 20 kills, under a sanitizer
+      # too), then appends its id; its undo step sleeps 10..40 ms and appends its id to the other
+      # file: the scripts are fixed, the data are arguments. Every third op after the first 20
+      # waits for the op 20 before it. `fail` waits for all of them, and fails.
       mut rng = $seed
       mut ops = []
       for i in 0..<$OPS {
         $rng = (next-rand $rng)
-        let ms = 50 + ($rng mod 551)
+        let ms = 50 + ($rng mod 401)
+        let undo_ms = 10 + ($rng mod 31)
         let id = $"op-($i | fill -a right -c '0' -w 3)"
         let secs = $"0.($ms | fill -a right -c '0' -w 3)"
+        let undo_secs = $"0.($undo_ms | fill -a right -c '0' -w 3)"
         let deps = if $i >= 20 and ($i mod 3) == 0 { [$"op-($i - 20 | fill -a right -c '0' -w 3)"] } else { [] }
         $ops = ($ops | append {id: $id, kind: command, depends_on: $deps,
-                               run: [sh -c 'sleep "$1"; printf "%s\n" "$2" >> "$3"' sh $secs $id $out]})
+                               run: [sh -c 'sleep "$1"; printf "%s\n" "$2" >> "$3"' sh $secs $id $out]
+                               rollback: [sh -c 'sleep "$1"; printf "%s\n" "$2" >> "$3"' sh $undo_secs $id $undo_out]})
       }
+      let ids = ($ops | get id)
+      $ops = ($ops | append {id: fail, kind: command, depends_on: $ids, run: [false]})
       let started = (date now)
-      let id = ({name: crash-loop, settings: {parallel: 6}, operations: $ops} | prov workflow submit | get workflow_id)
+      let id = ({name: crash-loop, settings: {parallel: 6, retry: {attempts: 1}}, operations: $ops} | prov workflow submit | get workflow_id)
       mut kills = 0
+      mut rollback_kills = 0
       mut reports = []
-      mut resume_starts = []
       while $kills < $KILLS {
-        # A runner is at work (the submitted one, or the one the last resume started).
+        # A runner is at work (the submitted one, or the one the last resume started); the last
+        # kills wait until it rolls back.
+        let want_rollback = $kills >= $KILLS - $ROLLBACK_KILLS
         mut pid: any = null
-        mut tries = 0
-        while $pid == null and $tries < 400 {
+        let deadline = ((date now) + 120sec)
+        while $pid == null {
           let st = (prov workflow status $id)
-          assert ($st.status != "completed") $"the workflow completed after only ($kills) kills: give it more work"
-          $pid = $st.runner_pid
-          if $pid == null { sleep 10ms; $tries += 1 }
+          assert ($st.status in [pending running]) $"the workflow ended \(($st.status)\) after only ($kills) kills: give it more work"
+          $pid = if $want_rollback and $st.phase? != rollback { null } else { $st.runner_pid }
+          assert ((date now) < $deadline) "no runner took the workflow"
+          if $pid == null { sleep 10ms }
         }
-        assert ($pid != null) "no runner took the workflow"
         $rng = (next-rand $rng)
         sleep (($rng mod 351) + 50 | into duration --unit ms)
         ^kill -9 $pid
         $kills += 1
         let st = (wait-no-runner $id)
         assert equal $st.status "interrupted" $"after kill ($kills) the workflow is interrupted, not ($st.status)"
+        if $st.phase == rollback { $rollback_kills += 1 }
         # Resume: the first event that matters is workflow_resumed, naming the re-run ops.
         let resumed = (prov workflow resume $id | where type == workflow_resumed | first)
-        $reports = ($reports | append [$resumed.reexecuted])
+        $reports = ($reports | append [{phase: $resumed.phase, ops: $resumed.reexecuted}])
       }
       let final = (wait-final $id)
       let elapsed = ((date now) - $started)
-      assert equal $final.status "completed"
-      assert equal $final.succeeded $OPS
+      assert ($rollback_kills >= $ROLLBACK_KILLS) $"only ($rollback_kills) kills landed in the rollback"
+      assert equal ($final | select status cause failed rolled_back succeeded) {status: rolled_back, cause: failed, failed: 1, rolled_back: $OPS, succeeded: 0}
       # Orphaned children of killed runners may still be finishing their sleep.
       sleep 400ms
-      let lines = (open --raw $out | lines)
-      let counts = ($lines | uniq --count | reduce -f {} {|r, acc| $acc | insert $r.value $r.count })
-      let ids = ($ops | get id)
-      let lost = ($ids | where {|i| ($counts | get -o $i) == null })
-      assert equal $lost [] "no operation is lost"
-      let unknown = ($counts | columns | where {|c| $c not-in $ids })
-      assert equal $unknown [] "nothing else wrote to the file"
-      # Every re-run was reported: an id written k times was reported in flight at >= k-1 kills.
-      let reported = ($reports | flatten | uniq --count | reduce -f {} {|r, acc| $acc | insert $r.value $r.count })
-      let unreported = ($counts | transpose op n | where {|r| $r.n - 1 > ($reported | get -o $r.op | default 0) })
-      assert equal $unreported [] "every operation that ran again was reported as in flight"
-      # Each report is true: every op it names had started and had not succeeded before the kill.
+      # Every operation ran and every undo step ran; a second time only when reported.
+      let reports = $reports
+      let reruns = (check-appends $out $ids ($reports | where phase == run | get ops | flatten) "operation")
+      let undo_reruns = (check-appends $undo_out $ids ($reports | where phase == rollback | get ops | flatten) "undo step")
+      # Each report is true: every op it names had started (or its undo step had) and had not
+      # ended before the kill.
       let events = (prov workflow logs $id)
       let runs = ($events | enumerate | where item.type in [workflow_started workflow_resumed] | get index)
       for k in 1..<($runs | length) {
         let before = ($events | slice (($runs | get ($k - 1)))..<($runs | get $k))
-        let claimed = ($events | get ($runs | get $k) | get reexecuted)
-        let resumed_report = ($reports | get ($k - 1))
-        assert equal $claimed $resumed_report "resume's stream and the event log agree"
-        let started_ops = ($before | where type == operation_started | get operation)
-        let succeeded_ops = ($before | where type == operation_succeeded | get operation)
-        let in_flight = ($started_ops | where {|o| $o not-in $succeeded_ops } | uniq | sort)
-        # Only ops started in that run and not seen to succeed (a durable success is never re-run).
+        let resumed = ($events | get ($runs | get $k))
+        let claimed = $resumed.reexecuted
+        let report = ($reports | get ($k - 1))
+        assert equal $claimed $report.ops "resume's stream and the event log agree"
+        let in_flight = if $resumed.phase == rollback {
+          let undoing = ($before | where type == rollback_step_started | get operation)
+          let undone = ($before | where type == rollback_step | get operation)
+          $undoing | where {|o| $o not-in $undone } | uniq | sort
+        } else {
+          let started_ops = ($before | where type == operation_started | get operation)
+          let ended_ops = ($before | where type in [operation_succeeded operation_failed] | get operation)
+          $started_ops | where {|o| $o not-in $ended_ops } | uniq | sort
+        }
+        # Only what started in that run and was not seen to end (a durable end is never re-run).
         assert equal ($claimed | sort) $in_flight $"run ($k): the in-flight report matches the events"
       }
-      let reruns = ($counts | values | each {|n| $n - 1 } | math sum)
-      let reported_total = ($reports | flatten | length)
-      print $"  figures: ops=($OPS) kills_survived=($kills) resumes=($kills) duplicate_appends=($reruns) reported_in_flight=($reported_total) journal_repairs=($events | where type == journal_repaired | length) duration=($elapsed)"
+      # Once the rollback began, no operation started again.
+      let rollback_at = ($events | enumerate | where item.type == rollback_started | first | get index)
+      assert equal ($events | skip $rollback_at | where type == operation_started | length) 0
+      let reported_total = ($reports | where phase == run | get ops | flatten | length)
+      let undo_reported = ($reports | where phase == rollback | get ops | flatten | length)
+      print $"  figures: ops=($OPS) kills_survived=($kills) rollback_kills=($rollback_kills) resumes=($kills) duplicate_appends=($reruns) reported_in_flight=($reported_total) duplicate_undos=($undo_reruns) reported_undo_in_flight=($undo_reported) journal_repairs=($events | where type == journal_repaired | length) duration=($elapsed)"
       # No temporary files are left in the workflow's directory.
       let wdir = ($ws | path join .provisioning workflows $id)
       let leftovers = (ls -a $wdir | get name | path basename | where {|n| $n =~ '\.tmp|~$' })
