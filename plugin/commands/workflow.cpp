@@ -693,8 +693,10 @@ PipelineOutput WorkflowListCommand::run(EngineInterface& engine, const Evaluated
     try {
       rows.push_back(status_value(ws.state, id, call.head));
     } catch (const prov::Error& e) {
+      // A corrupt journal is not hidden: `prov workflow repair` is the way out.
+      const bool corrupt = e.code() == "provisioning::state::corrupt_journal";
       rows.push_back(Value::record({{"workflow_id", Value::string(id, call.head)},
-                                    {"status", Value::string("unreadable", call.head)},
+                                    {"status", Value::string(corrupt ? "corrupt" : "unreadable", call.head)},
                                     {"problem", Value::string(e.what(), call.head)}},
                                    call.head));
     }
