@@ -15,9 +15,9 @@ namespace prov {
 /// What a repair found and did.
 struct JournalRepair {
   std::string workflow_id;
-  bool repaired = false;   ///< false: the journal was whole, nothing changed
-  std::string problem;     ///< the damage, as the journal reader words it
-  uint64_t byte = 0;       ///< where the damage starts: the kept prefix's size
+  bool repaired = false;  ///< false: the journal was whole, nothing changed
+  std::string problem;    ///< the damage, as the journal reader words it
+  uint64_t byte = 0;      ///< where the damage starts: the kept prefix's size
   uint64_t kept_records = 0;
   std::string damaged_file;  ///< where the cut bytes are kept (empty when none were cut)
   std::vector<Journal::LostRecord> lost;
