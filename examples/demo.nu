@@ -47,7 +47,7 @@ def main [] {
   let summary = ($events | last)
   print ($summary | select workflow_id type status succeeded failed duration)
   print "captured output of `count-servers`:"
-  print (prov workflow logs $summary.workflow_id --output count-servers)
+  print (prov workflow logs $summary.workflow_id --output count-servers | str join "\n")
 
   section "A failing workflow: retry, failure, rollback newest first"
   print (prov workflow run --allow-failure workflows/broken.toml | select type operation? message? | update message {|e| $e.message? | default "" | str substring 0..60 })

@@ -9,15 +9,15 @@
 
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include "core/support/datum_json.hpp"
 #include "core/support/error.hpp"
+#include "core/support/limits.hpp"
 
 namespace prov {
 
 namespace {
-
-constexpr size_t kMaxMessage = 64u << 20;
 
 /// A socket address for `path`. Paths longer than sun_path are reached through
 /// the directory's descriptor (/proc/self/fd/N/name); `dir_fd` keeps that
@@ -68,19 +68,24 @@ bool write_all(int fd, const std::string& s) {
   return true;
 }
 
-/// Reads one line (without its newline); nullopt on EOF before it, timeout or
-/// cancel.
-std::optional<std::string> read_line(int fd, int ms, CancelToken* cancel) {
-  std::string s;
-  char buf[4096];
+/// How read_line ended.
+enum class LineEnd { line, closed, too_large };
+
+/// Reads one line (without its newline) into `out`, in time linear in its length: each chunk
+/// is searched once. `closed`: EOF before the newline, timeout or cancel; `too_large`: more
+/// than `max` bytes came before a newline (reading stops there).
+LineEnd read_line(int fd, int ms, CancelToken* cancel, size_t max, std::string& out) {
+  out.clear();
+  std::vector<char> buf(size_t{1} << 16);
   while (true) {
-    if (!wait_fd(fd, POLLIN, ms, cancel)) return std::nullopt;
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (!wait_fd(fd, POLLIN, ms, cancel)) return LineEnd::closed;
+    ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-    if (n <= 0) return std::nullopt;
-    s.append(buf, static_cast<size_t>(n));
-    if (auto nl = s.find('\n'); nl != std::string::npos) return s.substr(0, nl);
-    if (s.size() > kMaxMessage) return std::nullopt;
+    if (n <= 0) return LineEnd::closed;
+    const char* nl = static_cast<const char*>(std::memchr(buf.data(), '\n', static_cast<size_t>(n)));
+    out.append(buf.data(), nl ? static_cast<size_t>(nl - buf.data()) : static_cast<size_t>(n));
+    if (out.size() > max) return LineEnd::too_large;
+    if (nl) return LineEnd::line;
   }
 }
 
@@ -115,9 +120,10 @@ bool ClosureChannelServer::serve_one(const std::function<ClosureReply(const Clos
   int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
   if (c < 0) return false;
   ClosureReply reply;
-  if (auto line = read_line(c, 5000, nullptr)) {
+  std::string line;
+  if (read_line(c, 5000, nullptr, static_cast<size_t>(Limits::process().message_size), line) == LineEnd::line) {
     try {
-      Datum d = decode_json(*line);
+      Datum d = decode_json(line);
       ClosureRequest req;
       const Datum* ref = d.find("ref");
       if (!ref || !std::holds_alternative<int64_t>(ref->v)) throw std::runtime_error("no reference");
@@ -135,7 +141,8 @@ bool ClosureChannelServer::serve_one(const std::function<ClosureReply(const Clos
   return true;
 }
 
-ClosureReply request_closure(const std::string& path, const ClosureRequest& req, CancelToken* cancel) {
+ClosureReply request_closure(const std::string& path, const ClosureRequest& req, CancelToken* cancel,
+                             const Limits& limits) {
   ClosureReply gone;
   gone.session_gone = true;
   gone.message =
@@ -150,10 +157,22 @@ ClosureReply request_closure(const std::string& path, const ClosureRequest& req,
     return gone;
   }
   Datum msg = DatumRecord{{"ref", Datum(req.ref)}, {"operation", req.operation}, {"input", req.input}};
-  std::optional<std::string> line;
-  if (write_all(fd, encode_json(msg) + "\n")) line = read_line(fd, -1, cancel);
+  std::string line;
+  LineEnd end = LineEnd::closed;
+  if (write_all(fd, encode_json(msg) + "\n"))
+    end = read_line(fd, -1, cancel, static_cast<size_t>(limits.message_size), line);
   ::close(fd);
-  if (!line) {
+  if (end == LineEnd::too_large) {
+    ClosureReply r;
+    try {
+      check_message_size(line.size(), limits, "the answer of the Nu session that evaluated the closure");
+    } catch (const LimitError& e) {
+      r.code = e.code();
+      r.message = std::string(e.what()) + "; " + e.help();
+    }
+    return r;
+  }
+  if (end != LineEnd::line) {
     if (cancel && cancel->cancelled()) {
       ClosureReply r;
       r.message = "cancelled while the Nu session evaluated the closure";
@@ -163,7 +182,7 @@ ClosureReply request_closure(const std::string& path, const ClosureRequest& req,
   }
   ClosureReply r;
   try {
-    Datum d = decode_json(*line);
+    Datum d = decode_json(line);
     const Datum* ok = d.find("ok");
     r.ok = ok && std::holds_alternative<bool>(ok->v) && std::get<bool>(ok->v);
     r.output = field_string(d, "output");

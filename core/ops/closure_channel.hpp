@@ -13,6 +13,7 @@
 #include "core/graph/workflow_parse.hpp"  // closure_reference
 #include "core/support/cancel.hpp"
 #include "core/support/datum.hpp"
+#include "core/support/limits.hpp"
 
 namespace prov {
 
@@ -29,6 +30,10 @@ struct ClosureRequest {
 struct ClosureReply {
   bool ok = false;
   bool session_gone = false;  ///< nobody answered: the session that held the closure ended
+  /// The error code when the request failed for a reason of its own: an answer over
+  /// limits.message_size is `provisioning::limits::message_size` (the message names the limit
+  /// and how to raise it).
+  std::string code;
   std::string output;
   std::string message;
 };
@@ -56,7 +61,9 @@ class ClosureChannelServer {
 
 /// The runner's end: sends `req` to the session listening at `path` and waits
 /// for its answer (or `cancel`). A session that is not there (no socket, nobody
-/// listening, hung up) comes back as session_gone.
-ClosureReply request_closure(const std::string& path, const ClosureRequest& req, CancelToken* cancel);
+/// listening, hung up) comes back as session_gone. The answer is read in time linear in its
+/// size, up to `limits.message_size` bytes; a longer one fails with its code.
+ClosureReply request_closure(const std::string& path, const ClosureRequest& req, CancelToken* cancel,
+                             const Limits& limits = Limits::process());
 
 }  // namespace prov

@@ -55,3 +55,57 @@ TEST_CASE("closure channel: without a session the request says so", "[closure_ch
   CHECK(r.session_gone);
   CHECK(r.message.find("re-run it with `prov workflow run`") != std::string::npos);
 }
+
+namespace {
+
+/// Serves one request on `server` with an answer of `size` bytes of output.
+std::thread answer_with(ClosureChannelServer& server, size_t size) {
+  return std::thread([&server, size] {
+    for (int i = 0; i < 2000; ++i) {
+      if (server.serve_one([size](const ClosureRequest&) {
+            ClosureReply reply;
+            reply.ok = true;
+            reply.output.assign(size, 'x');
+            return reply;
+          }))
+        return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+}
+
+}  // namespace
+
+TEST_CASE("closure channel: an answer past 64 MiB is read whole, in linear time", "[closure_channel]") {
+  TempDir dir;
+  const std::string path = dir.path() + "/closures.sock";
+  ClosureChannelServer server(path);
+  constexpr size_t kSize = (size_t{64} << 20) + 4096;
+  std::thread session = answer_with(server, kSize);
+  const auto start = std::chrono::steady_clock::now();
+  ClosureReply r = request_closure(path, ClosureRequest{}, nullptr);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  session.join();
+  WARN("a " << kSize << "-byte answer read in " << secs << " s");
+  CHECK(r.ok);
+  CHECK_FALSE(r.session_gone);
+  CHECK(r.output.size() == kSize);
+  CHECK(secs < 10);  // quadratic reading took about 21 s for 60 MB
+}
+
+TEST_CASE("closure channel: an answer over limits.message_size fails with the limit's code, not as a gone session",
+          "[closure_channel][limits]") {
+  TempDir dir;
+  const std::string path = dir.path() + "/closures.sock";
+  ClosureChannelServer server(path);
+  std::thread session = answer_with(server, 2 << 20);
+  Limits limits;
+  limits.message_size = 1 << 20;
+  ClosureReply r = request_closure(path, ClosureRequest{}, nullptr, limits);
+  session.join();
+  CHECK_FALSE(r.ok);
+  CHECK_FALSE(r.session_gone);
+  CHECK(r.code == "provisioning::limits::message_size");
+  CHECK(r.message.find("over the limit of 1048576 bytes (limits.message_size)") != std::string::npos);
+  CHECK(r.message.find("PROVISIONING_LIMITS_MESSAGE_SIZE") != std::string::npos);
+}

@@ -81,8 +81,9 @@ OpResult run_closure(const OperationSpec& op, const Fields& f, int64_t ref, cons
     }
   }
   if (r.ok) return op_succeeded("closure evaluated by the Nu session");
-  OpResult res = op_failed(r.session_gone ? "provisioning::operation::closure_session_gone"
-                                          : "provisioning::operation::failed",
+  OpResult res = op_failed(!r.code.empty()    ? r.code
+                           : r.session_gone ? "provisioning::operation::closure_session_gone"
+                                            : "provisioning::operation::failed",
                            r.message);
   res.cancelled = ctx.cancel && ctx.cancel->cancelled();
   res.permanent = r.session_gone;  // the session does not come back: retrying cannot help

@@ -38,8 +38,16 @@ std::string frame(const std::string& json) {
   return line;
 }
 
+constexpr std::string_view kCompacted = "$compacted";
+
 std::string header_line(const Datum& header) {
   return std::string(kMagic) + std::to_string(kJournalVersion) + " " + frame(encode_json(header));
+}
+
+/// `header` as a compaction writing `records` records stores it.
+Datum compacted_header(Datum header, size_t records) {
+  if (header.is_record()) header.set(std::string(kCompacted), Datum(static_cast<int64_t>(records)));
+  return header;
 }
 
 enum class Frame { ok, malformed, checksum };
@@ -79,6 +87,61 @@ ResourceError corrupt(const std::string& path, const std::string& why) {
                        "directory aside and run the workflow again");
 }
 
+/// Whether `tail` (the bytes after the last newline) can be what an append interrupted by a
+/// crash left: a prefix of "<len> <crc32> <json>" holding at most `len` JSON bytes (all of
+/// them only with a matching checksum), then perhaps NUL bytes.
+bool torn_prefix(std::string_view tail) {
+  while (!tail.empty() && tail.back() == '\0') tail.remove_suffix(1);
+  size_t i = 0;
+  uint64_t len = 0;
+  while (i < tail.size() && i < 12 && tail[i] >= '0' && tail[i] <= '9')
+    len = len * 10 + uint64_t(tail[i++] - '0');
+  if (i > 1 && tail[0] == '0') return false;
+  if (i == tail.size()) return i < 12;
+  if (i == 0 || tail[i] != ' ') return false;
+  ++i;
+  uint32_t crc = 0;
+  size_t h = 0;
+  for (; h < 8 && i + h < tail.size(); ++h) {
+    const int d = hex_digit(tail[i + h]);
+    if (d < 0) return false;
+    crc = crc << 4 | uint32_t(d);
+  }
+  if (i + h == tail.size()) return true;
+  if (tail[i + 8] != ' ') return false;
+  const std::string_view payload = tail.substr(i + 9);
+  if (payload.size() < len) return true;
+  return payload.size() == len && crc32(payload) == crc;
+}
+
+/// What can be made of the line at `at` (to its newline, or the end): for a repair's report.
+Journal::LostRecord lost_record(std::string_view content, size_t at, uint64_t number) {
+  Journal::LostRecord l;
+  l.number = number;
+  l.offset = at;
+  const size_t end = content.find('\n', at);
+  const bool whole = end != std::string_view::npos;
+  const std::string_view line = content.substr(at, whole ? end - at : std::string_view::npos);
+  l.size = line.size() + (whole ? 1 : 0);
+  std::string_view payload;
+  const Frame f = unframe(line, payload);
+  if (f == Frame::malformed) {
+    // Best effort: the JSON after the second space, if the line has that shape.
+    const size_t a = line.find(' ');
+    const size_t b = a == std::string_view::npos ? a : line.find(' ', a + 1);
+    payload = b == std::string_view::npos ? std::string_view() : line.substr(b + 1);
+  }
+  if (!whole) l.problem = "cut short";
+  else if (f == Frame::malformed) l.problem = "malformed";
+  else if (f == Frame::checksum) l.problem = "checksum mismatch";
+  try {
+    if (!payload.empty()) l.decoded = decode_json(payload);
+  } catch (const ResourceError& e) {
+    if (l.problem.empty()) l.problem = std::string("undecodable: ") + e.what();
+  }
+  return l;
+}
+
 Journal::Recovery parse(std::string_view content, const std::string& path) {
   if (content.substr(0, kMagic.size()) != kMagic) {
     if (content.empty()) throw corrupt(path, "it is empty");
@@ -115,38 +178,85 @@ Journal::Recovery parse(std::string_view content, const std::string& path) {
   } catch (const ResourceError& e) {
     throw corrupt(path, std::string("its header is not a record: ") + e.what());
   }
+  uint64_t compacted = 0;  // records the last compaction wrote whole
+  if (r.header.is_record()) {
+    auto& fields = r.header.record();
+    for (auto it = fields.begin(); it != fields.end(); ++it)
+      if (it->first == kCompacted) {
+        if (const auto* n = std::get_if<int64_t>(&it->second.v); n && *n > 0) compacted = uint64_t(*n);
+        fields.erase(it);
+        break;
+      }
+  }
   size_t at = nl + 1;
   r.valid_bytes = at;
-  for (uint64_t k = 1; at < content.size(); ++k) {
+  uint64_t k = 1;
+  for (; at < content.size(); ++k) {
     const std::string where = " at byte " + std::to_string(at);
+    const std::string record = "record " + std::to_string(k);
     const size_t end = content.find('\n', at);
     if (end == std::string_view::npos) {
-      r.tail_problem = "truncated record" + where;
+      if (!torn_prefix(content.substr(at))) {
+        r.corrupt = true;
+        r.tail_problem = record + where +
+                         " is cut short in a way no interrupted append leaves (its length, "
+                         "checksum or bytes do not fit)";
+      } else if (k <= compacted) {
+        r.corrupt = true;
+        r.tail_problem = record + where + " is cut short, but the compaction that wrote it wrote " +
+                         std::to_string(compacted) + " whole records";
+      } else {
+        r.tail_problem = "truncated record" + where;
+      }
     } else {
+      r.corrupt = true;  // a whole line: no interrupted append leaves one damaged
       switch (unframe(content.substr(at, end - at), payload)) {
         case Frame::malformed:
-          r.tail_problem = "malformed record " + std::to_string(k) + where;
+          r.tail_problem = "malformed " + record + where;
           break;
         case Frame::checksum:
-          r.tail_problem = "checksum mismatch at record " + std::to_string(k) + " (byte " +
-                           std::to_string(at) + ")";
+          r.tail_problem = "checksum mismatch at " + record + " (byte " + std::to_string(at) + ")";
           break;
         case Frame::ok:
           try {
             r.records.push_back(decode_json(payload));
+            r.corrupt = false;
           } catch (const ResourceError& e) {
-            r.tail_problem = "undecodable record " + std::to_string(k) + where + ": " + e.what();
+            r.tail_problem = "undecodable " + record + where + ": " + e.what();
           }
       }
     }
-    if (!r.tail_problem.empty()) {
-      r.tail_damaged = true;
-      break;
-    }
+    if (!r.tail_problem.empty()) break;
     at = end + 1;
     r.valid_bytes = at;
   }
+  if (r.tail_problem.empty() && r.records.size() < compacted) {
+    r.corrupt = true;
+    r.tail_problem = "record " + std::to_string(k) + " at byte " + std::to_string(at) +
+                     " is missing: the journal ends after " + std::to_string(r.records.size()) +
+                     " records, but its compaction wrote " + std::to_string(compacted);
+  }
+  if (r.tail_problem.empty()) return r;
+  r.tail_damaged = true;
+  for (size_t pos = r.valid_bytes, n = k; pos < content.size(); ++n) {
+    r.lost.push_back(lost_record(content, pos, n));
+    pos += r.lost.back().size;
+  }
+  if (r.corrupt && r.lost.size() > 1)
+    r.tail_problem += ", followed by " + std::to_string(r.lost.size() - 1) + " more record" +
+                      (r.lost.size() > 2 ? "s" : "");
   return r;
+}
+
+/// The error for a corrupt journal: nothing was changed, and how to repair it.
+ResourceError corrupt_records(const std::string& path, const Journal::Recovery& r) {
+  const std::string kept = std::to_string(r.records.size());
+  return ResourceError(
+      "provisioning::state::corrupt_journal", "the journal " + path + " is corrupt: " + r.tail_problem,
+      "no crash leaves this (the file was changed after it was written); nothing was changed. "
+      "`prov workflow repair <id>` keeps the " +
+          kept + " intact record" + (r.records.size() == 1 ? "" : "s") +
+          " before the damage, cuts the rest off (kept beside the journal) and reports what is lost");
 }
 
 /// Opens a journal file without following a symlink; only regular files.
@@ -205,8 +315,9 @@ UniqueFd write_and_install(const std::string& path, const std::string& content, 
   return fd;
 }
 
+/// A compacted journal: `records` all written at once, which its header says.
 std::string journal_text(const Datum& header, const std::vector<Datum>& records) {
-  std::string text = header_line(header);
+  std::string text = header_line(compacted_header(header, records.size()));
   for (const Datum& r : records) text += frame(encode_json(r));
   return text;
 }
@@ -262,6 +373,27 @@ Journal::Opened Journal::open_for_append(const std::string& path, TailRepair rep
   UniqueFd fd = open_journal_file(path, O_RDWR | O_APPEND);
   const std::string content = read_all(fd.get(), path);
   Recovery r = parse(content, path);
+  if (r.corrupt && repair != TailRepair::cut_corruption) throw corrupt_records(path, r);
+  if (r.corrupt) {
+    // Rewritten whole rather than cut: a header whose compaction count the kept records fall
+    // short of must change too.
+    const std::string kept = path + ".damaged-" + std::to_string(r.valid_bytes);
+    if (r.valid_bytes < content.size()) {
+      UniqueFd copy(
+          ::open(kept.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
+      if (!copy) throw io_error("create", kept, errno);
+      write_all(copy.get(), std::string_view(content).substr(r.valid_bytes), kept);
+      if (::fsync(copy.get()) != 0) throw io_error("sync", kept, errno);
+    }
+    const std::string text = journal_text(r.header, r.records);
+    fd = write_and_install(path, text, [&](const std::string& tmp) { rename_over(tmp, path); });
+    sync_directory(parent_dir(path));
+    auto s = std::make_unique<State>();
+    s->path = path;
+    s->fd = std::move(fd);
+    s->size = text.size();
+    return Opened{Journal(std::move(s)), std::move(r)};
+  }
   if (r.tail_damaged) {
     const std::string kept = path + ".damaged-" + std::to_string(r.valid_bytes);
     if (repair == TailRepair::refuse)
@@ -293,7 +425,9 @@ Journal::Opened Journal::open_for_append(const std::string& path, TailRepair rep
 
 Journal::Recovery Journal::read(const std::string& path) {
   UniqueFd fd = open_journal_file(path, O_RDONLY);
-  return parse(read_all(fd.get(), path), path);
+  Recovery r = parse(read_all(fd.get(), path), path);
+  if (r.corrupt) throw corrupt_records(path, r);
+  return r;
 }
 
 void Journal::compact(const std::string& path, const Datum& header,

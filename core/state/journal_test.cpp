@@ -7,12 +7,14 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <sstream>
 #include <thread>
 
+#include "core/support/crc32.hpp"
 #include "core/support/datum_json.hpp"
 #include "core/support/error.hpp"
 #include "core/support/temp_dir.hpp"
@@ -186,7 +188,18 @@ TEST_CASE("journal: a crash at every byte keeps exactly the whole records", "[jo
   }
 }
 
-TEST_CASE("journal: any flipped byte in a record is detected and reported", "[journal]") {
+/// The message of the ResourceError `f` throws, or "no error".
+std::string error_message(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.code() + ": " + e.what();
+  }
+  return "no error";
+}
+
+TEST_CASE("journal: any flipped byte in a record is corruption: reading refuses naming the record and byte, and changes nothing",
+          "[journal]") {
   TempDir dir("prov-journal");
   const std::string bytes = slurp(write_sample(dir));
   const std::vector<size_t> ends = line_ends(bytes);
@@ -201,34 +214,163 @@ TEST_CASE("journal: any flipped byte in a record is detected and reported", "[jo
       spit(bad, copy);
       size_t k = 1;  // the record holding byte `at`, its newline included
       while (ends[k] <= at) ++k;
-      const Journal::Recovery r = Journal::read(bad);
-      CHECK(r.tail_damaged);
-      CHECK(r.records == std::vector<Datum>(all.begin(), all.begin() + static_cast<long>(k - 1)));
-      CHECK(r.valid_bytes == ends[k - 1]);
-      const std::string where = std::to_string(ends[k - 1]);
-      const bool last_newline = at + 1 == bytes.size();
-      if (last_newline)
-        CHECK(r.tail_problem == "truncated record at byte " + where);
-      else
-        CHECK((r.tail_problem ==
-                   "checksum mismatch at record " + std::to_string(k) + " (byte " + where + ")" ||
-               r.tail_problem == "malformed record " + std::to_string(k) + " at byte " + where));
+      const std::string msg = error_message([&] { Journal::read(bad); });
+      CHECK(msg.rfind("provisioning::state::corrupt_journal: ", 0) == 0);
+      CHECK(msg.find("record " + std::to_string(k) + " ") != std::string::npos);
+      CHECK(msg.find("byte " + std::to_string(ends[k - 1])) != std::string::npos);
+      CHECK(msg.find(bad) != std::string::npos);
+      for (const auto repair : {Journal::TailRepair::refuse, Journal::TailRepair::truncate})
+        CHECK(error_code([&] { Journal::open_for_append(bad, repair); }) ==
+              "provisioning::state::corrupt_journal");
+      CHECK(slurp(bad) == copy);  // refused, untouched
+      if (mask != 0x01) continue;
+      // The explicit repair keeps the records before the damaged one; the rest is reported lost
+      // and kept aside.
+      {
+        Journal::Opened o = Journal::open_for_append(bad, Journal::TailRepair::cut_corruption);
+        CHECK(o.recovery.corrupt);
+        CHECK(o.recovery.records == std::vector<Datum>(all.begin(), all.begin() + static_cast<long>(k - 1)));
+        CHECK(o.recovery.valid_bytes == ends[k - 1]);
+        // A changed newline joins record k to the next one: one line fewer is lost.
+        const size_t joined = bytes[at] == '\n' && k < all.size() ? 1 : 0;
+        REQUIRE(o.recovery.lost.size() == all.size() - (k - 1) - joined);
+        CHECK(o.recovery.lost.front().number == k);
+        CHECK(o.recovery.lost.front().offset == ends[k - 1]);
+        CHECK_FALSE(o.recovery.lost.front().problem.empty());
+        for (size_t n = 1; n < o.recovery.lost.size(); ++n) {
+          CHECK(o.recovery.lost[n].number == k + n);
+          CHECK(o.recovery.lost[n].offset == ends[k - 1 + n + joined]);
+          CHECK(o.recovery.lost[n].problem.empty());
+          CHECK(o.recovery.lost[n].decoded == all[k - 1 + n + joined]);
+        }
+        o.journal.append("after");
+        o.journal.sync();
+      }
+      const std::string kept = bad + ".damaged-" + std::to_string(ends[k - 1]);
+      CHECK(slurp(kept) == copy.substr(ends[k - 1]));
+      CHECK(mode_of(kept) == 0600);
+      fs::remove(kept);
+      std::vector<Datum> want(all.begin(), all.begin() + static_cast<long>(k - 1));
+      want.push_back("after");
+      CHECK(Journal::read(bad).records == want);
     }
   }
 
-  // A flipped bit in the JSON of a middle record and of the last one: a checksum mismatch.
+  // A flipped bit in the JSON of a middle record and of the last one: a checksum mismatch,
+  // decoded anyway for the repair's report.
   for (const size_t k : {size_t{3}, all.size()}) {
     std::string copy = bytes;
-    const size_t at = ends[k] - 3;  // inside the JSON, before its closing bracket and newline
+    const size_t at = bytes.find('o', ends[k - 1] + 15);  // in a string: 'n', the JSON still decodes
+    REQUIRE(at < ends[k]);
     copy[at] = static_cast<char>(copy[at] ^ 0x01);
     spit(bad, copy);
-    const Journal::Recovery r = Journal::read(bad);
-    CHECK(r.tail_problem == "checksum mismatch at record " + std::to_string(k) + " (byte " +
-                                std::to_string(ends[k - 1]) + ")");
-    CHECK(r.records.size() == k - 1);
-    CHECK(error_code([&] { Journal::open_for_append(bad); }) ==
-          "provisioning::state::damaged_journal");
+    const std::string msg = error_message([&] { Journal::read(bad); });
+    const std::string more = all.size() - k == 0 ? "" : ", followed by " + std::to_string(all.size() - k) + " more records";
+    CHECK(msg == "provisioning::state::corrupt_journal: the journal " + bad + " is corrupt: checksum mismatch at record " +
+                     std::to_string(k) + " (byte " + std::to_string(ends[k - 1]) + ")" + more);
+    Journal::Opened o = Journal::open_for_append(bad, Journal::TailRepair::cut_corruption);
+    CHECK(o.recovery.lost.front().problem == "checksum mismatch");
+    CHECK_FALSE(o.recovery.lost.front().decoded.is_null());
   }
+}
+
+TEST_CASE("journal: a tail that no interrupted append leaves is corruption; a prefix of one record is torn",
+          "[journal]") {
+  TempDir dir("prov-journal");
+  const std::string bytes = slurp(write_sample(dir));
+  const size_t end = bytes.size();
+  const std::string path = dir / "j";
+  const std::string json = R"({"time":"x"})";
+  char crc[9];
+  std::snprintf(crc, sizeof crc, "%08x", crc32(json));
+  const std::string len = std::to_string(json.size());
+  struct Case {
+    std::string tail;
+    bool torn;
+  };
+  const std::vector<Case> cases = {
+      {"5", true},
+      {len + " 0bad", true},
+      {"57 0badf00d {\"time\":", true},          // the record's start: its checksum is not known yet
+      {len + " " + crc + " " + json, true},       // whole but for its newline
+      {"57 0badf00d {\"ti" + std::string(40, '\0'), true},  // the rest never reached the disk
+      {std::string(30, '\0'), true},
+      {"5 0badf00d {\"time\":", false},           // more JSON than its length says
+      {len + " 0badf00d " + json, false},         // every byte there, the checksum wrong
+      {"x7 0badf00d {", false},
+      {"057 0badf00d {", false},
+      {"57 0bAdf00d {", false},
+      {"57 0badf00d{", false},
+  };
+  for (const Case& c : cases) {
+    INFO("tail " << c.tail);
+    spit(path, bytes + c.tail);
+    if (c.torn) {
+      const Journal::Recovery r = Journal::read(path);
+      CHECK(r.tail_damaged);
+      CHECK_FALSE(r.corrupt);
+      CHECK(r.tail_problem == "truncated record at byte " + std::to_string(end));
+      CHECK(r.records == sample_records());
+    } else {
+      const std::string msg = error_message([&] { Journal::read(path); });
+      CHECK(msg.find("corrupt: record " + std::to_string(sample_records().size() + 1) + " at byte " +
+                     std::to_string(end) + " is cut short in a way no interrupted append leaves") !=
+            std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("journal: records a compaction wrote are never torn: a cut inside or after them is corruption",
+          "[journal]") {
+  TempDir dir("prov-journal");
+  const std::string path = dir / "journal";
+  const Datum checkpoint = DatumRecord{{"type", "checkpoint"}, {"events", DatumList{"a", "b", "c"}}};
+  {
+    Journal j = Journal::create(path, header());
+    for (int i = 0; i < 5; ++i) j.append(DatumRecord{{"i", i}});
+    j.compact(header(), {checkpoint, "second"});
+    j.append("appended");
+    j.sync();
+  }
+  const std::string bytes = slurp(path);
+  const std::vector<size_t> ends = line_ends(bytes);
+  REQUIRE(ends.size() == 4);
+  CHECK(Journal::read(path).header == header());  // the compaction's count is not the caller's
+  CHECK(bytes.find(R"("$compacted":2)") < ends[0]);
+  const std::string cut = dir / "cut";
+  for (size_t size = ends[0]; size <= bytes.size(); ++size) {
+    INFO("cut at byte " << size);
+    spit(cut, bytes.substr(0, size));
+    if (size < ends[2]) {  // inside or right after the compacted records
+      const size_t k = size < ends[1] ? 1 : 2;
+      const std::string msg = error_message([&] { Journal::read(cut); });
+      CHECK(msg.rfind("provisioning::state::corrupt_journal: ", 0) == 0);
+      CHECK(msg.find("record " + std::to_string(k) + " at byte " + std::to_string(ends[k - 1])) != std::string::npos);
+      CHECK(error_code([&] { Journal::open_for_append(cut, Journal::TailRepair::truncate); }) ==
+            "provisioning::state::corrupt_journal");
+      CHECK(slurp(cut) == bytes.substr(0, size));
+    } else {  // the appended record may be torn
+      const Journal::Recovery r = Journal::read(cut);
+      CHECK(r.records.size() == (size == bytes.size() ? 3u : 2u));
+      CHECK(r.tail_damaged == (size != ends[2] && size != bytes.size()));
+    }
+  }
+  // Repairing a cut checkpoint keeps what is intact and rewrites the header's count, so that
+  // the repaired journal reads whole.
+  spit(cut, bytes.substr(0, ends[1] + 3));
+  {
+    Journal::Opened o = Journal::open_for_append(cut, Journal::TailRepair::cut_corruption);
+    CHECK(o.recovery.records == std::vector<Datum>{checkpoint});
+    REQUIRE(o.recovery.lost.size() == 1);
+    CHECK(o.recovery.lost[0].number == 2);
+    CHECK(o.recovery.lost[0].problem == "cut short");
+    o.journal.append("repaired");
+    o.journal.sync();
+  }
+  const Journal::Recovery r = Journal::read(cut);
+  CHECK(r.header == header());
+  CHECK(r.records == std::vector<Datum>{checkpoint, "repaired"});
+  CHECK(slurp(cut + ".damaged-" + std::to_string(ends[1])) == bytes.substr(ends[1], 3));
 }
 
 TEST_CASE("journal: a damaged header or another format is a corrupt_journal error naming the file",

@@ -9,6 +9,7 @@
 #include "plugin/commands/server.hpp"
 #include "plugin/commands/version.hpp"
 #include "plugin/commands/workflow.hpp"
+#include "plugin/commands/workflow_repair.hpp"
 
 namespace prov::plugin {
 
@@ -20,7 +21,7 @@ CommandRegistry make_registry() {
   r.add(std::make_unique<ConfigSourcesCommand>());
   r.add(std::make_unique<ConfigGetCommand>());
   r.add(std::make_unique<GroupCommand>(
-      "prov workflow", "Dependency-ordered workflows: plan, draw, run, submit, follow, cancel, resume, roll back.",
+      "prov workflow", "Dependency-ordered workflows: plan, draw, run, submit, follow, cancel, resume, roll back, repair.",
       std::vector<std::string>{"dag", "pipeline", "orchestration", "jobs"}));
   r.add(std::make_unique<WorkflowPlanCommand>());
   r.add(std::make_unique<WorkflowGraphCommand>());
@@ -33,6 +34,7 @@ CommandRegistry make_registry() {
   r.add(std::make_unique<WorkflowResumeCommand>());
   r.add(std::make_unique<WorkflowRollbackCommand>());
   r.add(std::make_unique<WorkflowWaitCommand>());
+  r.add(std::make_unique<WorkflowRepairCommand>());
   r.add(std::make_unique<EventsCommand>());
   r.add(std::make_unique<GroupCommand>("prov provider", "Providers: what creates, lists and deletes servers.",
                                        std::vector<std::string>{"cloud", "backend", "infrastructure"}));

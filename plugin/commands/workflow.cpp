@@ -1,5 +1,7 @@
 #include "plugin/commands/workflow.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -18,6 +20,7 @@
 #include "core/graph/workflow_parse.hpp"
 #include "core/ops/closure_channel.hpp"
 #include "core/ops/workspace_path.hpp"
+#include "core/state/file_io.hpp"
 #include "core/state/lock.hpp"
 #include "core/state/state_dir.hpp"
 #include "core/support/atomic_file.hpp"
@@ -756,8 +759,10 @@ PipelineOutput WorkflowListCommand::run(EngineInterface& engine, const Evaluated
     try {
       rows.push_back(status_value(ws.state, id, call.head));
     } catch (const prov::Error& e) {
+      // A corrupt journal is not hidden: `prov workflow repair` is the way out.
+      const bool corrupt = e.code() == "provisioning::state::corrupt_journal";
       rows.push_back(Value::record({{"workflow_id", Value::string(id, call.head)},
-                                    {"status", Value::string("unreadable", call.head)},
+                                    {"status", Value::string(corrupt ? "corrupt" : "unreadable", call.head)},
                                     {"problem", Value::string(e.what(), call.head)}},
                                    call.head));
     }
@@ -805,8 +810,12 @@ Signature WorkflowLogsCommand::signature() const {
   s.description = "A workflow's events, or with --output the captured output of one operation.";
   s.search_terms = {"events", "output", "stdout", "stderr", "history"};
   s.required = {id_arg()};
-  s.named = with({{"output", 'o', shape::string(), "Show the captured stdout and stderr of this operation", false}});
-  s.input_output_types = {{type::nothing(), type::table()}, {type::nothing(), type::string()}};
+  s.extra_description =
+      "With --output the operation's captured stdout and stderr stream as a list of lines, read from its log a "
+      "piece at a time, so a log of any size takes little memory; --tail N gives its last N lines.";
+  s.named = with({{"output", 'o', shape::string(), "Show the captured stdout and stderr of this operation, line by line", false},
+                  {"tail", 't', shape::integer(), "With --output: only the last N lines", false}});
+  s.input_output_types = {{type::nothing(), type::table()}, {type::nothing(), type::list(type::string())}};
   s.examples = {{"prov workflow logs (prov workflow list | first | get workflow_id) | where type =~ failed | get type",
                  "Failures of the newest workflow (here: workflows/broken.toml)",
                  strings({"operation_failed", "workflow_failed"})}};
@@ -839,6 +848,102 @@ Suggestions WorkflowLogsCommand::complete(EngineInterface& engine, const GetComp
   return ops;
 }
 
+namespace {
+
+constexpr size_t kLogChunk = size_t{1} << 16;  ///< bytes read from a log at a time
+constexpr size_t kLogLine = size_t{1} << 20;   ///< a longer line comes in pieces of this size
+
+/// Where the last `n` lines of the open file `fd` start: read backwards a chunk at a time. A
+/// newline that ends the file ends the last line; it does not start another.
+off_t start_of_last_lines(int fd, int64_t n, const std::string& path) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw io_error("inspect", path, errno);
+  off_t end = st.st_size;
+  if (n <= 0) return end;
+  std::vector<char> buf(kLogChunk);
+  bool last_byte = true;
+  int64_t seen = 0;
+  for (off_t pos = end; pos > 0;) {
+    const off_t from = pos > off_t(kLogChunk) ? pos - off_t(kLogChunk) : 0;
+    const ssize_t got = ::pread(fd, buf.data(), size_t(pos - from), from);
+    if (got != pos - from) throw io_error("read", path, got < 0 ? errno : EIO);
+    for (off_t i = got - 1; i >= 0; --i) {
+      if (buf[size_t(i)] != '\n') {
+        last_byte = false;
+        continue;
+      }
+      if (last_byte) {  // the file's final newline
+        last_byte = false;
+        continue;
+      }
+      if (++seen == n) return from + i + 1;
+    }
+    pos = from;
+  }
+  return 0;
+}
+
+/// The lines of the log at `path` (without their newlines) as a stream that reads the file a
+/// chunk at a time: memory stays bounded whatever its size. With `tail`, its last `tail` lines.
+PipelineOutput stream_log_lines(const std::string& path, std::optional<int64_t> tail, Span span) {
+  struct Reader {
+    UniqueFd fd;
+    std::string buf;   ///< read and not yet returned, from `head`
+    size_t head = 0;
+    size_t scanned = 0;  ///< buf before this holds no newline after `head`
+    bool eof = false;
+  };
+  auto r = std::make_shared<Reader>();
+  r->fd = UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!r->fd) {
+    if (errno == ENOENT) return PipelineOutput::of(Value::list({}, span));  // the operation printed nothing
+    throw io_error("open", path, errno);
+  }
+  if (tail && ::lseek(r->fd.get(), start_of_last_lines(r->fd.get(), *tail, path), SEEK_SET) < 0)
+    throw io_error("seek in", path, errno);
+  return PipelineOutput::ready_stream(
+      [r, path, span]() -> std::optional<Value> {
+        while (true) {
+          const size_t nl = r->buf.find('\n', std::max(r->head, r->scanned));
+          size_t take = std::string::npos, skip = 0;
+          if (nl != std::string::npos) {
+            take = nl - r->head;
+            skip = 1;
+          } else if (r->buf.size() - r->head >= kLogLine) {
+            take = kLogLine;
+            // Not inside a UTF-8 character: back off over continuation bytes.
+            for (int k = 0; k < 3 && (static_cast<unsigned char>(r->buf[r->head + take]) & 0xC0) == 0x80; ++k) --take;
+          } else if (r->eof) {
+            if (r->head == r->buf.size()) return std::nullopt;
+            take = r->buf.size() - r->head;
+          }
+          if (take != std::string::npos) {
+            Value line = Value::string(r->buf.substr(r->head, take), span);
+            r->head += take + skip;
+            r->scanned = r->head;
+            return line;
+          }
+          r->scanned = r->buf.size();
+          r->buf.erase(0, r->head);
+          r->scanned -= r->head;
+          r->head = 0;
+          const size_t old = r->buf.size();
+          r->buf.resize(old + kLogChunk);
+          const ssize_t got = ::read(r->fd.get(), r->buf.data() + old, kLogChunk);
+          if (got < 0 && errno == EINTR) {
+            r->buf.resize(old);
+            continue;
+          }
+          if (got < 0) throw io_error("read", path, errno);
+          r->buf.resize(old + size_t(got));
+          if (got == 0) r->eof = true;
+        }
+      },
+      span);
+}
+
+}  // namespace
+
 PipelineOutput WorkflowLogsCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput&) const {
   std::string id = workflow_id_arg(call);
   Workspace ws = open_workspace(engine, call);
@@ -854,10 +959,14 @@ PipelineOutput WorkflowLogsCommand::run(EngineInterface& engine, const Evaluated
     if (std::find(ids.begin(), ids.end(), op->as_string()) == ids.end())
       throw labeled("No operation '" + op->as_string() + "' in workflow " + id, "unknown operation", op->span,
                     "provisioning::workflow::unknown_operation");
-    std::string path = ws.state.logs_dir(id) + "/" + op->as_string() + ".log";
-    std::string text;
-    if (auto c = read_file_if_exists(path)) text = c->data;
-    return PipelineOutput::of(Value::string(std::move(text), call.head));
+    std::optional<int64_t> tail;
+    if (const Value* t = call.flag_value("tail")) {
+      if (!t->is(Value::Type::Int) || t->as_int() < 0)
+        throw labeled("--tail takes a number of lines, 0 or more", "not a number of lines", t->span,
+                      "provisioning::input::bad_value");
+      tail = t->as_int();
+    }
+    return stream_log_lines(ws.state.logs_dir(id) + "/" + op->as_string() + ".log", tail, call.head);
   }
   std::vector<Value> rows;
   for (const auto& e : read_event_log(ws.state.events_path(id))) rows.push_back(event_value(e, call.head));

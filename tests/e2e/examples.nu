@@ -24,6 +24,7 @@ const SETUP = {
   "prov workflow status": "prov workflow run workflows/deploy.toml | ignore"
   "prov workflow logs": "prov workflow run --allow-failure workflows/broken.toml | ignore"
   "prov workflow rollback": "prov workflow run workflows/deploy.toml | ignore"
+  "prov workflow repair": "prov workflow run workflows/deploy.toml | ignore"
   "prov workflow cancel": $"let id = \(($SLOW) | prov workflow submit | get workflow_id\)\n($WAIT_RUNNING)"
   "prov workflow resume": $"let id = \(($BRIEF) | prov workflow submit | get workflow_id\)\n($WAIT_RUNNING)
     ^kill -9 $st.runner_pid

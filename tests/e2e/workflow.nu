@@ -96,7 +96,7 @@ def main [] {
       assert equal ($events | where type == operation_succeeded | get operation | sort) [a b c]
       let id = $last.workflow_id
       let logs = (prov workflow logs $id --output c)
-      assert ($logs | str contains "42")
+      assert ($logs | str join "\n" | str contains "42")
     }
     "a failure rolls back completed operations in reverse order": {||
       let ws = (new-workspace)

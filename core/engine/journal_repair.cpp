@@ -1,0 +1,93 @@
+#include "core/engine/journal_repair.hpp"
+
+#include "core/engine/checkpoint.hpp"
+#include "core/engine/workflow_record.hpp"
+#include "core/events/event_log.hpp"
+#include "core/state/lock.hpp"
+#include "core/support/error.hpp"
+
+namespace prov {
+
+namespace {
+
+Datum lost_datum(const Journal::LostRecord& l) {
+  return Datum(DatumRecord{{"record", Datum(static_cast<int64_t>(l.number))},
+                           {"byte", Datum(static_cast<int64_t>(l.offset))},
+                           {"bytes", Datum(static_cast<int64_t>(l.size))},
+                           {"problem", Datum(l.problem)},
+                           {"decoded", l.decoded}});
+}
+
+/// The events a lost record held, when it decodes as a journal record.
+void add_transitions(const Datum& record, std::vector<Event>& out) {
+  if (!record.is_record()) return;
+  try {
+    std::vector<Event> events;
+    std::vector<Datum> undo;
+    if (is_checkpoint(record)) {
+      expand_checkpoint(record, events, undo);
+    } else {
+      Datum event = record;
+      auto& fields = event.record();
+      for (auto it = fields.begin(); it != fields.end(); ++it)
+        if (it->first == "$undo") {
+          fields.erase(it);
+          break;
+        }
+      events.push_back(Event::from_datum(event));
+    }
+    out.insert(out.end(), events.begin(), events.end());
+  } catch (const Error&) {
+    // Not an event (a byte of it changed): the lost record is reported as it is.
+  }
+}
+
+}  // namespace
+
+Datum JournalRepair::to_datum() const {
+  DatumList lost_list, transitions;
+  for (const auto& l : lost) lost_list.push_back(lost_datum(l));
+  for (const auto& e : lost_transitions) transitions.push_back(e.to_datum());
+  return Datum(DatumRecord{{"workflow_id", Datum(workflow_id)},
+                           {"repaired", Datum(repaired)},
+                           {"problem", Datum(problem)},
+                           {"byte", Datum(static_cast<int64_t>(byte))},
+                           {"kept_records", Datum(static_cast<int64_t>(kept_records))},
+                           {"damaged_file", Datum(damaged_file)},
+                           {"lost", Datum(std::move(lost_list))},
+                           {"lost_transitions", Datum(std::move(transitions))}});
+}
+
+JournalRepair repair_journal(const StateDir& state, const std::string& id) {
+  state.check_workflow_id(id);
+  FileLock lock = state.lock_runner(id);
+  const std::string path = state.journal_path(id);
+  Journal::Opened opened = Journal::open_for_append(path, Journal::TailRepair::cut_corruption);
+  const Journal::Recovery& r = opened.recovery;
+  JournalRepair report;
+  report.workflow_id = id;
+  report.byte = r.valid_bytes;
+  report.kept_records = r.records.size();
+  if (!r.tail_damaged) return report;
+  report.repaired = true;
+  report.problem = r.tail_problem;
+  report.lost = r.lost;
+  if (!r.lost.empty()) report.damaged_file = path + ".damaged-" + std::to_string(r.valid_bytes);
+  for (const auto& l : r.lost) add_transitions(l.decoded, report.lost_transitions);
+
+  Event e;
+  e.time = now_utc();
+  e.workflow_id = id;
+  e.type = event_type::journal_repaired;
+  e.message = "the journal was repaired: " + r.tail_problem + "; " + std::to_string(r.records.size()) +
+              " records kept, " + std::to_string(r.lost.size()) + " lost" +
+              (report.damaged_file.empty() ? "" : " (their bytes are kept in " + report.damaged_file + ")");
+  Datum details = report.to_datum();
+  details.record().erase(details.record().begin());  // the event names the workflow already
+  e.details = std::move(details);
+  opened.journal.wait_durable(opened.journal.append(journal_record(e, {})));
+  EventLogWriter(state.events_path(id)).append(e);
+  return report;
+}
+
+}  // namespace prov
