@@ -25,6 +25,7 @@
 #include "core/state/file_io.hpp"
 #include "core/state/journal.hpp"
 #include "core/state/lock.hpp"
+#include "core/state/state_name.hpp"
 #include "core/support/daemon.hpp"
 #include "core/support/datum_json.hpp"
 #include "core/config/config.hpp"
@@ -164,10 +165,14 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
       throw WorkflowError("provisioning::workflow::already_ended", "workflow " + id + " has already ended",
                           "`prov workflow status " + id + "` shows how it ended");
 
+    // Nothing in the workflow's folder is followed through a link: checked here, then its
+    // folders are held open and used through their descriptors.
+    state.check_workflow_files(id);
+    const auto workflow_dir = std::make_shared<const SafeDir>(state.open_workflow(id));
+    const auto running_dir = std::make_shared<const SafeDir>(workflow_dir->sub("running", true));
+    const auto logs_dir = std::make_shared<const SafeDir>(workflow_dir->sub("logs", true));
     // What a killed runner left running is stopped before anything runs again.
-    if (::mkdir(state.running_dir(id).c_str(), 0700) != 0 && errno != EEXIST)
-      throw io_error("create", state.running_dir(id), errno);
-    const std::vector<std::string> leftovers = stop_recorded_processes(state.running_dir(id), std::chrono::seconds(5));
+    const std::vector<std::string> leftovers = stop_recorded_processes(running_dir->fd(), std::chrono::seconds(5));
     if (!leftovers.empty()) {
       std::string list;
       for (const auto& n : leftovers) list += (list.empty() ? "" : ", ") + n;
@@ -185,7 +190,6 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
     if (!sub.provisioning_env.empty()) env["PROVISIONING_ENV"] = sub.provisioning_env;
     // Built once: every operation's processes share its envp block and program lookups.
     const auto base_env = std::make_shared<const ChildEnv>(env);
-    const std::string logs_dir = state.logs_dir(id) + "/";
     // The configuration as the runner sees it (the workspace's files and the session's
     // environment). Read once here for the secret patterns; a configuration that cannot be read
     // leaves the default patterns, and fails the server.* operations that need it.
@@ -217,7 +221,8 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
     auto context = [&](size_t op) {
       OpContext ctx;
       ctx.workspace = workspace;
-      ctx.log_path = logs_dir + spec.operations[op].id + ".log";
+      ctx.log_path = state.operation_log_path(id, spec.operations[op].id);
+      ctx.log_dir = logs_dir;
       ctx.base_env = base_env;
       ctx.nu_path = sub.nu_path.empty() ? "nu" : sub.nu_path;
       const auto& o = spec.operations[op];
@@ -225,7 +230,9 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
       ctx.open_provider = open_provider;
       ctx.closure_channel = state.closure_socket_path(id);
       ctx.private_dir = state.private_undo_dir(id);
-      ctx.process_record = state.running_dir(id) + "/" + spec.operations[op].id;
+      ctx.private_parent = workflow_dir;
+      ctx.record_dir = running_dir;
+      ctx.process_record = state_file_name(spec.operations[op].id);
       ctx.secret_patterns = patterns;
       return ctx;
     };
@@ -368,6 +375,7 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
 
 void launch_runner(const std::string& exe, const StateDir& state, const std::string& workspace, const std::string& id,
                    RunnerMode mode, const Environment& env) {
+  state.check_workflow_files(id);  // no runner starts on a folder holding a link
   const ChildEnv child_env(env);
   if (const int rc = launch_detached({exe, "--runner", to_string(mode), workspace, state.path(), id},
                                      state.workflow_dir(id) + "/runner.log", child_env.envp()))

@@ -109,7 +109,7 @@ int stdin_file(const std::string& text, const std::string& program) {
 }
 
 int open_log(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0)
     throw ResourceError("provisioning::process::log",
                         "cannot open the log file " + path + ": " + std::strerror(errno),

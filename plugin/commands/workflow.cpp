@@ -789,10 +789,7 @@ PipelineOutput WorkflowLogsCommand::run(EngineInterface& engine, const Evaluated
     if (std::find(ids.begin(), ids.end(), op->as_string()) == ids.end())
       throw labeled("No operation '" + op->as_string() + "' in workflow " + id, "unknown operation", op->span,
                     "provisioning::workflow::unknown_operation");
-    std::string path = ws.state.logs_dir(id) + "/" + op->as_string() + ".log";
-    std::string text;
-    if (auto c = read_file_if_exists(path)) text = c->data;
-    return PipelineOutput::of(Value::string(std::move(text), call.head));
+    return PipelineOutput::of(Value::string(ws.state.read_operation_log(id, op->as_string()), call.head));
   }
   std::vector<Value> rows;
   for (const auto& e : read_event_log(ws.state.events_path(id))) rows.push_back(event_value(e, call.head));
