@@ -13,6 +13,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <system_error>
 #include <thread>
 
 #include "core/engine/checkpoint.hpp"
@@ -125,16 +126,23 @@ void publish_unlogged(EventLogWriter& log, const std::string& log_path, const st
 }
 
 /// Turns SIGTERM, SIGINT and SIGHUP into a cancel; they must be blocked in every thread first.
+/// When no thread can be started for that (memory, a process limit), the signals are let
+/// through instead: they end the runner, and the workflow stays interrupted, to be resumed.
 void watch_signals(CancelToken& cancel) {
-  std::thread([&cancel] {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGHUP);
-    int sig = 0;
-    while (sigwait(&set, &sig) == 0) cancel.cancel();
-  }).detach();
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  try {
+    std::thread([&cancel, set] {
+      int sig = 0;
+      while (sigwait(&set, &sig) == 0) cancel.cancel();
+    }).detach();
+  } catch (const std::system_error& e) {
+    std::fprintf(stderr, "nu_plugin_provisioning runner: no thread for signals (%s); they end the runner\n", e.what());
+    pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+  }
 }
 
 /// This binary: it supervises `local` servers as it runs workflows.
@@ -400,6 +408,9 @@ int runner_main(const std::vector<std::string>& args) {
   if (!detach()) return 1;
   block_runner_signals();
   signal(SIGPIPE, SIG_IGN);
+  // A log at the file size limit (RLIMIT_FSIZE) fails its write with EFBIG and is cut with a
+  // marker (subprocess.hpp), rather than the signal ending the runner.
+  signal(SIGXFSZ, SIG_IGN);
   try {
     StateDir state = StateDir::open(args[2], args[1]);
     return run_workflow(state, args[1], args[3], *runner_mode_from(args[0]));
