@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <queue>
+#include <system_error>
 #include <thread>
 
 namespace prov {
@@ -211,7 +212,19 @@ RunSummary Scheduler::run(CancelToken& cancel) {
         ++running;
         if (can_start()) cv.notify_one();  // more is ready: wake an idle worker, which wakes the next
         l.unlock();
-        const bool ok = run_op(op);
+        bool ok = false;
+        try {
+          ok = run_op(op);
+        } catch (const std::exception& x) {
+          // Out of memory (or another failure of the runner itself) while running it: the
+          // operation fails, saying why, rather than the runner aborting without a record.
+          try {
+            Event e = event(event_type::operation_failed, op);
+            e.message = std::string("the runner could not go on with this operation: ") + x.what();
+            hooks_.record(e, {}, true);
+          } catch (const std::exception&) {
+          }
+        }
         l.lock();
         --running;
         states_[op].status = ok ? OpStatus::succeeded : OpStatus::failed;
@@ -243,7 +256,15 @@ RunSummary Scheduler::run(CancelToken& cancel) {
   for (const auto& st : states_) pending += st.status == OpStatus::pending;
   const size_t workers = std::max<size_t>(1, std::min(static_cast<size_t>(parallel_), pending));
   std::vector<std::thread> threads;
-  for (size_t i = 1; i < workers; ++i) threads.emplace_back(worker);
+  for (size_t i = 1; i < workers; ++i) {
+    // A thread the system refuses (memory, a process limit) means fewer workers, not an abort:
+    // the run goes on with those it has, this thread at least.
+    try {
+      threads.emplace_back(worker);
+    } catch (const std::system_error&) {
+      break;
+    }
+  }
   worker();
   for (auto& t : threads) t.join();
 

@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <system_error>
 #include <thread>
 
 #include "core/engine/checkpoint.hpp"
@@ -28,6 +29,7 @@
 #include "core/state/file_io.hpp"
 #include "core/state/journal.hpp"
 #include "core/state/lock.hpp"
+#include "core/state/state_name.hpp"
 #include "core/support/atomic_file.hpp"
 #include "core/support/daemon.hpp"
 #include "core/support/datum_json.hpp"
@@ -81,17 +83,24 @@ void publish_unlogged(EventLogWriter& log, const std::string& log_path, const st
 }
 
 /// Turns SIGTERM, SIGINT and SIGHUP into a cancel; they must be blocked in every thread first.
-/// The watching thread outlives the run (it is never joined), so it shares the token.
+/// The watching thread outlives the run (it is never joined), so it shares the token. When no
+/// thread can be started for that (memory, a process limit), the signals are let through
+/// instead: they end the runner, and the workflow stays interrupted, to be resumed.
 void watch_signals(std::shared_ptr<CancelToken> cancel) {
-  std::thread([cancel = std::move(cancel)] {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGHUP);
-    int sig = 0;
-    while (sigwait(&set, &sig) == 0) cancel->cancel();
-  }).detach();
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  try {
+    std::thread([cancel, set] {
+      int sig = 0;
+      while (sigwait(&set, &sig) == 0) cancel->cancel();
+    }).detach();
+  } catch (const std::system_error& e) {
+    std::fprintf(stderr, "nu_plugin_provisioning runner: no thread for signals (%s); they end the runner\n", e.what());
+    pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+  }
 }
 
 /// The runner's end of its launcher's readiness pipe (launch_runner): says once that the runner
@@ -166,10 +175,14 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
       throw WorkflowError("provisioning::workflow::already_ended", "workflow " + id + " has already ended",
                           "`prov workflow status " + id + "` shows how it ended");
 
+    // Nothing in the workflow's folder is followed through a link: checked here, then its
+    // folders are held open and used through their descriptors.
+    state.check_workflow_files(id);
+    const auto workflow_dir = std::make_shared<const SafeDir>(state.open_workflow(id));
+    const auto running_dir = std::make_shared<const SafeDir>(workflow_dir->sub("running", true));
+    const auto logs_dir = std::make_shared<const SafeDir>(workflow_dir->sub("logs", true));
     // What a killed runner left running is stopped before anything runs again.
-    if (::mkdir(state.running_dir(id).c_str(), 0700) != 0 && errno != EEXIST)
-      throw io_error("create", state.running_dir(id), errno);
-    const std::vector<std::string> leftovers = stop_recorded_processes(state.running_dir(id), std::chrono::seconds(5));
+    const std::vector<std::string> leftovers = stop_recorded_processes(running_dir->fd(), std::chrono::seconds(5));
     if (!leftovers.empty()) {
       std::string list;
       for (const auto& n : leftovers) list += (list.empty() ? "" : ", ") + n;
@@ -185,7 +198,6 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
 
     // Built once: every operation's processes share its envp block and program lookups.
     const auto base_env = std::make_shared<const ChildEnv>(env);
-    const std::string logs_dir = state.logs_dir(id) + "/";
     const std::vector<std::string> patterns = secret_patterns(config);
     // The workspace's providers for server.* operations, found on first use.
     std::once_flag catalog_once;
@@ -205,7 +217,8 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
     auto context = [&](size_t op) {
       OpContext ctx;
       ctx.workspace = workspace;
-      ctx.log_path = logs_dir + spec.operations[op].id + ".log";
+      ctx.log_path = state.operation_log_path(id, spec.operations[op].id);
+      ctx.log_dir = logs_dir;
       ctx.base_env = base_env;
       ctx.nu_path = sub.nu_path.empty() ? "nu" : sub.nu_path;
       const auto& o = spec.operations[op];
@@ -213,7 +226,9 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
       ctx.open_provider = open_provider;
       ctx.closure_channel = state.closure_socket_path(id);
       ctx.private_dir = state.private_undo_dir(id);
-      ctx.process_record = state.running_dir(id) + "/" + spec.operations[op].id;
+      ctx.private_parent = workflow_dir;
+      ctx.record_dir = running_dir;
+      ctx.process_record = state_file_name(spec.operations[op].id);
       ctx.secret_patterns = patterns;
       return ctx;
     };
@@ -401,6 +416,7 @@ void await_ready(int fd, const std::string& runner_log) {
 
 void launch_runner(const std::string& exe, const StateDir& state, const std::string& workspace, const std::string& id,
                    RunnerMode mode, const Environment& env) {
+  state.check_workflow_files(id);  // no runner starts on a folder holding a link
   const ChildEnv child_env(env);
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0)
@@ -443,6 +459,9 @@ int runner_main(const std::vector<std::string>& args) {
   if (!detach(has_ready_fd)) return 1;
   block_runner_signals();
   signal(SIGPIPE, SIG_IGN);
+  // A log at the file size limit (RLIMIT_FSIZE) fails its write with EFBIG and is cut with a
+  // marker (subprocess.hpp), rather than the signal ending the runner.
+  signal(SIGXFSZ, SIG_IGN);
   try {
     StateDir state = StateDir::open(args[2], args[1]);
     return run_workflow(state, args[1], args[3], *runner_mode_from(args[0]), has_ready_fd ? kReadyFd : -1);

@@ -15,6 +15,7 @@
 #include "core/ops/fields.hpp"
 #include "core/ops/toml_writer.hpp"
 #include "core/ops/workspace_path.hpp"
+#include "core/state/state_name.hpp"
 #include "core/support/atomic_file.hpp"
 #include "core/support/error.hpp"
 #include "core/support/redact.hpp"
@@ -168,6 +169,17 @@ std::string previous_text(const Datum& undo, const OpContext& ctx) {
         file->str().front() == '.')
       bad_undo("names a malformed `previous_file`");
     if (ctx.private_dir.empty()) bad_undo("names a private file, and there is no private folder here");
+    if (ctx.private_parent) {  // through the folder held open: never through a link
+      std::optional<std::string> text;
+      try {
+        const std::string dir = ctx.private_dir.substr(ctx.private_dir.rfind('/') + 1);
+        if (std::optional<SafeDir> d = ctx.private_parent->find(dir)) text = d->read_file(file->str());
+      } catch (const Error& e) {
+        bad_undo(std::string("names a private file that cannot be read: ") + e.what());
+      }
+      if (!text) bad_undo("names a private file that cannot be read: it is missing");
+      return *text;
+    }
     std::string why;
     auto content = read_regular_file(ctx.private_dir + "/" + file->str(), Links::refuse, why);
     if (!content) bad_undo("names a private file that cannot be read: " + why);
@@ -209,9 +221,14 @@ OpResult ConfigSetOp::do_run(const OperationSpec& op, const OpContext& ctx) cons
         r.permanent = true;
         return r;
       }
-      const std::string name = op.id + ".toml";
-      ensure_private_dir(ctx.private_dir);
-      write_file_atomic(ctx.private_dir + "/" + name, text, 0600);
+      const std::string name = state_file_name(op.id) + ".toml";
+      if (ctx.private_parent) {
+        ctx.private_parent->sub(ctx.private_dir.substr(ctx.private_dir.rfind('/') + 1), true)
+            .write_file_atomic(name, text, 0600);
+      } else {
+        ensure_private_dir(ctx.private_dir);
+        write_file_atomic(ctx.private_dir + "/" + name, text, 0600);
+      }
       undo.emplace_back("previous_file", name);
     } else {
       undo.emplace_back("previous", std::move(text));

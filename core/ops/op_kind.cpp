@@ -24,7 +24,8 @@ namespace {
 /// never fails because its log cannot be written.
 class ActionLog {
  public:
-  ActionLog(std::string path, std::string header) : path_(std::move(path)), header_(std::move(header)) {}
+  ActionLog(std::string path, std::shared_ptr<const SafeDir> dir, std::string header)
+      : path_(std::move(path)), dir_(std::move(dir)), header_(std::move(header)) {}
   ~ActionLog() {
     if (fd_ >= 0) ::close(fd_);
   }
@@ -36,7 +37,16 @@ class ActionLog {
   int open() {
     if (tried_ || path_.empty()) return fd_;
     tried_ = true;
-    fd_ = ::open(path_.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    constexpr int flags = O_RDWR | O_APPEND | O_CREAT;
+    if (dir_) {
+      try {
+        fd_ = dir_->open_file(path_.substr(path_.rfind('/') + 1), flags, 0600).release();
+      } catch (const Error&) {
+        fd_ = -1;  // a link (or worse) where the log belongs: nothing is written through it
+      }
+    } else {
+      fd_ = ::open(path_.c_str(), flags | O_NOFOLLOW | O_CLOEXEC, 0600);
+    }
     write_line(header_);
     return fd_;
   }
@@ -55,6 +65,7 @@ class ActionLog {
 
  private:
   std::string path_;
+  std::shared_ptr<const SafeDir> dir_;  ///< where path_ lies, held open; null: path_ as it is
   std::string header_;
   int fd_ = -1;
   bool tried_ = false;  ///< open() was called: fd_ is what it got
@@ -65,7 +76,7 @@ class ActionLog {
 template <typename Body>
 OpResult framed(const OperationSpec& op, const OpContext& ctx, const char* action, Body body) {
   const std::string what = op.id + " (" + op.kind + ") " + action;
-  ActionLog log(ctx.log_path, "==> " + now_utc().rfc3339 + " " + what);
+  ActionLog log(ctx.log_path, ctx.log_dir, "==> " + now_utc().rfc3339 + " " + what);
   OpContext c = ctx;
   if (!ctx.log_path.empty()) c.open_log = [&log] { return log.open(); };
   const auto start = std::chrono::steady_clock::now();

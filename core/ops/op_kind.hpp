@@ -13,6 +13,7 @@
 
 #include "core/graph/workflow.hpp"
 #include "core/providers/provider.hpp"
+#include "core/state/safe_dir.hpp"
 #include "core/support/cancel.hpp"
 #include "core/support/datum.hpp"
 #include "core/support/subprocess.hpp"
@@ -25,6 +26,10 @@ struct OpContext {
   /// Process output, framed by a line before and after the action; created only when an
   /// action prints something or fails (a missing log reads as empty). Empty: none.
   std::string log_path;
+  /// When set, the folder log_path lies in, held open: the log is opened through it by its
+  /// last name, never through a symbolic link (safe_dir.hpp). Unset: log_path is opened as it is
+  /// (still not through a link at its end).
+  std::shared_ptr<const SafeDir> log_dir;
   /// Set by OpKind::run/rollback for the action: opens log_path (its header line first) and
   /// returns the descriptor output is appended to; -1 when it cannot be opened.
   std::function<int()> open_log;
@@ -42,8 +47,13 @@ struct OpContext {
   /// A private folder (0700, the workflow's) for undo data too sensitive for the journal, such
   /// as the secret a config.set replaced; empty: such data cannot be kept, and the kind says so.
   std::string private_dir;
-  /// Where the running process of the action is recorded (process_record.hpp), so that a
-  /// runner that follows a crash can stop it; empty: not recorded.
+  /// When set, the folder private_dir lies in, held open: private_dir is made and used through
+  /// it, never through a symbolic link.
+  std::shared_ptr<const SafeDir> private_parent;
+  /// The folder where the running process of the action is recorded (process_record.hpp), so
+  /// that a runner that follows a crash can stop it, and the record's name in it (from
+  /// state_file_name()); unset or empty: not recorded.
+  std::shared_ptr<const SafeDir> record_dir;
   std::string process_record;
   /// Which configuration keys hold secrets (redact.hpp); empty: the default patterns.
   std::vector<std::string> secret_patterns;

@@ -25,9 +25,10 @@ OpResult run_op_process(const OpProcess& p, const OpContext& ctx) {
   o.open_log = ctx.open_log;
 
   Subprocess child(o);
-  if (!ctx.process_record.empty()) record_process(ctx.process_record, child.pid());
+  const bool recorded = ctx.record_dir && !ctx.process_record.empty();
+  if (recorded) record_process(ctx.record_dir->fd(), ctx.process_record, child.pid());
   const SubprocessResult s = child.wait({ctx.timeout, ctx.cancel, ctx.kill_grace});
-  if (!ctx.process_record.empty()) forget_process(ctx.process_record);
+  if (recorded) forget_process(ctx.record_dir->fd(), ctx.process_record);
   OpResult r;
   r.exit_code = s.exit_code;
   r.timed_out = s.timed_out;

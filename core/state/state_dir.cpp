@@ -1,5 +1,7 @@
 #include "core/state/state_dir.hpp"
 
+#include <fcntl.h>
+
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
@@ -12,6 +14,7 @@
 #include <system_error>
 
 #include "core/state/file_io.hpp"
+#include "core/state/state_name.hpp"
 #include "core/support/error.hpp"
 #include "core/support/nearest.hpp"
 
@@ -198,6 +201,38 @@ void StateDir::check_workflow_id(const std::string& id) const {
       well_formed ? "there is no workflow " + id + " in " + path_
                   : "'" + id + "' is not a workflow id (they look like wf-20261126-203000-1a2b3c)",
       help);
+}
+
+std::string StateDir::operation_log_path(const std::string& id, const std::string& op) const {
+  return logs_dir(id) + "/" + operation_log_name(op);
+}
+
+std::string StateDir::process_record_path(const std::string& id, const std::string& op) const {
+  return running_dir(id) + "/" + state_file_name(op);
+}
+
+SafeDir StateDir::open_workflow(const std::string& id) const {
+  if (!is_workflow_id(id)) throw unsafe_state_path(workflows_dir() + "/" + id, "not a workflow's folder");
+  return SafeDir::open(path_).sub("workflows").sub(id);
+}
+
+void StateDir::check_workflow_files(const std::string& id) const {
+  const SafeDir folder = open_workflow(id);
+  folder.check_entries(false);
+  for (const char* name : {"logs", "running", "undo"})
+    if (std::optional<SafeDir> d = folder.find(name)) d->check_entries(true);
+}
+
+std::string StateDir::read_operation_log(const std::string& id, const std::string& op) const {
+  const std::optional<SafeDir> logs = open_workflow(id).find("logs");
+  if (!logs) return {};
+  return logs->read_file(operation_log_name(op)).value_or(std::string());
+}
+
+UniqueFd StateDir::open_operation_log(const std::string& id, const std::string& op) const {
+  const std::optional<SafeDir> logs = open_workflow(id).find("logs");
+  if (!logs) return {};
+  return logs->open_file(operation_log_name(op), O_RDONLY | O_CLOEXEC, 0, true);
 }
 
 FileLock StateDir::lock_workspace(std::chrono::milliseconds timeout) const {

@@ -6,6 +6,9 @@
 ///   workflows/<id>/events.jsonl   its event log
 ///   workflows/<id>/logs/          output of its operations
 ///   workflows/<id>/runner.lock    held by the one process running it
+///   workflows/<id>/running/       records of the processes its operations run now
+///   workflows/<id>/undo/          undo data too sensitive for the journal
+/// An operation id is never used raw in a file name: state_file_name() (state_name.hpp) encodes it.
 /// Directories are 0700 and files 0600, whatever the umask.
 
 #include <chrono>
@@ -15,7 +18,9 @@
 #include <string_view>
 #include <vector>
 
+#include "core/state/file_io.hpp"
 #include "core/state/lock.hpp"
+#include "core/state/safe_dir.hpp"
 #include "core/support/error.hpp"
 
 namespace prov {
@@ -59,6 +64,27 @@ class StateDir {
   std::string config_secrets_path(const std::string& id) const { return workflow_dir(id) + "/config-secrets.json"; }
   /// Where the foreground session that ran workflow `id` listens for closure requests.
   std::string closure_socket_path(const std::string& id) const { return workflow_dir(id) + "/closures.sock"; }
+  /// The output log of operation `op` of workflow `id` (its name: operation_log_name()).
+  std::string operation_log_path(const std::string& id, const std::string& op) const;
+  /// The record of the process operation `op` of workflow `id` runs (its name: state_file_name()).
+  std::string process_record_path(const std::string& id, const std::string& op) const;
+
+  /// Workflow `id`'s folder, opened through workflows/ without following a link (safe_dir.hpp).
+  /// Throws ResourceError `provisioning::state::unsafe_path` when either is a link or not a
+  /// directory (or `id` is not a workflow id), `provisioning::state::io` when it is missing.
+  SafeDir open_workflow(const std::string& id) const;
+
+  /// Checks that nothing in workflow `id`'s folder is a symbolic link: its files (journal, event
+  /// log, runner log, locks, socket), its logs/, running/ and undo/ folders and their files.
+  /// Throws ResourceError `provisioning::state::unsafe_path` naming the first one found, so that
+  /// nothing is written, read or removed through it. Runners check before they start.
+  void check_workflow_files(const std::string& id) const;
+
+  /// The captured output of operation `op` of workflow `id`; empty when it has none. Read
+  /// through the workflow's folder, never through a link (throws unsafe_path then).
+  std::string read_operation_log(const std::string& id, const std::string& op) const;
+  /// The same log open for reading (to stream it); an empty descriptor when it has none.
+  UniqueFd open_operation_log(const std::string& id, const std::string& op) const;
 
   /// Makes the directory of a new workflow (with its logs/) under a fresh id, durably, and
   /// returns the id. Files in it are the caller's to create.

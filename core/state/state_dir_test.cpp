@@ -1,12 +1,15 @@
 #include "core/state/state_dir.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 
 #include "core/state/journal.hpp"
+#include "core/state/state_name.hpp"
 #include "core/support/error.hpp"
 #include "core/support/temp_dir.hpp"
 
@@ -198,4 +201,70 @@ TEST_CASE("state_dir: storage_problem is silent while there is room, disk_full w
   REQUIRE(full);
   CHECK(full->code() == "provisioning::state::disk_full");
   CHECK(std::string(full->what()).find(state.path()) != std::string::npos);
+}
+
+TEST_CASE("state_dir: a link anywhere in a workflow's folder is unsafe_path, and nothing is used through it",
+          "[state_dir]") {
+  TempDir ws("prov-ws"), outside("prov-outside");
+  const StateDir state = StateDir::open(ws / ".provisioning", ws.path());
+  const std::string id = state.create_workflow();
+  Journal::create(state.journal_path(id), DatumRecord{{"workflow_id", id}});
+  outside.write("secret", "outside\n");
+  const std::string wf = state.workflow_dir(id);
+  ws.mkdir(".provisioning/workflows/" + id + "/running");
+  CHECK_NOTHROW(state.check_workflow_files(id));
+  CHECK(state.read_operation_log(id, "..").empty());
+  ws.write(".provisioning/workflows/" + id + "/logs/" + operation_log_name(".."), "the output of ..\n");
+  CHECK(state.read_operation_log(id, "..") == "the output of ..\n");
+  CHECK(state.operation_log_path(id, "..") == wf + "/logs/%2E..log");
+  CHECK(state.process_record_path(id, ".") == wf + "/running/%2E");
+
+  SECTION("an operation's log") {
+    fs::create_symlink(outside / "secret", wf + "/logs/" + operation_log_name("op"));
+    CHECK(error_code([&] { state.check_workflow_files(id); }) == "provisioning::state::unsafe_path");
+    CHECK(error_code([&] { state.read_operation_log(id, "op"); }) == "provisioning::state::unsafe_path");
+    const SafeDir logs = state.open_workflow(id).sub("logs");
+    CHECK(error_code([&] { logs.open_file(operation_log_name("op"), O_WRONLY | O_APPEND | O_CREAT); }) ==
+          "provisioning::state::unsafe_path");
+  }
+  SECTION("logs/") {
+    fs::remove_all(wf + "/logs");
+    fs::create_symlink(outside.path(), wf + "/logs");
+    fs::create_symlink(outside / "secret", outside / operation_log_name("op"));
+    CHECK(error_code([&] { state.check_workflow_files(id); }) == "provisioning::state::unsafe_path");
+    CHECK(error_code([&] { state.read_operation_log(id, "op"); }) == "provisioning::state::unsafe_path");
+    CHECK(error_code([&] { state.open_workflow(id).sub("logs", true); }) == "provisioning::state::unsafe_path");
+  }
+  SECTION("running/ and a record in it") {
+    fs::create_symlink(outside / "secret", wf + "/running/op");
+    CHECK(error_code([&] { state.check_workflow_files(id); }) == "provisioning::state::unsafe_path");
+    fs::remove(wf + "/running/op");
+    fs::remove(wf + "/running");
+    fs::create_symlink(outside.path(), wf + "/running");
+    CHECK(error_code([&] { state.check_workflow_files(id); }) == "provisioning::state::unsafe_path");
+    CHECK(error_code([&] { state.open_workflow(id).sub("running", true); }) == "provisioning::state::unsafe_path");
+  }
+  SECTION("undo/") {
+    fs::create_symlink(outside.path(), wf + "/undo");
+    CHECK(error_code([&] { state.check_workflow_files(id); }) == "provisioning::state::unsafe_path");
+  }
+  SECTION("the event log, the runner's log, a lock") {
+    for (const char* name : {"events.jsonl", "runner.log", "runner.lock"}) {
+      INFO(name);
+      fs::remove(wf + "/" + name);
+      fs::create_symlink(outside / "secret", wf + "/" + name);
+      CHECK(error_code([&] { state.check_workflow_files(id); }) == "provisioning::state::unsafe_path");
+      fs::remove(wf + "/" + name);
+    }
+    CHECK_NOTHROW(state.check_workflow_files(id));
+  }
+  SECTION("the workflow's folder itself") {
+    fs::rename(wf, ws / "moved");
+    fs::create_symlink(ws / "moved", wf);
+    CHECK(error_code([&] { state.check_workflow_files(id); }) == "provisioning::state::unsafe_path");
+  }
+  CHECK(fs::directory_entry(outside / "secret").file_size() == 8);
+  std::ifstream in(outside / "secret");
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(content == "outside\n");
 }

@@ -28,41 +28,74 @@ unsigned long long start_time(pid_t pid) {
   return 0;
 }
 
+/// The program `pid` runs (/proc/<pid>/exe), or "" when that cannot be read.
+std::string executable(pid_t pid) {
+  char buf[4096];
+  const std::string link = "/proc/" + std::to_string(pid) + "/exe";
+  const ssize_t n = ::readlink(link.c_str(), buf, sizeof buf);
+  return n > 0 && static_cast<size_t>(n) < sizeof buf ? std::string(buf, static_cast<size_t>(n)) : std::string();
+}
+
 bool group_alive(pid_t pgid) { return ::kill(-pgid, 0) == 0 || errno == EPERM; }
+
+/// The record `name` in `dir_fd`, read without following a link; "" when it cannot be.
+std::string read_record(int dir_fd, const std::string& name) {
+  const int fd = ::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return {};
+  std::string text;
+  char buf[8192];
+  ssize_t n;
+  while (text.size() < 64 * 1024 && (n = ::read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  return text;
+}
+
+/// Whether `text`, a record, names a process that runs now as recorded; its pid in `pid`.
+bool still_runs(const std::string& text, pid_t& pid) {
+  std::istringstream in(text);
+  long long p = 0;
+  unsigned long long started = 0;
+  if (!(in >> p >> started) || p <= 1 || started == 0 || in.get() != ' ') return false;
+  std::string exe((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!exe.empty() && exe.back() == '\n') exe.pop_back();
+  pid = static_cast<pid_t>(p);
+  return !exe.empty() && start_time(pid) == started && executable(pid) == exe;
+}
 
 }  // namespace
 
-void record_process(const std::string& path, pid_t pid) {
+void record_process(int dir_fd, const std::string& name, pid_t pid) {
   const unsigned long long started = start_time(pid);
-  if (started == 0) return;  // already gone
-  const std::string text = std::to_string(pid) + " " + std::to_string(started) + "\n";
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  const std::string exe = executable(pid);
+  if (started == 0 || exe.empty()) return;  // already gone
+  const std::string text = std::to_string(pid) + " " + std::to_string(started) + " " + exe + "\n";
+  const int fd = ::openat(dir_fd, name.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
   if (fd < 0) return;
   [[maybe_unused]] const ssize_t n = ::write(fd, text.data(), text.size());
   ::close(fd);
 }
 
-void forget_process(const std::string& path) { ::unlink(path.c_str()); }
+void forget_process(int dir_fd, const std::string& name) { ::unlinkat(dir_fd, name.c_str(), 0); }
 
-std::vector<std::string> stop_recorded_processes(const std::string& dir, std::chrono::milliseconds grace) {
+std::vector<std::string> stop_recorded_processes(int dir_fd, std::chrono::milliseconds grace) {
   std::vector<std::string> names;
   std::vector<pid_t> groups;
-  if (DIR* d = ::opendir(dir.c_str())) {
+  const int dup = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (DIR* d = dup >= 0 ? ::fdopendir(dup) : nullptr) {
     while (const dirent* e = ::readdir(d)) {
       const std::string name = e->d_name;
       if (name == "." || name == "..") continue;
-      const std::string path = dir + "/" + name;
-      std::ifstream in(path);
-      long long pid = 0;
-      unsigned long long started = 0;
-      if (in >> pid >> started && pid > 1 && started != 0 && start_time(static_cast<pid_t>(pid)) == started) {
-        ::kill(-static_cast<pid_t>(pid), SIGTERM);
-        groups.push_back(static_cast<pid_t>(pid));
+      pid_t pid = 0;
+      if (still_runs(read_record(dir_fd, name), pid)) {
+        ::kill(-pid, SIGTERM);
+        groups.push_back(pid);
         names.push_back(name);
       }
-      ::unlink(path.c_str());
+      ::unlinkat(dir_fd, name.c_str(), 0);
     }
     ::closedir(d);
+  } else if (dup >= 0) {
+    ::close(dup);
   }
   const auto deadline = std::chrono::steady_clock::now() + grace;
   for (pid_t g : groups) {

@@ -109,12 +109,22 @@ int stdin_file(const std::string& text, const std::string& program) {
 }
 
 int open_log(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0)
     throw ResourceError("provisioning::process::log",
                         "cannot open the log file " + path + ": " + std::strerror(errno),
                         "check that its directory exists and is writable");
   return fd;
+}
+
+/// Ends the log at `fd`, which has reached the file size limit (RLIMIT_FSIZE), with a line
+/// saying that the output was cut there: its last bytes make room for that line.
+void cut_log(int fd) {
+  static constexpr char marker[] = "\n[output cut here: the log reached the file size limit]\n";
+  constexpr off_t len = sizeof marker - 1;
+  const off_t size = ::lseek(fd, 0, SEEK_END);
+  if (size < 0 || ::ftruncate(fd, size > len ? size - len : 0) != 0) return;
+  [[maybe_unused]] const ssize_t n = ::write(fd, marker, static_cast<size_t>(len));
 }
 
 int open_pidfd(pid_t pid) {
@@ -307,9 +317,13 @@ bool Subprocess::copy_output() {
       log_asked_ = true;
       log_ = open_log_();
     }
-    for (ssize_t done = 0; log_ >= 0 && done < n;) {
+    for (ssize_t done = 0; log_ >= 0 && !log_cut_ && done < n;) {
       const ssize_t w = ::write(log_, buf + done, static_cast<size_t>(n - done));
       if (w < 0 && errno == EINTR) continue;
+      if (w < 0 && errno == EFBIG) {  // the file size limit: end the log saying so, drop the rest
+        cut_log(log_);
+        log_cut_ = true;
+      }
       if (w < 0) break;  // the log is best effort; the child must not stall on it
       done += w;
     }

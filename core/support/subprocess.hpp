@@ -97,6 +97,8 @@ struct SubprocessOptions {
   int log_fd = -1;       ///< when >= 0, stdout and stderr go to this descriptor instead of log_path
   /// When set (and log_fd < 0), output goes through a pipe and this is called at its first
   /// byte for the descriptor to append it to (-1: discard), so a silent child creates no log.
+  /// A log that reaches the file size limit (EFBIG; SIGXFSZ must be ignored) ends with a line
+  /// saying the output was cut there, and the rest is read and dropped: the child goes on.
   /// A child that leaves a process holding its output (a daemon) gets the log opened at its
   /// exit and a `cat` that copies the rest, so the holder never blocks nor gets SIGPIPE.
   std::function<int()> open_log;
@@ -157,6 +159,7 @@ class Subprocess {
   int out_ = -1;    ///< the pipe's read end (non-blocking) while output goes through one; else -1
   int log_ = -1;    ///< where the pipe's bytes go once open_log_ gave it; -1: not asked yet
   bool log_asked_ = false;
+  bool log_cut_ = false;  ///< the log reached the file size limit and was cut: nothing more goes to it
   std::function<int()> open_log_;
   bool reaped_ = false;
   SubprocessResult result_;  ///< what wait() returned, once reaped_

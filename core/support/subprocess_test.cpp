@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -397,4 +398,30 @@ TEST_CASE("subprocess with open_log still times out a child that never stops wri
   CHECK(r.timed_out);
   CHECK(r.duration.nanos < 3'000'000'000);
   CHECK(fd >= 0);  // it did write
+}
+
+TEST_CASE("subprocess cuts a log at the file size limit with a marker; the child goes on", "[subprocess]") {
+  TempDir dir;
+  const std::string log = dir / "big.log";
+  int fd = -1;
+  SubprocessOptions o;
+  o.open_log = [&] { return fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600); };
+  o.argv = {"sh", "-c", "head -c 1000000 /dev/zero | tr '\\0' x; echo; echo after"};
+  // The runner's set-up: SIGXFSZ ignored, so a write past RLIMIT_FSIZE fails with EFBIG.
+  struct rlimit old {};
+  REQUIRE(::getrlimit(RLIMIT_FSIZE, &old) == 0);
+  const auto old_handler = ::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit lim = old;
+  lim.rlim_cur = 64 * 1024;
+  REQUIRE(::setrlimit(RLIMIT_FSIZE, &lim) == 0);
+  const SubprocessResult r = run_subprocess(o, {});
+  ::setrlimit(RLIMIT_FSIZE, &old);
+  ::signal(SIGXFSZ, old_handler);
+  ::close(fd);
+  CHECK(r.exit_code == 0);  // the child wrote all it had: nothing blocked it
+  const std::string text = slurp(log);
+  CHECK(text.size() == 64 * 1024);
+  const std::string marker = "\n[output cut here: the log reached the file size limit]\n";
+  CHECK(text.substr(text.size() - marker.size()) == marker);
+  CHECK(text.find("after") == std::string::npos);
 }

@@ -883,9 +883,10 @@ off_t start_of_last_lines(int fd, int64_t n, const std::string& path) {
   return 0;
 }
 
-/// The lines of the log at `path` (without their newlines) as a stream that reads the file a
-/// chunk at a time: memory stays bounded whatever its size. With `tail`, its last `tail` lines.
-PipelineOutput stream_log_lines(const std::string& path, std::optional<int64_t> tail, Span span) {
+/// The lines of the log open on `fd` (at `path`, for messages; without their newlines) as a
+/// stream that reads the file a chunk at a time: memory stays bounded whatever its size. With
+/// `tail`, its last `tail` lines. An empty `fd`: the operation printed nothing.
+PipelineOutput stream_log_lines(UniqueFd fd, const std::string& path, std::optional<int64_t> tail, Span span) {
   struct Reader {
     UniqueFd fd;
     std::string buf;   ///< read and not yet returned, from `head`
@@ -894,11 +895,8 @@ PipelineOutput stream_log_lines(const std::string& path, std::optional<int64_t> 
     bool eof = false;
   };
   auto r = std::make_shared<Reader>();
-  r->fd = UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (!r->fd) {
-    if (errno == ENOENT) return PipelineOutput::of(Value::list({}, span));  // the operation printed nothing
-    throw io_error("open", path, errno);
-  }
+  r->fd = std::move(fd);
+  if (!r->fd) return PipelineOutput::of(Value::list({}, span));
   if (tail && ::lseek(r->fd.get(), start_of_last_lines(r->fd.get(), *tail, path), SEEK_SET) < 0)
     throw io_error("seek in", path, errno);
   return PipelineOutput::ready_stream(
@@ -966,7 +964,8 @@ PipelineOutput WorkflowLogsCommand::run(EngineInterface& engine, const Evaluated
                       "provisioning::input::bad_value");
       tail = t->as_int();
     }
-    return stream_log_lines(ws.state.logs_dir(id) + "/" + op->as_string() + ".log", tail, call.head);
+    return stream_log_lines(ws.state.open_operation_log(id, op->as_string()),
+                            ws.state.operation_log_path(id, op->as_string()), tail, call.head);
   }
   std::vector<Value> rows;
   for (const auto& e : read_event_log(ws.state.events_path(id))) rows.push_back(event_value(e, call.head));
