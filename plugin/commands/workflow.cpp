@@ -246,11 +246,19 @@ Flag allow_failure_flag() {
           false};
 }
 
+/// Operations that failed, each with its last message, as events tell them: a later success
+/// (a resumed run) takes an operation off.
+using Failures = std::vector<std::pair<std::string, std::string>>;
+void note_failure(Failures& failures, const Event& e) {
+  if (!e.operation || (e.type != event_type::operation_failed && e.type != event_type::operation_succeeded)) return;
+  std::erase_if(failures, [&](const auto& f) { return f.first == *e.operation; });
+  if (e.type == event_type::operation_failed) failures.emplace_back(*e.operation, e.message.value_or("failed"));
+}
+
 /// The error a stream ends with when workflow `id` ended as `status` (nullopt: no error).
 /// `failures` are the operations that failed, with their last message; `rollback` says the
 /// stream was of a rollback, whose success is a rolled-back workflow.
-std::optional<LabeledError> outcome_error(const std::string& id, const std::string& status,
-                                          const std::vector<std::pair<std::string, std::string>>& failures,
+std::optional<LabeledError> outcome_error(const std::string& id, const std::string& status, const Failures& failures,
                                           bool rollback, Span h) {
   const bool ok = status == "completed" || (rollback && status == "rolled_back");
   if (ok || status.empty()) return std::nullopt;
@@ -313,15 +321,11 @@ PipelineOutput follow(EngineInterface& engine, StateDir state, std::string id, b
     WorkflowProgress progress;
     ProgressLine line;
     std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
-    std::vector<std::pair<std::string, std::string>> failures = {};  ///< failed operations, last message
+    Failures failures = {};  ///< failed operations, last message
     std::optional<LabeledError> outcome = {};  ///< the error the stream ends with, once known
 
     /// Takes `e` into account for the outcome: which operations failed, and why.
-    void note(const Event& e) {
-      if (!e.operation || (e.type != event_type::operation_failed && e.type != event_type::operation_succeeded)) return;
-      std::erase_if(failures, [&](const auto& f) { return f.first == *e.operation; });
-      if (e.type == event_type::operation_failed) failures.emplace_back(*e.operation, e.message.value_or("failed"));
-    }
+    void note(const Event& e) { note_failure(failures, e); }
   };
   const size_t total = extras.total;
   const bool draw = extras.progress;
@@ -1044,12 +1048,8 @@ PipelineOutput WorkflowWaitCommand::run(EngineInterface& engine, const Evaluated
   }
   WorkflowStatus st = workflow_status(ws.state, id);
   if (!call.has_flag("allow-failure") && st.status != "completed") {
-    std::vector<std::pair<std::string, std::string>> failures;
-    for (const Event& e : read_history(ws.state, id).events)
-      if (e.operation && (e.type == event_type::operation_failed || e.type == event_type::operation_succeeded)) {
-        std::erase_if(failures, [&](const auto& f) { return f.first == *e.operation; });
-        if (e.type == event_type::operation_failed) failures.emplace_back(*e.operation, e.message.value_or("failed"));
-      }
+    Failures failures;
+    for (const Event& e : read_history(ws.state, id).events) note_failure(failures, e);
     if (auto err = outcome_error(id, st.status, failures, false, call.head)) throw LabeledErrorException(*err);
   }
   return PipelineOutput::of(to_value(st.to_datum(), call.head));

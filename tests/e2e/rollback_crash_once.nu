@@ -78,7 +78,7 @@ def main [] {
       assert equal $st.status interrupted
       assert equal $st.phase rollback
       assert equal $st.cause failed
-      let events = (prov workflow resume $id)
+      let events = (prov workflow resume $id --allow-failure)
       let resumed = ($events | where type == workflow_resumed | first)
       assert equal $resumed.phase rollback
       assert equal $resumed.reexecuted [b]
@@ -105,7 +105,7 @@ def main [] {
       kill-at $id $pid $log undo-b
       let st = (prov workflow status $id)
       assert equal ($st | select status phase cause) {status: interrupted, phase: rollback, cause: cancelled}
-      let events = (prov workflow resume $id)
+      let events = (prov workflow resume $id --allow-failure)
       assert equal ($events | where type == workflow_resumed | first | get reexecuted) [b]
       assert equal ($events | where type == operation_started | length) 0
       let last = ($events | last)
@@ -118,13 +118,13 @@ def main [] {
       cd $ws
       let log = ($ws | path join ran.log)
       let ops = [(op a $log) (op b $log --deps [a]) (op c $log --deps [b])]
-      let id = ({name: chain, operations: $ops} | prov workflow run | last | get workflow_id)
+      let id = ({name: chain, operations: $ops} | prov workflow run --allow-failure | last | get workflow_id)
       assert equal (prov workflow status $id | get status) completed
       prov workflow rollback $id | first 1 | ignore
       kill-at $id (runner-pid $id) $log undo-b
       let st = (prov workflow status $id)
       assert equal ($st | select status phase cause) {status: interrupted, phase: rollback, cause: requested}
-      let events = (prov workflow rollback $id)
+      let events = (prov workflow rollback $id --allow-failure)
       let resumed = ($events | where type == workflow_resumed | first)
       assert equal $resumed.reexecuted [b]
       assert ($resumed.message | str contains "b") "the message names the re-run step"
@@ -138,7 +138,7 @@ def main [] {
       let log = ($ws | path join ran.log)
       let gate = ($ws | path join gate)
       let ops = [(op a $log --undo-secs "0") (op b $log --deps [a] --undo-secs "0" --gate $gate) (op c $log --deps [b] --code 3)]
-      let events = ({name: chain, settings: {retry: {attempts: 1}}, operations: $ops} | prov workflow run)
+      let events = ({name: chain, settings: {retry: {attempts: 1}}, operations: $ops} | prov workflow run --allow-failure)
       let id = ($events | last | get workflow_id)
       let last = ($events | last)
       assert equal ($last | select type status undo_failed) {type: workflow_failed, status: rollback_failed, undo_failed: [b]}
@@ -149,7 +149,7 @@ def main [] {
       let d = (expect-error { prov workflow resume $id })
       assert equal $d.code "provisioning::workflow::already_ended"
       touch $gate
-      let retry = (prov workflow rollback $id)
+      let retry = (prov workflow rollback $id --allow-failure)
       assert equal ($retry | where type == rollback_step | get operation) [b]
       assert equal (prov workflow status $id | select status undo_failed rolled_back) {status: rolled_back, undo_failed: [], rolled_back: 2}
       assert equal (counts $log) {run-a: 1, run-b: 1, run-c: 1, undo-b: 2, undo-a: 1}

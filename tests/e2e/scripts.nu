@@ -26,7 +26,7 @@ def main [] {
   run-tests "scripts" {
     "a failing run ends its stream with an error naming the failed operation": {||
       cd (new-workspace)
-      let err = (expect-error { $FAILING | prov workflow run | collect })
+      let err = (expect-error { $FAILING | prov workflow run | last | get type })
       assert equal $err.code "provisioning::workflow::rolled_back"
       assert ($err.msg =~ "boom: sh ended with exit status 3") $err.msg
       assert ($err.help =~ "--output boom") $err.help
@@ -45,7 +45,7 @@ def main [] {
     }
     "without rollback the status is failed, and the code says so": {||
       cd (new-workspace)
-      let err = (expect-error { $FAILING | upsert settings.rollback_on_failure false | prov workflow run | collect })
+      let err = (expect-error { $FAILING | upsert settings.rollback_on_failure false | prov workflow run | last | get type })
       assert equal $err.code "provisioning::workflow::failed"
     }
     "--allow-failure streams the events only": {||
