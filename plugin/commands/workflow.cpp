@@ -258,15 +258,22 @@ void note_failure(Failures& failures, const Event& e) {
 /// The error a stream ends with when workflow `id` ended as `status` (nullopt: no error).
 /// `failures` are the operations that failed, with their last message; `rollback` says the
 /// stream was of a rollback, whose success is a rolled-back workflow.
-std::optional<LabeledError> outcome_error(const std::string& id, const std::string& status, const Failures& failures,
-                                          bool rollback, Span h) {
+/// `cause` is why a rollback ran (failed, cancelled, requested), as the terminal event says.
+std::optional<LabeledError> outcome_error(const std::string& id, const std::string& status, const std::string& cause,
+                                          const Failures& failures, bool rollback, Span h) {
   const bool ok = status == "completed" || (rollback && status == "rolled_back");
   if (ok || status.empty()) return std::nullopt;
   LabeledError err;
   err.code = "provisioning::workflow::" + status;
   std::string what;
   for (const auto& [op, message] : failures) what += (what.empty() ? "" : "; ") + op + ": " + message;
-  err.msg = "Workflow " + id + " ended " + status + (what.empty() ? std::string() : " (" + what + ")");
+  const std::string how = status == "rolled_back"       ? (cause == "cancelled" ? "was cancelled and rolled back"
+                                                                                : "failed and was rolled back")
+                          : status == "rollback_failed" ? "failed, and its rollback failed too"
+                          : status == "cancelled"       ? "was cancelled"
+                          : status == "interrupted"     ? "was interrupted: its runner ended before it did"
+                                                        : status;
+  err.msg = "Workflow " + id + " " + how + (what.empty() ? std::string() : " (" + what + ")");
   err.labels.push_back({"this workflow did not complete", h});
   err.help = (failures.empty() ? "`prov workflow logs " + id + "` shows its events"
                                : "`prov workflow logs " + id + " --output " + failures.front().first +
@@ -352,10 +359,12 @@ PipelineOutput follow(EngineInterface& engine, StateDir state, std::string id, b
             // A rollback ends with a terminal event too (rolled_back or rollback_failed).
             if (is_terminal(e)) {
               f->done = true;
-              std::string status;
-              if (const Datum* st = e.details ? e.details->find("status") : nullptr; st && st->is_string())
-                status = st->str();
-              if (!f->extras.allow_failure) f->outcome = outcome_error(f->id, status, f->failures, rollback, h);
+              auto detail = [&](const char* key) {
+                const Datum* d = e.details ? e.details->find(key) : nullptr;
+                return d && d->is_string() ? d->str() : std::string();
+              };
+              if (!f->extras.allow_failure)
+                f->outcome = outcome_error(f->id, detail("status"), detail("cause"), f->failures, rollback, h);
             }
             f->progress.observe(e);
             f->line.clear();
@@ -1050,7 +1059,7 @@ PipelineOutput WorkflowWaitCommand::run(EngineInterface& engine, const Evaluated
   if (!call.has_flag("allow-failure") && st.status != "completed") {
     Failures failures;
     for (const Event& e : read_history(ws.state, id).events) note_failure(failures, e);
-    if (auto err = outcome_error(id, st.status, failures, false, call.head)) throw LabeledErrorException(*err);
+    if (auto err = outcome_error(id, st.status, st.cause, failures, false, call.head)) throw LabeledErrorException(*err);
   }
   return PipelineOutput::of(to_value(st.to_datum(), call.head));
 }

@@ -28,7 +28,7 @@ def main [] {
       cd (new-workspace)
       let err = (expect-error { $FAILING | prov workflow run | last | get type })
       assert equal $err.code "provisioning::workflow::rolled_back"
-      assert ($err.msg =~ "boom: sh ended with exit status 3") $err.msg
+      assert ($err.msg =~ "failed and was rolled back \\(boom: sh ended with exit status 3\\)") $err.msg
       assert ($err.help =~ "--output boom") $err.help
       assert ($err.help =~ "--allow-failure") $err.help
     }
