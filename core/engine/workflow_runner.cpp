@@ -212,7 +212,8 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
       pctx.env = env;
       pctx.nu_path = sub.nu_path.empty() ? "nu" : sub.nu_path;
       pctx.cancel = &cancel;
-      return prov::open_provider(catalog->require(name), pctx, self_exe_path());
+      // An operation that names no provider has the workspace's default.
+      return prov::open_provider(catalog->require(name.empty() ? catalog->default_name() : name), pctx, self_exe_path());
     };
     auto context = [&](size_t op) {
       OpContext ctx;

@@ -27,7 +27,10 @@ TEST_CASE("a log watch wakes on a write in a watched folder, not before", "[even
   CHECK(watch.wait(10s));
   CHECK(std::chrono::steady_clock::now() - start < 5s);
   writer.join();
-  // The notification was consumed: nothing new, no wake.
+  // What woke it is consumed (the write and the close may come as two notifications): once
+  // they are read, nothing new means no wake.
+  for (int i = 0; i < 10 && watch.wait(50ms); ++i) {
+  }
   CHECK_FALSE(watch.wait(50ms));
 }
 

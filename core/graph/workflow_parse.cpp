@@ -13,6 +13,7 @@
 #include "core/config/toml_file.hpp"
 #include "core/graph/dag.hpp"
 #include "core/graph/id_index.hpp"
+#include "core/ops/kind_fields.hpp"
 #include "core/support/atomic_file.hpp"
 #include "core/support/datum_json.hpp"
 #include "core/support/duration.hpp"
@@ -23,84 +24,11 @@ namespace prov {
 
 namespace {
 
-/// What a kind-specific field must hold.
-enum class Type {
-  text,    ///< any string
-  name,    ///< a non-empty string
-  argv,    ///< a non-empty list of scalars, the first non-empty: a program and its arguments
-  env,     ///< a record of scalars keyed by variable names
-  any,     ///< anything but null
-  mode,    ///< permission bits: an octal string or an int, at most 0o777
-  key,     ///< a dotted configuration key
-  server,  ///< a record with a non-empty `name`: a ServerSpec
-  code,    ///< Nu code: a non-empty string, or a closure reference
-};
-
-struct FieldRule {
-  std::string_view name;
-  Type type;
-  bool required;
-};
-
-struct KindRule {
-  std::string_view name;
-  std::vector<FieldRule> fields;
-};
-
-const std::vector<KindRule>& kind_rules() {
-  static const std::vector<KindRule> rules = {
-      {"command",
-       {{"run", Type::argv, true},
-        {"env", Type::env, false},
-        {"cwd", Type::name, false},
-        {"stdin", Type::text, false},
-        {"rollback", Type::argv, false}}},
-      {"nu",
-       {{"code", Type::code, true}, {"input", Type::any, false}, {"rollback", Type::code, false}}},
-      {"file.write",
-       {{"path", Type::name, true}, {"content", Type::text, true}, {"mode", Type::mode, false}}},
-      {"config.set", {{"key", Type::key, true}, {"value", Type::any, true}}},
-      {"server.create", {{"provider", Type::name, false}, {"server", Type::server, true}}},
-      {"server.delete", {{"provider", Type::name, false}, {"server_id", Type::name, true}}},
-  };
-  return rules;
-}
-
 const std::vector<std::string> kWorkflowFields = {"name", "settings", "operations"};
 const std::vector<std::string> kSettingsFields = {"parallel", "retry", "timeout",
                                                   "rollback_on_failure"};
 const std::vector<std::string> kRetryFields = {"attempts", "backoff", "max_backoff"};
 const std::vector<std::string> kCommonFields = {"id", "kind", "depends_on", "retry", "timeout"};
-
-/// How a value of `type` is described in messages.
-const char* expected(Type type) {
-  switch (type) {
-    case Type::text:
-      return "a string";
-    case Type::name:
-      return "a non-empty string";
-    case Type::argv:
-      return "a list of strings (the program and its arguments)";
-    case Type::env:
-      return "a record of strings";
-    case Type::any:
-      return "a value";
-    case Type::mode:
-      return "permission bits: an octal string like \"0644\" or an int of at most 0o777";
-    case Type::key:
-      return "a dotted key like \"servers.web.plan\"";
-    case Type::server:
-      return "a server spec: a record with at least a name";
-    case Type::code:
-      return "a non-empty string of Nu code (or, piped to `prov workflow run`, a closure)";
-  }
-  return "";
-}
-
-bool is_scalar(const Datum& d) {
-  return d.is_string() || std::holds_alternative<int64_t>(d.v) ||
-         std::holds_alternative<double>(d.v) || std::holds_alternative<bool>(d.v);
-}
 
 /// A record member that is present and not null.
 const Datum* member(const Datum& record, std::string_view key) {
@@ -131,7 +59,7 @@ std::string join_all(const std::vector<std::string>& items) {
 std::string in_quotes(std::string_view s) { return "'" + std::string(s) + "'"; }
 
 /// Collects problems; each becomes one WorkflowError blamed on the input.
-class Problems {
+class Problems : public FieldProblems {
  public:
   void add(std::string_view code, std::string message, std::string help) {
     list_.emplace_back("provisioning::workflow::" + std::string(code), message, std::move(help),
@@ -141,7 +69,7 @@ class Problems {
 
   /// `where: 'field' must be …, got …`
   void wrong_type(const std::string& where, std::string_view field, std::string_view wanted,
-                  const Datum& got, std::string extra_help = {}) {
+                  const Datum& got, std::string extra_help = {}) override {
     add("wrong_type",
         where + ": " + in_quotes(field) + " must be " + std::string(wanted) + ", got " +
             got.type_name(),
@@ -149,11 +77,11 @@ class Problems {
                            : std::move(extra_help));
   }
 
-  void missing(const std::string& where, std::string_view field, std::string help) {
+  void missing(const std::string& where, std::string_view field, std::string help) override {
     add("missing_field", where + ": missing field " + in_quotes(field), std::move(help));
   }
 
-  void bad_value(const std::string& where, const std::string& what, std::string help) {
+  void bad_value(const std::string& where, const std::string& what, std::string help) override {
     add("bad_value", where + ": " + what, std::move(help));
   }
 
@@ -264,110 +192,6 @@ WorkflowSettings read_settings(Problems& p, const std::string& where, const Datu
   return s;
 }
 
-void check_argv(Problems& p, const std::string& where, const std::string& field,
-                const Datum& value) {
-  if (!value.is_list()) {
-    p.wrong_type(where, field, expected(Type::argv), value,
-                 value.is_string()
-                     ? "no shell splits a string here: write [\"program\", \"arg\", …]"
-                     : std::string());
-    return;
-  }
-  const DatumList& items = value.list();
-  if (items.empty()) {
-    p.bad_value(where, in_quotes(field) + " is empty", "name a program and its arguments");
-    return;
-  }
-  for (size_t k = 0; k < items.size(); ++k) {
-    auto at = [&] { return field + "[" + std::to_string(k) + "]"; };
-    if (!is_scalar(items[k])) {
-      p.wrong_type(where, at(), "a string", items[k]);
-    } else if (items[k].is_string() && items[k].str().find('\0') != std::string::npos) {
-      p.bad_value(where, in_quotes(at()) + " holds a NUL character", "remove it");
-    } else if (k == 0 && items[k].is_string() && items[k].str().empty()) {
-      p.bad_value(where, in_quotes(at()) + ", the program, is empty", "name the program to run");
-    }
-  }
-}
-
-void check_env(Problems& p, const std::string& where, const std::string& field,
-               const Datum& value) {
-  if (!value.is_record()) {
-    p.wrong_type(where, field, expected(Type::env), value);
-    return;
-  }
-  for (const auto& [name, v] : value.record()) {
-    if (name.empty() || name.find('=') != std::string::npos ||
-        name.find('\0') != std::string::npos) {
-      p.bad_value(
-          where,
-          in_quotes(field) + " has a variable name that is empty or holds '=': \"" + name + "\"",
-          "rename the variable");
-    } else if (!is_scalar(v)) {
-      p.wrong_type(where, field + "." + name, "a string", v);
-    } else if (v.is_string() && v.str().find('\0') != std::string::npos) {
-      p.bad_value(where, in_quotes(field + "." + name) + " holds a NUL character", "remove it");
-    }
-  }
-}
-
-void check_mode(Problems& p, const std::string& where, const std::string& field,
-                const Datum& value) {
-  int64_t bits = -1;
-  if (const int64_t* n = std::get_if<int64_t>(&value.v)) {
-    bits = *n;
-  } else if (value.is_string()) {
-    std::string s = value.str();
-    if (s.rfind("0o", 0) == 0) s.erase(0, 2);
-    if (!s.empty() && s.size() <= 4 &&
-        std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '7'; }))
-      bits = std::stoll(s, nullptr, 8);
-  } else {
-    p.wrong_type(where, field, expected(Type::mode), value);
-    return;
-  }
-  if (bits < 0 || bits > 0777)
-    p.bad_value(where,
-                in_quotes(field) + " " + to_display(value) + " is not " + expected(Type::mode),
-                "write the mode like \"0644\"");
-}
-
-void check_field(Problems& p, const std::string& where, const std::string& field, Type type,
-                 const Datum& value) {
-  switch (type) {
-    case Type::any:
-      return;
-    case Type::code:
-      if (closure_reference_index(value)) return;
-      return check_field(p, where, field, Type::name, value);
-    case Type::argv:
-      return check_argv(p, where, field, value);
-    case Type::env:
-      return check_env(p, where, field, value);
-    case Type::mode:
-      return check_mode(p, where, field, value);
-    case Type::text:
-    case Type::name:
-    case Type::key:
-      if (!value.is_string()) return p.wrong_type(where, field, expected(type), value);
-      if (type == Type::name && value.str().empty())
-        return p.bad_value(where, in_quotes(field) + " is empty",
-                           "give " + in_quotes(field) + " a value");
-      if (type == Type::key && !parse_key(value.str()))
-        return p.bad_value(where,
-                           in_quotes(field) + " \"" + value.str() + "\" is not " + expected(type),
-                           "separate the key's members with single dots; quote members that "
-                           "hold dots");
-      return;
-    case Type::server: {
-      if (!value.is_record()) return p.wrong_type(where, field, expected(type), value);
-      const Datum* name = member(value, "name");
-      if (!name) return p.missing(where, field + ".name", "name the server in " + in_quotes(field));
-      return check_field(p, where, field + ".name", Type::name, *name);
-    }
-  }
-}
-
 /// Reads operation number `number` (1-based). Its id and kind are left empty when unusable;
 /// its `fields` are left to the caller.
 OperationSpec read_operation(Problems& p, const Datum& value, size_t number,
@@ -397,13 +221,12 @@ OperationSpec read_operation(Problems& p, const Datum& value, size_t number,
     p.missing(where, "id", "give the operation an id that others can name in depends_on");
   }
 
-  const KindRule* kind = nullptr;
+  const KindDecl* kind = nullptr;
   if (const Datum* k = member(value, "kind")) {
     if (!k->is_string()) {
       p.wrong_type(where, "kind", "a string", *k);
     } else {
-      for (const KindRule& rule : kind_rules())
-        if (rule.name == k->str()) kind = &rule;
+      kind = find_kind_decl(k->str());
       if (kind) {
         op.kind = k->str();
       } else {
@@ -440,16 +263,16 @@ OperationSpec read_operation(Problems& p, const Datum& value, size_t number,
       op.timeout = read_duration(p, where, "timeout", v, true);
     } else if (kind) {
       auto rule = std::find_if(kind->fields.begin(), kind->fields.end(),
-                               [&name = key](const FieldRule& f) { return f.name == name; });
+                               [&name = key](const FieldDecl& f) { return f.name == name; });
       if (rule != kind->fields.end()) {
         check_field(p, where, key, rule->type, v);
         continue;
       }
       std::vector<std::string> known = kCommonFields;
-      for (const FieldRule& f : kind->fields) known.emplace_back(f.name);
+      for (const FieldDecl& f : kind->fields) known.emplace_back(f.name);
       std::string elsewhere;
-      for (const KindRule& other : kind_rules())
-        for (const FieldRule& f : other.fields)
+      for (const KindDecl& other : kind_decls())
+        for (const FieldDecl& f : other.fields)
           if (f.name == key && elsewhere.empty())
             elsewhere = in_quotes(key) + " belongs to " + std::string(other.name) + " operations";
       p.unknown_field(where, key, key, known, "a " + op.kind + " operation", elsewhere);
@@ -458,11 +281,11 @@ OperationSpec read_operation(Problems& p, const Datum& value, size_t number,
   }
 
   if (kind) {
-    for (const FieldRule& f : kind->fields)
+    for (const FieldDecl& f : kind->fields)
       if (f.required && !member(value, f.name))
         p.missing(
             where, f.name,
-            "a " + op.kind + " operation needs " + in_quotes(f.name) + ": " + expected(f.type));
+            "a " + op.kind + " operation needs " + in_quotes(f.name) + ": " + describe(f.type));
   }
   return op;
 }
@@ -700,7 +523,7 @@ std::optional<std::string> read_text(const std::string& path) {
 const std::vector<std::string>& workflow_kinds() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> out;
-    for (const KindRule& rule : kind_rules()) out.emplace_back(rule.name);
+    for (const KindDecl& kind : kind_decls()) out.emplace_back(kind.name);
     return out;
   }();
   return names;

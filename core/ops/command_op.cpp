@@ -2,6 +2,7 @@
 
 #include "core/ops/fields.hpp"
 #include "core/ops/op_process.hpp"
+#include "core/ops/kind_fields.hpp"
 
 namespace prov {
 
@@ -18,12 +19,7 @@ OpProcess process(const Fields& f, std::string_view argv_field) {
 
 }  // namespace
 
-void CommandOp::validate(const OperationSpec& op) const {
-  Fields f(op);
-  process(f, "run");
-  f.optional_string("stdin");
-  f.optional_argv("rollback");
-}
+void CommandOp::validate(const OperationSpec& op) const { check_declared_fields(op); }
 
 bool CommandOp::has_rollback(const OperationSpec& op) const {
   return Fields(op).get("rollback") != nullptr;

@@ -182,6 +182,13 @@ TEST_CASE("command rollback runs the rollback argv with the same env and cwd", "
   CHECK(kind.rollback(plain, Datum(), ctx).ok);
 }
 
+namespace {
+bool is_field_problem(const std::string& code) {
+  return code == "provisioning::workflow::missing_field" || code == "provisioning::workflow::wrong_type" ||
+         code == "provisioning::workflow::bad_value";
+}
+}  // namespace
+
 TEST_CASE("command refuses malformed fields with the field's name", "[ops][command]") {
   TempDir dir;
   OpContext ctx = make_context(dir);
@@ -192,12 +199,13 @@ TEST_CASE("command refuses malformed fields with the field's name", "[ops][comma
       kind.validate(op);
       FAIL("expected WorkflowError");
     } catch (const WorkflowError& e) {
-      CHECK(e.code() == "provisioning::workflow::invalid_field");
-      CHECK(std::string(e.what()).find("`" + field + "`") != std::string::npos);
+      // The parser's codes and wording: one declaration of the kind's fields serves both.
+      CHECK(is_field_problem(e.code()));
+      CHECK(std::string(e.what()).find("'" + field) != std::string::npos);
     }
     OpResult r = kind.run(op, ctx);  // the same problem, as a result
     CHECK_FALSE(r.ok);
-    CHECK(r.code == "provisioning::workflow::invalid_field");
+    CHECK(is_field_problem(r.code));
   };
   refused({}, "run");
   refused({{"run", "echo hi; rm -rf /"}}, "run");  // a string is never split by a shell

@@ -19,6 +19,7 @@
 #include "core/support/atomic_file.hpp"
 #include "core/support/error.hpp"
 #include "core/support/redact.hpp"
+#include "core/ops/kind_fields.hpp"
 
 namespace prov {
 
@@ -191,12 +192,12 @@ std::string previous_text(const Datum& undo, const OpContext& ctx) {
 }  // namespace
 
 void ConfigSetOp::validate(const OperationSpec& op) const {
-  Fields f(op);
-  parse_key_field(f);
-  value_field(f);
+  check_declared_fields(op);
+  value_field(Fields(op));  // a value TOML can hold
 }
 
 OpResult ConfigSetOp::do_run(const OperationSpec& op, const OpContext& ctx) const {
+  validate(op);
   Fields f(op);
   const KeyPath key = parse_key_field(f);
   std::unique_ptr<toml::node> value = value_field(f);

@@ -113,10 +113,10 @@ TEST_CASE("config.set refuses what it cannot write", "[ops][config.set]") {
   OpContext ctx = make_context(dir);
   dir.write("ws/config.user.toml", "name = \"demo\"\n");
   CHECK(run_op(set("name.first", "x"), ctx).code == "provisioning::config::key_conflict");
-  CHECK(run_op(set("a..b", "x"), ctx).code == "provisioning::workflow::invalid_field");
-  CHECK(run_op(set("a", Datum()), ctx).code == "provisioning::workflow::invalid_field");
+  CHECK(run_op(set("a..b", "x"), ctx).code == "provisioning::workflow::bad_value");
+  CHECK(run_op(set("a", Datum()), ctx).code == "provisioning::workflow::missing_field");  // null is absent
   CHECK(run_op(set("a", DatumList{Datum()}), ctx).code == "provisioning::workflow::invalid_field");
-  CHECK(run_op(make_op("config.set", {{"value", 1}}), ctx).code == "provisioning::workflow::invalid_field");
+  CHECK(run_op(make_op("config.set", {{"value", 1}}), ctx).code == "provisioning::workflow::missing_field");
   CHECK(slurp(dir / "ws/config.user.toml") == "name = \"demo\"\n");  // untouched
 
   dir.write("ws/config.user.toml", "name = [unclosed\n");

@@ -7,6 +7,7 @@
 #include "core/ops/workspace_path.hpp"
 #include "core/support/atomic_file.hpp"
 #include "core/support/error.hpp"
+#include "core/ops/kind_fields.hpp"
 
 namespace prov {
 
@@ -48,12 +49,7 @@ std::string octal(unsigned mode) {
 
 }  // namespace
 
-void FileWriteOp::validate(const OperationSpec& op) const {
-  Fields f(op);
-  f.string("path");
-  f.string("content");
-  parse_mode(f);
-}
+void FileWriteOp::validate(const OperationSpec& op) const { check_declared_fields(op); }
 
 OpResult FileWriteOp::do_run(const OperationSpec& op, const OpContext& ctx) const {
   validate(op);

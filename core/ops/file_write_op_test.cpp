@@ -95,8 +95,8 @@ TEST_CASE("file.write reads modes written as octal text or ints", "[ops][file.wr
                             Datum("4755"), Datum(true)}) {
     INFO(to_display(mode));
     OpResult r = run_op(make_op("file.write", {{"path", "m"}, {"content", ""}, {"mode", mode}}), ctx);
-    CHECK(r.code == "provisioning::workflow::invalid_field");
-    CHECK(r.message.find("`mode`") != std::string::npos);
+    CHECK((r.code == "provisioning::workflow::bad_value" || r.code == "provisioning::workflow::wrong_type"));
+    CHECK(r.message.find("'mode'") != std::string::npos);
   }
 }
 
@@ -107,13 +107,15 @@ TEST_CASE("file.write refuses paths outside the workspace", "[ops][file.write]")
   REQUIRE(::symlink((dir / "outside").c_str(), (dir / "ws/escape").c_str()) == 0);
   for (const std::string& path : {std::string("../outside/x"), std::string("a/../../outside/x"),
                                   dir / "outside/x", std::string("escape/x"),
-                                  std::string("escape/deeper/x"), std::string(""), std::string("."),
+                                  std::string("escape/deeper/x"), std::string("."),
                                   std::string("sub/")}) {
     INFO(path);
     OpResult r = run_op(make_op("file.write", {{"path", path}, {"content", "pwned"}}), ctx);
     CHECK_FALSE(r.ok);
     CHECK(r.code == "provisioning::operation::path_outside_workspace");
   }
+  // An empty path is no path at all, as the parser says too.
+  CHECK(run_op(make_op("file.write", {{"path", ""}, {"content", "x"}}), ctx).code == "provisioning::workflow::bad_value");
   CHECK_FALSE(exists(dir / "outside/x"));
   CHECK_FALSE(exists(dir / "outside/deeper"));
 

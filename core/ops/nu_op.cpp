@@ -7,6 +7,7 @@
 #include "core/ops/closure_channel.hpp"
 #include "core/ops/fields.hpp"
 #include "core/ops/op_process.hpp"
+#include "core/ops/kind_fields.hpp"
 
 namespace prov {
 
@@ -97,13 +98,7 @@ std::string nu_input_json(const Datum& d) {
   return as_json(d).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
-void NuOp::validate(const OperationSpec& op) const {
-  Fields f(op);
-  if (!reference(f, "code")) f.string("code");
-  if (!reference(f, "rollback")) f.optional_string("rollback");
-  f.env("env");
-  f.optional_string("cwd");
-}
+void NuOp::validate(const OperationSpec& op) const { check_declared_fields(op); }
 
 bool NuOp::has_rollback(const OperationSpec& op) const {
   return Fields(op).get("rollback") != nullptr;

@@ -107,8 +107,7 @@ TEST_CASE("nu without a Nu binary, or without code, fails cleanly", "[ops][nu]")
   CHECK_FALSE(r.ok);
   CHECK(r.code == "provisioning::process::spawn");
 
-  CHECK(run_op(make_op("nu", {}), ctx).code == "provisioning::workflow::invalid_field");
-  CHECK(run_op(make_op("nu", {{"code", DatumList{"ls"}}}), ctx).code ==
-        "provisioning::workflow::invalid_field");
+  CHECK(run_op(make_op("nu", {}), ctx).code == "provisioning::workflow::missing_field");
+  CHECK(run_op(make_op("nu", {{"code", DatumList{"ls"}}}), ctx).code == "provisioning::workflow::wrong_type");
   CHECK_FALSE(find_kind("nu")->has_rollback(make_op("nu", {{"code", "1"}})));
 }

@@ -14,6 +14,7 @@
 #include "core/ops/server_op.hpp"
 #include "core/support/duration.hpp"
 #include "core/support/error.hpp"
+#include "core/ops/kind_fields.hpp"
 
 namespace prov {
 
@@ -129,7 +130,7 @@ const OpKind* find_kind(std::string_view name) {
 
 std::vector<std::string_view> kind_names() {
   std::vector<std::string_view> names;
-  for (const OpKind* k : registry()) names.push_back(k->name());
+  for (const KindDecl& k : kind_decls()) names.push_back(k.name);
   return names;
 }
 

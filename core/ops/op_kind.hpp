@@ -85,8 +85,11 @@ class OpKind {
   /// The name workflows use in `kind`.
   virtual std::string_view name() const = 0;
 
-  /// Checks the operation's fields without side effects. Throws WorkflowError
-  /// `provisioning::workflow::invalid_field` naming the operation and the field.
+  /// Checks the operation's fields without side effects, against the kind's declaration
+  /// (kind_fields.hpp) as the parser does, plus what only the kind knows. Throws WorkflowError
+  /// with the parser's code (`provisioning::workflow::missing_field`, `::wrong_type`,
+  /// `::bad_value`) naming the operation and the field, or (for what only the kind knows)
+  /// `provisioning::workflow::invalid_field`.
   virtual void validate(const OperationSpec& op) const = 0;
 
   /// True when the operation has something to undo once it succeeded.

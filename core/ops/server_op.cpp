@@ -4,6 +4,7 @@
 #include "core/events/event.hpp"
 #include "core/providers/provider.hpp"
 #include "core/support/error.hpp"
+#include "core/ops/kind_fields.hpp"
 
 namespace prov {
 
@@ -23,13 +24,14 @@ ServerSpec spec_of(const Fields& f) {
 /// Runs `f` with the operation's provider; any provider error becomes a failed result with its code.
 template <typename F>
 OpResult with_provider(const OperationSpec& op, const OpContext& ctx, F&& f) {
-  const std::string name = Fields(op).string("provider");
+  // No provider named: the workspace's default (providers.default), as open_provider decides.
+  const std::string asked = Fields(op).optional_string("provider").value_or("");
   if (!ctx.open_provider)
     return op_failed("provisioning::provider::not_available",
-                     op.kind + " cannot run here: no providers are set up (asked for `" + name + "`)");
+                     op.kind + " cannot run here: no providers are set up (asked for `" + asked + "`)");
   try {
-    std::unique_ptr<Provider> p = ctx.open_provider(name);
-    return f(*p, name);
+    std::unique_ptr<Provider> p = ctx.open_provider(asked);
+    return f(*p, p->name());
   } catch (const Error& e) {
     return op_failed(e.code(), e.what());
   }
@@ -43,9 +45,8 @@ Datum resource(const std::string& provider, const Server& s) {
 }  // namespace
 
 void ServerCreateOp::validate(const OperationSpec& op) const {
-  Fields f(op);
-  f.string("provider");
-  spec_of(f);
+  check_declared_fields(op);
+  spec_of(Fields(op));  // the spec as a provider takes it
 }
 
 OpResult ServerCreateOp::do_run(const OperationSpec& op, const OpContext& ctx) const {
@@ -79,11 +80,7 @@ OpResult ServerCreateOp::do_rollback(const OperationSpec& op, const Datum& undo,
   });
 }
 
-void ServerDeleteOp::validate(const OperationSpec& op) const {
-  Fields f(op);
-  f.string("provider");
-  f.string("server_id");
-}
+void ServerDeleteOp::validate(const OperationSpec& op) const { check_declared_fields(op); }
 
 OpResult ServerDeleteOp::do_run(const OperationSpec& op, const OpContext& ctx) const {
   validate(op);

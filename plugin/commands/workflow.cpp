@@ -19,6 +19,7 @@
 #include "core/graph/svg.hpp"
 #include "core/graph/workflow_parse.hpp"
 #include "core/ops/closure_channel.hpp"
+#include "core/ops/kind_fields.hpp"
 #include "core/ops/workspace_path.hpp"
 #include "core/state/file_io.hpp"
 #include "core/state/lock.hpp"
@@ -481,7 +482,14 @@ Signature WorkflowPlanCommand::signature() const {
   s.extra_description =
       "Checks everything a run would refuse and reports every problem at once: the workflow's fields, its graph, "
       "the workspace's run settings and [limits], file.write paths outside the workspace, server.* operations' "
-      "providers, and Nu code that Nu's parser rejects. Nothing runs.";
+      "providers, and Nu code that Nu's parser rejects. Nothing runs.\n\n"
+      "Operation kinds and their fields (* required; every operation also takes id*, kind*, depends_on, retry, "
+      "timeout): " +
+      [] {
+        std::string kinds;
+        for (const KindDecl& k : kind_decls()) kinds += (kinds.empty() ? "" : "; ") + kind_synopsis(k);
+        return kinds;
+      }() + ".";
   s.search_terms = {"order", "topological", "validate", "check", "dry-run"};
   s.optional = {workflow_arg()};
   s.named = with({config_flag()});

@@ -153,6 +153,19 @@ def main [] {
       assert equal (prov server list --provider folder | length) 0
       assert equal (count-sleepers $secs) 0
     }
+    "workflow: server.create without a provider uses the workspace's default, as plan said it would": {||
+      cd (new-workspace)
+      let secs = (600 + (random int 1..1000000))
+      let wf = {name: default-provider, settings: {retry: {attempts: 1}}, operations: [
+        {id: s, kind: server.create, server: {name: dflt, command: [sleep $secs]}}
+        {id: boom, kind: command, run: [false], depends_on: [s]}
+      ]}
+      assert equal ($wf | prov workflow plan | get id) [s boom]
+      let events = ($wf | prov workflow run --allow-failure)
+      assert equal ($events | where type == resource_created | get resource.provider) [local]
+      assert equal ($events | where type == rollback_step | get operation) [s]
+      assert equal (count-sleepers $secs) 0
+    }
     "workflow: the runner configures providers with the run's --env": {||
       let ws = (new-workspace)
       cd $ws
