@@ -1,7 +1,8 @@
 #pragma once
 /// A workflow's journal: an append-only file of Datum records behind a versioned header, the
 /// durable truth from which a workflow's state is rebuilt after a crash. Modelled on ninja's
-/// build log: appended while running, recompacted (rewritten whole) when it has grown.
+/// build log: appended while running, compacted (rewritten whole, as one checkpoint) when the
+/// run has ended.
 ///
 /// Format (text, one line each):
 ///   prov-journal <version> <len> <crc32> <header JSON>\n
@@ -147,7 +148,7 @@ class Journal {
   void compact(const Datum& header, const std::vector<Datum>& records);
 
   const std::string& path() const;
-  /// Bytes in the file: when it has grown, the owner compacts it.
+  /// Bytes in the file.
   uint64_t size_bytes() const;
   /// fdatasync calls made by this object so far.
   uint64_t sync_count() const;
