@@ -70,7 +70,7 @@ const Datum& config_get(const Config& config, const std::vector<std::string>& me
     why = render_key(prefix) + " is a list of " + std::to_string(deepest.list().size()) +
           " items and has no item " + missing;
   else
-    why = render_key(prefix) + " is a " + deepest.type_name() + " and has no members";
+    why = render_key(prefix) + " is " + deepest.a_type_name() + " and has no members";
 
   std::string help;
   std::vector<std::string> near = nearest_keys(config.merged, path);

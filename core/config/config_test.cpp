@@ -380,7 +380,7 @@ TEST_CASE("config_get misses name the key, the deepest prefix and nearby keys", 
 
   e = get_failure(config, {"providers.local.timeout.seconds"});
   CHECK(std::string(e.what()) == "no configuration key providers.local.timeout.seconds: "
-                                 "providers.local.timeout is a int and has no members");
+                                 "providers.local.timeout is an int and has no members");
 
   e = get_failure(config, {"secrets", "patterns", "9"});
   CHECK(contains(e.what(), "secrets.patterns is a list of 4 items and has no item 9"));

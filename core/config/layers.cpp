@@ -66,7 +66,7 @@ std::optional<Datum> given_record(const std::optional<Datum>& value, const char*
                                   Blame blame) {
   if (!value || value->is_null()) return std::nullopt;
   if (!value->is_record())
-    throw ConfigError(code, what + " must be a record, not a " + value->type_name(), help,
+    throw ConfigError(code, what + " must be a record, not " + value->a_type_name(), help,
                       std::move(blame));
   return value;
 }

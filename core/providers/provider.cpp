@@ -82,7 +82,7 @@ ServerSpec ServerSpec::from_datum(const Datum& d, const std::string& where) {
       if (!v.is_list()) throw spec_error(where, key, "must be a list of ints, not " + v.type_name());
       for (const Datum& p : v.list()) {
         if (!std::holds_alternative<int64_t>(p.v))
-          throw spec_error(where, key, "must be a list of ints; " + to_display(p) + " is a " + p.type_name());
+          throw spec_error(where, key, "must be a list of ints; " + to_display(p) + " is " + p.a_type_name());
         const int64_t port = std::get<int64_t>(p.v);
         if (port < 1 || port > 65535)
           throw spec_error(where, key, "holds " + std::to_string(port) + ", outside 1..65535");
@@ -133,27 +133,27 @@ Server Server::from_datum(const Datum& d, const std::string& provider) {
     if (key == "id") {
       if (std::holds_alternative<int64_t>(v.v)) s.id = to_display(v);
       else if (v.is_string() && !v.str().empty()) s.id = v.str();
-      else throw response_error(provider, key, "is " + (v.is_string() ? std::string("empty") : "a " + v.type_name()) +
+      else throw response_error(provider, key, "is " + (v.is_string() ? std::string("empty") : v.a_type_name()) +
                                                    ", not a string");
       has_id = true;
     } else if (key == "name") {
       if (v.is_null()) continue;
-      if (!v.is_string()) throw response_error(provider, key, "is a " + v.type_name() + ", not a string");
+      if (!v.is_string()) throw response_error(provider, key, "is " + v.a_type_name() + ", not a string");
       s.name = v.str();
     } else if (key == "provider") {
       if (v.is_null()) continue;
-      if (!v.is_string()) throw response_error(provider, key, "is a " + v.type_name() + ", not a string");
+      if (!v.is_string()) throw response_error(provider, key, "is " + v.a_type_name() + ", not a string");
       s.provider = v.str();
     } else if (key == "state") {
       if (v.is_null()) continue;
-      if (!v.is_string()) throw response_error(provider, key, "is a " + v.type_name() + ", not a string");
+      if (!v.is_string()) throw response_error(provider, key, "is " + v.a_type_name() + ", not a string");
       s.state = v.str();
     } else if (key == "created") {
       if (v.is_null()) continue;
       // A date, or its RFC 3339 text when it came through JSON.
       if (std::holds_alternative<DateTime>(v.v)) s.created = std::get<DateTime>(v.v);
       else if (v.is_string()) s.created = DateTime{v.str()};
-      else throw response_error(provider, key, "is a " + v.type_name() + ", not a date");
+      else throw response_error(provider, key, "is " + v.a_type_name() + ", not a date");
     } else {
       s.fields.emplace_back(key, v);
     }

@@ -25,6 +25,11 @@ void Datum::set(std::string key, Datum value) {
   record().emplace_back(std::move(key), std::move(value));
 }
 
+std::string Datum::a_type_name() const {
+  const std::string t = type_name();
+  return (t.empty() || std::string_view("aeiou").find(t[0]) == std::string_view::npos ? "a " : "an ") + t;
+}
+
 std::string Datum::type_name() const {
   struct Visitor {
     std::string operator()(std::monostate) const { return "nothing"; }

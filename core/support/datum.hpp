@@ -67,6 +67,8 @@ struct Datum {
 
   /// Nushell's name for the type: "record", "list", "string", "int", …
   std::string type_name() const;
+  /// type_name() with its article, for messages: "an int", "a string".
+  std::string a_type_name() const;
 
   bool operator==(const Datum&) const = default;
 };

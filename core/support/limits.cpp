@@ -98,7 +98,7 @@ Limits Limits::with_config(const Datum& config) const {
   const Datum* table = config.find("limits");
   if (!table || table->is_null()) return l;
   if (!table->is_record())
-    throw LimitError("provisioning::limits::bad_value", "limits must be a table, not a " + table->type_name(),
+    throw LimitError("provisioning::limits::bad_value", "limits must be a table, not " + table->a_type_name(),
                      "write [limits] with operations, depth, stream_length as whole numbers");
   for (const LimitField& f : kFields) {
     const Datum* v = table->find(f.name);
