@@ -256,9 +256,11 @@ def main [] {
     "events: every workflow's events in time order, one workflow's, and --follow": {||
       cd (new-workspace)
       assert equal (prov events) []
+      # `first` ends the stream, not the run: each ends before the next starts, so that their
+      # events do not interleave in time.
       let a = (wf [{id: x, kind: command, run: [true]}] --name first | prov workflow run | first | get workflow_id)
-      let b = (wf [{id: y, kind: command, run: [false]}] --name second --settings {retry: {attempts: 1}} | prov workflow run | first | get workflow_id)
       wait-final $a | ignore
+      let b = (wf [{id: y, kind: command, run: [false]}] --name second --settings {retry: {attempts: 1}} | prov workflow run | first | get workflow_id)
       wait-final $b | ignore
       let all = (prov events)
       assert equal ($all | where type =~ "^workflow_" | get type) [workflow_started workflow_completed workflow_started workflow_failed]
