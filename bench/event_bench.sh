@@ -38,7 +38,7 @@ while (($#)); do
       shift ;;
   esac
 done
-build=${build:-$root/build}
+build=$(cd "${build:-$root/build}" && pwd)
 nu=${nu:-$root/node_modules/nushell/bin/nu}
 plugin=$build/bin/nu_plugin_provisioning
 [[ -x $nu ]] || { echo "evbench: no nu at $nu" >&2; exit 1; }

@@ -248,3 +248,9 @@ if ((workflow && have_plugin)); then
   "$root/bench/workflow_bench.sh" "${wf_args[@]}"
 fi
 if ((have_plugin)); then "$root/bench/provider_bench.sh" "$build" "$nu"; fi
+# ---- events: delivery latency and the runner's idle CPU ---------------------------------------
+if ((have_plugin)); then
+  ev_args=("$build" "$nu")
+  [[ -n $markdown ]] && ev_args+=(--markdown "$markdown")
+  "$root/bench/event_bench.sh" "${ev_args[@]}"
+fi
