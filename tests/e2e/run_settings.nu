@@ -99,6 +99,23 @@ def main [] {
       assert ($err.msg =~ "config-secrets.json does not exist")
       assert equal (prov workflow status $id | get status) interrupted
     }
+    "a resume keeps the configuration the workflow was submitted with, not the files as they are now": {||
+      let ws = (new-workspace "[workflow]\nrollback_on_failure = false\n")
+      cd $ws
+      # b sleeps the first time (and is killed), fails the second: then the snapshot decides.
+      let wf = {name: snap, settings: {retry: {attempts: 1}}, operations: [
+        {id: a, kind: command, run: [true], rollback: [true]}
+        {id: b, kind: command, run: [sh -c "test -f marker && exit 1; touch marker; sleep 32"], depends_on: [a]}
+      ]}
+      let id = ($wf | prov workflow submit | get workflow_id)
+      while not ($ws | path join marker | path exists) { sleep 20ms }
+      kill -s 9 (prov workflow status $id | get runner_pid)
+      kill-procs "sleep 32"
+      "[workflow]\nrollback_on_failure = true\n" | save -f config.defaults.toml
+      let events = (prov workflow resume $id --allow-failure)
+      assert equal ($events | last | get status) failed
+      assert not ($events | any {|e| $e.type == rollback_started })
+    }
     "the workflow's settings win over the workspace's, field by field": {||
       cd (new-workspace $STRICT)
       let seen = (observed (probe --settings {parallel: 2, retry: {attempts: 2}} | prov workflow run --allow-failure))
