@@ -111,6 +111,8 @@ Signature ConfigGetCommand::signature() const {
                       {"backoff", Value::string("500ms")},
                       {"max_backoff", Value::string("10s")}})},
       {"{a: {b: 5}} | prov config get a.b", "A key from the record piped in", Value::integer(5)},
+      {"prov config get workflow.nope? | default 1", "A member marked optional with `?` that is not there gives "
+       "nothing, as `get` does", Value::integer(1)},
   };
   return s;
 }
@@ -126,8 +128,12 @@ PipelineOutput ConfigGetCommand::run(EngineInterface& engine, const EvaluatedCal
                   "provisioning::input::missing_argument");
   const Value& pathv = call.positional[0];
   std::vector<std::string> path;
+  std::vector<bool> optional;  ///< by member: `?` after it, as `get` reads it
   if (pathv.is(Value::Type::CellPath)) {
-    for (const auto& m : pathv.as_cell_path().members) path.push_back(m.is_int ? std::to_string(m.index) : m.name);
+    for (const auto& m : pathv.as_cell_path().members) {
+      path.push_back(m.is_int ? std::to_string(m.index) : m.name);
+      optional.push_back(m.optional);
+    }
   } else if (pathv.is(Value::Type::String)) {
     path.push_back(pathv.as_string());
   } else {
@@ -137,7 +143,17 @@ PipelineOutput ConfigGetCommand::run(EngineInterface& engine, const EvaluatedCal
   prov::Config cfg = load_workspace_config(engine, call, &input);
   // One member with dots is a dotted path, as config_get reads it.
   prov::KeyPath where = path.size() == 1 ? prov::parse_key(path[0]).value_or(path) : path;
-  return PipelineOutput::of(to_value(visible(cfg, call, prov::config_get(cfg, path), where), call.head));
+  try {
+    return PipelineOutput::of(to_value(visible(cfg, call, prov::config_get(cfg, path), where), call.head));
+  } catch (const prov::ConfigError& e) {
+    // A missing member marked optional (`a.b?`) gives nothing, as `get` does; one before it
+    // that is missing and not optional is still an error.
+    if (e.code() == "provisioning::config::key_not_found" && optional.size() == path.size()) {
+      const size_t missing = prov::lookup_path(cfg.merged, path).depth;
+      if (missing < optional.size() && optional[missing]) return PipelineOutput::of(Value::nothing(call.head));
+    }
+    throw;
+  }
 }
 
 }  // namespace prov::plugin

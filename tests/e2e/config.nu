@@ -17,6 +17,15 @@ def main [] {
       # From the repo root there is no config.defaults.toml upwards: the cwd is the workspace.
       assert equal (prov config get paths.base) ($ws | path dirname)
     }
+    "config get takes optional members as get does: a missing `?` member is null": {||
+      cd $ws
+      assert equal (prov config get workflow.nope?) null
+      assert equal (prov config get nope?.deeper) null
+      assert equal (prov config get workflow.retry.attempts?) (prov config get workflow.retry.attempts)
+      # A missing member not marked optional is still an error, even with a `?` after it.
+      let e = (expect-error { prov config get nope.deeper? })
+      assert equal $e.code "provisioning::config::key_not_found"
+    }
     "a subdirectory finds its nearest workspace upwards": {||
       let root = (mktemp -d)
       "[project]\nname = \"nested\"\n" | save ($root | path join "config.defaults.toml")
