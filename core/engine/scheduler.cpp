@@ -1,4 +1,5 @@
 #include "core/engine/scheduler.hpp"
+#include "core/support/duration.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -21,7 +22,7 @@ Datum RunSummary::to_datum() const {
                            {"failed", Datum(static_cast<int64_t>(failed))},
                            {"skipped", Datum(static_cast<int64_t>(skipped))},
                            {"rolled_back", Datum(static_cast<int64_t>(rolled_back))},
-                           {"duration", Datum(duration)},
+                           {"duration", Datum(to_millis(duration))},
                            {"reexecuted", Datum(std::move(re))},
                            {"undo_failed", Datum(std::move(undo))}});
 }

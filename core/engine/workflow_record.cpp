@@ -11,6 +11,7 @@
 #include "core/support/datum_json.hpp"
 #include "core/support/error.hpp"
 #include "core/support/redact.hpp"
+#include "core/support/duration.hpp"
 
 namespace prov {
 
@@ -162,7 +163,7 @@ Datum WorkflowStatus::to_datum() const {
                 {"undo_failed", Datum(std::move(undone))},
                 {"started", started ? Datum(*started) : Datum()},
                 {"finished", finished ? Datum(*finished) : Datum()},
-                {"duration", duration ? Datum(*duration) : Datum()},
+                {"duration", duration ? Datum(to_millis(*duration)) : Datum()},
                 {"runner_pid", runner_pid ? Datum(*runner_pid) : Datum()}};
   if (!problem.empty()) r.emplace_back("problem", Datum(problem));
   return Datum(std::move(r));

@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "core/support/error.hpp"
+#include "core/support/duration.hpp"
 
 namespace prov {
 
@@ -28,7 +29,7 @@ Datum Event::to_datum() const {
   if (operation) r.emplace_back("operation", Datum(*operation));
   if (attempt) r.emplace_back("attempt", Datum(*attempt));
   if (exit_code) r.emplace_back("exit_code", Datum(*exit_code));
-  if (duration) r.emplace_back("duration", Datum(*duration));
+  if (duration) r.emplace_back("duration", Datum(to_millis(*duration)));  // a measurement: to the ms
   if (message) r.emplace_back("message", Datum(*message));
   if (resource) r.emplace_back("resource", *resource);
   if (details && details->is_record())

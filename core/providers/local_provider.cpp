@@ -204,7 +204,7 @@ Server LocalProvider::read(const std::string& dir) const {
     if (proc->exit_code) exit_code = Datum(*proc->exit_code);
     if (running(*proc)) {
       s.state = server_state::running;
-      if (proc->started_ns) uptime = Datum(Duration{std::max<int64_t>(0, unix_nanos() - *proc->started_ns)});
+      if (proc->started_ns) uptime = Datum(to_millis(Duration{std::max<int64_t>(0, unix_nanos() - *proc->started_ns)}));
     } else {
       s.state = server_state::exited;
     }

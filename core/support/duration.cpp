@@ -168,4 +168,9 @@ std::string format_duration(Duration d) {
   return "-" + format_nanos(uint64_t{0} - static_cast<uint64_t>(d.nanos));
 }
 
+Duration to_millis(Duration d) {
+  constexpr int64_t ms = 1'000'000;
+  return Duration{(d.nanos >= 0 ? d.nanos + ms / 2 : d.nanos - ms / 2) / ms * ms};
+}
+
 }  // namespace prov

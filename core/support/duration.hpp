@@ -26,4 +26,7 @@ std::optional<Duration> to_duration(const Datum& value, std::string& why);
 /// "1h30m", "2d3h0.25s". A negative one gets a leading '-' (which parse_duration refuses).
 std::string format_duration(Duration d);
 
+/// A measured length of time as people read it: rounded to the nearest millisecond.
+Duration to_millis(Duration d);
+
 }  // namespace prov

@@ -123,3 +123,11 @@ TEST_CASE("format_duration writes short text that reads back", "[duration]") {
     CHECK(parse_duration(format_duration(Duration{n}), why) == Duration{n});
   }
 }
+
+TEST_CASE("to_millis rounds a measurement to the nearest millisecond", "[duration]") {
+  CHECK(to_millis(Duration{1'234'567'890}).nanos == 1'235'000'000);
+  CHECK(to_millis(Duration{1'234'499'999}).nanos == 1'234'000'000);
+  CHECK(to_millis(Duration{499'999}).nanos == 0);
+  CHECK(to_millis(Duration{0}).nanos == 0);
+  CHECK(to_millis(Duration{-1'600'000}).nanos == -2'000'000);
+}

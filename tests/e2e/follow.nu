@@ -20,6 +20,11 @@ def main [] {
       assert equal ($followed | first | get type) workflow_started
       assert equal ($followed | last | get type) workflow_completed
       assert equal ($followed | length) (prov events --workflow $id | length)
+      # Durations are measurements a person reads: whole milliseconds.
+      let durations = ($followed | where {|e| ($e.duration? | default null) != null } | get duration)
+      assert (($durations | length) > 0)
+      assert ($durations | all {|d| (($d | into int) mod 1_000_000) == 0 }) ($durations | to nuon)
+      assert ((prov workflow status $id | get duration | into int) mod 1_000_000 == 0)
     }
     "events --follow --workflow of a running workflow ends when it ends": {||
       cd (new-workspace)
