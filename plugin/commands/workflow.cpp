@@ -573,7 +573,7 @@ Signature WorkflowGraphCommand::signature() const {
       "nothing installed.";
   s.search_terms = {"dot", "graphviz", "mermaid", "svg", "dag", "picture"};
   s.optional = {workflow_arg()};
-  s.named = {{"format", 'f', shape::string(), "dot (default), mermaid or svg", false}};
+  s.named = {{"format", std::nullopt, shape::string(), "dot (default), mermaid or svg", false}};
   s.input_output_types = {{type::nothing(), type::string()}, {type::record(), type::string()}};
   s.examples = {
       {"prov workflow graph workflows/deploy.toml | save -f deploy.dot; open deploy.dot | lines | first",
@@ -662,7 +662,7 @@ Signature WorkflowRunCommand::signature() const {
       "cleared at the end.";
   s.search_terms = {"execute", "start", "deploy", "apply"};
   s.optional = {workflow_arg()};
-  s.named = with({{"parallel", 'p', shape::integer(), "At most this many operations at once", false},
+  s.named = with({{"parallel", 'j', shape::integer(), "At most this many operations at once (-j, as make's)", false},
                   config_flag(),
                   {"dry-run", std::nullopt, std::nullopt, "Validate and plan only; nothing runs", false},
                   allow_failure_flag(),
@@ -727,7 +727,7 @@ Signature WorkflowSubmitCommand::signature() const {
   s.extra_description = "It keeps running after this Nu session ends; follow it with `prov workflow status` and `logs`.";
   s.search_terms = {"background", "async", "detach", "queue"};
   s.optional = {workflow_arg()};
-  s.named = with({{"parallel", 'p', shape::integer(), "At most this many operations at once", false},
+  s.named = with({{"parallel", 'j', shape::integer(), "At most this many operations at once (-j, as make's)", false},
                   config_flag()});
   s.input_output_types = {{type::nothing(), type::record()}, {type::record(), type::record()}};
   s.examples = {{"prov workflow submit workflows/deploy.toml | columns",
