@@ -18,13 +18,44 @@ std::vector<std::string> secret_patterns(const Datum& config) {
   return {"password", "secret", "token", "key"};
 }
 
+namespace {
+
+/// The segments of a key name, lower-cased: split at `_`, `-`, `.`, spaces and where a lower-case
+/// letter or digit meets an upper-case one ("secretAccessKey" → secret, access, key).
+std::vector<std::string> key_segments(std::string_view key) {
+  std::vector<std::string> out(1);
+  for (size_t i = 0; i < key.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(key[i]);
+    if (c == '_' || c == '-' || c == '.' || c == ' ') {
+      if (!out.back().empty()) out.emplace_back();
+      continue;
+    }
+    if (std::isupper(c) && i > 0 && (std::islower(static_cast<unsigned char>(key[i - 1])) ||
+                                     std::isdigit(static_cast<unsigned char>(key[i - 1]))))
+      if (!out.back().empty()) out.emplace_back();
+    out.back() += static_cast<char>(std::tolower(c));
+  }
+  if (out.back().empty()) out.pop_back();
+  return out;
+}
+
+}  // namespace
+
 bool is_secret_key(std::string_view key, const std::vector<std::string>& patterns) {
-  std::string lower(key);
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  const std::vector<std::string> segments = key_segments(key);
   for (const auto& p : patterns) {
-    std::string lp(p);
-    std::transform(lp.begin(), lp.end(), lp.begin(), [](unsigned char c) { return std::tolower(c); });
-    if (!lp.empty() && lower.find(lp) != std::string::npos) return true;
+    // A pattern of several segments ("access_key") matches those segments in a row.
+    const std::vector<std::string> want = key_segments(p);
+    if (want.empty() || want.size() > segments.size()) continue;
+    for (size_t at = 0; at + want.size() <= segments.size(); ++at) {
+      bool all = true;
+      for (size_t k = 0; k < want.size() && all; ++k) {
+        const std::string& seg = segments[at + k];
+        // a plural counts: "passwords" under "password"
+        all = seg == want[k] || (seg.size() == want[k].size() + 1 && seg.back() == 's' && seg.compare(0, want[k].size(), want[k]) == 0);
+      }
+      if (all) return true;
+    }
   }
   return false;
 }
@@ -46,15 +77,39 @@ bool is_secret_path(const std::vector<std::string>& path, const std::vector<std:
 /// Where a value sits for split_secrets: record members and list indexes, in order.
 using Location = DatumList;
 
+/// `value`, all secret: its tables and lists keep their shape (so that a path into them still
+/// leads somewhere) and every leaf is the marker. Each replaced leaf is added to `taken`.
+Datum redact_leaves(const Datum& value, DatumList* taken, Location* at) {
+  if (value.is_record() && !value.record().empty()) {
+    DatumRecord out;
+    out.reserve(value.record().size());
+    for (const auto& [k, v] : value.record()) {
+      if (at) at->emplace_back(k);
+      out.emplace_back(k, redact_leaves(v, taken, at));
+      if (at) at->pop_back();
+    }
+    return Datum(std::move(out));
+  }
+  if (value.is_list() && !value.list().empty()) {
+    DatumList out;
+    out.reserve(value.list().size());
+    for (size_t i = 0; i < value.list().size(); ++i) {
+      if (at) at->emplace_back(static_cast<int64_t>(i));
+      out.push_back(redact_leaves(value.list()[i], taken, at));
+      if (at) at->pop_back();
+    }
+    return Datum(std::move(out));
+  }
+  if (taken) taken->push_back(Datum(DatumRecord{{"at", Datum(*at)}, {"value", value}}));
+  return Datum(kRedacted);
+}
+
 /// redact() below `path` (record members only: what secrecy is decided by). When `taken` is
 /// given, each replaced value is added to it with its `at` location.
 Datum redact_below(const Datum& value, const std::vector<std::string>& patterns, std::vector<std::string>& path,
                    DatumList* taken = nullptr, Location* at = nullptr) {
   if (is_pattern_list(path)) return value;
-  if (is_secret_path(path, patterns)) {
-    if (taken) taken->push_back(Datum(DatumRecord{{"at", Datum(*at)}, {"value", value}}));
-    return Datum(kRedacted);
-  }
+  if (is_secret_path(path, patterns)) return redact_leaves(value, taken, at);
   if (value.is_record()) {
     DatumRecord out;
     out.reserve(value.record().size());
@@ -83,12 +138,12 @@ Datum redact_below(const Datum& value, const std::vector<std::string>& patterns,
 }  // namespace
 
 Datum redact(const Datum& value, const std::vector<std::string>& patterns, const std::vector<std::string>& path) {
-  // A secret anywhere along the path hides everything below it.
+  // A secret anywhere along the path makes every leaf below it secret.
   std::vector<std::string> prefix;
   for (size_t i = 0; i + 1 < path.size(); ++i) {
     prefix.push_back(path[i]);
     if (is_pattern_list(prefix)) return value;
-    if (is_secret_path(prefix, patterns)) return Datum(kRedacted);
+    if (is_secret_path(prefix, patterns)) return redact_leaves(value, nullptr, nullptr);
   }
   std::vector<std::string> p = path;
   return redact_below(value, patterns, p);

@@ -1,7 +1,8 @@
 #pragma once
-/// Keeps secrets out of what a user sees: values under keys whose names contain a secret
-/// pattern ("password", "secret", "token", "key" unless configured otherwise) are replaced by
-/// a marker in every output.
+/// Keeps secrets out of what a user sees: values under keys that a secret pattern names
+/// ("password", "secret", "token", "key" unless configured otherwise) are replaced by a marker
+/// in every output. A pattern names a whole segment of a key (`api_token`, `secretAccessKey`,
+/// `db-passwords`), never a part of one (`monkey`, `keycloak_url` stay visible).
 
 #include <string>
 #include <string_view>
@@ -18,11 +19,14 @@ inline constexpr const char* kRedacted = "<redacted>";
 /// strings, else the defaults.
 std::vector<std::string> secret_patterns(const Datum& config);
 
-/// True when `key` (one name, not a path) contains any pattern, ignoring case.
+/// True when a segment of `key` (one name, not a path) is a pattern, ignoring case and a plural
+/// `s`. Segments are split at `_`, `-`, `.`, spaces and lower-to-upper case changes; a pattern of
+/// several segments matches them in a row.
 bool is_secret_key(std::string_view key, const std::vector<std::string>& patterns);
 
-/// A copy of `value` in which everything under a secret key is the marker. `path` is where
-/// `value` sits (its members); a value whose own key is secret is redacted whole. Everything in
+/// A copy of `value` in which everything under a secret key is the marker: a table or list
+/// there keeps its shape, each leaf replaced, so that a path into it still leads somewhere.
+/// `path` is where `value` sits (its members). Everything in
 /// the top-level `secrets` table is secret except `secrets.patterns`, the list of patterns.
 Datum redact(const Datum& value, const std::vector<std::string>& patterns,
              const std::vector<std::string>& path = {});

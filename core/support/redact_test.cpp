@@ -11,13 +11,26 @@ namespace {
 const std::vector<std::string> kDefault = {"password", "secret", "token", "key"};
 }
 
-TEST_CASE("secret keys are found by substring, ignoring case", "[redact]") {
+TEST_CASE("secret keys are found by whole segments, ignoring case", "[redact]") {
   CHECK(is_secret_key("api_token", kDefault));
   CHECK(is_secret_key("DB_PASSWORD", kDefault));
   CHECK(is_secret_key("ssh_key", kDefault));
   CHECK(is_secret_key("client-Secret", kDefault));
+  CHECK(is_secret_key("secret_access_key", kDefault));
+  CHECK(is_secret_key("secretAccessKey", kDefault));
+  CHECK(is_secret_key("passwords", kDefault));
+  CHECK(is_secret_key("password", kDefault));
   CHECK_FALSE(is_secret_key("timeout", kDefault));
   CHECK_FALSE(is_secret_key("owner", kDefault));
+  // Parts of words are not secrets.
+  CHECK_FALSE(is_secret_key("monkey", kDefault));
+  CHECK_FALSE(is_secret_key("keycloak_url", kDefault));
+  CHECK_FALSE(is_secret_key("tokenizer", kDefault));
+  CHECK_FALSE(is_secret_key("apikey", kDefault));  // one segment: name it api_key, or add the pattern
+  CHECK(is_secret_key("apikey", {"apikey"}));
+  // A pattern of several segments matches them in a row.
+  CHECK(is_secret_key("aws_access_key_id", {"access_key"}));
+  CHECK_FALSE(is_secret_key("access_log_key", {"access_key"}));
   CHECK_FALSE(is_secret_key("anything", {}));
 }
 
@@ -34,8 +47,9 @@ TEST_CASE("redaction replaces every value under a secret key, at any depth", "[r
   const Datum& aws = *r.find("providers")->find("aws");
   CHECK(aws.find("region")->str() == "us-west-2");
   CHECK(aws.find("api_token")->str() == kRedacted);
-  CHECK(aws.find("credentials_key")->str() == kRedacted);
-  CHECK(r.find("db")->find("passwords")->str() == kRedacted);
+  // A table or list under a secret key keeps its shape, each leaf redacted.
+  CHECK(aws.find("credentials_key")->find("id")->str() == kRedacted);
+  CHECK(r.find("db")->find("passwords")->list() == DatumList{kRedacted, kRedacted});
   CHECK(r.find("db")->find("port")->v == Datum(5432).v);
   // The pattern list is configuration, not a secret.
   CHECK(r.find("secrets")->find("patterns")->list().size() == 4);
@@ -75,7 +89,7 @@ TEST_CASE("a configuration splits into what may be shown and its secrets, and jo
   CHECK(encode_json(split.shown) == encode_json(redact(cfg, patterns)));
   for (const char* secret : {"t0ps3cret", "pw-a", "ghp", "\"k\""})
     CHECK(encode_json(split.shown).find(secret) == std::string::npos);
-  REQUIRE(split.hidden.list().size() == 4);
+  REQUIRE(split.hidden.list().size() == 4);  // leaves: the token, pw-a, ssh_key.id, github
   CHECK(encode_json(join_secrets(split.shown, split.hidden)) == encode_json(cfg));
   // Nothing secret: nothing hidden.
   CHECK(split_secrets(Datum(DatumRecord{{"a", 1}}), patterns).hidden.list().empty());

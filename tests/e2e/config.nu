@@ -17,6 +17,21 @@ def main [] {
       # From the repo root there is no config.defaults.toml upwards: the cwd is the workspace.
       assert equal (prov config get paths.base) ($ws | path dirname)
     }
+    "redaction names whole key segments, and keeps a secret table's shape": {||
+      {app: {monkey: banana, keycloak_url: "https://id.example", db_password: hunter2, secretAccessKey: abc, creds_token: {user: ada, pass: pw}}}
+      | prov config get app
+      | do {|app|
+        assert equal $app.monkey banana
+        assert equal $app.keycloak_url "https://id.example"
+        assert equal $app.db_password "<redacted>"
+        assert equal $app.secretAccessKey "<redacted>"
+        # A table under a secret key: its members are there, each redacted.
+        assert equal ($app.creds_token | columns) [user pass]
+        assert equal $app.creds_token.user "<redacted>"
+      } $in
+      assert equal ({app: {creds_token: {user: ada}}} | prov config get app.creds_token.user) "<redacted>"
+      assert equal ({app: {creds_token: {user: ada}}} | prov config get app.creds_token.user --show-secrets) ada
+    }
     "config get takes optional members as get does: a missing `?` member is null": {||
       cd $ws
       assert equal (prov config get workflow.nope?) null
