@@ -9,6 +9,7 @@
 #include "core/config/toml_file.hpp"
 #include "core/support/error.hpp"
 #include "core/support/nearest.hpp"
+#include "core/support/redact.hpp"
 
 namespace prov {
 
@@ -81,7 +82,11 @@ Datum builtin_defaults(const std::string& workspace) {
                             {"state", "{{paths.base}}/.provisioning"}}},
       {"providers", DatumRecord{{"default", "local"}}},
       {"workflow", DatumRecord{{"parallel", static_cast<int64_t>(cores == 0 ? 1 : cores)}}},
-      {"secrets", DatumRecord{{"patterns", DatumList{"password", "secret", "token", "key"}}}},
+      {"secrets", DatumRecord{{"patterns", [] {
+                                 DatumList list;
+                                 for (const std::string& p : default_secret_patterns()) list.emplace_back(p);
+                                 return list;
+                               }()}}},
   };
 }
 

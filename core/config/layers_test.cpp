@@ -38,7 +38,7 @@ TEST_CASE("builtin_defaults describe a workspace", "[config][layers]") {
                  {"providers", DatumRecord{{"default", "local"}}},
                  {"workflow", DatumRecord{{"parallel", static_cast<int64_t>(cores)}}},
                  {"secrets",
-                  DatumRecord{{"patterns", DatumList{"password", "secret", "token", "key"}}}},
+                  DatumRecord{{"patterns", DatumList{"password", "secret", "token", "key", "apikey", "passwd"}}}},
              }));
   // A workspace path is never read as a template.
   CHECK(*builtin_defaults("/srv/{{x}}").find("paths")->find("base") == Datum("/srv/\\{{x}}"));

@@ -7,6 +7,11 @@
 
 namespace prov {
 
+const std::vector<std::string>& default_secret_patterns() {
+  static const std::vector<std::string> patterns = {"password", "secret", "token", "key", "apikey", "passwd"};
+  return patterns;
+}
+
 std::vector<std::string> secret_patterns(const Datum& config) {
   if (const Datum* secrets = config.find("secrets"))
     if (const Datum* p = secrets->find("patterns"); p && p->is_list()) {
@@ -15,7 +20,7 @@ std::vector<std::string> secret_patterns(const Datum& config) {
         if (e.is_string() && !e.str().empty()) out.push_back(e.str());
       return out;
     }
-  return {"password", "secret", "token", "key"};
+  return default_secret_patterns();
 }
 
 namespace {

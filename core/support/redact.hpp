@@ -15,6 +15,10 @@ namespace prov {
 /// What a redacted value shows instead of itself.
 inline constexpr const char* kRedacted = "<redacted>";
 
+/// The patterns in force when none are configured: password, secret, token, key, and the
+/// one-segment compounds apikey and passwd (a pattern names a whole segment).
+const std::vector<std::string>& default_secret_patterns();
+
 /// The patterns in force: `secrets.patterns` of a configuration record when it is a list of
 /// strings, else the defaults.
 std::vector<std::string> secret_patterns(const Datum& config);

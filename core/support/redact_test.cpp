@@ -26,8 +26,9 @@ TEST_CASE("secret keys are found by whole segments, ignoring case", "[redact]") 
   CHECK_FALSE(is_secret_key("monkey", kDefault));
   CHECK_FALSE(is_secret_key("keycloak_url", kDefault));
   CHECK_FALSE(is_secret_key("tokenizer", kDefault));
-  CHECK_FALSE(is_secret_key("apikey", kDefault));  // one segment: name it api_key, or add the pattern
-  CHECK(is_secret_key("apikey", {"apikey"}));
+  CHECK_FALSE(is_secret_key("apikey", kDefault));  // one segment: "key" is not part of it
+  CHECK(is_secret_key("apikey", default_secret_patterns()));  // the defaults name it
+  CHECK(is_secret_key("db_passwd", default_secret_patterns()));
   // A pattern of several segments matches them in a row.
   CHECK(is_secret_key("aws_access_key_id", {"access_key"}));
   CHECK_FALSE(is_secret_key("access_log_key", {"access_key"}));

@@ -17,7 +17,7 @@ namespace {
 std::vector<Flag> config_flags() {
   std::vector<Flag> f = workspace_flags();
   f.push_back({"show-secrets", std::nullopt, std::nullopt,
-               "Show values of secret keys (names containing secrets.patterns: password, secret, token, key)", false});
+               "Show values of secret keys (a segment of their name in secrets.patterns: password, secret, token, key, apikey, passwd)", false});
   return f;
 }
 
