@@ -4,6 +4,7 @@
 # the runner never aborts without a record: the run ends with a journaled terminal event; with
 # too few descriptors the operations that get none fail, saying so.
 # ctest-labels: limits;fault
+# ctest-sanitizers: no   (ulimit -v leaves no room for ASan's shadow memory, and ASan holds descriptors of its own)
 use std/assert
 use harness.nu *
 
