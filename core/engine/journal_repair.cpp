@@ -2,8 +2,6 @@
 
 #include "core/engine/checkpoint.hpp"
 #include "core/engine/workflow_record.hpp"
-#include "core/events/event_log.hpp"
-#include "core/state/lock.hpp"
 #include "core/support/error.hpp"
 
 namespace prov {
@@ -58,11 +56,9 @@ Datum JournalRepair::to_datum() const {
                            {"lost_transitions", Datum(std::move(transitions))}});
 }
 
-JournalRepair repair_journal(const StateDir& state, const std::string& id) {
-  state.check_workflow_id(id);
-  FileLock lock = state.lock_runner(id);
-  const std::string path = state.journal_path(id);
-  Journal::Opened opened = Journal::open_for_append(path, Journal::TailRepair::cut_corruption);
+JournalRepair repair_journal(WorkflowStore& store, const std::string& id) {
+  std::unique_ptr<WorkflowClaim> claim = store.claim(id, std::chrono::milliseconds(0));
+  OpenedJournal opened = store.open_journal(*claim, Journal::TailRepair::cut_corruption);
   const Journal::Recovery& r = opened.recovery;
   JournalRepair report;
   report.workflow_id = id;
@@ -72,7 +68,7 @@ JournalRepair repair_journal(const StateDir& state, const std::string& id) {
   report.repaired = true;
   report.problem = r.tail_problem;
   report.lost = r.lost;
-  if (!r.lost.empty()) report.damaged_file = path + ".damaged-" + std::to_string(r.valid_bytes);
+  if (!r.lost.empty()) report.damaged_file = store.damaged_journal_location(id, r.valid_bytes);
   for (const auto& l : r.lost) add_transitions(l.decoded, report.lost_transitions);
 
   Event e;
@@ -85,8 +81,8 @@ JournalRepair repair_journal(const StateDir& state, const std::string& id) {
   Datum details = report.to_datum();
   details.record().erase(details.record().begin());  // the event names the workflow already
   e.details = std::move(details);
-  opened.journal.wait_durable(opened.journal.append(journal_record(e, {})));
-  EventLogWriter(state.events_path(id)).append(e);
+  opened.writer->wait_durable(opened.writer->append(journal_record(e, {})));
+  store.open_event_log(*claim)->append(e);
   return report;
 }
 

@@ -8,7 +8,7 @@
 
 #include "core/events/event.hpp"
 #include "core/state/journal.hpp"
-#include "core/state/state_dir.hpp"
+#include "core/state/workflow_store.hpp"
 
 namespace prov {
 
@@ -29,8 +29,8 @@ struct JournalRepair {
 /// Repairs the journal of workflow `id`: a torn tail or corruption alike is cut off after the
 /// intact records (Journal::TailRepair::cut_corruption), the cut bytes are kept in
 /// `<journal>.damaged-<byte>`, and a `journal_repaired` event with the report's details is
-/// journaled durably and added to the event log. Takes the runner lock: throws ResourceError
-/// `provisioning::state::locked` while a runner holds the workflow.
-JournalRepair repair_journal(const StateDir& state, const std::string& id);
+/// journaled durably and added to the event log. Claims the workflow: throws ResourceError
+/// `provisioning::state::locked` while a runner holds it.
+JournalRepair repair_journal(WorkflowStore& store, const std::string& id);
 
 }  // namespace prov

@@ -7,6 +7,7 @@
 
 #include "core/engine/workflow_record.hpp"
 #include "core/events/event_log.hpp"
+#include "core/state/file_store.hpp"
 #include "core/state/lock.hpp"
 #include "core/support/error.hpp"
 #include "core/support/temp_dir.hpp"
@@ -36,12 +37,13 @@ Event event(const std::string& id, const char* type, std::optional<std::string> 
 TEST_CASE("journal repair: keeps the intact prefix, reports the lost records and transitions, journals itself",
           "[journal]") {
   TempDir ws("prov-repair");
-  const StateDir state = StateDir::open(ws / ".provisioning", ws.path());
+  FileStore store(ws / ".provisioning", ws.path());
+  const StateDir& state = store.state_dir();
   WorkflowSubmission sub;
   sub.workspace = ws.path();
   sub.origin = "test";
   sub.document = Datum(DatumRecord{{"name", Datum("t")}, {"operations", Datum(DatumList{})}});
-  const std::string id = create_workflow(state, sub);
+  const std::string id = create_workflow(store, sub);
   const std::string path = state.journal_path(id);
   {
     Journal j = Journal::open_for_append(path).journal;
@@ -55,7 +57,7 @@ TEST_CASE("journal repair: keeps the intact prefix, reports the lost records and
   bytes[second + 20] = static_cast<char>(bytes[second + 20] ^ 0x01);
   std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
   try {
-    read_history(state, id);
+    read_history(store, id);
     FAIL("a corrupt journal was read");
   } catch (const ResourceError& e) {
     CHECK(e.code() == "provisioning::state::corrupt_journal");
@@ -64,7 +66,7 @@ TEST_CASE("journal repair: keeps the intact prefix, reports the lost records and
   {
     FileLock runner = state.lock_runner(id);
     try {
-      repair_journal(state, id);
+      repair_journal(store, id);
       FAIL("repaired under a runner");
     } catch (const ResourceError& e) {
       CHECK(e.code() == "provisioning::state::locked");
@@ -72,7 +74,7 @@ TEST_CASE("journal repair: keeps the intact prefix, reports the lost records and
     CHECK(slurp(path) == bytes);
   }
 
-  const JournalRepair r = repair_journal(state, id);
+  const JournalRepair r = repair_journal(store, id);
   CHECK(r.repaired);
   CHECK(r.kept_records == 1);
   CHECK(r.byte == second);
@@ -87,7 +89,7 @@ TEST_CASE("journal repair: keeps the intact prefix, reports the lost records and
   CHECK(r.damaged_file == path + ".damaged-" + std::to_string(second));
   CHECK(slurp(r.damaged_file) == bytes.substr(second));
 
-  const WorkflowHistory h = read_history(state, id);
+  const WorkflowHistory h = read_history(store, id);
   REQUIRE(h.events.size() == 2);
   CHECK(h.events[0].type == event_type::workflow_started);
   CHECK(h.events[1].type == event_type::journal_repaired);
@@ -96,9 +98,9 @@ TEST_CASE("journal repair: keeps the intact prefix, reports the lost records and
   const auto logged = read_event_log(state.events_path(id));
   REQUIRE_FALSE(logged.empty());
   CHECK(logged.back().type == event_type::journal_repaired);
-  CHECK(workflow_status(state, id).status == "interrupted");
+  CHECK(workflow_status(store, id).status == "interrupted");
 
-  const JournalRepair again = repair_journal(state, id);
+  const JournalRepair again = repair_journal(store, id);
   CHECK_FALSE(again.repaired);
-  CHECK(read_history(state, id).events.size() == 2);
+  CHECK(read_history(store, id).events.size() == 2);
 }

@@ -1,13 +1,10 @@
 #include "core/engine/workflow_record.hpp"
 
-#include <filesystem>
 
 #include "core/engine/checkpoint.hpp"
 #include "core/engine/workflow_state.hpp"
 #include "core/graph/workflow_parse.hpp"
 #include "core/state/journal.hpp"
-#include "core/state/lock.hpp"
-#include "core/support/atomic_file.hpp"
 #include "core/support/datum_json.hpp"
 #include "core/support/error.hpp"
 #include "core/support/redact.hpp"
@@ -60,46 +57,30 @@ WorkflowSubmission WorkflowSubmission::from_datum(const Datum& d) {
   return s;
 }
 
-std::string create_workflow(const StateDir& state, WorkflowSubmission submission) {
-  std::string id = state.create_workflow();
-  submission.workflow_id = id;
-  submission.state_dir = state.path();
-  try {
-    if (submission.config_secret_count > 0)
-      write_file_atomic(state.config_secrets_path(id), encode_json(submission.config_secrets), 0600);
-    Journal::create(state.journal_path(id), submission.to_datum());
-  } catch (const Error&) {
-    // No journal, no workflow (a full or read-only disk): leave no empty folder behind that
-    // `prov workflow list` would show as unreadable.
-    std::error_code ec;
-    std::filesystem::remove_all(state.workflow_dir(id), ec);
-    throw;
-  }
-  return id;
+std::string create_workflow(WorkflowStore& store, WorkflowSubmission submission) {
+  submission.state_dir = store.local_path();
+  return store.create_workflow(
+      [&](const std::string& id) {
+        submission.workflow_id = id;
+        return submission.to_datum();
+      },
+      submission.config_secret_count > 0 ? submission.config_secrets : Datum());
 }
 
-Datum submission_config(const StateDir& state, const WorkflowSubmission& submission) {
+Datum submission_config(const WorkflowStore& store, const WorkflowSubmission& submission) {
   if (submission.config_secret_count == 0) return submission.config;
-  std::optional<FileContent> text = read_file_if_exists(state.config_secrets_path(submission.workflow_id));
-  if (!text)
+  const std::string where = store.private_config_location(submission.workflow_id);
+  std::optional<Datum> hidden = store.read_private_config(submission.workflow_id);
+  if (!hidden)
     throw ResourceError("provisioning::state::corrupt_secrets",
                         "the secrets of workflow " + submission.workflow_id + "'s configuration are missing: " +
-                            state.config_secrets_path(submission.workflow_id) + " does not exist",
+                            where + " does not exist",
                         "submit the workflow again");
-  Datum hidden;
-  try {
-    hidden = decode_json(text->data);
-  } catch (const Error&) {
+  if (!hidden->is_list() || hidden->list().size() != submission.config_secret_count)
     throw ResourceError("provisioning::state::corrupt_secrets",
-                        "the secrets file " + state.config_secrets_path(submission.workflow_id) + " is not JSON",
+                        "the secrets file " + where + " does not hold the secrets the journal counts",
                         "submit the workflow again");
-  }
-  if (!hidden.is_list() || hidden.list().size() != submission.config_secret_count)
-    throw ResourceError("provisioning::state::corrupt_secrets",
-                        "the secrets file " + state.config_secrets_path(submission.workflow_id) +
-                            " does not hold the secrets the journal counts",
-                        "submit the workflow again");
-  return join_secrets(submission.config, hidden);
+  return join_secrets(submission.config, *hidden);
 }
 
 Datum journal_record(const Event& e, const Datum& undo) {
@@ -132,9 +113,8 @@ WorkflowHistory history_from(const Datum& header, std::vector<Datum> records) {
   return h;
 }
 
-WorkflowHistory read_history(const StateDir& state, const std::string& id) {
-  state.check_workflow_id(id);
-  Journal::Recovery r = Journal::read(state.journal_path(id));
+WorkflowHistory read_history(const WorkflowStore& store, const std::string& id) {
+  Journal::Recovery r = store.read_journal(id);
   WorkflowHistory h = history_from(r.header, std::move(r.records));
   h.tail_damaged = r.tail_damaged;
   h.tail_problem = r.tail_problem;
@@ -207,14 +187,13 @@ WorkflowStatus workflow_status(const WorkflowHistory& h, bool runner_alive) {
   return s;
 }
 
-WorkflowStatus workflow_status(const StateDir& state, const std::string& id) {
+WorkflowStatus workflow_status(const WorkflowStore& store, const std::string& id) {
   // Whether a runner holds it, asked before the journal is read: a runner that ends in between
-  // has journaled its end, so a free lock and a journal without an end mean interrupted.
-  const auto holder = FileLock::holder_pid(state.runner_lock_path(id));
-  const bool runner_alive = FileLock::is_held(state.runner_lock_path(id));
-  WorkflowStatus s = workflow_status(read_history(state, id), runner_alive);
+  // has journaled its end, so a free claim and a journal without an end mean interrupted.
+  const std::optional<ClaimHolder> holder = store.claim_holder(id);
+  WorkflowStatus s = workflow_status(read_history(store, id), holder.has_value());
   s.workflow_id = id;
-  if (runner_alive) s.runner_pid = holder;
+  if (holder) s.runner_pid = holder->pid;
   return s;
 }
 

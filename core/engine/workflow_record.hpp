@@ -9,7 +9,7 @@
 
 #include "core/engine/scheduler.hpp"
 #include "core/events/event.hpp"
-#include "core/state/state_dir.hpp"
+#include "core/state/workflow_store.hpp"
 #include "core/support/subprocess.hpp"
 
 namespace prov {
@@ -45,12 +45,12 @@ struct WorkflowSubmission {
 
 /// Creates the workflow's directory, the private file of its configuration's secrets when it
 /// has any, and its journal (header only); returns its id.
-std::string create_workflow(const StateDir& state, WorkflowSubmission submission);
+std::string create_workflow(WorkflowStore& store, WorkflowSubmission submission);
 
 /// The configuration workflow `submission` runs with: its snapshot with the secrets put back.
 /// Throws ResourceError `provisioning::state::corrupt_secrets` when the secrets file is missing
 /// or does not fit. Null for journals older than the snapshot.
-Datum submission_config(const StateDir& state, const WorkflowSubmission& submission);
+Datum submission_config(const WorkflowStore& store, const WorkflowSubmission& submission);
 
 /// A journal record: an event, plus the undo data of a successful operation.
 Datum journal_record(const Event& e, const Datum& undo);
@@ -63,7 +63,7 @@ struct WorkflowHistory {
   bool tail_damaged = false;
   std::string tail_problem;
 };
-WorkflowHistory read_history(const StateDir& state, const std::string& id);
+WorkflowHistory read_history(const WorkflowStore& store, const std::string& id);
 /// The history in a journal's header and records (as Journal::read or open_for_append give).
 WorkflowHistory history_from(const Datum& header, std::vector<Datum> records);
 
@@ -82,7 +82,7 @@ struct WorkflowStatus {
   Datum to_datum() const;
 };
 /// Status from the history and whether a runner holds the workflow now.
-WorkflowStatus workflow_status(const StateDir& state, const std::string& id);
+WorkflowStatus workflow_status(const WorkflowStore& store, const std::string& id);
 /// The same from a history read already (the fold of its events, WorkflowState).
 WorkflowStatus workflow_status(const WorkflowHistory& h, bool runner_alive);
 /// The ids of the submitted workflow's operations, in its order.

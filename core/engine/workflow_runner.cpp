@@ -22,13 +22,12 @@
 #include "core/engine/scheduler.hpp"
 #include "core/engine/workflow_state.hpp"
 #include "core/engine/workflow_record.hpp"
-#include "core/events/event_log.hpp"
 #include "core/graph/plan.hpp"
 #include "core/graph/workflow_parse.hpp"
 #include "core/ops/op_kind.hpp"
 #include "core/state/file_io.hpp"
 #include "core/state/journal.hpp"
-#include "core/state/lock.hpp"
+#include "core/state/open_store.hpp"
 #include "core/state/state_name.hpp"
 #include "core/support/atomic_file.hpp"
 #include "core/support/daemon.hpp"
@@ -71,11 +70,11 @@ WorkflowState restore(const WorkflowSpec& spec, const WorkflowHistory& h) {
 /// killed between journaling an event and publishing it left them out, and the journal is the
 /// truth. The log holds a prefix of the journal's events in order, except once a checkpoint
 /// has folded them (the run had ended, publishing everything first).
-void publish_unlogged(EventLogWriter& log, const std::string& log_path, const std::vector<Datum>& records,
+void publish_unlogged(EventAppender& log, size_t logged, const std::vector<Datum>& records,
                       const std::vector<Event>& journaled) {
   if (std::any_of(records.begin(), records.end(), is_checkpoint)) return;
   std::string lines;
-  for (size_t k = read_event_log(log_path).size(); k < journaled.size(); ++k) {
+  for (size_t k = logged; k < journaled.size(); ++k) {
     lines += encode_json(journaled[k].to_datum());
     lines += '\n';
   }
@@ -141,13 +140,13 @@ std::string self_exe_path() {
 
 }  // namespace
 
-int run_workflow(const StateDir& state, const std::string& workspace, const std::string& id, RunnerMode mode,
+int run_workflow(WorkflowStore& store, const std::string& workspace, const std::string& id, RunnerMode mode,
                  int ready_fd) {
   ReadyPipe launcher(ready_fd);
   try {
-    FileLock lock = state.lock_runner(id, std::chrono::seconds(5));
-    Journal::Opened opened = Journal::open_for_append(state.journal_path(id), Journal::TailRepair::truncate);
-    Journal& journal = opened.journal;
+    std::unique_ptr<WorkflowClaim> claim = store.claim(id, std::chrono::seconds(5));
+    OpenedJournal opened = store.open_journal(*claim, Journal::TailRepair::truncate);
+    JournalWriter& journal = *opened.writer;
     WorkflowHistory history = history_from(opened.recovery.header, opened.recovery.records);
     const WorkflowSubmission& sub = history.submission;
     // The session's environment came as this process's own; --env as the journal says.
@@ -155,7 +154,7 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
     if (!sub.provisioning_env.empty()) env["PROVISIONING_ENV"] = sub.provisioning_env;
     // The configuration of the command that submitted the workflow, resumed or not. Journals
     // older than that snapshot have none: the workspace's files then, as they are now.
-    Datum config = submission_config(state, sub);
+    Datum config = submission_config(store, sub);
     if (config.is_null()) {
       ConfigRequest request;
       request.cwd = workspace;
@@ -177,10 +176,11 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
 
     // Nothing in the workflow's folder is followed through a link: checked here, then its
     // folders are held open and used through their descriptors.
-    state.check_workflow_files(id);
-    const auto workflow_dir = std::make_shared<const SafeDir>(state.open_workflow(id));
-    const auto running_dir = std::make_shared<const SafeDir>(workflow_dir->sub("running", true));
-    const auto logs_dir = std::make_shared<const SafeDir>(workflow_dir->sub("logs", true));
+    store.check_workflow_files(id);
+    const LocalFiles local = store.local_files(id);
+    const auto& workflow_dir = local.folder;
+    const auto& running_dir = local.running;
+    const auto& logs_dir = local.logs;
     // What a killed runner left running is stopped before anything runs again.
     const std::vector<std::string> leftovers = stop_recorded_processes(running_dir->fd(), std::chrono::seconds(5));
     if (!leftovers.empty()) {
@@ -188,8 +188,9 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
       for (const auto& n : leftovers) list += (list.empty() ? "" : ", ") + n;
       std::fprintf(stderr, "stopped the processes that a killed runner left running: %s\n", list.c_str());
     }
-    EventLogWriter log(state.events_path(id));
-    publish_unlogged(log, state.events_path(id), opened.recovery.records, history.events);
+    const std::unique_ptr<EventAppender> log_writer = store.open_event_log(*claim);
+    EventAppender& log = *log_writer;
+    publish_unlogged(log, store.read_events(id).size(), opened.recovery.records, history.events);
     std::mutex journal_mutex;
     SchedulerHooks hooks;
     const auto cancel_token = std::make_shared<CancelToken>();
@@ -208,7 +209,7 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
       });
       ProviderContext pctx;
       pctx.workspace = workspace;
-      pctx.state_dir = state.path();
+      pctx.state_dir = store.local_path();
       pctx.env = env;
       pctx.nu_path = sub.nu_path.empty() ? "nu" : sub.nu_path;
       pctx.cancel = &cancel;
@@ -218,15 +219,15 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
     auto context = [&](size_t op) {
       OpContext ctx;
       ctx.workspace = workspace;
-      ctx.log_path = state.operation_log_path(id, spec.operations[op].id);
+      ctx.log_path = store.operation_log_path(id, spec.operations[op].id);
       ctx.log_dir = logs_dir;
       ctx.base_env = base_env;
       ctx.nu_path = sub.nu_path.empty() ? "nu" : sub.nu_path;
       const auto& o = spec.operations[op];
       ctx.timeout = o.timeout ? *o.timeout : spec.settings.timeout.value_or(Duration{0});
       ctx.open_provider = open_provider;
-      ctx.closure_channel = state.closure_socket_path(id);
-      ctx.private_dir = state.private_undo_dir(id);
+      ctx.closure_channel = local.closure_socket;
+      ctx.private_dir = local.private_undo_dir;
       ctx.private_parent = workflow_dir;
       ctx.record_dir = running_dir;
       ctx.process_record = state_file_name(spec.operations[op].id);
@@ -341,8 +342,8 @@ int run_workflow(const StateDir& state, const std::string& workspace, const std:
       e.workflow_id = id;
       e.type = event_type::journal_repaired;
       e.message = "the journal's tail was damaged (" + opened.recovery.tail_problem +
-                  "); the damaged bytes were cut off and kept in " + state.journal_path(id) + ".damaged-" +
-                  std::to_string(opened.recovery.valid_bytes);
+                  "); the damaged bytes were cut off and kept in " +
+                  store.damaged_journal_location(id, opened.recovery.valid_bytes);
       std::fprintf(stderr, "nu_plugin_provisioning runner: %s\n", e.message->c_str());
       hooks.record(e, {}, true);
     }
@@ -415,9 +416,9 @@ void await_ready(int fd, const std::string& runner_log) {
 
 }  // namespace
 
-void launch_runner(const std::string& exe, const StateDir& state, const std::string& workspace, const std::string& id,
-                   RunnerMode mode, const Environment& env) {
-  state.check_workflow_files(id);  // no runner starts on a folder holding a link
+void launch_runner(const std::string& exe, const WorkflowStore& store, const std::string& workspace,
+                   const std::string& id, RunnerMode mode, const Environment& env) {
+  store.check_workflow_files(id);  // no runner starts on a folder holding a link
   const ChildEnv child_env(env);
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0)
@@ -426,9 +427,9 @@ void launch_runner(const std::string& exe, const StateDir& state, const std::str
   // Never kReadyFd itself: a dup2 onto itself would keep its close-on-exec flag.
   const int write_end = ::fcntl(pipe_fds[1], F_DUPFD_CLOEXEC, kReadyFd + 1);
   ::close(pipe_fds[1]);
-  const std::string runner_log = state.workflow_dir(id) + "/runner.log";
+  const std::string runner_log = store.local_files(id).runner_log;
   const int rc = write_end < 0 ? errno
-                               : launch_detached({exe, "--runner", to_string(mode), workspace, state.path(), id,
+                               : launch_detached({exe, "--runner", to_string(mode), workspace, store.runner_locator(), id,
                                                   std::to_string(kReadyFd)},
                                                  runner_log, child_env.envp(), write_end);
   if (write_end >= 0) ::close(write_end);
@@ -452,7 +453,7 @@ void block_runner_signals() {
 int runner_main(const std::vector<std::string>& args) {
   const bool has_ready_fd = args.size() == 5 && args[4] == std::to_string(kReadyFd);
   if ((args.size() != 4 && !has_ready_fd) || !runner_mode_from(args[0])) {
-    std::fprintf(stderr, "usage: nu_plugin_provisioning --runner run|resume|rollback WORKSPACE STATE_DIR ID [%d]\n",
+    std::fprintf(stderr, "usage: nu_plugin_provisioning --runner run|resume|rollback WORKSPACE STORE ID [%d]\n",
                  kReadyFd);
     return 2;
   }
@@ -464,20 +465,18 @@ int runner_main(const std::vector<std::string>& args) {
   // marker (subprocess.hpp), rather than the signal ending the runner.
   signal(SIGXFSZ, SIG_IGN);
   try {
-    StateDir state = StateDir::open(args[2], args[1]);
-    return run_workflow(state, args[1], args[3], *runner_mode_from(args[0]), has_ready_fd ? kReadyFd : -1);
+    const std::unique_ptr<WorkflowStore> store = open_store(args[2], args[1]);
+    return run_workflow(*store, args[1], args[3], *runner_mode_from(args[0]), has_ready_fd ? kReadyFd : -1);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "nu_plugin_provisioning runner: %s\n", e.what());
     return 1;
   }
 }
 
-bool signal_runner(const StateDir& state, const std::string& id) {
-  std::string path = state.runner_lock_path(id);
-  if (!FileLock::is_held(path)) return false;
-  auto pid = FileLock::holder_pid(path);
-  if (!pid || *pid <= 0) return false;
-  return kill(static_cast<pid_t>(*pid), SIGTERM) == 0;
+bool signal_runner(const WorkflowStore& store, const std::string& id) {
+  const std::optional<ClaimHolder> holder = store.claim_holder(id);
+  if (!holder || !holder->host.empty() || !holder->pid || *holder->pid <= 0) return false;
+  return kill(static_cast<pid_t>(*holder->pid), SIGTERM) == 0;
 }
 
 }  // namespace prov

@@ -6,7 +6,7 @@
 #include <string>
 #include <sys/types.h>
 
-#include "core/state/state_dir.hpp"
+#include "core/state/workflow_store.hpp"
 #include "core/support/subprocess.hpp"
 
 namespace prov {
@@ -15,25 +15,25 @@ enum class RunnerMode { run, resume, rollback };
 const char* to_string(RunnerMode m);
 std::optional<RunnerMode> runner_mode_from(std::string_view text);
 
-/// Executes workflow `id` of `state` in `mode` until it ends; SIGTERM/SIGINT cancel it.
+/// Executes workflow `id` of `store` in `mode` until it ends; SIGTERM/SIGINT cancel it.
 /// Returns 0 when the workflow reached an end (whatever its outcome), 1 when it could not run
 /// (locked by another runner, nothing to resume, a corrupt journal); the reason is on stderr,
 /// and on `ready_fd` when given: that descriptor gets one JSON line, `{"ready": true}` once the
 /// runner holds the workflow and is about to run it, or the error that kept it from running
 /// (`{"code", "message", "help"}`), and is closed.
-int run_workflow(const StateDir& state, const std::string& workspace, const std::string& id, RunnerMode mode,
+int run_workflow(WorkflowStore& store, const std::string& workspace, const std::string& id, RunnerMode mode,
                  int ready_fd = -1);
 
-/// Starts `exe --runner MODE WORKSPACE STATE_DIR ID 3` detached (own session, stdin from
+/// Starts `exe --runner MODE WORKSPACE STORE ID 3` (STORE: the store's runner_locator()) detached (own session, stdin from
 /// /dev/null, output to the workflow's runner.log) in `env`, the environment its operations and
 /// providers see, and returns once the runner holds the workflow (its readiness pipe says so):
 /// a session that follows it may take a runner that has let go for one that has ended. Throws
 /// ResourceError `provisioning::process::spawn` when it cannot start, and the runner's own error
 /// (e.g. `provisioning::state::locked`) when it started but cannot run the workflow.
-void launch_runner(const std::string& exe, const StateDir& state, const std::string& workspace, const std::string& id,
-                   RunnerMode mode, const Environment& env);
+void launch_runner(const std::string& exe, const WorkflowStore& store, const std::string& workspace,
+                   const std::string& id, RunnerMode mode, const Environment& env);
 
-/// The runner's entry from main(): `args` are what follows `--runner` (MODE WORKSPACE STATE_DIR
+/// The runner's entry from main(): `args` are what follows `--runner` (MODE WORKSPACE STORE
 /// ID, and the readiness descriptor when launch_runner started it). Detaches (fork, setsid) and
 /// runs; returns the process exit code.
 int runner_main(const std::vector<std::string>& args);
@@ -43,6 +43,6 @@ int runner_main(const std::vector<std::string>& args);
 void block_runner_signals();
 
 /// Asks the runner of workflow `id` to cancel (SIGTERM). False when no runner holds it.
-bool signal_runner(const StateDir& state, const std::string& id);
+bool signal_runner(const WorkflowStore& store, const std::string& id);
 
 }  // namespace prov

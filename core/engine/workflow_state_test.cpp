@@ -78,14 +78,14 @@ struct World {
 };
 
 /// The journal of one workflow, written by runners that may crash at any record.
-struct Journal {
+struct EventJournal {
   std::vector<Event> events;
   std::vector<Datum> undo;
 };
 
 /// Runs one runner over `j` in `mode` (false: run or resume; true: rollback), crashing at
 /// record `crash_at` (none when negative) and cancelled at record `cancel_at`.
-void run_runner(World& w, Journal& j, bool rollback_mode, long crash_at, long cancel_at, bool first) {
+void run_runner(World& w, EventJournal& j, bool rollback_mode, long crash_at, long cancel_at, bool first) {
   const WorkflowState journaled = fold_events(w.ids(), j.events, j.undo);
   CancelToken cancel;
   long records = 0;
@@ -296,7 +296,7 @@ TEST_CASE("workflow state: random runs, crashes, resumes and rollbacks; every vi
     std::mt19937 rng(seed);
     INFO("seed " << seed);
     World w(rng);
-    Journal j;
+    EventJournal j;
     // The first run, perhaps cancelled; then, while it has not ended, resumes or rollbacks, each
     // perhaps cut by a crash; an end may be followed by a rollback on request or a retry.
     long cancel_at = rng() % 4 == 0 ? static_cast<long>(rng() % 12) : -1;

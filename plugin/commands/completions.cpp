@@ -46,13 +46,13 @@ std::string short_text(const Datum& value) {
 std::vector<DynamicSuggestion> workflow_ids(EngineInterface& engine, const EvaluatedCall& call) {
   prov::Config cfg = load_workspace_config(engine, call, nullptr);
   std::vector<DynamicSuggestion> out;
-  auto state = existing_state_dir(cfg);
-  if (!state) return out;
-  for (const auto& id : state->list_workflows()) {
+  const auto store = existing_store(cfg);
+  if (!store) return out;
+  for (const auto& id : store->list_workflows()) {
     std::string description;
     if (out.size() < kDescribedWorkflows) {
       try {
-        prov::WorkflowStatus s = prov::workflow_status(*state, id);
+        prov::WorkflowStatus s = prov::workflow_status(*store, id);
         description = s.name + ": " + s.status;
       } catch (const prov::Error&) {
         description = "unreadable";
@@ -85,11 +85,11 @@ std::vector<DynamicSuggestion> server_ids(EngineInterface& engine, const Evaluat
   try {
     if (info->kind == "builtin") {
       // The local provider lists its records on disk and checks their processes: no process starts.
-      auto state = existing_state_dir(cfg);
-      if (!state) return out;
+      const auto store = existing_store(cfg);
+      if (!store) return out;
       prov::ProviderContext ctx;
       ctx.workspace = cfg.workspace;
-      ctx.state_dir = state->path();
+      ctx.state_dir = store->local_path();
       for (const auto& s : prov::open_provider(*info, ctx, self_exe())->list())
         out.push_back(item(s.id, s.name + ": " + s.state));
     } else if (auto cached = plugin_cache().get(cache_key(cfg.workspace, name)); cached && cached->is_list()) {

@@ -6,9 +6,7 @@
 #include <deque>
 #include <map>
 
-#include "core/events/event_log.hpp"
 #include "core/events/log_watch.hpp"
-#include "core/state/lock.hpp"
 #include "plugin/commands/completions.hpp"
 #include "plugin/commands/datum_value.hpp"
 #include "plugin/commands/example_result.hpp"
@@ -19,39 +17,29 @@ namespace prov::plugin {
 
 namespace {
 
-/// The event logs being read: one reader per workflow, in order of discovery.
+/// The events being read: a feed of the store's, once its state folder exists.
 struct Logs {
   prov::Config config;
-  std::optional<StateDir> state;  ///< none until the first workflow makes it
-  std::optional<std::string> only;  ///< --workflow
-  std::map<std::string, EventLogReader> readers;
-  LogWatch watch;  ///< the folders of the logs read, and of the workflows (new ones appear there)
+  std::unique_ptr<WorkflowStore> store;  ///< none until the first workflow makes its folder
+  std::optional<std::string> only;       ///< --workflow
+  std::unique_ptr<EventFeed> feed;
 
-  /// What every log gained since the last call, workflows that appeared since included, in
-  /// time order (events of one workflow keep their order).
+  /// What the workflows (or the one) appended since the last call, in time order.
   std::vector<Event> poll() {
-    if (!state) state = existing_state_dir(config);
-    if (!state) return {};
-    auto add = [&](const std::string& id) {
-      watch.watch_dir(state->workflow_dir(id));
-      readers.emplace(id, EventLogReader(state->events_path(id)));
-    };
-    if (only) {
-      if (readers.empty()) add(*only);
-    } else {
-      if (readers.empty()) watch.watch_dir(state->workflows_dir());
-      for (const auto& id : state->list_workflows())
-        if (!readers.count(id)) add(id);
+    if (!store) store = existing_store(config);
+    if (!store) return {};
+    if (!feed) feed = store->follow(only);
+    return feed->poll();
+  }
+  /// Until there may be more, or one of `fds`; before the state folder exists, only the timeout.
+  void wait(std::chrono::milliseconds timeout, std::initializer_list<int> fds) {
+    if (feed) {
+      if (only) feed->watch_runner(*only);
+      feed->wait(timeout, fds);
+      return;
     }
-    std::vector<Event> out;
-    for (auto& [id, reader] : readers) {
-      auto more = reader.poll();
-      out.insert(out.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
-    }
-    // Event times are UTC RFC 3339 text of one format: their text order is their time order.
-    std::stable_sort(out.begin(), out.end(),
-                     [](const Event& a, const Event& b) { return a.time.rfc3339 < b.time.rfc3339; });
-    return out;
+    LogWatch idle;
+    idle.wait(timeout, fds);
   }
 };
 
@@ -92,15 +80,15 @@ Suggestions EventsCommand::complete(EngineInterface& engine, const GetCompletion
 PipelineOutput EventsCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput&) const {
   auto logs = std::make_shared<Logs>();
   logs->config = load_workspace_config(engine, call, nullptr);
-  logs->state = existing_state_dir(logs->config);
+  logs->store = existing_store(logs->config);
   if (const Value* w = call.flag_value("workflow")) {
     if (!w->is(Value::Type::String))
       throw labeled("--workflow takes a workflow id", "expected a string", w->span, "provisioning::input::wrong_type");
-    if (!logs->state)
+    if (!logs->store)
       throw labeled("No workflow " + w->as_string() + " in this workspace", "no workflow has run here", w->span,
                     "provisioning::workflow::unknown_id", "`prov workflow list` shows the ids");
     try {
-      logs->state->check_workflow_id(w->as_string());
+      logs->store->check_workflow_id(w->as_string());
     } catch (prov::Error& e) {
       e.blamed_on(Blame::flag("workflow"));
       throw;
@@ -125,17 +113,13 @@ PipelineOutput EventsCommand::run(EngineInterface& engine, const EvaluatedCall& 
           }
           // Following one workflow ends with it: once no runner holds it (asked before the
           // read, so that what a runner wrote before letting go is read) and all is streamed.
-          const bool ended = logs->only && !FileLock::is_held(logs->state->runner_lock_path(*logs->only));
+          const bool ended = logs->only && !logs->store->claim_holder(*logs->only);
           for (auto& e : logs->poll()) pending->push_back(std::move(e));
           if (!pending->empty()) continue;
           if (ended) return std::nullopt;
-          if (logs->only) {
-            if (auto pid = FileLock::holder_pid(logs->state->runner_lock_path(*logs->only)))
-              logs->watch.watch_process(static_cast<pid_t>(*pid));
-          }
           // Until a log grows, a workflow appears, the runner ends or Ctrl-C; the timeout only
           // notices a dropped stream (and logs whose folder cannot be watched).
-          logs->watch.wait(std::chrono::seconds(1), {engine.signals().wake_fd()});
+          logs->wait(std::chrono::seconds(1), {engine.signals().wake_fd()});
         }
         return std::nullopt;
       },

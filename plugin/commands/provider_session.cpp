@@ -18,14 +18,14 @@ prov::TtlCache& plugin_cache() {
 
 ProviderSession open_provider_session(EngineInterface& engine, const EvaluatedCall& call) {
   prov::Config cfg = load_workspace_config(engine, call, nullptr);
-  prov::StateDir state = open_state_dir(cfg);
+  std::string state_dir = open_store(cfg)->local_path();
   prov::ProviderCatalog catalog = prov::ProviderCatalog::discover(cfg.merged, cfg.workspace);
   prov::ProviderContext ctx;
   ctx.workspace = cfg.workspace;
-  ctx.state_dir = state.path();
+  ctx.state_dir = state_dir;
   ctx.env_source = [&engine] { return std::optional<prov::Environment>(engine_environment(engine)); };
   ctx.nu_path = hosting_nu(cfg);
-  return {std::move(cfg), std::move(state), std::move(catalog), std::move(ctx), self_exe()};
+  return {std::move(cfg), std::move(state_dir), std::move(catalog), std::move(ctx), self_exe()};
 }
 
 std::string ProviderSession::provider_name(const EvaluatedCall& call) const {

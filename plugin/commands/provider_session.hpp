@@ -7,7 +7,6 @@
 
 #include "core/config/config.hpp"
 #include "core/providers/catalog.hpp"
-#include "core/state/state_dir.hpp"
 #include "core/support/ttl_cache.hpp"
 #include "plugin/commands/command.hpp"
 
@@ -15,7 +14,7 @@ namespace prov::plugin {
 
 struct ProviderSession {
   prov::Config config;
-  prov::StateDir state;
+  std::string state_dir;  ///< the workspace's state folder on this host (providers keep theirs there)
   prov::ProviderCatalog catalog;
   prov::ProviderContext context;  ///< config is filled per provider by open()
   std::string supervisor_exe;     ///< this plugin's binary, which supervises `local` servers

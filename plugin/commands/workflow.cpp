@@ -11,8 +11,6 @@
 #include "core/engine/preflight.hpp"
 #include "core/engine/workflow_record.hpp"
 #include "core/engine/workflow_runner.hpp"
-#include "core/events/event_log.hpp"
-#include "core/events/log_watch.hpp"
 #include "core/events/progress.hpp"
 #include "core/graph/plan.hpp"
 #include "core/graph/render.hpp"
@@ -22,8 +20,6 @@
 #include "core/ops/kind_fields.hpp"
 #include "core/ops/workspace_path.hpp"
 #include "core/state/file_io.hpp"
-#include "core/state/lock.hpp"
-#include "core/state/state_dir.hpp"
 #include "core/support/atomic_file.hpp"
 #include "core/support/datum_json.hpp"
 #include "plugin/commands/completions.hpp"
@@ -144,7 +140,7 @@ WorkflowSpec parse_source(const WorkflowSource& src, Dag& dag) {
 
 struct Workspace {
   prov::Config config;
-  StateDir state;
+  std::shared_ptr<WorkflowStore> store;
 };
 
 /// The workflow as its run will see it: parsed over the workspace's run settings and checked
@@ -169,8 +165,8 @@ WorkflowSpec checked_spec(Source&& src, const prov::Config& config, Dag& dag) {
 
 Workspace open_workspace(EngineInterface& engine, const EvaluatedCall& call) {
   prov::Config cfg = load_workspace_config(engine, call, nullptr);
-  StateDir state = open_state_dir(cfg);
-  return {std::move(cfg), std::move(state)};
+  std::shared_ptr<WorkflowStore> store = open_store(cfg);
+  return {std::move(cfg), std::move(store)};
 }
 
 std::string workflow_id_arg(const EvaluatedCall& call) {
@@ -181,9 +177,9 @@ std::string workflow_id_arg(const EvaluatedCall& call) {
 }
 
 /// Checks `id` with the label on the id argument.
-void check_id(const StateDir& state, const std::string& id) {
+void check_id(const WorkflowStore& store, const std::string& id) {
   try {
-    state.check_workflow_id(id);
+    store.check_workflow_id(id);
   } catch (prov::Error& e) {
     e.blamed_on(Blame::argument("id"));
     throw;
@@ -217,16 +213,14 @@ std::string submit(EngineInterface& engine, const EvaluatedCall& call, const Wor
   sub.parallel = parallel_flag(call).value_or(0);
   sub.nu_path = hosting_nu(ws.config);
   sub.keep_config(ws.config.merged);
-  std::string id = create_workflow(ws.state, sub);
+  std::string id = create_workflow(*ws.store, sub);
   if (channel && !src.closures.empty())
-    *channel = std::make_unique<ClosureChannelServer>(ws.state.closure_socket_path(id));
-  launch_runner(self_exe(), ws.state, ws.config.workspace, id, RunnerMode::run, env);
+    *channel = std::make_unique<ClosureChannelServer>(ws.store->local_files(id).closure_socket);
+  launch_runner(self_exe(), *ws.store, ws.config.workspace, id, RunnerMode::run, env);
   return id;
 }
 
-bool runner_alive(const StateDir& state, const std::string& id) {
-  return FileLock::is_held(state.runner_lock_path(id));
-}
+bool runner_alive(const WorkflowStore& store, const std::string& id) { return store.claim_holder(id).has_value(); }
 
 /// What `prov workflow run` adds to following: the --on-event closure, the closures of the
 /// workflow's operations and the channel the runner asks for them through, a progress line.
@@ -310,17 +304,17 @@ ClosureReply eval_operation_closure(EngineInterface& engine, const std::vector<O
 }
 
 /// Streams workflow `id`'s events from the start of its log until the run (or the rollback)
-/// ends. Ctrl-C cancels the workflow once; dropping the stream
-/// leaves the workflow running. It waits on notifications (LogWatch: the workflow's folder, its
-/// runner's exit, Ctrl-C, the closure socket), never by polling the log; the runner held the
-/// workflow before this starts (launch_runner), so a runner that has let go has ended.
-PipelineOutput follow(EngineInterface& engine, StateDir state, std::string id, bool rollback, Span h,
-                      size_t skip_existing = 0, FollowExtras extras = {}) {
+/// ends. Ctrl-C cancels the workflow once; dropping the stream leaves the workflow running. It
+/// waits on notifications (the store's EventFeed, which for the file store wakes on the
+/// workflow's folder and its runner's exit; Ctrl-C; the closure socket), never by polling the
+/// log; the runner held the workflow before this starts (launch_runner), so a runner that has
+/// let go has ended.
+PipelineOutput follow(EngineInterface& engine, std::shared_ptr<WorkflowStore> store, std::string id, bool rollback,
+                      Span h, size_t skip_existing = 0, FollowExtras extras = {}) {
   struct Follower {
-    StateDir state;
+    std::shared_ptr<WorkflowStore> store;
     std::string id;
-    EventLogReader reader;
-    LogWatch watch;
+    std::unique_ptr<EventFeed> feed;
     std::deque<Event> pending;
     bool done = false;
     bool cancel_sent = false;
@@ -337,12 +331,9 @@ PipelineOutput follow(EngineInterface& engine, StateDir state, std::string id, b
   };
   const size_t total = extras.total;
   const bool draw = extras.progress;
-  auto f = std::make_shared<Follower>(Follower{state, id, EventLogReader(state.events_path(id)), {}, {}, false, false,
-                                               skip_existing, std::move(extras), WorkflowProgress(total),
-                                               ProgressLine(draw)});
-  f->watch.watch_dir(state.workflow_dir(id));
-  if (auto pid = FileLock::holder_pid(state.runner_lock_path(id)); pid && runner_alive(state, id))
-    f->watch.watch_process(static_cast<pid_t>(*pid));
+  auto f = std::make_shared<Follower>(Follower{store, id, store->follow(id), {}, false, false, skip_existing,
+                                               std::move(extras), WorkflowProgress(total), ProgressLine(draw)});
+  f->feed->watch_runner(id);
   auto dropped = std::make_shared<std::atomic<bool>>(false);
   PipelineOutput out = PipelineOutput::stream(
       [f, &engine, rollback, h, dropped]() -> std::optional<Value> {
@@ -393,8 +384,8 @@ PipelineOutput follow(EngineInterface& engine, StateDir state, std::string id, b
             // The runner still folds its journal into a checkpoint after the last event: end
             // the stream once it has let go, so a command right after sees a settled workflow.
             const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-            while (runner_alive(f->state, f->id) && std::chrono::steady_clock::now() < deadline)
-              f->watch.wait(std::chrono::milliseconds(200));
+            while (runner_alive(*f->store, f->id) && std::chrono::steady_clock::now() < deadline)
+              f->feed->wait(std::chrono::milliseconds(200));
             // A workflow that did not complete fails the pipeline (and `nu -c`), as make does.
             if (f->outcome) {
               LabeledError err = std::move(*f->outcome);
@@ -405,7 +396,7 @@ PipelineOutput follow(EngineInterface& engine, StateDir state, std::string id, b
           }
           if (engine.interrupted() && !f->cancel_sent) {
             f->cancel_sent = true;
-            signal_runner(f->state, f->id);
+            signal_runner(*f->store, f->id);
           }
           if (f->extras.channel) {
             auto& closures = f->extras.closures;
@@ -416,8 +407,8 @@ PipelineOutput follow(EngineInterface& engine, StateDir state, std::string id, b
           }
           // Whether anyone still writes, asked before reading: a runner that lets go after
           // this has written all it will by then.
-          const bool alive = runner_alive(f->state, f->id);
-          auto more = f->reader.poll();
+          const bool alive = runner_alive(*f->store, f->id);
+          auto more = f->feed->poll();
           for (auto& e : more) {
             if (f->skip > 0) {  // streamed by an earlier session; it still counts for progress
               --f->skip;
@@ -438,10 +429,10 @@ PipelineOutput follow(EngineInterface& engine, StateDir state, std::string id, b
             err.msg = "The runner of workflow " + f->id + " ended before the workflow did";
             err.labels.push_back({"while following this workflow", h});
             err.code = "provisioning::workflow::runner_gone";
-            err.help = "see " + f->state.workflow_dir(f->id) + "/runner.log; `prov workflow resume " + f->id +
+            err.help = "see " + f->store->local_files(f->id).runner_log + "; `prov workflow resume " + f->id +
                        "` continues it";
             // A runner stops when it cannot journal; a full or read-only disk says why.
-            if (auto problem = f->state.storage_problem()) {
+            if (auto problem = f->store->storage_problem()) {
               err.msg = "Workflow " + f->id + " stopped: " + problem->what();
               err.code = problem->code();
               err.help = problem->help() + "; `prov workflow resume " + f->id + "` continues it";
@@ -450,7 +441,7 @@ PipelineOutput follow(EngineInterface& engine, StateDir state, std::string id, b
           }
           // Until the log grows, the runner ends, Ctrl-C, or a closure request; the timeout
           // only redraws the progress line's clock and notices a dropped stream.
-          f->watch.wait(std::chrono::milliseconds(f->line.enabled() ? 200 : 1000),
+          f->feed->wait(std::chrono::milliseconds(f->line.enabled() ? 200 : 1000),
                         {engine.signals().wake_fd(), f->extras.channel ? f->extras.channel->fd() : -1});
         }
       },
@@ -459,8 +450,8 @@ PipelineOutput follow(EngineInterface& engine, StateDir state, std::string id, b
   return out;
 }
 
-Value status_value(const StateDir& state, const std::string& id, Span h) {
-  return to_value(workflow_status(state, id).to_datum(), h);
+Value status_value(const WorkflowStore& store, const std::string& id, Span h) {
+  return to_value(workflow_status(store, id).to_datum(), h);
 }
 
 /// Workflow ids for the id argument; the shared flags otherwise.
@@ -717,7 +708,7 @@ PipelineOutput WorkflowRunCommand::run(EngineInterface& engine, const EvaluatedC
   extras.total = spec.operations.size();
   extras.allow_failure = call.has_flag("allow-failure");
   extras.progress = ProgressLine::stderr_is_terminal();
-  return follow(engine, ws.state, id, false, call.head, 0, std::move(extras));
+  return follow(engine, ws.store, id, false, call.head, 0, std::move(extras));
 }
 
 Signature WorkflowSubmitCommand::signature() const {
@@ -752,7 +743,7 @@ PipelineOutput WorkflowSubmitCommand::run(EngineInterface& engine, const Evaluat
   Dag dag;
   WorkflowSpec spec = checked_spec(src, ws.config, dag);
   std::string id = submit(engine, call, ws, src, spec);
-  std::string status = workflow_status(ws.state, id).status;
+  std::string status = workflow_status(*ws.store, id).status;
   return PipelineOutput::of(
       Value::record({{"workflow_id", Value::string(id, call.head)}, {"status", Value::string(status, call.head)}},
                     call.head));
@@ -776,9 +767,9 @@ Signature WorkflowListCommand::signature() const {
 PipelineOutput WorkflowListCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput&) const {
   Workspace ws = open_workspace(engine, call);
   std::vector<Value> rows;
-  for (const auto& id : ws.state.list_workflows()) {
+  for (const auto& id : ws.store->list_workflows()) {
     try {
-      rows.push_back(status_value(ws.state, id, call.head));
+      rows.push_back(status_value(*ws.store, id, call.head));
     } catch (const prov::Error& e) {
       // A corrupt journal is not hidden: `prov workflow repair` is the way out.
       const bool corrupt = e.code() == "provisioning::state::corrupt_journal";
@@ -821,8 +812,8 @@ Suggestions WorkflowStatusCommand::complete(EngineInterface& engine, const GetCo
 PipelineOutput WorkflowStatusCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput&) const {
   std::string id = workflow_id_arg(call);
   Workspace ws = open_workspace(engine, call);
-  check_id(ws.state, id);
-  return PipelineOutput::of(status_value(ws.state, id, call.head));
+  check_id(*ws.store, id);
+  return PipelineOutput::of(status_value(*ws.store, id, call.head));
 }
 
 Signature WorkflowLogsCommand::signature() const {
@@ -848,12 +839,12 @@ Suggestions WorkflowLogsCommand::complete(EngineInterface& engine, const GetComp
   // The operations of the workflow named by the id argument, when it is written out.
   std::vector<DynamicSuggestion> ops;
   if (info.call.positional.empty() || !info.call.positional[0].is(Value::Type::String)) return ops;
-  auto state = existing_state_dir(load_workspace_config(engine, info.call, nullptr));
-  if (!state) return ops;
+  const auto store = existing_store(load_workspace_config(engine, info.call, nullptr));
+  if (!store) return ops;
   const std::string& id = info.call.positional[0].as_string();
   try {
-    state->check_workflow_id(id);
-    Datum doc = read_history(*state, id).submission.document;
+    store->check_workflow_id(id);
+    Datum doc = read_history(*store, id).submission.document;
     if (const Datum* list = doc.find("operations"); list && list->is_list())
       for (const auto& op : std::get<DatumList>(list->v)) {
         const Datum* op_id = op.find("id");
@@ -966,11 +957,11 @@ PipelineOutput stream_log_lines(UniqueFd fd, const std::string& path, std::optio
 PipelineOutput WorkflowLogsCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput&) const {
   std::string id = workflow_id_arg(call);
   Workspace ws = open_workspace(engine, call);
-  check_id(ws.state, id);
+  check_id(*ws.store, id);
   if (const Value* op = call.flag_value("output")) {
     if (!op->is(Value::Type::String)) throw labeled("--output takes an operation id", "expected a string", op->span,
                                                     "provisioning::input::wrong_type");
-    WorkflowHistory h = read_history(ws.state, id);
+    WorkflowHistory h = read_history(*ws.store, id);
     std::vector<std::string> ids;
     if (const Datum* ops = h.submission.document.find("operations"); ops && ops->is_list())
       for (const auto& o : ops->list())
@@ -985,11 +976,11 @@ PipelineOutput WorkflowLogsCommand::run(EngineInterface& engine, const Evaluated
                       "provisioning::input::bad_value");
       tail = t->as_int();
     }
-    return stream_log_lines(ws.state.open_operation_log(id, op->as_string()),
-                            ws.state.operation_log_path(id, op->as_string()), tail, call.head);
+    return stream_log_lines(ws.store->open_operation_log(id, op->as_string()),
+                            ws.store->operation_log_path(id, op->as_string()), tail, call.head);
   }
   std::vector<Value> rows;
-  for (const auto& e : read_event_log(ws.state.events_path(id))) rows.push_back(event_value(e, call.head));
+  for (const auto& e : ws.store->read_events(id)) rows.push_back(event_value(e, call.head));
   return PipelineOutput::of(Value::list(std::move(rows), call.head));
 }
 
@@ -1016,9 +1007,9 @@ Suggestions WorkflowCancelCommand::complete(EngineInterface& engine, const GetCo
 PipelineOutput WorkflowCancelCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput&) const {
   std::string id = workflow_id_arg(call);
   Workspace ws = open_workspace(engine, call);
-  check_id(ws.state, id);
-  if (!signal_runner(ws.state, id)) {
-    std::string st = workflow_status(ws.state, id).status;
+  check_id(*ws.store, id);
+  if (!signal_runner(*ws.store, id)) {
+    std::string st = workflow_status(*ws.store, id).status;
     throw labeled("Workflow " + id + " is not running (" + st + ")", "nothing to cancel", call.positional[0].span,
                   "provisioning::workflow::not_running");
   }
@@ -1053,20 +1044,19 @@ Suggestions WorkflowWaitCommand::complete(EngineInterface& engine, const GetComp
 PipelineOutput WorkflowWaitCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput&) const {
   std::string id = workflow_id_arg(call);
   Workspace ws = open_workspace(engine, call);
-  check_id(ws.state, id);
-  LogWatch watch;
-  watch.watch_dir(ws.state.workflow_dir(id));
-  while (runner_alive(ws.state, id)) {
+  check_id(*ws.store, id);
+  const std::unique_ptr<EventFeed> feed = ws.store->follow(id);
+  while (runner_alive(*ws.store, id)) {
     if (engine.interrupted())
       throw labeled("Stopped waiting for workflow " + id, "interrupted", call.head, "provisioning::workflow::wait_interrupted",
                     "the workflow goes on: `prov workflow status " + id + "`");
-    if (auto pid = FileLock::holder_pid(ws.state.runner_lock_path(id))) watch.watch_process(static_cast<pid_t>(*pid));
-    watch.wait(std::chrono::seconds(1), {engine.signals().wake_fd()});
+    feed->watch_runner(id);
+    feed->wait(std::chrono::seconds(1), {engine.signals().wake_fd()});
   }
-  WorkflowStatus st = workflow_status(ws.state, id);
+  WorkflowStatus st = workflow_status(*ws.store, id);
   if (!call.has_flag("allow-failure") && st.status != "completed") {
     Failures failures;
-    for (const Event& e : read_history(ws.state, id).events) note_failure(failures, e);
+    for (const Event& e : read_history(*ws.store, id).events) note_failure(failures, e);
     if (auto err = outcome_error(id, st.status, st.cause, failures, false, call.head)) throw LabeledErrorException(*err);
   }
   return PipelineOutput::of(to_value(st.to_datum(), call.head));
@@ -1076,23 +1066,23 @@ namespace {
 PipelineOutput restart(EngineInterface& engine, const EvaluatedCall& call, RunnerMode mode) {
   std::string id = workflow_id_arg(call);
   Workspace ws = open_workspace(engine, call);
-  check_id(ws.state, id);
-  if (runner_alive(ws.state, id))
+  check_id(*ws.store, id);
+  if (runner_alive(*ws.store, id))
     throw labeled("Workflow " + id + " is running", "its runner is still at work", call.positional[0].span,
                   "provisioning::workflow::running", "wait for it, or `prov workflow cancel " + id + "`");
-  WorkflowStatus st = workflow_status(ws.state, id);
+  WorkflowStatus st = workflow_status(*ws.store, id);
   if (mode == RunnerMode::resume && st.status != "interrupted" && st.status != "pending")
     throw labeled("Workflow " + id + " has ended (" + st.status + ")", "nothing to resume", call.positional[0].span,
                   "provisioning::workflow::already_ended");
-  size_t seen = read_event_log(ws.state.events_path(id)).size();
-  launch_runner(self_exe(), ws.state, ws.config.workspace, id, mode, engine_environment(engine));
+  size_t seen = ws.store->read_events(id).size();
+  launch_runner(self_exe(), *ws.store, ws.config.workspace, id, mode, engine_environment(engine));
   FollowExtras extras;
   extras.allow_failure = call.has_flag("allow-failure");
   if (mode == RunnerMode::resume) {  // a rollback's steps are not the workflow's operations
     extras.total = st.total;
     extras.progress = ProgressLine::stderr_is_terminal();
   }
-  return follow(engine, ws.state, id, mode == RunnerMode::rollback, call.head, seen, std::move(extras));
+  return follow(engine, ws.store, id, mode == RunnerMode::rollback, call.head, seen, std::move(extras));
 }
 }  // namespace
 

@@ -40,9 +40,9 @@ PipelineOutput WorkflowRepairCommand::run(EngineInterface& engine, const Evaluat
     throw labeled("Missing the workflow id", "needs an id such as wf-20261126-203000-1a2b3c", call.head,
                   "provisioning::input::missing_argument", "`prov workflow list` shows the ids");
   const std::string id = call.positional[0].as_string();
-  prov::StateDir state = open_state_dir(load_workspace_config(engine, call, nullptr));
+  const std::unique_ptr<prov::WorkflowStore> store = open_store(load_workspace_config(engine, call, nullptr));
   try {
-    return PipelineOutput::of(to_value(repair_journal(state, id).to_datum(), call.head));
+    return PipelineOutput::of(to_value(repair_journal(*store, id).to_datum(), call.head));
   } catch (prov::Error& e) {
     e.blamed_on(Blame::argument("id"));
     throw;

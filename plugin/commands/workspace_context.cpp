@@ -79,14 +79,14 @@ std::string state_dir_path(const prov::Config& cfg) {
   return cfg.workspace + "/.provisioning";
 }
 
-prov::StateDir open_state_dir(const prov::Config& cfg) {
-  return prov::StateDir::open(state_dir_path(cfg), cfg.workspace);
+std::unique_ptr<prov::WorkflowStore> open_store(const prov::Config& cfg) {
+  return prov::open_store(state_dir_path(cfg), cfg.workspace);
 }
 
-std::optional<prov::StateDir> existing_state_dir(const prov::Config& cfg) {
+std::unique_ptr<prov::WorkflowStore> existing_store(const prov::Config& cfg) {
   std::error_code ec;
-  if (!std::filesystem::is_directory(state_dir_path(cfg), ec)) return std::nullopt;
-  return open_state_dir(cfg);
+  if (!std::filesystem::is_directory(state_dir_path(cfg), ec)) return nullptr;
+  return open_store(cfg);
 }
 
 namespace {

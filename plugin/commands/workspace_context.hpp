@@ -4,7 +4,7 @@
 /// core's configuration.
 
 #include "core/config/config.hpp"
-#include "core/state/state_dir.hpp"
+#include "core/state/open_store.hpp"
 #include "core/support/limits.hpp"
 #include "core/support/subprocess.hpp"
 #include "plugin/commands/command.hpp"
@@ -27,10 +27,11 @@ prov::Limits workspace_limits(const prov::Config& config);
 
 /// Where the workspace's state directory is: `paths.state`, else `<workspace>/.provisioning`.
 std::string state_dir_path(const prov::Config& config);
-/// The workspace's state directory, created when missing.
-prov::StateDir open_state_dir(const prov::Config& config);
-/// The workspace's state directory when it exists (for readers that must not create it).
-std::optional<prov::StateDir> existing_state_dir(const prov::Config& config);
+/// The workspace's store (its state directory, created when missing).
+std::unique_ptr<prov::WorkflowStore> open_store(const prov::Config& config);
+/// The workspace's store when its state directory exists (for readers that must not create
+/// it); null otherwise.
+std::unique_ptr<prov::WorkflowStore> existing_store(const prov::Config& config);
 
 /// Nu's environment as processes see it: strings as they are, lists of strings joined with ':'
 /// (PATH), ints and bools as text; other values are left out.
