@@ -47,9 +47,11 @@ fuzz: setup
 	@JOBS=$(JOBS) tests/fuzz/run.sh
 
 # docs/COMMANDS.md, the command reference, from the commands' signatures (the test
-# `e2e: commands_doc_once` fails when it is stale).
+# `e2e: commands_doc_once` fails when it is stale), and docs/API.md from the service's routes
+# (the test `service: API.md is current`).
 docs: build
 	@"$(NU)" -n --plugins '[$(PLUGIN)]' tools/commands_doc.nu docs/COMMANDS.md
+	@"$(PLUGIN)" serve --api-markdown > docs/API.md
 	@cd examples && "$(NU)" -n --plugins '[$(PLUGIN)]' -c 'prov workflow graph --format svg workflows/deploy.toml | save -f ../docs/deploy-workflow.svg'
 
 bench: build

@@ -1,6 +1,9 @@
 // nu_plugin_provisioning: Nushell starts this with --stdio and speaks the plugin protocol on
 // stdin/stdout. Run by hand, it says how to register it.
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -16,18 +19,32 @@
 #include "plugin/protocol/codec.hpp"
 #include "plugin/protocol/engine_version.hpp"
 
+/// `serve …`: the HTTP service is the binary beside this one (service/main.cpp says why).
+static int exec_service(char** argv) {
+  char self[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  std::string exe = n > 0 ? std::string(self, static_cast<size_t>(n)) : std::string(argv[0]);
+  exe = exe.substr(0, exe.rfind('/') + 1) + "nu_plugin_provisioning-service";
+  argv[0] = exe.data();
+  ::execv(exe.c_str(), argv);
+  std::fprintf(stderr, "nu_plugin_provisioning serve: cannot start %s: %s\n", exe.c_str(), std::strerror(errno));
+  return 127;
+}
+
 int main(int argc, char** argv) {
   using namespace prov::plugin;
   if (argc >= 2 && std::strcmp(argv[1], "--runner") == 0)
     return prov::runner_main(std::vector<std::string>(argv + 2, argv + argc));
   if (argc >= 2 && std::strcmp(argv[1], "--supervise") == 0)
     return prov::supervise_main(std::vector<std::string>(argv + 2, argv + argc));
+  if (argc >= 2 && std::strcmp(argv[1], "serve") == 0) return exec_service(argv);
   if (argc != 2 || std::strcmp(argv[1], "--stdio") != 0) {
     std::fprintf(stderr,
                  "nu_plugin_provisioning %s is a Nushell plugin (Nushell %s).\n"
                  "Register it from Nushell with:  plugin add %s; plugin use provisioning\n"
-                 "or try it once with:           nu --plugins '[%s]' -c 'prov version'\n",
-                 prov::kVersion, supported_range_text().c_str(), argv[0], argv[0]);
+                 "or try it once with:           nu --plugins '[%s]' -c 'prov version'\n"
+                 "The HTTP service:              %s serve [--workspace DIR] [--listen HOST:PORT]\n",
+                 prov::kVersion, supported_range_text().c_str(), argv[0], argv[0], argv[0]);
     return (argc == 2 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) ? 0 : 2;
   }
   std::signal(SIGPIPE, SIG_IGN);

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(cmake make g++ git nlohmann-json3-dev libmsgpack-cxx-dev libtomlplusplus-dev catch2 graphviz clang-14 libclang-rt-14-dev)
+packages=(cmake make g++ git pkg-config nlohmann-json3-dev libmsgpack-cxx-dev libtomlplusplus-dev libcpp-httplib-dev catch2 graphviz clang-14 libclang-rt-14-dev curl)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do

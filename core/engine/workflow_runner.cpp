@@ -36,6 +36,7 @@
 #include "core/providers/catalog.hpp"
 #include "core/support/error.hpp"
 #include "core/support/process_record.hpp"
+#include "core/support/ready_line.hpp"
 #include "core/support/redact.hpp"
 
 namespace prov {
@@ -102,35 +103,6 @@ void watch_signals(std::shared_ptr<CancelToken> cancel) {
   }
 }
 
-/// The runner's end of its launcher's readiness pipe (launch_runner): says once that the runner
-/// holds the workflow, or why it cannot run it, then closes. A runner without a launcher (-1)
-/// says nothing.
-class ReadyPipe {
- public:
-  explicit ReadyPipe(int fd) : fd_(fd) {}
-  ~ReadyPipe() { close(); }
-  ReadyPipe(const ReadyPipe&) = delete;
-  ReadyPipe& operator=(const ReadyPipe&) = delete;
-  void ready() { say(Datum(DatumRecord{{"ready", Datum(true)}})); }
-  void failed(const Error& e) {
-    say(Datum(DatumRecord{{"code", Datum(e.code())}, {"message", Datum(e.what())}, {"help", Datum(e.help())}}));
-  }
-
- private:
-  void say(const Datum& d) {
-    if (fd_ < 0) return;
-    const std::string line = encode_json(d) + "\n";
-    // The launcher may have gone; nothing here may stop the run.
-    [[maybe_unused]] const ssize_t n = ::write(fd_, line.data(), line.size());
-    close();
-  }
-  void close() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-  int fd_;  ///< -1 once it has spoken
-};
-
 /// This binary: it supervises `local` servers as it runs workflows.
 std::string self_exe_path() {
   char buf[4096];
@@ -142,7 +114,7 @@ std::string self_exe_path() {
 
 int run_workflow(WorkflowStore& store, const std::string& workspace, const std::string& id, RunnerMode mode,
                  int ready_fd) {
-  ReadyPipe launcher(ready_fd);
+  ReadyLine launcher(ready_fd);
   try {
     std::unique_ptr<WorkflowClaim> claim = store.claim(id, std::chrono::seconds(5));
     OpenedJournal opened = store.open_journal(*claim, Journal::TailRepair::truncate);
@@ -375,47 +347,6 @@ int run_workflow(WorkflowStore& store, const std::string& workspace, const std::
   }
 }
 
-namespace {
-
-/// Waits for the runner's one line on `fd` (ReadyPipe) and throws what it says went wrong. A
-/// runner that ends without a word is reported with the tail of its log.
-void await_ready(int fd, const std::string& runner_log) {
-  std::string said;
-  char buf[4096];
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (true) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    pollfd p{fd, POLLIN, 0};
-    const int rc = left.count() > 0 ? ::poll(&p, 1, static_cast<int>(left.count())) : 0;
-    if (rc < 0 && errno == EINTR) continue;
-    if (rc == 0)
-      throw ResourceError("provisioning::workflow::runner_failed", "the workflow runner did not start within 60 s",
-                          "see " + runner_log);
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    said.append(buf, static_cast<size_t>(n));
-  }
-  Datum answer;
-  try {
-    answer = decode_json(said);
-  } catch (const Error&) {
-  }
-  if (const Datum* ok = answer.find("ready"); ok && std::holds_alternative<bool>(ok->v)) return;
-  const Datum* code = answer.find("code");
-  const Datum* message = answer.find("message");
-  const Datum* help = answer.find("help");
-  if (code && code->is_string() && message && message->is_string())
-    throw WorkflowError(code->str(), message->str(), help && help->is_string() ? help->str() : std::string());
-  std::string tail;
-  if (auto log = read_file_if_exists(runner_log)) tail = log->data.substr(log->data.size() > 400 ? log->data.size() - 400 : 0);
-  throw ResourceError("provisioning::workflow::runner_failed",
-                      "the workflow runner ended before it could run the workflow" + (tail.empty() ? "" : ": " + tail),
-                      "see " + runner_log);
-}
-
-}  // namespace
-
 void launch_runner(const std::string& exe, const WorkflowStore& store, const std::string& workspace,
                    const std::string& id, RunnerMode mode, const Environment& env) {
   store.check_workflow_files(id);  // no runner starts on a folder holding a link
@@ -438,7 +369,8 @@ void launch_runner(const std::string& exe, const WorkflowStore& store, const std
     ~Closer() { ::close(fd); }
   } read_end{pipe_fds[0]};
   if (rc) throw ResourceError("provisioning::process::spawn", "cannot start the workflow runner " + exe + ": " + std::strerror(rc));
-  await_ready(read_end.fd, runner_log);
+  await_ready_line(read_end.fd, "the workflow runner", runner_log, std::chrono::seconds(60),
+                   "provisioning::workflow::runner_failed");
 }
 
 void block_runner_signals() {

@@ -21,17 +21,11 @@
 #include "core/state/file_io.hpp"
 #include "core/state/lock.hpp"
 #include "core/state/safe_dir.hpp"
+#include "core/state/workflow_store.hpp"
 #include "core/support/error.hpp"
 
 namespace prov {
 
-/// A new workflow id, "wf-YYYYMMDD-HHMMSS-xxxxxx": `time` in UTC and 6 random hex digits, so
-/// that ids sort by the second they were made in.
-std::string new_workflow_id(
-    std::chrono::system_clock::time_point time = std::chrono::system_clock::now());
-
-/// True when `id` has the shape new_workflow_id() makes (so it holds no `/` and no `..`).
-bool is_workflow_id(std::string_view id);
 
 /// An existing, safe state directory and the paths of its layout.
 class StateDir {

@@ -15,6 +15,7 @@
 #include <initializer_list>
 #include <memory>
 #include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,14 @@
 #include "core/support/error.hpp"
 
 namespace prov {
+
+/// A new workflow id, "wf-YYYYMMDD-HHMMSS-xxxxxx": `time` in UTC and 6 random hex digits, so
+/// that ids sort by the second they were made in.
+std::string new_workflow_id(
+    std::chrono::system_clock::time_point time = std::chrono::system_clock::now());
+
+/// True when `id` has the shape new_workflow_id() makes (so it holds no `/` and no `..`).
+bool is_workflow_id(std::string_view id);
 
 /// A runner's hold on one workflow. While it is valid, its holder alone appends to the
 /// workflow's journal and event log; every append checks it first (fencing), so a holder that

@@ -19,6 +19,9 @@ constexpr LimitField kFields[] = {
     {"operations", &Limits::operations},
     {"depth", &Limits::depth},
     {"stream_length", &Limits::stream_length},
+    {"request_size", &Limits::request_size},
+    {"connections", &Limits::connections},
+    {"streams", &Limits::streams},
 };
 
 std::string env_name(const char* field) {

@@ -5,7 +5,8 @@
 /// that names the limit, the actual size and the key that raises it.
 ///
 /// Where they come from, lowest first: built-in defaults, then the environment the plugin
-/// starts with (PROVISIONING_LIMITS_MESSAGE_SIZE, _OPERATIONS, _DEPTH, _STREAM_LENGTH), then
+/// starts with (PROVISIONING_LIMITS_MESSAGE_SIZE, _OPERATIONS, _DEPTH, _STREAM_LENGTH, and the
+/// service's _REQUEST_SIZE, _CONNECTIONS, _STREAMS), then
 /// the `[limits]` table of the workspace configuration where a command reads it.
 
 #include <cstdint>
@@ -27,6 +28,9 @@ struct Limits {
   int64_t operations = 1'000'000;             ///< operations in one workflow
   int64_t depth = 64;                         ///< nesting of lists and records in a workflow or configuration
   int64_t stream_length = 1'000'000;          ///< items of a list stream a command reads as its input
+  int64_t request_size = int64_t{8} << 20;    ///< bytes of one HTTP request body the service takes
+  int64_t connections = 64;                   ///< HTTP connections the service serves at once
+  int64_t streams = 32;                       ///< live event streams (SSE) the service keeps at once
 
   /// The defaults with PROVISIONING_LIMITS_<NAME> from `getenv` over them. Throws LimitError
   /// `provisioning::limits::bad_value` for a variable that is not a whole number above 0.

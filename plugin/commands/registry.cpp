@@ -6,6 +6,7 @@
 #include "plugin/commands/group.hpp"
 #include "plugin/commands/prov.hpp"
 #include "plugin/commands/provider.hpp"
+#include "plugin/commands/serve.hpp"
 #include "plugin/commands/server.hpp"
 #include "plugin/commands/version.hpp"
 #include "plugin/commands/workflow.hpp"
@@ -49,6 +50,11 @@ CommandRegistry make_registry() {
                                        std::vector<std::string>{"plugins", "addons", "modules"}));
   r.add(std::make_unique<ExtensionListCommand>());
   r.add(std::make_unique<ExtensionGetCommand>());
+  r.add(std::make_unique<GroupCommand>("prov serve", "The HTTP service: the workflow core as a REST API (docs/API.md).",
+                                       std::vector<std::string>{"http", "rest", "api"}));
+  r.add(std::make_unique<ServeStartCommand>());
+  r.add(std::make_unique<ServeStatusCommand>());
+  r.add(std::make_unique<ServeStopCommand>());
   r.add(std::make_unique<GroupCommand>("prov cache", "The plugin's TTL cache: answers that are slow to get and may be a little old.",
                                        std::vector<std::string>{"ttl", "memo"}));
   r.add(std::make_unique<CacheStatsCommand>());

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "core/engine/preflight.hpp"
+#include "core/engine/submit.hpp"
 #include "core/engine/workflow_record.hpp"
 #include "core/engine/workflow_runner.hpp"
 #include "core/events/progress.hpp"
@@ -202,22 +203,22 @@ Value event_value(const Event& e, Span h) { return to_value(e.to_datum(), h); }
 /// before the runner starts.
 std::string submit(EngineInterface& engine, const EvaluatedCall& call, const Workspace& ws, const WorkflowSource& src,
                    const WorkflowSpec&, std::unique_ptr<ClosureChannelServer>* channel = nullptr) {
-  const Environment env = engine_environment(engine);  // before anything is written
-  WorkflowSubmission sub;
-  sub.workspace = ws.config.workspace;
-  sub.document = src.document;
-  sub.origin = src.origin;
-  // The runner runs with this command's configuration (keep_config below); --env is journaled too,
-  // as the variable it stands for in its operations' environment.
-  if (const Value* e = call.flag_value("env"); e && e->is(Value::Type::String)) sub.provisioning_env = e->as_string();
-  sub.parallel = parallel_flag(call).value_or(0);
-  sub.nu_path = hosting_nu(ws.config);
-  sub.keep_config(ws.config.merged);
-  std::string id = create_workflow(*ws.store, sub);
+  SubmitRequest req;
+  req.env = engine_environment(engine);  // before anything is written
+  req.workspace = ws.config.workspace;
+  req.document = src.document;
+  req.origin = src.origin;
+  // The runner runs with this command's configuration; --env is journaled too, as the variable
+  // it stands for in its operations' environment.
+  if (const Value* e = call.flag_value("env"); e && e->is(Value::Type::String)) req.provisioning_env = e->as_string();
+  req.parallel = parallel_flag(call).value_or(0);
+  req.nu_path = hosting_nu(ws.config);
+  req.runner_exe = self_exe();
   if (channel && !src.closures.empty())
-    *channel = std::make_unique<ClosureChannelServer>(ws.store->local_files(id).closure_socket);
-  launch_runner(self_exe(), *ws.store, ws.config.workspace, id, RunnerMode::run, env);
-  return id;
+    req.before_launch = [&](const std::string& id) {
+      *channel = std::make_unique<ClosureChannelServer>(ws.store->local_files(id).closure_socket);
+    };
+  return submit_workflow(*ws.store, ws.config.merged, req);
 }
 
 bool runner_alive(const WorkflowStore& store, const std::string& id) { return store.claim_holder(id).has_value(); }

@@ -31,14 +31,17 @@ const SETUP = {
     for _ in 1..600 { if \(prov workflow status $id | get status\) == interrupted { break }; sleep 50ms }"
   "prov server list": "prov server create web --command [sleep 600] | ignore; {name: db, plan: small} | prov server create --provider folder | ignore"
   "prov server get": "prov server create web --command [sleep 600] | ignore"
+  "prov serve stop": "prov serve start --listen 127.0.0.1:0 | ignore"
   "prov server delete": "prov server create web --command [sleep 600] | ignore
     let once = (prov server create once --command [echo hello])
     for _ in 1..600 { if (prov server get $once.id | get state) == exited { break }; sleep 50ms }"
 }
 
 # Leaves the workspace as found: every server deleted, every workflow ended (cancelled when
-# still running), so no server, runner or worker process outlives the example.
+# still running), the HTTP service stopped, so no server, runner, worker or service process
+# outlives the example.
 const TEARDOWN = "
+  if (prov serve status | get running) { prov serve stop | ignore }
   prov server list --all | each {|s| prov server delete $s.id --provider $s.provider } | ignore
   for w in (prov workflow list | where status in [pending running]) { try { prov workflow cancel $w.workflow_id | ignore } }
   for _ in 1..600 { if (prov workflow list | where status in [pending running] | is-empty) { break }; sleep 50ms }
