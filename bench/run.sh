@@ -254,3 +254,9 @@ if ((have_plugin)); then
   [[ -n $markdown ]] && ev_args+=(--markdown "$markdown")
   "$root/bench/event_bench.sh" "${ev_args[@]}"
 fi
+# ---- the HTTP service under load ------------------------------------------------------------------
+if ((have_plugin)); then
+  svc_args=("$build" "$nu")
+  [[ -n $markdown ]] && svc_args+=(--markdown "$markdown")
+  "$root/bench/service_bench.sh" "${svc_args[@]}"
+fi

@@ -48,6 +48,7 @@ struct HttpServer::Impl {
   ServiceContext& ctx;
   std::function<std::string()> token;
   std::unique_ptr<httplib::Server> server;
+  int listen_fd = -1;  ///< the listening socket, seen when the library made it
 
   void log(const httplib::Request& req, int status, const std::string& request_id) {
     std::fprintf(stderr, "%s %s %s %d %s\n", now_utc().rfc3339.c_str(), req.method.c_str(), req.path.c_str(), status,
@@ -139,7 +140,7 @@ struct HttpServer::Impl {
 };
 
 HttpServer::HttpServer(ServiceContext& ctx, std::function<std::string()> token, const TlsFiles& tls)
-    : impl_(new Impl{ctx, std::move(token), nullptr}) {
+    : impl_(new Impl{ctx, std::move(token), nullptr, -1}) {
   if (!tls.cert_file.empty()) {
     auto s = std::make_unique<httplib::SSLServer>(tls.cert_file.c_str(), tls.key_file.c_str());
     if (!s->is_valid())
@@ -158,6 +159,13 @@ HttpServer::HttpServer(ServiceContext& ctx, std::function<std::string()> token, 
   s.set_write_timeout(5, 0);
   s.set_keep_alive_max_count(100);
   s.set_keep_alive_timeout(5);
+  // SO_REUSEADDR only: the library's default adds SO_REUSEPORT, which would let a second
+  // program bind the same port and take part of the requests.
+  s.set_socket_options([impl = impl_.get()](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    impl->listen_fd = sock;
+  });
   Impl* impl = impl_.get();
   for (const ApiRoute& route : api_routes()) {
     const std::string pattern = route_regex(route.path);
@@ -207,6 +215,9 @@ ListenAddress HttpServer::bind(const ListenAddress& at) {
   if (taken.port < 0)
     throw ResourceError("provisioning::service::bind", "cannot listen on " + at.text() + ": " + std::strerror(errno),
                         "another program may use that port: choose another with --listen or service.listen");
+  // The library listens with a backlog of 5: a burst of clients would wait a second for their
+  // SYN to be sent again. Listening again only raises the backlog.
+  if (impl_->listen_fd >= 0) ::listen(impl_->listen_fd, SOMAXCONN);
   return taken;
 }
 

@@ -281,6 +281,15 @@ def main [] {
       let b = (expect-error { prov serve start --listen nonsense })
       assert equal $b.code provisioning::service::bad_listen
       assert equal (prov serve status | get running) false
+      # A port another program holds: the service's own error reaches the command.
+      let first = (prov serve start --listen 127.0.0.1:0)
+      cd (new-workspace)
+      let taken = (expect-error { prov serve start --listen $first.listen })
+      assert equal $taken.code provisioning::service::bind
+      assert ($taken.msg | str contains $first.listen) $taken.msg
+      assert equal (prov serve status | get running) false
+      cd ($first.token_file | path dirname | path dirname | path dirname)
+      prov serve stop | ignore
     }
   }
 }
