@@ -79,6 +79,16 @@ def main [] {
       }
       assert equal (http get -f $"($s.url)/health" | get status) 200
       assert equal (http get -H $s.h $"($s.url)/openapi.json" | get openapi | str substring 0..1) "3."
+      # A header over the size the server takes (8 KiB) is refused; the service goes on.
+      let huge = (^curl -s -o /dev/null -w "%{http_code}" -H $"X-Big: ('' | fill -c a -w 10000)" $"($s.url)/health")
+      assert (($huge | into int) >= 400) $huge
+      assert equal (http get $"($s.url)/health" | get data.status) ok
+      # The token is in no log, event or answer.
+      {name: t, operations: [{id: a, kind: command, run: [true]}]} | prov workflow run | ignore
+      let log = (open --raw (prov serve status | get token_file | path dirname | path join service.log))
+      assert not ($log | str contains $s.token)
+      assert not ((prov events | to json) | str contains $s.token)
+      assert not ((http get -H $s.h $"($s.url)/workflows" | to json) | str contains $s.token)
       prov serve stop | ignore
     }
     "curl submits, follows the event stream to the end, reads status and logs": {||
