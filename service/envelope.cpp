@@ -24,7 +24,9 @@ Datum error_datum(const Error& e) {
   if (!e.related().empty()) {
     DatumList problems;
     for (const Error& r : e.related())
-      problems.emplace_back(DatumRecord{{"code", Datum(r.code())}, {"message", Datum(std::string(r.what()))}});
+      problems.emplace_back(DatumRecord{{"code", Datum(r.code())},
+                                        {"message", Datum(std::string(r.what()))},
+                                        {"help", r.help().empty() ? Datum() : Datum(r.help())}});
     details.emplace_back("problems", Datum(std::move(problems)));
   }
   return Datum(DatumRecord{{"code", Datum(e.code())},
