@@ -19,6 +19,8 @@ prov::TtlCache& plugin_cache() {
 ProviderSession open_provider_session(EngineInterface& engine, const EvaluatedCall& call) {
   prov::Config cfg = load_workspace_config(engine, call, nullptr);
   prov::StateDir state = open_state_dir(cfg);
+  // Providers read their tables, their paths and the secret patterns.
+  for (const char* section : {"providers", "paths", "secrets"}) cfg.require({section});
   prov::ProviderCatalog catalog = prov::ProviderCatalog::discover(cfg.merged, cfg.workspace);
   prov::ProviderContext ctx;
   ctx.workspace = cfg.workspace;

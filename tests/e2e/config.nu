@@ -41,6 +41,87 @@ def main [] {
       let e = (expect-error { prov config get nope.deeper? })
       assert equal $e.code "provisioning::config::key_not_found"
     }
+    "a placeholder fails only the keys that use it, naming the key and its file": {||
+      let root = (mktemp -d)
+      let file = ($root | path join "config.defaults.toml")
+      # mktemp's folder is in no git repository: {{git.branch}} has no value there.
+      "[project]\nname = \"lazy\"\nbranch = \"{{git.branch}}\"\nlabel = \"b-{{config.project.branch}}\"\n" | save $file
+      cd $root
+      let name = (prov config get project.name)
+      let listed = (prov workflow list | length)
+      let e = (expect-error { prov config get project.branch })
+      let dependent = (expect-error { prov config get project.label })
+      let whole = (expect-error { prov config })
+      let table = (expect-error { prov config get project })
+      cd $ws
+      rm -rf $root
+      assert equal $name "lazy"
+      assert equal $listed 0
+      assert equal $e.code "provisioning::config::git"
+      assert ($e.msg | str contains "{{git.branch}} in project.branch")
+      assert ($e.msg | str contains $"project.branch is set in ($file)")
+      assert equal (label-text $e) "project.branch"
+      assert ($dependent.msg | str contains "project.label needs project.branch")
+      assert ($dependent.msg | str contains $"project.label is set in ($file)")
+      assert equal $whole.code "provisioning::config::git"
+      assert ($whole.msg | str contains "project.branch")
+      assert equal $table.code "provisioning::config::git"
+    }
+    "a fallback after ?? stands in for a source without a value": {||
+      let root = (mktemp -d)
+      [
+        "[project]"
+        "branch = '{{git.branch ?? \"main\"}}'"
+        "region = '{{env.PROV_TEST_UNSET ?? env.PROV_TEST_REGION ?? \"eu\"}}'"
+        "zone = '{{env.PROV_TEST_UNSET ?? \"eu\"}}-1'"
+        "owner = \"{{config.project.nobody ?? 'ada'}}\""
+        "kept = '{{env.PROV_TEST_REGION ?? \"x\"}}'"
+      ] | str join "\n" | save ($root | path join "config.defaults.toml")
+      let c = (with-env {PROV_TEST_REGION: "us"} { prov config --workspace $root })
+      let bare = (prov config --workspace $root)
+      rm -rf $root
+      assert equal $c.project.branch "main"
+      assert equal $c.project.region "us"
+      assert equal $bare.project.region "eu"
+      assert equal $c.project.zone "eu-1"
+      assert equal $c.project.owner "ada"
+      assert equal $c.project.kept "us"
+    }
+    "known duration keys come out as durations and dates as dates, in every command": {||
+      cd $ws
+      let c = (prov config)
+      assert equal $c.workflow.timeout 15min
+      assert equal $c.workflow.retry.backoff 500ms
+      assert equal ($c.workflow.retry.max_backoff | describe) "duration"
+      assert equal $c.providers.folder.timeout 10sec
+      assert equal $c.providers.local.timeout 30sec          # a provider's timeout in seconds
+      assert equal (prov config get workflow.timeout) 15min
+      assert equal (prov config --env dev | get providers.local.timeout) 5sec
+      assert equal ({providers: {cache_ttl: "2m"}} | prov config get providers.cache_ttl) 2min
+      assert equal ({providers: {local: {ready_timeout: "3s", kill_grace: 1sec}}} | prov config get providers.local) {timeout: 30sec, log_dir: ($ws | path join ".provisioning" "local"), ready_timeout: 3sec, kill_grace: 1sec}
+      let s = (prov config sources)
+      assert equal ($s | where key == "workflow.retry.backoff" | first | get value) 500ms
+      assert equal ($s | where key == "project.created" | first | get value | describe) "datetime"
+      assert equal (prov config get project.created) 2024-03-18T09:30:00+01:00
+      assert equal ({d: 2025-01-02} | prov config get d | describe) "datetime"
+    }
+    "a duration key that does not parse is an error naming the key and the file": {||
+      let root = (mktemp -d)
+      let file = ($root | path join "config.defaults.toml")
+      "[workflow]\nparallel = 2\ntimeout = \"soon\"\n" | save $file
+      cd $root
+      let parallel = (prov config get workflow.parallel)
+      let e = (expect-error { prov config get workflow.timeout })
+      let whole = (expect-error { prov config })
+      cd $ws
+      rm -rf $root
+      assert equal $parallel 2
+      assert equal $e.code "provisioning::config::bad_duration"
+      assert ($e.msg | str contains "workflow.timeout is not a length of time")
+      assert ($e.msg | str contains $"workflow.timeout is set in ($file)")
+      assert equal (label-text $e) "workflow.timeout"
+      assert equal $whole.code "provisioning::config::bad_duration"
+    }
     "a subdirectory finds its nearest workspace upwards": {||
       let root = (mktemp -d)
       "[project]\nname = \"nested\"\n" | save ($root | path join "config.defaults.toml")
@@ -74,7 +155,7 @@ def main [] {
       assert equal ({workflow: {parallel: 9}} | prov config --env dev | get workflow.parallel) 9
       # Tables merge deeply: the runtime record changes one key and keeps its siblings.
       let retry = ({workflow: {retry: {attempts: 5}}} | prov config | get workflow.retry)
-      assert equal $retry {attempts: 5, backoff: "500ms", max_backoff: "10s"}
+      assert equal $retry {attempts: 5, backoff: 500ms, max_backoff: 10sec}
     }
     "the global layer comes from XDG_CONFIG_HOME of the Nu session": {||
       let home = (mktemp -d)
@@ -117,7 +198,7 @@ def main [] {
     "get takes cell paths, list indexes and whole tables": {||
       cd $ws
       assert equal (prov config get secrets.patterns.1) "secret"
-      assert equal (prov config get workflow.retry) {attempts: 3, backoff: "500ms", max_backoff: "10s"}
+      assert equal (prov config get workflow.retry) {attempts: 3, backoff: 500ms, max_backoff: 10sec}
       assert equal ({a: {b: 5}} | prov config get a.b) 5
     }
     "a missing key names the nearest keys": {||
@@ -184,7 +265,7 @@ def main [] {
       assert equal (prov config get --show-secrets providers.folder.api_token) "dev-token-not-real"
       assert equal (prov config --show-secrets | get providers.folder.api_token) "dev-token-not-real"
       # Non-secret keys and the pattern list itself stay visible.
-      assert equal (prov config get providers.folder.timeout) "10s"
+      assert equal (prov config get providers.folder.timeout) 10sec
       assert equal (prov config get secrets.patterns | length) 4
       # A runtime record's secrets too.
       assert equal ({db: {password: "hunter2"}} | prov config | get db.password) "<redacted>"
