@@ -122,6 +122,63 @@ def main [] {
       assert equal (label-text $e) "workflow.timeout"
       assert equal $whole.code "provisioning::config::bad_duration"
     }
+    "config.set edits config.user.toml in place and leaves no lock file": {||
+      let root = (mktemp -d)
+      "[project]\nname = \"x\"\n" | save ($root | path join "config.defaults.toml")
+      let user = ($root | path join "config.user.toml")
+      let text = "# mine\n[project]\nowner = 'ada'   # who\n\n[workflow]\nparallel = 2\n"
+      $text | save $user
+      cd $root
+      {name: edit, operations: [{id: s, kind: config.set, key: workflow.parallel, value: 3}]} | prov workflow run | ignore
+      let after = (open --raw $user)
+      let files = (ls -a $root | get name | path basename)
+      cd $ws
+      rm -rf $root
+      assert equal $after "# mine\n[project]\nowner = 'ada'   # who\n\n[workflow]\nparallel = 3\n"
+      assert equal ($files | where $it =~ 'lock') []
+    }
+    "config set runs a workflow that edits in place, and rollback gives back the exact bytes": {||
+      let root = (mktemp -d)
+      "[project]\nname = \"x\"\n" | save ($root | path join "config.defaults.toml")
+      let user = ($root | path join "config.user.toml")
+      let text = "# mine\n[project]\nowner = 'ada'   # who\n\n[workflow]\nparallel = 2\n"
+      $text | save $user
+      cd $root
+      let r = (prov config set project.owner grace)
+      let after = (open --raw $user)
+      let got = (prov config get project.owner)
+      let r2 = (prov config set workflow.timeout 90sec)
+      let after2 = (open --raw $user)
+      let timeout = (prov config get workflow.timeout)
+      let events = (prov workflow rollback $r2.workflow_id | get type)
+      let back2 = (open --raw $user)
+      prov workflow rollback $r.workflow_id | ignore
+      let back = (open --raw $user)
+      let secret = (prov config set db.password hunter2)
+      let refused = (expect-error { prov config set project 5 })
+      let unchanged = (open --raw $user)
+      let listed = (prov workflow list | where workflow_id? == $r.workflow_id or id? == $r.workflow_id | length)
+      cd $ws
+      rm -rf $root
+      assert equal ($r | columns) [workflow_id key value file status]
+      assert equal $r.status completed
+      assert equal $r.key "project.owner"
+      assert equal $r.value grace
+      assert equal $r.file $user
+      assert equal $listed 1
+      assert equal $after "# mine\n[project]\nowner = \"grace\"   # who\n\n[workflow]\nparallel = 2\n"
+      assert equal $got grace
+      assert equal $after2 "# mine\n[project]\nowner = \"grace\"   # who\n\n[workflow]\nparallel = 2\ntimeout = \"1m30s\"\n"
+      assert equal $timeout 90sec
+      assert ("configuration_changed" in $events)
+      assert equal $back2 $after
+      assert equal $back $text
+      assert equal $secret.value "<redacted>"
+      assert equal $refused.code "provisioning::workflow::failed"
+      assert ($refused.msg | str contains "cannot set project in")
+      assert ($refused.msg | str contains "it holds the table [project]")
+      assert equal $unchanged ($text + "\n[db]\npassword = \"hunter2\"\n")
+    }
     "a subdirectory finds its nearest workspace upwards": {||
       let root = (mktemp -d)
       "[project]\nname = \"nested\"\n" | save ($root | path join "config.defaults.toml")
