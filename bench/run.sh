@@ -254,3 +254,9 @@ if ((have_plugin)); then
   [[ -n $markdown ]] && ev_args+=(--markdown "$markdown")
   "$root/bench/event_bench.sh" "${ev_args[@]}"
 fi
+# ---- configuration loading: wide tables and deep keys -----------------------------------------
+if ((have_plugin)); then
+  cfg_args=("$build" "$nu")
+  [[ -n $markdown ]] && cfg_args+=(--markdown "$markdown")
+  "$root/bench/config_bench.sh" "${cfg_args[@]}"
+fi

@@ -433,3 +433,32 @@ TEST_CASE("load_config: variables asked one by one through env_lookup, each once
   CHECK(e.code() == "provisioning::config::unknown_placeholder");
   CHECK(e.help() == "did you mean PROV_TEST_USER?");
 }
+
+TEST_CASE("load_config: a table of 100,000 keys and keys of 255 parts load whole", "[config][big]") {
+  // Their load times are figures (bench/config_bench.sh); here, the results.
+  TempDir wide("prov-wide");
+  std::string text = "[t]\n";
+  for (int i = 0; i < 100000; ++i)
+    text += "k" + std::to_string(i) + " = \"{{config.t.k0}}-" + std::to_string(i) + "\"\n";
+  text.replace(text.find("\"{{config.t.k0}}-0\""), 19, "\"base\"");
+  wide.write("config.defaults.toml", text);
+  ConfigRequest request;
+  request.cwd = wide.path();
+  const Config big = load_config(request);
+  CHECK(big.merged.find("t")->record().size() == 100000);
+  CHECK(config_get(big, {"t", "k99999"}) == Datum("base-99999"));
+
+  TempDir deep("prov-deep");
+  std::string chain;
+  for (int j = 0; j < 254; ++j) chain += "p" + std::to_string(j) + ".";
+  std::string doc;
+  for (int i = 0; i < 1000; ++i) doc += chain + "k" + std::to_string(i) + " = " + std::to_string(i) + "\n";
+  deep.write("config.defaults.toml", doc);
+  request.cwd = deep.path();
+  const Config chained = load_config(request);
+  KeyPath last;
+  for (int j = 0; j < 254; ++j) last.push_back("p" + std::to_string(j));
+  last.push_back("k999");
+  CHECK(config_get(chained, last) == Datum(int64_t{999}));
+  CHECK(chained.leaves.size() == 1000 + 5);  // and the 5 built-in leaves
+}

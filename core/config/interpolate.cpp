@@ -4,7 +4,8 @@
 #include <ctime>
 #include <map>
 #include <optional>
-#include <set>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/config/key_path.hpp"
@@ -66,7 +67,11 @@ class Interpolator {
  private:
   Datum out_;  ///< the configuration; values under resolved_ paths are final
   const InterpolationContext& context_;
-  std::set<KeyPath> resolved_;        ///< paths whose values (and everything below) are final
+  /// Nodes whose values (and everything below) are final. Nodes never move: only strings are
+  /// replaced, in place, and records and lists keep their members.
+  std::unordered_set<const Datum*> resolved_;
+  /// Member -> index of the large records looked into, so that finding a key is not a scan.
+  std::unordered_map<const DatumRecord*, std::unordered_map<std::string, size_t>> index_;
   std::vector<KeyPath> in_progress_;  ///< the chain of paths being resolved, outermost first
   std::optional<std::string> git_branch_;
   std::optional<ConfigError> git_error_;        ///< why git_branch failed, once asked
@@ -90,16 +95,44 @@ class Interpolator {
   /// The cause at the root of a failure: a failure caused by another names that one's cause.
   std::vector<std::string> root_causes_;  ///< beside failures_
 
-  bool is_resolved(const KeyPath& path) const {
-    for (size_t n = 0; n <= path.size(); ++n)
-      if (resolved_.count(KeyPath(path.begin(), path.begin() + static_cast<ptrdiff_t>(n))))
-        return true;
-    return false;
+  /// The member `key` of a record or list node, or nullptr.
+  Datum* child(Datum* node, const std::string& key) {
+    if (node->is_record()) {
+      DatumRecord& record = node->record();
+      if (record.size() <= 16) {
+        for (auto& [k, v] : record)
+          if (k == key) return &v;
+        return nullptr;
+      }
+      auto [it, fresh] = index_.try_emplace(&record);
+      if (fresh) {
+        it->second.reserve(record.size());
+        for (size_t i = 0; i < record.size(); ++i) it->second.emplace(record[i].first, i);
+      }
+      auto found = it->second.find(key);
+      return found == it->second.end() ? nullptr : &record[found->second].second;
+    }
+    if (node->is_list()) {
+      PathLookup found = lookup_path(*node, {key});
+      return found.found({key}) ? const_cast<Datum*>(found.value) : nullptr;
+    }
+    return nullptr;
+  }
+
+  bool is_resolved(const KeyPath& path) {
+    Datum* node = &out_;
+    for (const std::string& member : path) {
+      if (resolved_.count(node)) return true;
+      if (!(node = child(node, member))) return false;
+    }
+    return resolved_.count(node) > 0;
   }
 
   Datum* at(const KeyPath& path) {
-    PathLookup found = lookup_path(out_, path);
-    return found.found(path) ? const_cast<Datum*>(found.value) : nullptr;
+    Datum* node = &out_;
+    for (const std::string& member : path)
+      if (!(node = child(node, member))) return nullptr;
+    return node;
   }
 
   /// The final value at `path`, or nullptr when there is none. The pointer is valid until the
@@ -127,14 +160,15 @@ class Interpolator {
 
   const Datum* resolve_unfinished(const KeyPath& path) {
     // A string on the way may be a reference to the record the rest of the path goes into.
-    for (size_t n = 1; n < path.size(); ++n) {
-      KeyPath prefix(path.begin(), path.begin() + static_cast<ptrdiff_t>(n));
-      const Datum* step = at(prefix);
-      if (!step) return nullptr;
-      if (step->is_string() && !is_resolved(prefix)) resolve(prefix);
+    Datum* value = &out_;
+    for (size_t n = 0; n < path.size(); ++n) {
+      if (!(value = child(value, path[n]))) return nullptr;
+      if (n + 1 < path.size() && value->is_string()) {
+        const KeyPath prefix(path.begin(), path.begin() + static_cast<ptrdiff_t>(n) + 1);
+        if (!is_resolved(prefix)) resolve(prefix);
+        if (!(value = at(prefix))) return nullptr;
+      }
     }
-    Datum* value = at(path);
-    if (!value) return nullptr;
     if (value->is_string()) {
       const std::string text = value->str();  // resolving others may move things around
       try {
@@ -146,20 +180,24 @@ class Interpolator {
         fail(path, e, e.what());
       }
     } else if (value->is_record() || value->is_list()) {
-      std::vector<std::string> members;
-      if (value->is_record())
-        for (const auto& [key, child] : value->record()) members.push_back(key);
-      else
-        for (size_t i = 0; i < value->list().size(); ++i) members.push_back(std::to_string(i));
+      // The node stays where it is and keeps its members while they are resolved.
+      Datum* node = value;
+      const bool record = node->is_record();
+      const size_t count = record ? node->record().size() : node->list().size();
       KeyPath child = path;
-      for (const std::string& member : members) {
-        child.push_back(member);
+      for (size_t i = 0; i < count; ++i) {
+        const Datum& member = record ? node->record()[i].second : node->list()[i];
+        if (!member.is_record() && !member.is_list() &&
+            (!member.is_string() || member.str().find("{{") == std::string::npos))
+          continue;  // nothing to resolve in it
+        child.push_back(record ? node->record()[i].first : std::to_string(i));
         resolve(child);
         child.pop_back();
       }
     }
-    resolved_.insert(path);
-    return at(path);
+    Datum* final_value = at(path);
+    if (final_value) resolved_.insert(final_value);
+    return final_value;
   }
 
   static std::vector<Segment> split(const KeyPath& holder, const std::string& text) {
