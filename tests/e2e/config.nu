@@ -179,6 +179,20 @@ def main [] {
       assert ($refused.msg | str contains "it holds the table [project]")
       assert equal $unchanged ($text + "\n[db]\npassword = \"hunter2\"\n")
     }
+    "a table of 100,000 keys and keys of 255 parts load (their times are in docs/BENCHMARKS.md)": {||
+      let wide = (mktemp -d)
+      1..<100000 | each {|i| $"k($i) = \"{{config.t.k0}}-($i)\"" } | prepend ["[t]" "k0 = 'base'"] | str join "\n" | save ($wide | path join "config.defaults.toml")
+      let deep = (mktemp -d)
+      let chain = (0..<254 | each {|j| $"p($j)" } | str join ".")
+      0..<1000 | each {|i| $"($chain).k($i) = ($i)" } | append ["[limits]" "depth = 512"] | str join "\n" | save ($deep | path join "config.defaults.toml")
+      let last = (prov config get --workspace $wide t.k99999)
+      let count = (prov config get --workspace $wide t | columns | length)
+      let leaf = (prov config get --workspace $deep $"($chain).k999")
+      rm -rf $wide $deep
+      assert equal $last "base-99999"
+      assert equal $count 100000
+      assert equal $leaf 999
+    }
     "a subdirectory finds its nearest workspace upwards": {||
       let root = (mktemp -d)
       "[project]\nname = \"nested\"\n" | save ($root | path join "config.defaults.toml")
