@@ -260,3 +260,9 @@ if ((have_plugin)); then
   [[ -n $markdown ]] && svc_args+=(--markdown "$markdown")
   "$root/bench/service_bench.sh" "${svc_args[@]}"
 fi
+# ---- configuration loading: wide tables and deep keys -----------------------------------------
+if ((have_plugin)); then
+  cfg_args=("$build" "$nu")
+  [[ -n $markdown ]] && cfg_args+=(--markdown "$markdown")
+  "$root/bench/config_bench.sh" "${cfg_args[@]}"
+fi

@@ -7,6 +7,7 @@
 #include "core/config/key_path.hpp"
 #include "core/config/layers.hpp"
 #include "core/config/merge.hpp"
+#include "core/config/typed_keys.hpp"
 #include "core/config/workspace.hpp"
 #include "core/support/error.hpp"
 #include "core/support/nearest.hpp"
@@ -22,6 +23,25 @@ const std::string* ConfigRequest::env_var(const std::string& name) const {
   return seen->second && !seen->second->empty() ? &*seen->second : nullptr;
 }
 
+namespace {
+
+/// The failure's error, saying which file set the key.
+ConfigError blamed_on_file(const InterpolationFailure& failure, const Provenance& provenance) {
+  // A key inside a list is not a leaf of its own: the list's origin is its.
+  for (size_t n = failure.key.size(); n > 0; --n) {
+    auto it = provenance.find(KeyPath(failure.key.begin(), failure.key.begin() + static_cast<ptrdiff_t>(n)));
+    if (it == provenance.end()) continue;
+    ConfigError e(
+        failure.error.code(),
+        std::string(failure.error.what()) + " (" + render_key(failure.key) + " is set in " + it->second.source + ")",
+        failure.error.help(), failure.error.blame());
+    return e;
+  }
+  return failure.error;
+}
+
+}  // namespace
+
 Config load_config(const ConfigRequest& request) {
   Config config;
   config.workspace = resolve_workspace(request);
@@ -35,13 +55,39 @@ Config load_config(const ConfigRequest& request) {
   }
 
   const std::string& workspace = config.workspace;
-  config.merged = interpolate(
-      merged, InterpolationContext{request.env, std::chrono::system_clock::now(),
-                                   [&workspace] { return current_git_branch(workspace); },
-                                   [&request](const std::string& name) { return request.env_var(name); },
-                                   request.env_names});
+  Interpolated done = interpolate_each(
+      merged, InterpolationContext{
+                  request.env, std::chrono::system_clock::now(), [&workspace] { return current_git_branch(workspace); },
+                  [&request](const std::string& name) { return request.env_var(name); }, request.env_names});
+  config.merged = std::move(done.value);
+  type_known_keys(config.merged, done.failures);
+  for (InterpolationFailure& f : done.failures) config.failures.push_back({f.key, blamed_on_file(f, provenance)});
   config.leaves = collect_leaves(config.merged, provenance);
   return config;
+}
+
+namespace {
+
+/// Whether one of the paths is a prefix of the other (or they are equal).
+bool overlaps(const KeyPath& a, const KeyPath& b) {
+  const size_t n = std::min(a.size(), b.size());
+  return std::equal(a.begin(), a.begin() + static_cast<ptrdiff_t>(n), b.begin());
+}
+
+}  // namespace
+
+void Config::require(const KeyPath& path, const Blame& blame) const {
+  for (const InterpolationFailure& f : failures)
+    if (overlaps(f.key, path)) {
+      ConfigError e = f.error;
+      if (blame.kind != Blame::Kind::none) e.blamed_on(blame);
+      throw e;
+    }
+}
+
+const Datum& Config::all() const {
+  if (!failures.empty()) throw failures.front().error;
+  return merged;
 }
 
 const Datum& config_get(const Config& config, const std::vector<std::string>& members) {
@@ -55,6 +101,7 @@ const Datum& config_get(const Config& config, const std::vector<std::string>& me
                         Blame::argument("path"));
     path = std::move(*split);
   }
+  config.require(path, Blame::argument("path"));
   const PathLookup found = lookup_path(config.merged, path);
   if (found.found(path)) return *found.value;
 

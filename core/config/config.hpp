@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "core/config/interpolate.hpp"
+#include "core/config/key_path.hpp"
 #include "core/support/datum.hpp"
 
 namespace prov {
@@ -54,22 +56,32 @@ struct ConfigLayerInfo {
   bool found = false;  ///< whether it existed and contributed
 };
 
-/// The loaded configuration of one workspace.
+/// The loaded configuration of one workspace. A key whose value cannot be had (a placeholder
+/// that does not resolve, a duration that does not parse) is null in `merged` and listed in
+/// `failures`: it fails only where it is needed (require, config_get, all).
 struct Config {
   std::string workspace;                ///< absolute, normalized
   std::string environment;              ///< "" when none
   Datum merged;                         ///< interpolated record
   std::vector<ConfigLeaf> leaves;       ///< provenance of every leaf, in merged order (depth first)
   std::vector<ConfigLayerInfo> layers;  ///< every layer, in order, found or not
+  /// Keys that failed, each error naming its key and the file that set it, in the order met.
+  std::vector<InterpolationFailure> failures;
+
+  /// Throws the failure of `path`, of a key above it or of one below it (blamed on `blame`).
+  void require(const KeyPath& path, const Blame& blame = {}) const;
+  /// `merged` when every key resolved; else throws the first failure.
+  const Datum& all() const;
 };
 
 /// Finds the workspace, reads and merges every layer and interpolates placeholders.
-/// Throws ConfigError (codes `provisioning::config::*`) naming the file, key or flag at fault.
+/// Throws ConfigError (codes `provisioning::config::*`) naming the file, key or flag at fault
+/// for what concerns every key (a file, a flag); a key's own fault goes to Config::failures.
 Config load_config(const ConfigRequest& request);
 
 /// The value at `path` (members already split; a single member holding dots is split on them;
-/// members that look like integers index lists). Throws ConfigError
-/// `provisioning::config::key_not_found`, blamed on argument "path", with nearby keys as help.
+/// members that look like integers index lists). Throws the key's failure (Config::require) or
+/// ConfigError `provisioning::config::key_not_found`, blamed on argument "path", with nearby keys as help.
 const Datum& config_get(const Config& config, const std::vector<std::string>& path);
 
 }  // namespace prov

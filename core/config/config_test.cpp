@@ -22,9 +22,10 @@ ConfigRequest request_for(const std::string& workspace, const TempDir& home) {
   return request;
 }
 
+/// The error of loading, or of the first key that failed (Config::all).
 ConfigError load_failure(const ConfigRequest& request) {
   try {
-    load_config(request);
+    load_config(request).all();
   } catch (const ConfigError& e) {
     return e;
   }
@@ -95,7 +96,7 @@ TEST_CASE("load_config: the example workspace with the dev environment", "[confi
       "paths.providers=" + ws + "/providers@defaults",
       "paths.extensions=" + ws + "/extensions@defaults",
       "providers.default=local@defaults",
-      "providers.local.timeout=5@env",
+      "providers.local.timeout=5s@env",
       "providers.local.log_dir=" + state + "/local@defaults",
       "providers.folder.path=" + state + "/folder-servers@defaults",
       "providers.folder.timeout=10s@defaults",
@@ -257,6 +258,18 @@ TEST_CASE("load_config: {{git.branch}} is the workspace's branch", "[config]") {
   plain.write("config.defaults.toml", "[deploy]\nbranch = '{{git.branch}}'\n");
   request.cwd = plain.path();
   CHECK(load_failure(request).code() == "provisioning::config::git");
+  // Keys that do not use it load; the one that does fails naming itself and its file.
+  plain.write("config.defaults.toml",
+              "[deploy]\nname = 'n'\nbranch = '{{git.branch}}'\nsafe = '{{git.branch ?? \"main\"}}'\n");
+  const Config partial = load_config(request);
+  CHECK(config_get(partial, {"deploy", "name"}) == Datum("n"));
+  CHECK(config_get(partial, {"deploy", "safe"}) == Datum("main"));
+  ConfigError e = get_failure(partial, {"deploy", "branch"});
+  CHECK(e.code() == "provisioning::config::git");
+  CHECK(contains(e.what(), "{{git.branch}} in deploy.branch: "));
+  CHECK(contains(e.what(), "(deploy.branch is set in " + plain.path() + "/config.defaults.toml)"));
+  CHECK(e.blame().name == "path");
+  CHECK(get_failure(partial, {"deploy"}).code() == "provisioning::config::git");
   plain.write("config.defaults.toml", "[deploy]\nbranch = 'fixed'\n");
   CHECK(config_get(load_config(request), {"deploy.branch"}) == Datum("fixed"));
 }
@@ -277,13 +290,15 @@ TEST_CASE("load_config: errors from the fixture workspaces", "[config]") {
   e = load_failure(request_for(kFixtures + "/cycle", home));
   CHECK(e.code() == "provisioning::config::interpolation_cycle");
   CHECK(std::string(e.what()) ==
-        "placeholders form a cycle: deploy.target -> deploy.source -> deploy.target");
+        "placeholders form a cycle: deploy.target -> deploy.source -> deploy.target (deploy.source is set in " +
+            kFixtures + "/cycle/config.defaults.toml)");
 
   e = load_failure(request_for(kFixtures + "/unknown_placeholder", home));
   CHECK(e.code() == "provisioning::config::unknown_placeholder");
   CHECK(std::string(e.what()) ==
         "unknown placeholder {{config.providers.local.timout}} in deploy.wait: there is no "
-        "configuration key providers.local.timout");
+        "configuration key providers.local.timout (deploy.wait is set in " +
+            kFixtures + "/unknown_placeholder/config.defaults.toml)");
   CHECK(e.help() == "did you mean providers.local.timeout?");
 }
 
@@ -342,8 +357,8 @@ name = "db"
   ConfigRequest request;
   request.cwd = dir.path();
   const Config config = load_config(request);
-  CHECK(config_get(config, {"providers", "local", "timeout"}) == Datum(30));
-  CHECK(config_get(config, {"providers.local.timeout"}) == Datum(30));
+  CHECK(config_get(config, {"providers", "local", "timeout"}) == Datum(Duration{30'000'000'000}));  // seconds
+  CHECK(config_get(config, {"providers.local.timeout"}) == Datum(Duration{30'000'000'000}));
   CHECK(config_get(config, {"servers", "1", "name"}) == Datum("db"));
   CHECK(config_get(config, {"servers.0.ports.1"}) == Datum(443));
   CHECK(config_get(config, {"odd.keys", "a.b"}) == Datum(1));  // several members: no splitting
@@ -379,8 +394,9 @@ TEST_CASE("config_get misses name the key, the deepest prefix and nearby keys", 
   CHECK(e.help() == "keys under providers: default local folder");
 
   e = get_failure(config, {"providers.local.timeout.seconds"});
-  CHECK(std::string(e.what()) == "no configuration key providers.local.timeout.seconds: "
-                                 "providers.local.timeout is an int and has no members");
+  CHECK(std::string(e.what()) ==
+        "no configuration key providers.local.timeout.seconds: "
+        "providers.local.timeout is a duration and has no members");
 
   e = get_failure(config, {"secrets", "patterns", "9"});
   CHECK(contains(e.what(), "secrets.patterns is a list of 4 items and has no item 9"));
@@ -416,4 +432,33 @@ TEST_CASE("load_config: variables asked one by one through env_lookup, each once
   ConfigError e = load_failure(again);
   CHECK(e.code() == "provisioning::config::unknown_placeholder");
   CHECK(e.help() == "did you mean PROV_TEST_USER?");
+}
+
+TEST_CASE("load_config: a table of 100,000 keys and keys of 255 parts load whole", "[config][big]") {
+  // Their load times are figures (bench/config_bench.sh); here, the results.
+  TempDir wide("prov-wide");
+  std::string text = "[t]\n";
+  for (int i = 0; i < 100000; ++i)
+    text += "k" + std::to_string(i) + " = \"{{config.t.k0}}-" + std::to_string(i) + "\"\n";
+  text.replace(text.find("\"{{config.t.k0}}-0\""), 19, "\"base\"");
+  wide.write("config.defaults.toml", text);
+  ConfigRequest request;
+  request.cwd = wide.path();
+  const Config big = load_config(request);
+  CHECK(big.merged.find("t")->record().size() == 100000);
+  CHECK(config_get(big, {"t", "k99999"}) == Datum("base-99999"));
+
+  TempDir deep("prov-deep");
+  std::string chain;
+  for (int j = 0; j < 254; ++j) chain += "p" + std::to_string(j) + ".";
+  std::string doc;
+  for (int i = 0; i < 1000; ++i) doc += chain + "k" + std::to_string(i) + " = " + std::to_string(i) + "\n";
+  deep.write("config.defaults.toml", doc);
+  request.cwd = deep.path();
+  const Config chained = load_config(request);
+  KeyPath last;
+  for (int j = 0; j < 254; ++j) last.push_back("p" + std::to_string(j));
+  last.push_back("k999");
+  CHECK(config_get(chained, last) == Datum(int64_t{999}));
+  CHECK(chained.leaves.size() == 1000 + 5);  // and the 5 built-in leaves
 }

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <ctime>
+#include <map>
 #include <optional>
-#include <set>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/config/key_path.hpp"
@@ -16,7 +18,17 @@ namespace {
 
 constexpr const char* kKnownPlaceholders =
     "placeholders are {{paths.NAME}}, {{config.KEY}}, {{env.NAME}}, {{now.date}}, "
-    "{{now.datetime}} and {{git.branch}}; write \\{{ for a literal {{";
+    "{{now.datetime}} and {{git.branch}}, each with an optional fallback ({{git.branch ?? \"main\"}}); "
+    "write \\{{ for a literal {{";
+
+/// A source that has no value (an unset variable, no git branch, a missing or failed key): a
+/// fallback after `??` takes over.
+class Unavailable : public ConfigError {
+  using ConfigError::ConfigError;
+};
+
+/// `text` split on `??` outside quotes, each part trimmed.
+std::vector<std::string> alternatives(std::string_view text);
 
 /// A piece of a string: literal text, or the inside of a {{…}} placeholder, trimmed.
 struct Segment {
@@ -47,28 +59,80 @@ class Interpolator {
   Interpolator(const Datum& config, const InterpolationContext& context)
       : out_(config), context_(context) {}
 
-  Datum run() {
+  Interpolated run() {
     resolve({});
-    return std::move(out_);
+    return {std::move(out_), std::move(failures_)};
   }
 
  private:
   Datum out_;  ///< the configuration; values under resolved_ paths are final
   const InterpolationContext& context_;
-  std::set<KeyPath> resolved_;        ///< paths whose values (and everything below) are final
+  /// Nodes whose values (and everything below) are final. Nodes never move: only strings are
+  /// replaced, in place, and records and lists keep their members.
+  std::unordered_set<const Datum*> resolved_;
+  /// Member -> index of the large records looked into, so that finding a key is not a scan.
+  std::unordered_map<const DatumRecord*, std::unordered_map<std::string, size_t>> index_;
   std::vector<KeyPath> in_progress_;  ///< the chain of paths being resolved, outermost first
   std::optional<std::string> git_branch_;
+  std::optional<ConfigError> git_error_;        ///< why git_branch failed, once asked
+  std::vector<InterpolationFailure> failures_;  ///< in the order met
+  std::map<KeyPath, size_t> failed_;            ///< key -> its index in failures_
 
-  bool is_resolved(const KeyPath& path) const {
-    for (size_t n = 0; n <= path.size(); ++n)
-      if (resolved_.count(KeyPath(path.begin(), path.begin() + static_cast<ptrdiff_t>(n))))
-        return true;
-    return false;
+  /// The failure of `key`, of a key above it or of one below it; nullptr when none.
+  const InterpolationFailure* failure_within(const KeyPath& key) const {
+    if (failed_.empty()) return nullptr;
+    for (size_t n = 0; n <= key.size(); ++n) {
+      auto it = failed_.find(KeyPath(key.begin(), key.begin() + static_cast<ptrdiff_t>(n)));
+      if (it != failed_.end()) return &failures_[it->second];
+    }
+    auto below = failed_.lower_bound(key);
+    if (below != failed_.end() && below->first.size() > key.size() &&
+        std::equal(key.begin(), key.end(), below->first.begin()))
+      return &failures_[below->second];
+    return nullptr;
+  }
+
+  /// The cause at the root of a failure: a failure caused by another names that one's cause.
+  std::vector<std::string> root_causes_;  ///< beside failures_
+
+  /// The member `key` of a record or list node, or nullptr.
+  Datum* child(Datum* node, const std::string& key) {
+    if (node->is_record()) {
+      DatumRecord& record = node->record();
+      if (record.size() <= 16) {
+        for (auto& [k, v] : record)
+          if (k == key) return &v;
+        return nullptr;
+      }
+      auto [it, fresh] = index_.try_emplace(&record);
+      if (fresh) {
+        it->second.reserve(record.size());
+        for (size_t i = 0; i < record.size(); ++i) it->second.emplace(record[i].first, i);
+      }
+      auto found = it->second.find(key);
+      return found == it->second.end() ? nullptr : &record[found->second].second;
+    }
+    if (node->is_list()) {
+      PathLookup found = lookup_path(*node, {key});
+      return found.found({key}) ? const_cast<Datum*>(found.value) : nullptr;
+    }
+    return nullptr;
+  }
+
+  bool is_resolved(const KeyPath& path) {
+    Datum* node = &out_;
+    for (const std::string& member : path) {
+      if (resolved_.count(node)) return true;
+      if (!(node = child(node, member))) return false;
+    }
+    return resolved_.count(node) > 0;
   }
 
   Datum* at(const KeyPath& path) {
-    PathLookup found = lookup_path(out_, path);
-    return found.found(path) ? const_cast<Datum*>(found.value) : nullptr;
+    Datum* node = &out_;
+    for (const std::string& member : path)
+      if (!(node = child(node, member))) return nullptr;
+    return node;
   }
 
   /// The final value at `path`, or nullptr when there is none. The pointer is valid until the
@@ -79,40 +143,61 @@ class Interpolator {
       throw cycle(path);
     if (in_progress_.size() >= kMaxChain) throw too_long(path);
     in_progress_.push_back(path);
-    const Datum* result = resolve_unfinished(path);
-    in_progress_.pop_back();
-    return result;
+    struct Pop {
+      std::vector<KeyPath>& chain;
+      ~Pop() { chain.pop_back(); }
+    } pop{in_progress_};
+    return resolve_unfinished(path);
+  }
+
+  /// Records that `path` cannot be resolved; its value becomes null.
+  void fail(const KeyPath& path, const ConfigError& error, std::string root_cause) {
+    failed_.emplace(path, failures_.size());
+    failures_.push_back({path, error});
+    root_causes_.push_back(std::move(root_cause));
+    if (Datum* value = at(path)) *value = Datum();
   }
 
   const Datum* resolve_unfinished(const KeyPath& path) {
     // A string on the way may be a reference to the record the rest of the path goes into.
-    for (size_t n = 1; n < path.size(); ++n) {
-      KeyPath prefix(path.begin(), path.begin() + static_cast<ptrdiff_t>(n));
-      const Datum* step = at(prefix);
-      if (!step) return nullptr;
-      if (step->is_string() && !is_resolved(prefix)) resolve(prefix);
+    Datum* value = &out_;
+    for (size_t n = 0; n < path.size(); ++n) {
+      if (!(value = child(value, path[n]))) return nullptr;
+      if (n + 1 < path.size() && value->is_string()) {
+        const KeyPath prefix(path.begin(), path.begin() + static_cast<ptrdiff_t>(n) + 1);
+        if (!is_resolved(prefix)) resolve(prefix);
+        if (!(value = at(prefix))) return nullptr;
+      }
     }
-    Datum* value = at(path);
-    if (!value) return nullptr;
     if (value->is_string()) {
       const std::string text = value->str();  // resolving others may move things around
-      Datum replaced = interpolate_string(path, text);
-      *at(path) = std::move(replaced);
+      try {
+        Datum replaced = interpolate_string(path, text);
+        *at(path) = std::move(replaced);
+      } catch (const NeedsFailed& e) {
+        fail(path, e.error, e.root_cause);
+      } catch (const ConfigError& e) {
+        fail(path, e, e.what());
+      }
     } else if (value->is_record() || value->is_list()) {
-      std::vector<std::string> members;
-      if (value->is_record())
-        for (const auto& [key, child] : value->record()) members.push_back(key);
-      else
-        for (size_t i = 0; i < value->list().size(); ++i) members.push_back(std::to_string(i));
+      // The node stays where it is and keeps its members while they are resolved.
+      Datum* node = value;
+      const bool record = node->is_record();
+      const size_t count = record ? node->record().size() : node->list().size();
       KeyPath child = path;
-      for (const std::string& member : members) {
-        child.push_back(member);
+      for (size_t i = 0; i < count; ++i) {
+        const Datum& member = record ? node->record()[i].second : node->list()[i];
+        if (!member.is_record() && !member.is_list() &&
+            (!member.is_string() || member.str().find("{{") == std::string::npos))
+          continue;  // nothing to resolve in it
+        child.push_back(record ? node->record()[i].first : std::to_string(i));
         resolve(child);
         child.pop_back();
       }
     }
-    resolved_.insert(path);
-    return at(path);
+    Datum* final_value = at(path);
+    if (final_value) resolved_.insert(final_value);
+    return final_value;
   }
 
   static std::vector<Segment> split(const KeyPath& holder, const std::string& text) {
@@ -170,7 +255,61 @@ class Interpolator {
     return out;
   }
 
+  /// A placeholder that needs a key that failed: the holder fails for that key's cause.
+  struct NeedsFailed {
+    ConfigError error;
+    std::string root_cause;
+  };
+
+  /// The value of a placeholder: its alternatives in turn, the first with a value.
   Datum evaluate(const KeyPath& holder, const std::string& placeholder) {
+    if (placeholder.find("??") == std::string::npos) return evaluate_one(holder, placeholder);
+    const std::vector<std::string> parts = alternatives(placeholder);
+    for (size_t i = 0; i < parts.size(); ++i) {
+      const std::string& part = parts[i];
+      const bool last = i + 1 == parts.size();
+      if (part.empty())
+        throw ConfigError("provisioning::config::bad_placeholder",
+                          "empty alternative in {{" + placeholder + "}} in " + render_key(holder),
+                          "write a placeholder or a quoted string on each side of ??: {{git.branch ?? \"main\"}}");
+      if (part.front() == '"' || part.front() == '\'') {
+        if (std::optional<std::string> text = quoted(part)) return *text;
+        throw ConfigError("provisioning::config::bad_placeholder",
+                          "malformed string " + part + " in {{" + placeholder + "}} in " + render_key(holder),
+                          "a fallback string is \"text\" (with \\\" and \\\\ escapes) or 'text'");
+      }
+      if (last) return evaluate_one(holder, part);
+      try {
+        Datum value = evaluate_one(holder, part);
+        if (!(value.is_string() && value.str().empty())) return value;
+      } catch (const Unavailable&) {
+      } catch (const NeedsFailed&) {
+      }
+    }
+    return Datum();  // not reached: the last alternative returns or throws
+  }
+
+  /// A quoted fallback's text: "…" with \" and \\ escapes, or '…' as it is.
+  static std::optional<std::string> quoted(const std::string& part) {
+    if (part.size() < 2 || part.back() != part.front()) return std::nullopt;
+    if (part.front() == '\'') {
+      std::string inner = part.substr(1, part.size() - 2);
+      if (inner.find('\'') != std::string::npos) return std::nullopt;
+      return inner;
+    }
+    std::string out;
+    for (size_t i = 1; i + 1 < part.size(); ++i) {
+      if (part[i] == '"') return std::nullopt;
+      if (part[i] == '\\') {
+        if (i + 2 >= part.size() || (part[i + 1] != '"' && part[i + 1] != '\\')) return std::nullopt;
+        ++i;
+      }
+      out += part[i];
+    }
+    return out;
+  }
+
+  Datum evaluate_one(const KeyPath& holder, const std::string& placeholder) {
     const size_t dot = placeholder.find('.');
     const std::string ns = placeholder.substr(0, dot);
     const std::string rest = dot == std::string::npos ? "" : placeholder.substr(dot + 1);
@@ -184,11 +323,20 @@ class Interpolator {
                           "write keys as a.b.c, quoting members that hold dots: a.\"b.c\"");
       }
       if (ns == "paths") key->insert(key->begin(), "paths");
-      if (const Datum* value = resolve(*key)) return *value;
+      const Datum* value = resolve(*key);
+      if (const InterpolationFailure* failed = failure_within(*key)) {
+        const std::string& cause = root_causes_[static_cast<size_t>(failed - failures_.data())];
+        throw NeedsFailed{ConfigError(failed->error.code(),
+                                      "{{" + placeholder + "}} in " + render_key(holder) + " needs " +
+                                          render_key(failed->key) + ", which cannot be resolved: " + cause,
+                                      failed->error.help()),
+                          cause};
+      }
+      if (value) return *value;
       std::vector<std::string> near = nearest_keys(out_, *key);
-      throw unknown(holder, placeholder, "there is no configuration key " + render_key(*key),
-                    near.empty() ? "no configuration key is near that name"
-                                 : "did you mean " + join_alternatives(near) + "?");
+      throw unknown<Unavailable>(
+          holder, placeholder, "there is no configuration key " + render_key(*key),
+          near.empty() ? "no configuration key is near that name" : "did you mean " + join_alternatives(near) + "?");
     }
     if (ns == "env") {
       auto it = context_.env.find(rest);
@@ -200,9 +348,9 @@ class Interpolator {
       else
         for (const auto& [name, value] : context_.env) names.push_back(name);
       std::vector<std::string> near = nearest_names(rest, names);
-      throw unknown(holder, placeholder, "the environment variable " + rest + " is not set",
-                    near.empty() ? "set $env." + rest + " in Nushell"
-                                 : "did you mean " + join_alternatives(near) + "?");
+      throw unknown<Unavailable>(
+          holder, placeholder, "the environment variable " + rest + " is not set",
+          near.empty() ? "set $env." + rest + " in Nushell" : "did you mean " + join_alternatives(near) + "?");
     }
     if (ns == "now") {
       if (rest == "date") return format_utc(context_.now, "%Y-%m-%d");
@@ -214,8 +362,19 @@ class Interpolator {
       if (rest != "branch")
         throw unknown(holder, placeholder, "git has only branch", "use {{git.branch}}");
       if (!context_.git_branch)
-        throw unknown(holder, placeholder, "no git repository is available here", "");
-      if (!git_branch_) git_branch_ = context_.git_branch();
+        throw unknown<Unavailable>(holder, placeholder, "no git repository is available here", "");
+      if (!git_branch_ && !git_error_) {
+        try {
+          git_branch_ = context_.git_branch();
+        } catch (const ConfigError& e) {
+          git_error_ = e;
+        }
+      }
+      if (git_error_)
+        throw Unavailable(
+            git_error_->code(), "{{" + placeholder + "}} in " + render_key(holder) + ": " + git_error_->what(),
+            git_error_->help().empty() ? "give a fallback: {{git.branch ?? \"main\"}}"
+                                       : git_error_->help() + "; or give a fallback: {{git.branch ?? \"main\"}}");
       return *git_branch_;
     }
     std::vector<std::string> near =
@@ -226,12 +385,11 @@ class Interpolator {
                                      "}}? " + kKnownPlaceholders);
   }
 
-  static ConfigError unknown(const KeyPath& holder, const std::string& placeholder,
-                             const std::string& why, const std::string& help) {
-    return ConfigError("provisioning::config::unknown_placeholder",
-                       "unknown placeholder {{" + placeholder + "}} in " + render_key(holder) +
-                           ": " + why,
-                       help);
+  template <class E = ConfigError>
+  static E unknown(const KeyPath& holder, const std::string& placeholder, const std::string& why,
+                   const std::string& help) {
+    return E("provisioning::config::unknown_placeholder",
+             "unknown placeholder {{" + placeholder + "}} in " + render_key(holder) + ": " + why, help);
   }
 
   /// Resolution recurses once per key on the way (nesting plus references): a chain of
@@ -256,10 +414,34 @@ class Interpolator {
   }
 };
 
+std::vector<std::string> alternatives(std::string_view text) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '"' || text[i] == '\'') {
+      const char quote = text[i];
+      for (++i; i < text.size() && text[i] != quote; ++i)
+        if (quote == '"' && text[i] == '\\') ++i;
+    } else if (text.compare(i, 2, "??") == 0) {
+      parts.push_back(trim(text.substr(start, i - start)));
+      start = i + 2;
+      ++i;
+    }
+  }
+  parts.push_back(trim(text.substr(std::min(start, text.size()))));
+  return parts;
+}
+
 }  // namespace
 
-Datum interpolate(const Datum& config, const InterpolationContext& context) {
+Interpolated interpolate_each(const Datum& config, const InterpolationContext& context) {
   return Interpolator(config, context).run();
+}
+
+Datum interpolate(const Datum& config, const InterpolationContext& context) {
+  Interpolated out = interpolate_each(config, context);
+  if (!out.failures.empty()) throw out.failures.front().error;
+  return std::move(out.value);
 }
 
 std::string escape_placeholders(std::string_view text) {

@@ -280,3 +280,63 @@ TEST_CASE("interpolate leaves values without placeholders alone", "[config][inte
   };
   CHECK(run(config) == config);
 }
+
+TEST_CASE("interpolate_each fails only the keys that need a placeholder without a value", "[config][interpolate]") {
+  int calls = 0;
+  auto no_git = [&]() -> std::string {
+    ++calls;
+    throw ConfigError("provisioning::config::git", "not a git repository");
+  };
+  Interpolated out = interpolate_each(DatumRecord{{"name", "atlas"},
+                                                  {"branch", "{{git.branch}}"},
+                                                  {"label", "b-{{config.branch}}"},
+                                                  {"also", "{{git.branch}}"},
+                                                  {"list", DatumList{"ok", "{{config.label}}"}}},
+                                      InterpolationContext{kEnv, kNow, no_git});
+  CHECK(*out.value.find("name") == Datum("atlas"));
+  REQUIRE(out.failures.size() == 4);
+  CHECK(out.failures[0].key == KeyPath{"branch"});
+  CHECK(out.failures[0].error.code() == "provisioning::config::git");
+  CHECK(std::string(out.failures[0].error.what()) == "{{git.branch}} in branch: not a git repository");
+  CHECK(out.failures[1].key == KeyPath{"label"});
+  CHECK(out.failures[1].error.code() == "provisioning::config::git");
+  CHECK(std::string(out.failures[1].error.what()) ==
+        "{{config.branch}} in label needs branch, which cannot be resolved: {{git.branch}} in branch: not a git "
+        "repository");
+  CHECK(out.failures[2].key == KeyPath{"also"});
+  CHECK(out.failures[3].key == KeyPath{"list", "1"});
+  // The root cause is named, not the chain of keys that led to it.
+  CHECK(contains(out.failures[3].error.what(), "needs label, which cannot be resolved: {{git.branch}} in branch:"));
+  CHECK(out.value.find("branch")->is_null());
+  CHECK(out.value.find("list")->list().front() == Datum("ok"));
+  CHECK(calls == 1);  // git is asked once, its failure kept
+}
+
+TEST_CASE("interpolate: a fallback after ?? stands in for a source without a value", "[config][interpolate]") {
+  auto no_git = []() -> std::string { throw ConfigError("provisioning::config::git", "no repository"); };
+  Datum out = run(DatumRecord{{"branch", "{{git.branch ?? \"main\"}}"},
+                              {"quoted", "{{ git.branch ?? 'single' }}"},
+                              {"escaped", "{{git.branch ?? \"a \\\"b\\\" \\\\ ?? c\"}}"},
+                              {"env", "{{env.NOPE ?? env.USER ?? \"x\"}}"},
+                              {"text", "v-{{env.NOPE ?? \"none\"}}-{{env.REGION ?? \"x\"}}"},
+                              {"key", "{{config.nope ?? config.name ?? 'k'}}"},
+                              {"name", "atlas"},
+                              {"typed", "{{config.nope ?? config.n}}"},
+                              {"n", 3}},
+                  no_git);
+  CHECK(*out.find("branch") == Datum("main"));
+  CHECK(*out.find("quoted") == Datum("single"));
+  CHECK(*out.find("escaped") == Datum("a \"b\" \\ ?? c"));
+  CHECK(*out.find("env") == Datum("ada"));
+  CHECK(*out.find("text") == Datum("v-none-eu-west-1"));
+  CHECK(*out.find("key") == Datum("atlas"));
+  CHECK(*out.find("typed") == Datum(3));
+  // The last alternative without a value is the error.
+  ConfigError e = failure(DatumRecord{{"k", "{{env.NOPE ?? env.NOPE2}}"}});
+  CHECK(e.code() == "provisioning::config::unknown_placeholder");
+  CHECK(contains(e.what(), "{{env.NOPE2}} in k"));
+  // Malformed alternatives are errors, never a fallback.
+  CHECK(failure(DatumRecord{{"k", "{{env.NOPE ?? }}"}}).code() == "provisioning::config::bad_placeholder");
+  CHECK(failure(DatumRecord{{"k", "{{env.NOPE ?? \"open}}"}}).code() == "provisioning::config::bad_placeholder");
+  CHECK(failure(DatumRecord{{"k", "{{nope.x ?? \"y\"}}"}}).code() == "provisioning::config::unknown_placeholder");
+}

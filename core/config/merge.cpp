@@ -1,6 +1,7 @@
 #include "core/config/merge.hpp"
 
 #include <algorithm>
+#include <unordered_map>
 
 namespace prov {
 
@@ -32,10 +33,23 @@ void forget_subtree(const KeyPath& path, Provenance& provenance) {
 
 void merge_record(Datum& base, const Datum& overlay, KeyPath& path, const Origin& origin,
                   Provenance& provenance) {
+  // Large records are looked into through an index of their members, so that merging stays
+  // linear (a table of 100,000 keys over another).
+  std::unordered_map<std::string, size_t> index;
+  const bool indexed = base.record().size() > 16 && overlay.record().size() > 16;
+  if (indexed)
+    for (size_t i = 0; i < base.record().size(); ++i) index.emplace(base.record()[i].first, i);
   for (const auto& [key, value] : overlay.record()) {
     path.push_back(key);
-    Datum* existing = base.find(key);
+    Datum* existing = nullptr;
+    if (indexed) {
+      auto it = index.find(key);
+      if (it != index.end()) existing = &base.record()[it->second].second;
+    } else {
+      existing = base.find(key);
+    }
     if (!existing) {
+      if (indexed) index.emplace(key, base.record().size());
       base.record().emplace_back(key, value);
       claim_leaves(value, path, origin, provenance);
     } else if (existing->is_record() && value.is_record()) {

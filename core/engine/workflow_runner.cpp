@@ -132,7 +132,7 @@ int run_workflow(WorkflowStore& store, const std::string& workspace, const std::
       request.cwd = workspace;
       request.workspace_flag = workspace;
       request.env = env;
-      config = load_config(request).merged;
+      config = load_config(request).all();
     }
     Dag dag;
     WorkflowSpec spec = parse_workflow(sub.document, sub.origin, &dag, workspace_settings(config));

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <sstream>
 
@@ -13,13 +14,14 @@
 #include "core/config/toml_file.hpp"
 #include "core/events/event.hpp"
 #include "core/ops/fields.hpp"
+#include "core/ops/kind_fields.hpp"
+#include "core/ops/toml_edit.hpp"
 #include "core/ops/toml_writer.hpp"
 #include "core/ops/workspace_path.hpp"
 #include "core/state/state_name.hpp"
 #include "core/support/atomic_file.hpp"
 #include "core/support/error.hpp"
 #include "core/support/redact.hpp"
-#include "core/ops/kind_fields.hpp"
 
 namespace prov {
 
@@ -27,19 +29,18 @@ namespace {
 
 constexpr const char* kFile = "config.user.toml";
 
-/// Holds an exclusive flock on a lock file beside the configuration for its lifetime. The
-/// configuration itself is replaced by rename, so its own inode cannot carry the lock.
+/// Holds an exclusive flock on the workspace folder for its lifetime: edits of
+/// config.user.toml are serialised across threads and processes, and no lock file is left
+/// anywhere (the file itself is replaced by rename, so its inode cannot carry the lock).
 class EditLock {
  public:
-  explicit EditLock(const std::string& path)
-      : fd_(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600)) {
+  explicit EditLock(const std::string& dir) : fd_(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) {
     while (fd_ < 0 || ::flock(fd_, LOCK_EX) != 0) {
       if (fd_ >= 0 && errno == EINTR) continue;
       const int err = errno;
       if (fd_ >= 0) ::close(fd_);
-      throw ResourceError("provisioning::resource::lock",
-                          "cannot lock " + path + ": " + std::strerror(err),
-                          "check that the workspace is writable");
+      throw ResourceError("provisioning::resource::lock", "cannot lock " + dir + ": " + std::strerror(err),
+                          "check that the workspace folder exists and is readable");
     }
   }
   ~EditLock() { ::close(fd_); }
@@ -55,7 +56,7 @@ struct Document {
   std::string path;
   bool existed = false;
   unsigned mode = 0600;
-  toml::table table;
+  std::string text;
 };
 
 Document load(const WorkspacePath& where) {
@@ -65,45 +66,18 @@ Document load(const WorkspacePath& where) {
   if (!file) return doc;
   doc.existed = true;
   doc.mode = file->mode;
-  check_toml_text(file->data, where.absolute);
-  try {
-    doc.table = toml::parse(file->data, where.absolute);
-  } catch (const toml::parse_error&) {
-    parse_toml(file->data, where.absolute);  // throws the project's positioned ConfigError
-    throw;
-  }
+  doc.text = file->data;
   return doc;
 }
 
-std::string type_of(const toml::node& n) {
-  std::ostringstream s;
-  s << n.type();
-  return s.str();
-}
-
-/// The table that holds the key's last member, creating missing tables when `create`; nullptr
-/// when it is missing and not created. `existing` counts the members found, not created.
-toml::table* holder(toml::table& root, const KeyPath& key, bool create, size_t& existing,
-                    const std::string& file) {
-  toml::table* t = &root;
-  existing = 0;
-  for (size_t i = 0; i + 1 < key.size(); ++i) {
-    toml::node* n = t->get(key[i]);
-    if (!n) {
-      if (!create) return nullptr;
-      n = &t->insert_or_assign(key[i], toml::table{}).first->second;
-    } else if (n->is_table()) {
-      if (existing == i) ++existing;
-    } else {
-      const KeyPath prefix(key.begin(), key.begin() + static_cast<std::ptrdiff_t>(i) + 1);
-      throw ConfigError("provisioning::config::key_conflict",
-                        "cannot set " + render_key(key) + " in " + file + ": " +
-                            render_key(prefix) + " is " + type_of(*n) + ", not a table",
-                        "choose another key, or change " + render_key(prefix) + " first");
-    }
-    t = n->as_table();
-  }
-  return t;
+/// A fingerprint of the text an edit added (FNV-1a, 64 bits), so that rollback removes exactly
+/// that text without the journal holding it (it may be a secret).
+std::string fingerprint(std::string_view text) {
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
 }
 
 KeyPath parse_key_field(const Fields& f) {
@@ -112,16 +86,17 @@ KeyPath parse_key_field(const Fields& f) {
   return *key;
 }
 
-std::unique_ptr<toml::node> value_field(const Fields& f) {
+/// The value field as one inline TOML value.
+std::string value_field(const Fields& f) {
   const Datum* value = f.get("value");
   if (!value) f.invalid("value", "is required (null cannot be written to TOML)");
   std::string why;
-  std::unique_ptr<toml::node> node = to_toml(*value, why);
-  if (!node) f.invalid("value", why);
-  return node;
+  std::string text = render_inline_toml(*value, why);
+  if (text.empty()) f.invalid("value", why);
+  return text;
 }
 
-void save(const Document& doc) { write_file_atomic(doc.path, render_toml(doc.table), doc.mode); }
+void save(const Document& doc, const std::string& text) { write_file_atomic(doc.path, text, doc.mode); }
 
 [[noreturn]] void bad_undo(const std::string& why) {
   throw WorkflowError("provisioning::operation::bad_undo",
@@ -143,11 +118,11 @@ OpResult changed(OpResult r, const KeyPath& key) {
   return r;
 }
 
-/// True when the value `previous_toml` ({v = …}) that `key` held is or holds a secret.
-bool holds_secret(const KeyPath& key, const std::string& previous_toml, const OpContext& ctx) {
+/// True when the value `previous` (TOML value text) that `key` held is or holds a secret.
+bool holds_secret(const KeyPath& key, const std::string& previous, const OpContext& ctx) {
   const std::vector<std::string> patterns =
       ctx.secret_patterns.empty() ? secret_patterns(Datum()) : ctx.secret_patterns;
-  const Datum parsed = parse_toml(previous_toml, "undo");
+  const Datum parsed = parse_toml("v = " + previous, "undo");
   const Datum* v = parsed.find("v");
   if (!v) return false;
   return !(redact(*v, patterns, key) == *v);
@@ -162,10 +137,30 @@ void ensure_private_dir(const std::string& dir) {
     throw ResourceError("provisioning::state::unsafe_path", dir + " is not a private folder");
 }
 
-/// The TOML text of the value an undo record restores: in the record, or in the private file
-/// it names (a secret).
+/// The exact text of the value an undo record restores: in the record, or in the private file
+/// it names (a secret). Records written before edits kept bytes hold `v = …` documents
+/// (`previous`, `previous_file`): their value is written anew.
+std::string stored_text(const Datum& undo, const OpContext& ctx, const char* file_member, const char* member);
+
 std::string previous_text(const Datum& undo, const OpContext& ctx) {
-  if (const Datum* file = undo.find("previous_file")) {
+  const bool legacy = !undo.find("previous_value") && !undo.find("previous_value_file");
+  const char* file_member = legacy ? "previous_file" : "previous_value_file";
+  std::string text = stored_text(undo, ctx, file_member, legacy ? "previous" : "previous_value");
+  if (!legacy) return text;
+  Datum parsed;
+  try {
+    parsed = parse_toml(text, "undo");
+  } catch (const ConfigError&) {
+    bad_undo("holds a `previous` value that is not TOML");
+  }
+  const Datum* v = parsed.find("v");
+  if (!v) bad_undo("holds an empty `previous` value");
+  std::string why;
+  return render_inline_toml(*v, why);
+}
+
+std::string stored_text(const Datum& undo, const OpContext& ctx, const char* file_member, const char* member) {
+  if (const Datum* file = undo.find(file_member)) {
     if (!file->is_string() || file->str().empty() || file->str().find('/') != std::string::npos ||
         file->str().front() == '.')
       bad_undo("names a malformed `previous_file`");
@@ -186,7 +181,7 @@ std::string previous_text(const Datum& undo, const OpContext& ctx) {
     if (!content) bad_undo("names a private file that cannot be read: " + why);
     return content->data;
   }
-  return undo_member(undo, "previous", &Datum::is_string).str();
+  return undo_member(undo, member, &Datum::is_string).str();
 }
 
 }  // namespace
@@ -200,20 +195,16 @@ OpResult ConfigSetOp::do_run(const OperationSpec& op, const OpContext& ctx) cons
   validate(op);
   Fields f(op);
   const KeyPath key = parse_key_field(f);
-  std::unique_ptr<toml::node> value = value_field(f);
+  const std::string value = value_field(f);
   const WorkspacePath where = resolve_in_workspace(ctx.workspace, kFile);
 
-  EditLock lock(where.root + "/." + kFile + ".lock");
+  EditLock lock(where.root);
   Document doc = load(where);
-  size_t existing = 0;
-  toml::table* t = holder(doc.table, key, true, existing, where.absolute);
+  const TomlEdit edit = toml_set(doc.text, key, value, where.absolute);
   DatumRecord undo = {{"key", render_key(key)}, {"file_existed", doc.existed}};
-  if (const toml::node* old = t->get(key.back())) {
-    toml::table previous;
-    previous.insert("v", *old);
+  if (edit.previous) {
     undo.emplace_back("existed", true);
-    std::string text = render_toml(previous);
-    if (holds_secret(key, text, ctx)) {
+    if (holds_secret(key, *edit.previous, ctx)) {
       // The journal is no place for a secret: it goes to a private file the undo names.
       if (ctx.private_dir.empty()) {
         OpResult r = op_failed("provisioning::operation::secret_undo",
@@ -225,21 +216,21 @@ OpResult ConfigSetOp::do_run(const OperationSpec& op, const OpContext& ctx) cons
       const std::string name = state_file_name(op.id) + ".toml";
       if (ctx.private_parent) {
         ctx.private_parent->sub(ctx.private_dir.substr(ctx.private_dir.rfind('/') + 1), true)
-            .write_file_atomic(name, text, 0600);
+            .write_file_atomic(name, *edit.previous, 0600);
       } else {
         ensure_private_dir(ctx.private_dir);
-        write_file_atomic(ctx.private_dir + "/" + name, text, 0600);
+        write_file_atomic(ctx.private_dir + "/" + name, *edit.previous, 0600);
       }
-      undo.emplace_back("previous_file", name);
+      undo.emplace_back("previous_value_file", name);
     } else {
-      undo.emplace_back("previous", std::move(text));
+      undo.emplace_back("previous_value", *edit.previous);
     }
   } else {
     undo.emplace_back("existed", false);
-    undo.emplace_back("existing_depth", static_cast<int64_t>(existing));
+    undo.emplace_back("inserted_size", static_cast<int64_t>(edit.inserted.size()));
+    undo.emplace_back("inserted_fingerprint", fingerprint(edit.inserted));
   }
-  t->insert_or_assign(key.back(), std::move(*value));
-  save(doc);
+  save(doc, edit.text);
   return changed(op_succeeded("set " + render_key(key) + " in " + kFile, std::move(undo)), key);
 }
 
@@ -253,42 +244,25 @@ OpResult ConfigSetOp::do_rollback(const OperationSpec&, const Datum& undo, const
     bad_undo("lacks `existed` or `file_existed`");
   const WorkspacePath where = resolve_in_workspace(ctx.workspace, kFile);
 
-  EditLock lock(where.root + "/." + kFile + ".lock");
+  EditLock lock(where.root);
   Document doc = load(where);
-  size_t existing = 0;
   if (std::get<bool>(existed->v)) {
-    toml::table previous;
-    try {
-      previous = toml::parse(previous_text(undo, ctx));
-    } catch (const toml::parse_error&) {
-      bad_undo("holds a `previous` value that is not TOML");
-    }
-    toml::node* old = previous.get("v");
-    if (!old) bad_undo("holds an empty `previous` value");
-    holder(doc.table, *key, true, existing, where.absolute)->insert_or_assign(key->back(), std::move(*old));
-    save(doc);
+    save(doc, toml_set(doc.text, *key, previous_text(undo, ctx), where.absolute).text);
     return changed(op_succeeded("restored " + render_key(*key) + " in " + kFile), *key);
   }
-
-  const Datum* depth = undo.find("existing_depth");
-  const size_t keep = depth && std::holds_alternative<int64_t>(depth->v)
-                          ? static_cast<size_t>(std::max<int64_t>(0, std::get<int64_t>(depth->v)))
-                          : key->size();
-  // Tables along the key, root first, while they exist.
-  std::vector<toml::table*> chain = {&doc.table};
-  for (size_t i = 0; i + 1 < key->size(); ++i) {
-    toml::table* next = chain.back()->get_as<toml::table>((*key)[i]);
-    if (!next) return op_succeeded(render_key(*key) + " is already absent from " + kFile);
-    chain.push_back(next);
-  }
-  chain.back()->erase(key->back());
-  // Remove the tables the run created (deeper than `keep`) once they are empty.
-  for (size_t j = chain.size() - 1; j > keep && chain[j]->empty(); --j)
-    chain[j - 1]->erase((*key)[j - 1]);
-  if (!std::get<bool>(file_existed->v) && doc.table.empty())
+  const Datum* size = undo.find("inserted_size");
+  const Datum* print = undo.find("inserted_fingerprint");
+  const size_t inserted = size && std::holds_alternative<int64_t>(size->v)
+                              ? static_cast<size_t>(std::max<int64_t>(0, std::get<int64_t>(size->v)))
+                              : 0;
+  const std::string expected = print && print->is_string() ? print->str() : "";
+  const std::string text = toml_remove(
+      doc.text, *key, inserted, [&](std::string_view block) { return fingerprint(block) == expected; }, where.absolute);
+  if (text == doc.text) return op_succeeded(render_key(*key) + " is already absent from " + kFile);
+  if (!std::get<bool>(file_existed->v) && text.empty())
     remove_file_durable(doc.path);
   else
-    save(doc);
+    save(doc, text);
   return changed(op_succeeded("removed " + render_key(*key) + " from " + kFile + ", where it was absent before"), *key);
 }
 

@@ -38,7 +38,9 @@ bool is_section_array(const toml::node& n) {
 
 bool is_value(const toml::node& n) { return !is_section(n) && !is_section_array(n); }
 
-std::string key_text(std::string_view key) {
+}  // namespace
+
+std::string toml_key_text(std::string_view key) {
   const bool bare = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
            c == '_' || c == '-';
@@ -48,6 +50,10 @@ std::string key_text(std::string_view key) {
   s << toml::toml_formatter{toml::value<std::string>(std::string(key)), toml::format_flags::none};
   return s.str();
 }
+
+namespace {
+
+std::string key_text(std::string_view key) { return toml_key_text(key); }
 
 void header(std::string& out, const std::string& text) {
   if (!out.empty()) out += '\n';
@@ -86,6 +92,29 @@ std::string render_toml(const toml::table& table) {
   std::string out;
   emit(out, table, "");
   return out;
+}
+
+namespace {
+
+/// Makes every table in `node` inline, so that it prints as one value.
+void make_inline(toml::node& node) {
+  if (toml::table* t = node.as_table()) {
+    t->is_inline(true);
+    for (auto& [k, v] : *t) make_inline(v);
+  } else if (toml::array* a = node.as_array()) {
+    for (toml::node& e : *a) make_inline(e);
+  }
+}
+
+}  // namespace
+
+std::string render_inline_toml(const Datum& value, std::string& why) {
+  std::unique_ptr<toml::node> node = to_toml(value, why);
+  if (!node) return "";
+  make_inline(*node);
+  std::ostringstream s;
+  s << toml::toml_formatter{*node, toml::format_flags::none};
+  return s.str();
 }
 
 std::unique_ptr<toml::node> to_toml(const Datum& value, std::string& why) {

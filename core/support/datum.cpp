@@ -1,5 +1,7 @@
 #include "core/support/datum.hpp"
 
+#include "core/support/duration.hpp"
+
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -74,7 +76,7 @@ std::string to_display(const Datum& d) {
     }
     std::string operator()(const std::string& s) const { return s; }
     std::string operator()(const DateTime& t) const { return t.rfc3339; }
-    std::string operator()(const Duration& du) const { return std::to_string(du.nanos) + "ns"; }
+    std::string operator()(const Duration& du) const { return format_duration(du); }  // "1m30s", as written
     std::string operator()(const DatumList& l) const {
       std::string out = "[";
       for (size_t i = 0; i < l.size(); ++i) {

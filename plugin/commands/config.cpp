@@ -25,6 +25,7 @@ std::vector<Flag> config_flags() {
 Datum visible(const prov::Config& cfg, const EvaluatedCall& call, const Datum& value,
               const std::vector<std::string>& path = {}) {
   if (call.has_flag("show-secrets")) return value;
+  cfg.require({"secrets", "patterns"});
   return prov::redact(value, prov::secret_patterns(cfg.merged), path);
 }
 
@@ -38,7 +39,12 @@ Signature ConfigCommand::signature() const {
       "Layers, lowest first: built-in defaults, config.defaults.toml, ~/.config/provisioning/config.toml, "
       "config.user.toml, config.<env>.toml, $env.config.plugins.provisioning, then the record piped in. "
       "Tables merge deeply; everything else is replaced. Placeholders such as {{paths.base}}, "
-      "{{env.HOME}}, {{now.date}}, {{git.branch}} and {{config.a.b}} are resolved on the parsed values.";
+      "{{env.HOME}}, {{now.date}}, {{git.branch}} and {{config.a.b}} are resolved on the parsed values; a "
+      "fallback follows ??: {{git.branch ?? \"main\"}}, {{env.A ?? env.B ?? 'x'}} (the first alternative with a "
+      "value is taken). A key whose placeholder has no value fails only where it is read, naming the key and its file. "
+      "Keys that hold lengths of time (workflow.timeout, workflow.retry.backoff and max_backoff, providers.cache_ttl, "
+      "providers.<name>.timeout, providers.local.ready_timeout and kill_grace) come out as durations, TOML dates "
+      "as dates.";
   s.search_terms = {"settings", "configuration", "toml", "layers"};
   s.named = config_flags();
   s.input_output_types = {{type::nothing(), type::record()}, {type::record(), type::record()}};
@@ -48,13 +54,15 @@ Signature ConfigCommand::signature() const {
        Value::integer(2)},
       {"{workflow: {parallel: 1}} | prov config | get workflow.parallel", "Override a key for this call only",
        Value::integer(1)},
+      {"{deploy: {branch: '{{env.PROV_NO_SUCH_VARIABLE ?? \"main\"}}'}} | prov config | get deploy.branch",
+       "A fallback for a placeholder without a value", Value::string("main")},
   };
   return s;
 }
 
 PipelineOutput ConfigCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const {
   prov::Config cfg = load_workspace_config(engine, call, &input);
-  return PipelineOutput::of(to_value(visible(cfg, call, cfg.merged), call.head));
+  return PipelineOutput::of(to_value(visible(cfg, call, cfg.all()), call.head));
 }
 
 Signature ConfigSourcesCommand::signature() const {
@@ -77,6 +85,7 @@ Signature ConfigSourcesCommand::signature() const {
 
 PipelineOutput ConfigSourcesCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const {
   auto cfg = std::make_shared<prov::Config>(load_workspace_config(engine, call, &input));
+  cfg->all();  // every leaf is listed: each must resolve
   Span h = call.head;
   size_t i = 0;
   bool show = call.has_flag("show-secrets");
@@ -108,8 +117,8 @@ Signature ConfigGetCommand::signature() const {
       {"prov config get providers.default", "The default provider's name", Value::string("local")},
       {"prov config get workflow.retry", "A whole table",
        Value::record({{"attempts", Value::integer(3)},
-                      {"backoff", Value::string("500ms")},
-                      {"max_backoff", Value::string("10s")}})},
+                      {"backoff", Value::duration(500'000'000)},
+                      {"max_backoff", Value::duration(10'000'000'000)}})},
       {"{a: {b: 5}} | prov config get a.b", "A key from the record piped in", Value::integer(5)},
       {"prov config get workflow.nope? | default 1", "A member marked optional with `?` that is not there gives "
        "nothing, as `get` does", Value::integer(1)},

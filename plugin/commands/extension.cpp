@@ -42,6 +42,7 @@ Signature ExtensionListCommand::signature() const {
 
 PipelineOutput ExtensionListCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput&) const {
   prov::Config cfg = load_workspace_config(engine, call, nullptr);
+  cfg.require({"paths", "extensions"});
   std::vector<Value> rows;
   for (const auto& e : prov::workspace_extensions(cfg.merged, cfg.workspace))
     rows.push_back(to_value(e.to_datum(), call.head));
@@ -75,6 +76,7 @@ PipelineOutput ExtensionGetCommand::run(EngineInterface& engine, const Evaluated
   const Value& arg = call.positional.at(0);
   const std::string name = arg.as_string();
   prov::Config cfg = load_workspace_config(engine, call, nullptr);
+  cfg.require({"paths", "extensions"});
   std::vector<std::string> names;
   for (const auto& e : prov::workspace_extensions(cfg.merged, cfg.workspace)) {
     if (e.name == name) return PipelineOutput::of(to_value(e.to_datum(), call.head));

@@ -18,6 +18,8 @@ prov::TtlCache& plugin_cache() {
 
 ProviderSession open_provider_session(EngineInterface& engine, const EvaluatedCall& call) {
   prov::Config cfg = load_workspace_config(engine, call, nullptr);
+  // Providers read their tables, their paths and the secret patterns.
+  for (const char* section : {"providers", "paths", "secrets"}) cfg.require({section});
   std::string state_dir = open_store(cfg)->local_path();
   prov::ProviderCatalog catalog = prov::ProviderCatalog::discover(cfg.merged, cfg.workspace);
   prov::ProviderContext ctx;

@@ -1,6 +1,7 @@
 #include "plugin/commands/cache.hpp"
 #include "plugin/commands/command.hpp"
 #include "plugin/commands/config.hpp"
+#include "plugin/commands/config_set.hpp"
 #include "plugin/commands/events.hpp"
 #include "plugin/commands/extension.hpp"
 #include "plugin/commands/group.hpp"
@@ -21,6 +22,7 @@ CommandRegistry make_registry() {
   r.add(std::make_unique<ConfigCommand>());
   r.add(std::make_unique<ConfigSourcesCommand>());
   r.add(std::make_unique<ConfigGetCommand>());
+  r.add(std::make_unique<ConfigSetCommand>());
   r.add(std::make_unique<GroupCommand>(
       "prov workflow", "Dependency-ordered workflows: plan, draw, run, submit, follow, cancel, resume, roll back, repair.",
       std::vector<std::string>{"dag", "pipeline", "orchestration", "jobs"}));

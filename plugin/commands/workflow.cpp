@@ -149,7 +149,7 @@ struct Workspace {
 /// the file argument or the input.
 template <class Source>
 WorkflowSpec checked_spec(Source&& src, const prov::Config& config, Dag& dag) {
-  const PreflightContext ctx{config.workspace, &config.merged, hosting_nu(config)};
+  const PreflightContext ctx{config.workspace, &config.all(), hosting_nu(config)};
   const bool from_file = src.from_file;
   try {
     return preflight_workflow(std::forward<Source>(src).document, src.origin, ctx, &dag);
@@ -1042,10 +1042,10 @@ Suggestions WorkflowWaitCommand::complete(EngineInterface& engine, const GetComp
   return complete_id(engine, info);
 }
 
-PipelineOutput WorkflowWaitCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput&) const {
-  std::string id = workflow_id_arg(call);
-  Workspace ws = open_workspace(engine, call);
-  check_id(*ws.store, id);
+namespace {
+/// Blocks until the runner of `id` has ended; its status record, or the labeled error of a
+/// workflow that did not complete (none with --allow-failure).
+Value wait_until_ended(EngineInterface& engine, const EvaluatedCall& call, const Workspace& ws, const std::string& id) {
   const std::unique_ptr<EventFeed> feed = ws.store->follow(id);
   while (runner_alive(*ws.store, id)) {
     if (engine.interrupted())
@@ -1060,7 +1060,27 @@ PipelineOutput WorkflowWaitCommand::run(EngineInterface& engine, const Evaluated
     for (const Event& e : read_history(*ws.store, id).events) note_failure(failures, e);
     if (auto err = outcome_error(id, st.status, st.cause, failures, false, call.head)) throw LabeledErrorException(*err);
   }
-  return PipelineOutput::of(to_value(st.to_datum(), call.head));
+  return to_value(st.to_datum(), call.head);
+}
+}  // namespace
+
+PipelineOutput WorkflowWaitCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput&) const {
+  std::string id = workflow_id_arg(call);
+  Workspace ws = open_workspace(engine, call);
+  check_id(*ws.store, id);
+  return PipelineOutput::of(wait_until_ended(engine, call, ws, id));
+}
+
+SubmittedRun submit_and_wait(EngineInterface& engine, const EvaluatedCall& call, Datum document, std::string origin) {
+  WorkflowSource src{std::move(document), std::move(origin), false, {}};
+  Workspace ws = open_workspace(engine, call);
+  Dag dag;
+  WorkflowSpec spec = checked_spec(src, ws.config, dag);
+  SubmittedRun out;
+  out.workflow_id = submit(engine, call, ws, src, spec);
+  out.workspace = ws.config.workspace;
+  out.status = wait_until_ended(engine, call, ws, out.workflow_id);
+  return out;
 }
 
 namespace {

@@ -19,4 +19,16 @@ PROV_DECLARE_COMPLETING_COMMAND(WorkflowResumeCommand);
 PROV_DECLARE_COMPLETING_COMMAND(WorkflowRollbackCommand);
 PROV_DECLARE_COMPLETING_COMMAND(WorkflowWaitCommand);
 
+/// A workflow run to its end by submit_and_wait.
+struct SubmittedRun {
+  std::string workflow_id;
+  std::string workspace;  ///< the workspace root it ran in
+  Value status;           ///< its status record, as `prov workflow wait` returns it
+};
+
+/// Runs the workflow `document` (`origin` names it in messages) as `prov workflow submit` does
+/// (checked against the call's workspace, journaled, in a runner) and waits for its end as
+/// `prov workflow wait` does: throws the labeled error of a workflow that did not complete.
+SubmittedRun submit_and_wait(EngineInterface& engine, const EvaluatedCall& call, Datum document, std::string origin);
+
 }  // namespace prov::plugin

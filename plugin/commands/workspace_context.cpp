@@ -71,9 +71,13 @@ prov::Config load_workspace_config(EngineInterface& engine, const EvaluatedCall&
   return cfg;
 }
 
-prov::Limits workspace_limits(const prov::Config& config) { return prov::Limits::process().with_config(config.merged); }
+prov::Limits workspace_limits(const prov::Config& config) {
+  config.require({"limits"});
+  return prov::Limits::process().with_config(config.merged);
+}
 
 std::string state_dir_path(const prov::Config& cfg) {
+  cfg.require({"paths", "state"});
   if (const Datum* paths = cfg.merged.find("paths"))
     if (const Datum* s = paths->find("state"); s && s->is_string() && !s->str().empty()) return s->str();
   return cfg.workspace + "/.provisioning";
@@ -128,6 +132,7 @@ std::string engine_path(EngineInterface& engine) {
 }
 
 std::string hosting_nu(const prov::Config& config) {
+  config.require({"workflow", "nu_path"});
   if (const Datum* wf = config.merged.find("workflow"))
     if (const Datum* p = wf->find("nu_path"); p && p->is_string() && !p->str().empty()) return p->str();
   std::string nu = read_link("/proc/" + std::to_string(::getppid()) + "/exe");
