@@ -265,8 +265,11 @@ void PluginServer::run_call(CallId id, RunCall run, std::shared_ptr<InputStream>
           PipelineInput input(run.input, input_stream, &conn_);
           if (input.span().end == 0) run.input.span = run.call.head;
           out = commands_.invoke(run.name, engine, run.call, input);
-        }))
+        })) {
+      // Before the answer: the engine may stop an idle plugin as soon as the call ends.
+      gc_hold_.refresh();
       send_output(id, run, std::move(out));
+    }
   } catch (const std::system_error&) {
     // The engine is gone; nothing left to tell it.
   }
@@ -287,8 +290,10 @@ void PluginServer::completion_call(CallId id, const GetCompletionInfo& info) {
   try {
     EngineInterface engine(*this, id, completion_caller_);
     std::optional<std::vector<DynamicSuggestion>> items;
-    if (attempt(id, "completing " + info.name, std::nullopt, [&] { items = commands_.complete(engine, info); }))
+    if (attempt(id, "completing " + info.name, std::nullopt, [&] { items = commands_.complete(engine, info); })) {
+      gc_hold_.refresh();
       conn_.send(completion_items_response(id, items));
+    }
   } catch (const std::system_error&) {
     // The engine is gone; nothing left to tell it.
   }
@@ -304,6 +309,7 @@ void PluginServer::send_output(CallId id, const RunCall& run, PipelineOutput out
       conn_.send_value_response(id, out.value);
       return;
     case PipelineOutput::Kind::ListStream: break;
+    case PipelineOutput::Kind::ByteStream: send_bytes_output(id, run, std::move(out)); return;
   }
   // Ready items may fill a larger window: they cost the engine nothing until it reads them.
   auto stream = std::make_shared<OutputStream>(out.ready_items ? std::max<size_t>(options_.stream_window, 256)
@@ -352,6 +358,52 @@ void PluginServer::send_output(CallId id, const RunCall& run, PipelineOutput out
       if (item->is(Value::Type::Error)) break;
     }
     flush();
+    gc_hold_.refresh();
+    conn_.send(end_message(sid));
+  } catch (...) {
+    std::lock_guard lock(m_);
+    outputs_.erase(sid);
+    throw;
+  }
+  std::lock_guard lock(m_);
+  outputs_.erase(sid);
+}
+
+void PluginServer::send_bytes_output(CallId id, const RunCall& run, PipelineOutput out) {
+  auto stream = std::make_shared<OutputStream>(options_.stream_window);
+  StreamId sid;
+  {
+    std::lock_guard lock(m_);
+    sid = next_stream_++;
+    outputs_[sid] = stream;
+  }
+  Span span = out.span.end > 0 ? out.span : run.call.head;
+  conn_.send(call_response(id, Wire{{"PipelineData", byte_stream_header(sid, span, out.byte_type, out.content_type)}}));
+  auto stop = [&] { return signals_.interrupted(); };
+  try {
+    while (stream->wait_for_credit(stop)) {
+      std::optional<std::string> chunk;
+      std::optional<LabeledError> failure;
+      try {
+        chunk = out.next_bytes();
+      } catch (const LabeledErrorException& e) {
+        failure = e.error();
+      } catch (const std::system_error&) {
+        throw;
+      } catch (const std::exception& e) {
+        failure.emplace();
+        failure->msg = e.what();
+        failure->code = "provisioning::internal";
+      }
+      if (failure) {  // the stream ends with the error where reading failed
+        conn_.send(Wire{{"Data", Wire::array({sid, Wire{{"Raw", {{"Err", to_wire(*failure)}}}}})}});
+        break;
+      }
+      if (!chunk) break;
+      stream->sent();
+      conn_.send(raw_data_message(sid, *chunk));
+    }
+    gc_hold_.refresh();
     conn_.send(end_message(sid));
   } catch (...) {
     std::lock_guard lock(m_);
