@@ -24,7 +24,9 @@ const std::string* ConfigRequest::env_var(const std::string& name) const {
 
 Config load_config(const ConfigRequest& request) {
   Config config;
-  config.workspace = resolve_workspace(request);
+  WorkspaceRoot root = find_workspace(request);
+  config.workspace = std::move(root.path);
+  config.workspace_origin = root.origin;
   config.environment = resolve_environment(request);
 
   Datum merged = DatumRecord{};
