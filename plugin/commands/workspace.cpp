@@ -11,6 +11,7 @@
 #include "core/config/workspace.hpp"
 #include "core/support/error.hpp"
 #include "plugin/commands/datum_value.hpp"
+#include "plugin/commands/example_result.hpp"
 #include "plugin/commands/workspace_context.hpp"
 #include "plugin/engine/labeled_error_exception.hpp"
 
@@ -106,8 +107,10 @@ Signature WorkspaceInitCommand::signature() const {
   s.search_terms = {"new", "create", "setup", "project"};
   s.optional = {{"dir", "The workspace folder, relative to Nu's current directory (default: it)", shape::directory()}};
   s.input_output_types = {{type::nothing(), type::record()}};
-  s.examples = {{"prov workspace init my-infra", "Make a workspace in ./my-infra", std::nullopt},
-                {"prov workspace init", "Make the current folder a workspace", std::nullopt}};
+  s.examples = {
+      {"prov workspace init my-infra | get created | path basename", "Make a workspace in ./my-infra",
+       strings({"my-infra", "config.defaults.toml", "workflows"})},
+      {"prov workspace init | get created", "The current folder is one already: nothing is made", Value::list({})}};
   return s;
 }
 
@@ -136,8 +139,10 @@ Signature WorkspaceInfoCommand::signature() const {
   s.search_terms = {"where", "root", "current", "environment", "layers"};
   s.named = workspace_flags();
   s.input_output_types = {{type::nothing(), type::record()}};
-  s.examples = {{"prov workspace info | get root", "The root of the workspace in effect", std::nullopt},
-                {"prov workspace info | get layers | where found", "The layers that contributed", std::nullopt}};
+  s.examples = {{"prov workspace info | get found_by", "How the workspace in effect was found",
+                 Value::string("config.defaults.toml")},
+                {"prov workspace info | get layers | where found | get name", "The layers that contributed",
+                 strings({"builtin", "defaults", "user"})}};
   return s;
 }
 
@@ -176,8 +181,8 @@ Signature WorkspaceUseCommand::signature() const {
   s.required = {{"dir", "The workspace folder, relative to Nu's current directory", shape::directory()}};
   s.named = {{"env", 'e', shape::string(), "Environment to use from now on: sets $env.PROVISIONING_ENV", false}};
   s.input_output_types = {{type::nothing(), type::record()}};
-  s.examples = {{"prov workspace use ~/infra --env prod; prov workspace info | get environment",
-                 "Work in ~/infra with config.prod.toml layered on", std::nullopt}};
+  s.examples = {{"prov workspace use . --env dev; prov workspace info | get environment",
+                 "Work in this workspace with config.dev.toml layered on", Value::string("dev")}};
   return s;
 }
 

@@ -268,6 +268,7 @@ def main [] {
       assert equal (label-text $d) "no-such-file.toml"
     }
     "an unknown workflow id suggests near ones": {||
+      cd (new-workspace)
       let d = (expect-error { prov workflow status wf-nope })
       assert equal $d.code "provisioning::workflow::unknown_id"
     }
