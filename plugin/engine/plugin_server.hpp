@@ -65,6 +65,15 @@ class PluginServer {
   void run_call(CallId id, RunCall run, std::shared_ptr<InputStream> input);
   void send_output(CallId id, const RunCall& run, PipelineOutput out);
   void send_bytes_output(CallId id, const RunCall& run, PipelineOutput out);
+  /// An output stream registered (under a new id) for the engine's Ack and Drop while it lives.
+  struct OutputRegistration {
+    OutputRegistration(PluginServer& server, std::shared_ptr<OutputStream> stream);
+    ~OutputRegistration();
+    OutputRegistration(const OutputRegistration&) = delete;
+    OutputRegistration& operator=(const OutputRegistration&) = delete;
+    PluginServer& server_;
+    StreamId id = 0;
+  };
   void start_completion(CallId id, GetCompletionInfo&& info);
   void completion_call(CallId id, const GetCompletionInfo& info);
   void call_finished();
