@@ -53,6 +53,7 @@ def main [] {
       assert equal ($ps | columns) [name kind path available default config message]
       let local = ($ps | where name == local | first)
       assert equal $local.kind builtin
+      assert equal $local.path null
       assert $local.available
       assert $local.default
       let folder = ($ps | where name == folder | first)
