@@ -35,7 +35,14 @@ void GcHold::refresh() {
   std::unique_lock lock(m_);
   if (stopping_) return;
   const auto until = deadline();
-  if (!until) return;  // nothing to keep: a hold in force ends when its timer finds so
+  if (!until) {  // nothing to keep (the cache was cleared, say): let go now
+    if (held_) {
+      held_ = false;
+      send_(false);
+      cv_.notify_all();
+    }
+    return;
+  }
   until_ = std::max(until_, *until);
   if (!held_) {
     held_ = true;

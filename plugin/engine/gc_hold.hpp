@@ -30,7 +30,8 @@ class GcHold {
   /// Adds a kind of state to keep. Sources are asked on refresh and when a deadline passes.
   void add_source(Source source);
   /// Asks every source: while one holds state past now, the engine's GC stays disabled until the
-  /// latest deadline; when that passes and no source holds anything newer, it is enabled again.
+  /// latest deadline; when that passes and no source holds anything newer, or when a refresh finds
+  /// nothing held any more, it is enabled again.
   /// Call it after each call, before its answer goes out.
   void refresh();
   /// True while the engine has been told not to stop this plugin.

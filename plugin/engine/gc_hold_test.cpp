@@ -68,4 +68,11 @@ TEST_CASE("GcHold disables GC once while state lives and enables it when the sta
   until_ms = (GcHold::Clock::now() - base) / 1ms + 30;
   hold.refresh();
   CHECK(sent.wait(4) == std::vector<bool>{true, false, true, false});
+  // State dropped before its deadline (`prov cache clear`): the next refresh lets go at once.
+  until_ms = (GcHold::Clock::now() - base) / 1ms + 60'000;
+  hold.refresh();
+  until_ms = 0;
+  hold.refresh();
+  CHECK(sent.now() == std::vector<bool>{true, false, true, false, true, false});
+  CHECK_FALSE(hold.held());
 }
