@@ -184,6 +184,14 @@ for ((r = 0; r < runs; r++)); do
     "$plan_core" "$tmp/mid/wf.json" >>"$tmp/mid_core" || fail "prov_plan_core failed"
   fi
 done
+# The plugin's memory for that plan: its peak resident size (VmHWM) and what stays resident
+# once the stream is done (VmRSS), in MB, read from /proc in the same nu session.
+mem=$(cd "$tmp/mid" && prov_nu -c 'prov version | ignore
+  let pid = (plugin list | where name == provisioning | first | get pid)
+  prov workflow plan wf.json | length | ignore
+  sleep 100ms
+  open $"/proc/($pid)/status" | lines | parse --regex "^(?<k>VmHWM|VmRSS):\\s+(?<v>\\d+) kB" | each {|r| ($r.v | into int) / 1024 | math round } | str join " "')
+read -r peak_mb after_mb <<<"$mem"
 t_end=$(now_us)
 load_after=$(cut -d' ' -f1 /proc/loadavg)
 
@@ -216,7 +224,9 @@ rows1=("\`prov workflow run wf.json --parallel 8\` (through nu, journal on)	$s_p
 rows2=("\`prov workflow plan wf.json | length\` (through nu)	$s_bigp s	prov ÷ tsort = $r_tsort	≤ 1.0×	$(verdict "$r_tsort" 1.0)"
        "\`tsort edges.txt\`$(missing tsort)	$s_tsort s	1.00×	—	—")
 rows3=("\`prov workflow plan wf.json | length\` (through nu)	$s_midp s	prov ÷ open = $r_open	≤ 1.5×	$(verdict "$r_open" 1.5)"
-       "\`open wf.json | get operations | length\`	$s_open s	1.00×	—	—")
+       "\`open wf.json | get operations | length\`	$s_open s	1.00×	—	—"
+       "the plugin's peak resident memory during that plan	${peak_mb:-—} MB	—	≤ 50 MB	$([[ -n ${peak_mb:-} ]] && ((peak_mb <= 50)) && echo within || echo over)"
+       "the plugin's resident memory after it	${after_mb:-—} MB	—	—	—")
 core_line=""
 if ((have_core)); then
   core_line="The core alone (\`prov_plan_core\`: read + validate/build the DAG + plan, no nu, no protocol, median of $runs): 200,000 operations $(core_col big_core 4) ($(core_col big_core 1) read, $(core_col big_core 2) validate, $(core_col big_core 3) plan); 100,000 operations $(core_col mid_core 4) ($(core_col mid_core 1) read, $(core_col mid_core 2) validate, $(core_col mid_core 3) plan)."

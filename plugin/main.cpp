@@ -15,6 +15,7 @@
 #include "core/support/limits.hpp"
 #include "core/support/version.hpp"
 #include "plugin/commands/command.hpp"
+#include "plugin/commands/provider_session.hpp"
 #include "plugin/engine/plugin_server.hpp"
 #include "plugin/protocol/codec.hpp"
 #include "plugin/protocol/engine_version.hpp"
@@ -66,5 +67,6 @@ int main(int argc, char** argv) {
   }
   static const CommandRegistry commands = make_registry();
   PluginServer server(commands, std::move(codec), 0, 1);
+  server.gc_hold().add_source(provider_state_until);
   server.serve();
 }

@@ -90,6 +90,11 @@ int serve(const ServeArgs& a, const std::string& plugin_exe, ReadyLine& launcher
     req.workspace_flag = it->second;
   req.env = ctx.env;
   const Config cfg = load_config(req);
+  if (cfg.workspace_origin == WorkspaceOrigin::None)
+    throw ConfigError("provisioning::workspace::none",
+                      cfg.workspace + " is not in a workspace: no config.defaults.toml here or above, no --workspace, "
+                                      "no PROVISIONING_WORKSPACE",
+                      "serve --workspace <dir>, or make one with `prov workspace init`");
   ctx.workspace = cfg.workspace;
   ctx.environment = cfg.environment;
   ctx.limits = Limits::process().with_config(cfg.merged);

@@ -44,7 +44,9 @@ ConfigError blamed_on_file(const InterpolationFailure& failure, const Provenance
 
 Config load_config(const ConfigRequest& request) {
   Config config;
-  config.workspace = resolve_workspace(request);
+  WorkspaceRoot root = find_workspace(request);
+  config.workspace = std::move(root.path);
+  config.workspace_origin = root.origin;
   config.environment = resolve_environment(request);
 
   Datum merged = DatumRecord{};

@@ -56,11 +56,21 @@ struct ConfigLayerInfo {
   bool found = false;  ///< whether it existed and contributed
 };
 
+/// How the workspace root was chosen.
+enum class WorkspaceOrigin {
+  Flag,         ///< --workspace
+  Environment,  ///< $env.PROVISIONING_WORKSPACE
+  Found,        ///< the nearest ancestor of the current directory holding config.defaults.toml
+  None,         ///< none of these: the current directory stands in, and holds no workspace
+};
+
 /// The loaded configuration of one workspace. A key whose value cannot be had (a placeholder
 /// that does not resolve, a duration that does not parse) is null in `merged` and listed in
 /// `failures`: it fails only where it is needed (require, config_get, all).
 struct Config {
   std::string workspace;                ///< absolute, normalized
+  /// How the workspace was chosen; None: no workspace, `workspace` is the current directory.
+  WorkspaceOrigin workspace_origin = WorkspaceOrigin::None;
   std::string environment;              ///< "" when none
   Datum merged;                         ///< interpolated record
   std::vector<ConfigLeaf> leaves;       ///< provenance of every leaf, in merged order (depth first)

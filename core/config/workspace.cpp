@@ -70,23 +70,35 @@ void check_environment_name(const std::string& name, const std::string& what, Bl
 
 }  // namespace
 
-std::string resolve_workspace(const ConfigRequest& request) {
+std::string workspace_origin_text(WorkspaceOrigin origin) {
+  switch (origin) {
+    case WorkspaceOrigin::Flag: return "--workspace";
+    case WorkspaceOrigin::Environment: return "$env.PROVISIONING_WORKSPACE";
+    case WorkspaceOrigin::Found: return "config.defaults.toml";
+    case WorkspaceOrigin::None: break;
+  }
+  return "";
+}
+
+WorkspaceRoot find_workspace(const ConfigRequest& request) {
   if (!fs::path(request.cwd).is_absolute())
     throw ConfigError("provisioning::config::workspace_not_found",
                       "the current directory '" + request.cwd + "' is not an absolute path");
   if (request.workspace_flag)
-    return named_workspace(request, *request.workspace_flag, "--workspace",
-                           Blame::flag("workspace"));
+    return {named_workspace(request, *request.workspace_flag, "--workspace", Blame::flag("workspace")),
+            WorkspaceOrigin::Flag};
   if (const std::string* env = request.env_var("PROVISIONING_WORKSPACE"))
-    return named_workspace(request, *env, "$env.PROVISIONING_WORKSPACE", Blame{});
+    return {named_workspace(request, *env, "$env.PROVISIONING_WORKSPACE", Blame{}), WorkspaceOrigin::Environment};
 
   const std::string cwd = normalized(request.cwd);
   for (fs::path dir = cwd;; dir = dir.parent_path()) {
-    if (exists((dir / "config.defaults.toml").string())) return normalized(dir);
+    if (exists((dir / "config.defaults.toml").string())) return {normalized(dir), WorkspaceOrigin::Found};
     if (dir == dir.parent_path()) break;
   }
-  return cwd;
+  return {cwd, WorkspaceOrigin::None};
 }
+
+std::string resolve_workspace(const ConfigRequest& request) { return find_workspace(request).path; }
 
 std::string resolve_environment(const ConfigRequest& request) {
   if (request.env_flag) {

@@ -7,6 +7,18 @@
 
 namespace prov {
 
+
+/// Where a workspace origin comes from, as a user would name it: "--workspace",
+/// "$env.PROVISIONING_WORKSPACE", "config.defaults.toml"; "" for None.
+std::string workspace_origin_text(WorkspaceOrigin origin);
+
+/// The workspace root and how it was chosen (the rules of resolve_workspace).
+struct WorkspaceRoot {
+  std::string path;
+  WorkspaceOrigin origin = WorkspaceOrigin::None;
+};
+WorkspaceRoot find_workspace(const ConfigRequest& request);
+
 /// The workspace root, absolute and normalized: --workspace (relative to cwd, `~` from HOME),
 /// else $PROVISIONING_WORKSPACE (the same way), else the nearest ancestor of cwd (cwd included)
 /// holding config.defaults.toml, else cwd. Throws ConfigError

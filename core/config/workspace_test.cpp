@@ -159,3 +159,29 @@ TEST_CASE("resolve_environment rejects names that could reach other files",
         "invalid environment name '../../etc/passwd' (from $env.PROVISIONING_ENV)");
   CHECK(e.blame().kind == Blame::Kind::none);
 }
+
+TEST_CASE("find_workspace says how the root was chosen", "[config][workspace]") {
+  TempDir dir("prov-ws");
+  dir.write("ws/config.defaults.toml", "");
+  const std::string inside = dir.mkdir("ws/a");
+  const std::string outside = dir.mkdir("elsewhere");
+
+  ConfigRequest request;
+  request.cwd = outside;
+  WorkspaceRoot root = find_workspace(request);
+  CHECK(root.path == outside);
+  CHECK(root.origin == WorkspaceOrigin::None);
+  CHECK(workspace_origin_text(root.origin).empty());
+
+  request.cwd = inside;
+  root = find_workspace(request);
+  CHECK(root.path == dir / "ws");
+  CHECK(root.origin == WorkspaceOrigin::Found);
+  CHECK(workspace_origin_text(root.origin) == "config.defaults.toml");
+
+  request.env["PROVISIONING_WORKSPACE"] = outside;
+  CHECK(find_workspace(request).origin == WorkspaceOrigin::Environment);
+  request.workspace_flag = outside;
+  CHECK(find_workspace(request).origin == WorkspaceOrigin::Flag);
+  CHECK(workspace_origin_text(WorkspaceOrigin::Flag) == "--workspace");
+}

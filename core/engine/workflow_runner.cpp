@@ -195,6 +195,7 @@ int run_workflow(WorkflowStore& store, const std::string& workspace, const std::
       ctx.log_dir = logs_dir;
       ctx.base_env = base_env;
       ctx.nu_path = sub.nu_path.empty() ? "nu" : sub.nu_path;
+      ctx.nu_plugin = self_exe_path();
       const auto& o = spec.operations[op];
       ctx.timeout = o.timeout ? *o.timeout : spec.settings.timeout.value_or(Duration{0});
       ctx.open_provider = open_provider;

@@ -13,38 +13,111 @@ namespace prov {
 
 namespace {
 
-nlohmann::ordered_json as_json(const Datum& d) {
-  using J = nlohmann::ordered_json;
-  return std::visit(
-      [](const auto& v) -> J {
+/// Length of the valid UTF-8 sequence at text[i], or 0 when it is not one.
+size_t utf8_length(std::string_view text, size_t i) {
+  const auto c = static_cast<unsigned char>(text[i]);
+  size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+  if (n == 0 || i + n > text.size()) return 0;
+  for (size_t k = 1; k < n; ++k)
+    if ((static_cast<unsigned char>(text[i + k]) >> 6) != 0x2) return 0;
+  return n;
+}
+
+/// `text` as a NUON double-quoted string; bytes that are not UTF-8 become U+FFFD.
+void write_nuon_string(std::string_view text, std::string& out) {
+  static const char* hex = "0123456789abcdef";
+  out += '"';
+  for (size_t i = 0; i < text.size();) {
+    const char c = text[i];
+    const size_t n = utf8_length(text, i);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";
+      ++i;
+      continue;
+    }
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      const auto u = static_cast<unsigned char>(c);
+      out += "\\u{";
+      out += hex[u >> 4];
+      out += hex[u & 0xF];
+      out += '}';
+    } else {
+      out.append(text.substr(i, n));
+    }
+    i += n;
+  }
+  out += '"';
+}
+
+/// Nu source that evaluates to `d` with its type: NUON, read back with `from nuon`.
+void write_nuon(const Datum& d, std::string& out) {
+  std::visit(
+      [&out](const auto& v) {
         using T = std::decay_t<decltype(v)>;
         if constexpr (std::is_same_v<T, std::monostate>) {
-          return nullptr;
+          out += "null";
+        } else if constexpr (std::is_same_v<T, bool>) {
+          out += v ? "true" : "false";
+        } else if constexpr (std::is_same_v<T, int64_t>) {
+          out += std::to_string(v);
+        } else if constexpr (std::is_same_v<T, double>) {
+          nlohmann::ordered_json j = v;  // shortest text that reads back the same
+          std::string text = j.dump();
+          if (text == "null") text = v != v ? "NaN" : (v > 0 ? "Infinity" : "-Infinity");
+          else if (text.find_first_of(".eE") == std::string::npos) text += ".0";
+          out += text;
+        } else if constexpr (std::is_same_v<T, std::string>) {
+          write_nuon_string(v, out);
         } else if constexpr (std::is_same_v<T, DateTime>) {
-          return v.rfc3339;
+          out += v.rfc3339;
         } else if constexpr (std::is_same_v<T, Duration>) {
-          return v.nanos;
+          out += std::to_string(v.nanos) + "ns";
         } else if constexpr (std::is_same_v<T, DatumList>) {
-          J a = J::array();
-          for (const Datum& item : v) a.push_back(as_json(item));
-          return a;
-        } else if constexpr (std::is_same_v<T, DatumRecord>) {
-          J o = J::object();
-          for (const auto& [key, value] : v) o[key] = as_json(value);
-          return o;
+          out += '[';
+          for (size_t i = 0; i < v.size(); ++i) {
+            if (i) out += ", ";
+            write_nuon(v[i], out);
+          }
+          out += ']';
         } else {
-          return v;
+          out += '{';
+          for (size_t i = 0; i < v.size(); ++i) {
+            if (i) out += ", ";
+            write_nuon_string(v[i].first, out);
+            out += ": ";
+            write_nuon(v[i].second, out);
+          }
+          out += '}';
         }
       },
       d.v);
 }
 
+/// Wraps the operation's code so that its `$in` is the input with its type: the input comes as
+/// NUON on stdin (data, never spliced into the code) and is piped into the code's block.
+constexpr const char* kTypedInputPrefix = "$in | from nuon | do {\n";
+constexpr const char* kTypedInputSuffix = "\n}";
+
 /// The Nu process for `code`, with the operation's input, env and cwd.
 OpProcess process(const Fields& f, const std::string& code, const OpContext& ctx) {
   OpProcess p;
-  p.argv = {ctx.nu_path.empty() ? std::string("nu") : ctx.nu_path, "-n", "--stdin", "-c", code};
+  p.argv = {ctx.nu_path.empty() ? std::string("nu") : ctx.nu_path, "-n"};
+  if (!ctx.nu_plugin.empty()) {
+    p.argv.push_back("--plugins");
+    p.argv.push_back("[" + nlohmann::ordered_json(ctx.nu_plugin).dump() + "]");
+  }
+  p.argv.insert(p.argv.end(), {"--stdin", "-c", kTypedInputPrefix + code + kTypedInputSuffix});
   const Datum* input = f.get("input");
-  p.stdin_text = nu_input_json(input ? *input : Datum());
+  p.stdin_text = nu_input_nuon(input ? *input : Datum());
   p.env = f.env("env");
   p.cwd = f.optional_string("cwd").value_or("");
   return p;
@@ -93,10 +166,12 @@ OpResult run_closure(const OperationSpec& op, const Fields& f, int64_t ref, cons
 
 }  // namespace
 
-std::string nu_input_json(const Datum& d) {
-  // Text that is not UTF-8 cannot be JSON; it arrives with U+FFFD in place of the bad bytes.
-  return as_json(d).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+std::string nu_input_nuon(const Datum& d) {
+  std::string out;
+  write_nuon(d, out);
+  return out;
 }
+
 
 void NuOp::validate(const OperationSpec& op) const { check_declared_fields(op); }
 

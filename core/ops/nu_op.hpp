@@ -1,11 +1,13 @@
 #pragma once
 /// `nu`: runs Nu code in a Nu process (`nu -n --stdin -c <code>`, no config files).
-///   code      string  Nu code (required); it reads its input with `$in | from json`. Or a
+///   code      string  Nu code (required); its `$in` is the input with its type; it runs in a
+///                     Nu that has this plugin loaded (OpContext::nu_plugin). Or a
 ///                     closure reference (closure_channel.hpp): the Nu session that ran the
 ///                     workflow evaluates its closure, with `input` as its input; cwd and env
 ///                     are that session's
-///   input     any     data for the code, passed as JSON on stdin, never spliced into the code
-///                     (dates as RFC 3339 text, durations as nanoseconds, as `to json` does)
+///   input     any     data for the code, passed as NUON on stdin and read back with `from nuon`
+///                     before the code runs, never spliced into the code (dates stay dates,
+///                     durations durations)
 ///   env       record  variables set over the workflow's environment
 ///   cwd       string  working directory, relative to the workspace (default: the workspace)
 ///   rollback  string  Nu code (or a closure reference) run the same way, with the same input, to
@@ -29,7 +31,8 @@ class NuOp : public OpKind {
                        const OpContext& ctx) const override;
 };
 
-/// `d` as the JSON text Nu's `to json` would print for the same value (one line).
-std::string nu_input_json(const Datum& d);
+/// `d` as NUON text that `from nuon` reads back with every type kept (one line).
+std::string nu_input_nuon(const Datum& d);
+
 
 }  // namespace prov

@@ -21,13 +21,13 @@ std::string nu_binary() {
 
 }  // namespace
 
-TEST_CASE("nu_input_json writes what Nu's to json would", "[ops][nu]") {
-  CHECK(nu_input_json(Datum()) == "null");
-  CHECK(nu_input_json(DatumRecord{{"b", int64_t{1}}, {"a", DatumList{true, 1.5, "x\"y"}}}) ==
-        R"({"b":1,"a":[true,1.5,"x\"y"]})");
-  CHECK(nu_input_json(Duration{1'500'000'000}) == "1500000000");
-  CHECK(nu_input_json(DateTime{"2024-01-02T03:04:05+00:00"}) == R"("2024-01-02T03:04:05+00:00")");
-  CHECK(nu_input_json(std::string("bad \xff byte")) == "\"bad \xef\xbf\xbd byte\"");
+TEST_CASE("nu_input_nuon writes NUON that keeps every type", "[ops][nu]") {
+  CHECK(nu_input_nuon(Datum()) == "null");
+  CHECK(nu_input_nuon(DatumRecord{{"b", int64_t{1}}, {"a b", DatumList{true, 1.5, 2.0, "x\"y\\"}}}) ==
+        R"({"b": 1, "a b": [true, 1.5, 2.0, "x\"y\\"]})");
+  CHECK(nu_input_nuon(Duration{1'500'000'000}) == "1500000000ns");
+  CHECK(nu_input_nuon(DateTime{"2024-01-02T03:04:05+00:00"}) == "2024-01-02T03:04:05+00:00");
+  CHECK(nu_input_nuon(std::string("bad \xff byte\n\x01")) == "\"bad \xef\xbf\xbd byte\\n\\u{01}\"");
 }
 
 TEST_CASE("nu runs code with the input as data, never as code", "[ops][nu]") {
@@ -39,19 +39,21 @@ TEST_CASE("nu runs code with the input as data, never as code", "[ops][nu]") {
   const std::string hostile = "it's \"quoted\"; touch " + marker + " $(touch " + marker +
                               ") `touch " + marker + "` ' \" ) } ]\nsecond line";
   OperationSpec op = make_op(
-      "nu", {{"code", "let input = ($in | from json); $input.text | save out.txt; "
+      "nu", {{"code", "let input = $in; $input.text | save out.txt; "
                       "$input.nested.list | get 1 | into string | save n.txt; "
-                      "$input.wait | into string | save d.txt"},
+                      "$input.wait | describe | save d.txt; $input.at | describe | save t.txt"},
              {"input", DatumRecord{{"text", hostile},
                                    {"nested", DatumRecord{{"list", DatumList{int64_t{1}, int64_t{42}}}}},
-                                   {"wait", Duration{5'000'000'000}}}}});
+                                   {"wait", Duration{5'000'000'000}},
+                                   {"at", DateTime{"2024-01-02T03:04:05+00:00"}}}}});
   OpResult r = run_op(op, ctx);
   INFO(slurp(ctx.log_path));
   REQUIRE(r.ok);
   CHECK(r.exit_code == 0);
   CHECK(slurp(dir / "ws/out.txt") == hostile);
   CHECK(slurp(dir / "ws/n.txt") == "42");
-  CHECK(slurp(dir / "ws/d.txt") == "5000000000");
+  CHECK(slurp(dir / "ws/d.txt") == "duration");
+  CHECK(slurp(dir / "ws/t.txt") == "datetime");
   CHECK(::access(marker.c_str(), F_OK) != 0);
 }
 
@@ -79,7 +81,7 @@ TEST_CASE("nu reports failing code and passes env and cwd", "[ops][nu]") {
   CHECK(slurp(dir / "ws/sub/here.txt") == "hello sub");
 
   // No input: the code reads null.
-  REQUIRE(run_op(make_op("nu", {{"code", "$in | from json | describe | save none.txt"}}), ctx).ok);
+  REQUIRE(run_op(make_op("nu", {{"code", "$in | describe | save none.txt"}}), ctx).ok);
   CHECK(slurp(dir / "ws/none.txt") == "nothing");
 }
 
@@ -89,9 +91,9 @@ TEST_CASE("nu rollback runs the rollback code with the same input", "[ops][nu]")
   OpContext ctx = make_context(dir);
   ctx.nu_path = nu;
   const OpKind& kind = *find_kind("nu");
-  OperationSpec op = make_op("nu", {{"code", "$in | from json | get name | save made.txt"},
+  OperationSpec op = make_op("nu", {{"code", "$in.name | save made.txt"},
                                     {"input", DatumRecord{{"name", "web-1"}}},
-                                    {"rollback", "$in | from json | get name | save undone.txt"}});
+                                    {"rollback", "$in | get name | save undone.txt"}});
   CHECK(kind.has_rollback(op));
   REQUIRE(kind.run(op, ctx).ok);
   REQUIRE(kind.rollback(op, Datum(), ctx).ok);

@@ -35,6 +35,9 @@ struct OpContext {
   std::function<int()> open_log;
   std::shared_ptr<const ChildEnv> base_env;  ///< what processes start from (Nu's env); null: this process's
   std::string nu_path = "nu";           ///< the Nu binary for `nu` operations (the hosting one)
+  /// This plugin's binary: `nu` operations' Nu loads it (--plugins), so their code can call
+  /// `prov` commands; empty: none is loaded.
+  std::string nu_plugin;
   Duration timeout{0};                  ///< per run or rollback; 0: none
   CancelToken* cancel = nullptr;        ///< when it fires, running processes are stopped
   Duration kill_grace{5'000'000'000};   ///< between SIGTERM and SIGKILL to a process group

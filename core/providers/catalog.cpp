@@ -108,17 +108,20 @@ std::unique_ptr<Provider> open_provider(const ProviderInfo& info, ProviderContex
   return std::make_unique<NuProvider>(info.name, fs::path(info.path).parent_path().parent_path().string(), ctx);
 }
 
+Duration provider_cache_ttl(const Datum& config) {
+  if (const Datum* ps = config.find("providers"))
+    if (const Datum* t = ps->find("cache_ttl")) {
+      std::string why;
+      if (auto ttl = to_duration(*t, why)) return *ttl;
+    }
+  return Duration{60'000'000'000};
+}
+
 Connectivity provider_availability(const ProviderInfo& info, const ProviderContext& ctx,
                                    const std::string& supervisor_exe, TtlCache& cache, const Datum& config) {
   if (!info.problem.empty()) return {false, info.problem, {}};
   if (info.kind == "builtin") return {true, "built in", {}};
   if (::access(info.path.c_str(), R_OK) != 0) return {false, info.path + " cannot be read", {}};
-  std::optional<Duration> ttl;
-  if (const Datum* ps = config.find("providers"))
-    if (const Datum* t = ps->find("cache_ttl")) {
-      std::string why;
-      ttl = to_duration(*t, why);
-    }
   const std::string key = "provider.available:" + info.name + ":" + info.path;
   Datum answer = cache.get_or_compute(
       key,
@@ -131,7 +134,7 @@ Connectivity provider_availability(const ProviderInfo& info, const ProviderConte
         }
         return Datum(DatumRecord{{"ok", Datum(c.ok)}, {"message", Datum(c.message)}, {"duration", Datum(c.duration)}});
       },
-      ttl.value_or(Duration{60'000'000'000}));
+      provider_cache_ttl(config));
   Connectivity c;
   c.ok = std::get<bool>(answer.find("ok")->v);
   c.message = answer.find("message")->str();

@@ -51,6 +51,10 @@ class ProviderCatalog {
 std::unique_ptr<Provider> open_provider(const ProviderInfo& info, ProviderContext ctx,
                                         const std::string& supervisor_exe);
 
+/// `providers.cache_ttl` of `config` (a duration; 60s when absent or not a duration): how long
+/// provider answers are cached, and how long an unused provider worker is worth keeping warm.
+Duration provider_cache_ttl(const Datum& config);
+
 /// Whether `info` can be used now: local always; a module when its file is readable and its
 /// test_connectivity answers ok. The answer is kept in `cache` for `providers.cache_ttl` (a
 /// duration; default 60s), under a key naming the provider and its path.

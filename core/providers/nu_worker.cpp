@@ -231,8 +231,20 @@ std::string NuWorker::describe_exit(const std::string& when) {
   return tail.empty() ? how : how + ": " + tail;
 }
 
+std::optional<Clock::time_point> NuWorker::last_used() const {
+  const int64_t ns = last_used_.load();
+  if (ns == 0) return std::nullopt;
+  return Clock::time_point(nanoseconds(ns));
+}
+
 Datum NuWorker::call(const NuCall& c) {
   std::lock_guard lock(mutex_);
+  struct Used {
+    std::atomic<int64_t>& at;
+    void mark() { at = std::chrono::duration_cast<nanoseconds>(Clock::now().time_since_epoch()).count(); }
+    ~Used() { mark(); }
+  } used{last_used_};
+  used.mark();
   const std::string who = "provider '" + c.provider + "'";
   const auto started = Clock::now();
   const auto deadline = started + nanoseconds(std::max<int64_t>(c.timeout.nanos, 0));
@@ -383,6 +395,14 @@ void NuWorkerPool::clear() {
     gone.swap(workers_);
   }
   for (auto& [key, w] : gone) w->stop();
+}
+
+std::optional<Clock::time_point> NuWorkerPool::last_used() {
+  std::lock_guard lock(mutex_);
+  std::optional<Clock::time_point> latest;
+  for (auto& [key, w] : workers_)
+    if (auto t = w->last_used(); t && w->pid() > 0 && (!latest || *t > *latest)) latest = t;
+  return latest;
 }
 
 void NuWorkerPool::kill_all_now() {

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <chrono>
 #include <compare>
 #include <map>
 #include <memory>
@@ -63,6 +64,8 @@ class NuWorker {
 
   /// The running process's pid (also its process group id); 0 when none runs.
   pid_t pid() const { return pid_.load(); }
+  /// When the last call ended (or began, while one runs); nullopt before the first call.
+  std::optional<std::chrono::steady_clock::time_point> last_used() const;
   const NuWorkerKey& key() const { return key_; }
   /// Stops the process if it runs; the next call starts a new one.
   void stop();
@@ -87,6 +90,7 @@ class NuWorker {
   int log_fd_ = -1;                  ///< our end of the child's stdout and stderr (non-blocking)
   std::string log_tail_;             ///< the last few KiB of the child's output
   int64_t next_id_ = 1;
+  std::atomic<int64_t> last_used_{0};  ///< steady-clock nanoseconds of the last call; 0: none yet
 };
 
 /// The process-wide set of workers, one per key. Thread-safe.
@@ -104,6 +108,8 @@ class NuWorkerPool {
   void clear();
   /// SIGKILL to every worker's group, waiting for nothing.
   void kill_all_now();
+  /// When a running worker was last used; nullopt when none runs.
+  std::optional<std::chrono::steady_clock::time_point> last_used();
 
  private:
   std::mutex mutex_;

@@ -67,4 +67,13 @@ CacheStats TtlCache::stats() const {
   return s;
 }
 
+std::optional<TtlCache::Clock::time_point> TtlCache::live_until() const {
+  std::lock_guard l(m_);
+  const auto now = now_();
+  std::optional<Clock::time_point> latest;
+  for (const auto& [k, e] : entries_)
+    if (e.expires > now && (!latest || e.expires > *latest)) latest = e.expires;
+  return latest;
+}
+
 }  // namespace prov

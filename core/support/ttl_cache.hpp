@@ -44,6 +44,8 @@ class TtlCache {
   /// Forgets every entry and resets the counters; returns how many entries were dropped.
   size_t clear();
   CacheStats stats() const;
+  /// When the last live entry expires; nullopt when none is live.
+  std::optional<Clock::time_point> live_until() const;
 
  private:
   struct Entry {

@@ -74,3 +74,14 @@ TEST_CASE("ttl cache: clear drops entries and counters", "[ttl_cache]") {
   CHECK(s.stores == 0);
   CHECK(s.default_ttl == kTenSeconds);
 }
+
+TEST_CASE("ttl cache: live_until is the last live entry's expiry", "[ttl_cache]") {
+  FakeClock clock;
+  TtlCache cache(kTenSeconds, clock.fn());
+  CHECK_FALSE(cache.live_until().has_value());
+  cache.put("short", Datum("x"), Duration{1'000'000'000});
+  cache.put("long", Datum("z"));
+  CHECK(cache.live_until() == clock.t + 10s);
+  clock.t += 10s;
+  CHECK_FALSE(cache.live_until().has_value());
+}

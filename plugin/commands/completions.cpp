@@ -1,5 +1,6 @@
 #include "plugin/commands/completions.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 
@@ -11,6 +12,7 @@
 #include "core/support/error.hpp"
 #include "core/support/redact.hpp"
 #include "plugin/commands/provider_session.hpp"
+#include "plugin/commands/workflow_file.hpp"
 #include "plugin/commands/workspace_context.hpp"
 
 namespace prov::plugin {
@@ -155,6 +157,33 @@ std::vector<DynamicSuggestion> environments(EngineInterface& engine, const Evalu
   std::vector<DynamicSuggestion> out;
   for (const auto& env : names) out.push_back(item(env, "config." + env + ".toml"));
   return out;
+}
+
+std::vector<DynamicSuggestion> workflow_files(EngineInterface& engine, const EvaluatedCall& call) {
+  prov::Config cfg = load_workspace_config(engine, call, nullptr);
+  std::vector<DynamicSuggestion> out;
+  for (const auto& [name, file] : workspace_workflows(cfg)) out.push_back(item(name, file));
+  std::vector<DynamicSuggestion> here;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(engine.get_current_dir(), ec)) {
+    const fs::path& p = entry.path();
+    const std::string file = p.filename().string();
+    if (entry.is_directory(ec)) {
+      DynamicSuggestion d = item(file + "/", "");
+      d.append_whitespace = false;
+      here.push_back(std::move(d));
+    } else if (p.extension() == ".toml" || p.extension() == ".json") {
+      here.push_back(item(file, ""));
+    }
+  }
+  std::sort(here.begin(), here.end(), [](const auto& a, const auto& b) { return a.value < b.value; });
+  out.insert(out.end(), here.begin(), here.end());
+  return out;
+}
+
+Suggestions complete_workflow_arg(EngineInterface& engine, const GetCompletionInfo& info) {
+  if (asks_positional(info, 0)) return workflow_files(engine, info.call);
+  return complete_shared_flags(engine, info);
 }
 
 std::vector<DynamicSuggestion> fixed(std::vector<std::pair<std::string, std::string>> values) {

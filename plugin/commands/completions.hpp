@@ -31,6 +31,11 @@ std::vector<DynamicSuggestion> config_keys(EngineInterface& engine, const Evalua
 std::vector<DynamicSuggestion> extension_names(EngineInterface& engine, const EvaluatedCall& call);
 /// The environments of the workspace: `dev` for a config.dev.toml.
 std::vector<DynamicSuggestion> environments(EngineInterface& engine, const EvaluatedCall& call);
+/// The workflows of the workspace's workflows folder by name (`deploy` for workflows/deploy.toml),
+/// then the .toml and .json files and the folders of Nu's current directory.
+std::vector<DynamicSuggestion> workflow_files(EngineInterface& engine, const EvaluatedCall& call);
+/// Items for a workflow command: its file argument (positional 0) and the shared flags.
+Suggestions complete_workflow_arg(EngineInterface& engine, const GetCompletionInfo& info);
 /// A fixed set of values with their descriptions.
 std::vector<DynamicSuggestion> fixed(std::vector<std::pair<std::string, std::string>> values);
 

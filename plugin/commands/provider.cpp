@@ -47,7 +47,8 @@ PipelineOutput ProviderListCommand::run(EngineInterface& engine, const Evaluated
     Span h = call.head;
     rows.push_back(Value::record({{"name", Value::string(info.name, h)},
                                   {"kind", Value::string(info.kind, h)},
-                                  {"path", Value::string(info.path, h)},
+                                  // Built in: no file; null, not "", like every absent value.
+                                  {"path", info.path.empty() ? Value::nothing(h) : Value::string(info.path, h)},
                                   {"available", Value::boolean(c.ok, h)},
                                   {"default", Value::boolean(info.name == session.catalog.default_name(), h)},
                                   {"config", to_value(config.is_null() ? Datum(DatumRecord{}) : config, h)},

@@ -1,5 +1,8 @@
 #include "plugin/commands/provider_session.hpp"
 
+#include <atomic>
+
+#include "core/providers/nu_worker.hpp"
 #include "core/support/error.hpp"
 #include "plugin/commands/workspace_context.hpp"
 #include "plugin/engine/labeled_error_exception.hpp"
@@ -16,8 +19,23 @@ prov::TtlCache& plugin_cache() {
   return cache;
 }
 
+namespace {
+/// providers.cache_ttl of the last workspace a provider session opened, in nanoseconds.
+std::atomic<int64_t> g_warm_ttl{60'000'000'000};
+}  // namespace
+
+std::optional<std::chrono::steady_clock::time_point> provider_state_until() {
+  std::optional<std::chrono::steady_clock::time_point> until = plugin_cache().live_until();
+  if (auto used = prov::NuWorkerPool::shared().last_used()) {
+    const auto warm = *used + std::chrono::nanoseconds(g_warm_ttl.load());
+    if (!until || warm > *until) until = warm;
+  }
+  return until;
+}
+
 ProviderSession open_provider_session(EngineInterface& engine, const EvaluatedCall& call) {
   prov::Config cfg = load_workspace_config(engine, call, nullptr);
+  g_warm_ttl = prov::provider_cache_ttl(cfg.merged).nanos;
   // Providers read their tables, their paths and the secret patterns.
   for (const char* section : {"providers", "paths", "secrets"}) cfg.require({section});
   std::string state_dir = open_store(cfg)->local_path();

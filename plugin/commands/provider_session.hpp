@@ -38,4 +38,8 @@ Flag provider_flag();
 /// The plugin process's TTL cache (provider availability), shown by `prov cache stats`.
 prov::TtlCache& plugin_cache();
 
+/// Until when this plugin holds state worth keeping alive while idle: its live cache entries, and
+/// its warm Nu provider workers for `providers.cache_ttl` after their last use. nullopt: nothing.
+std::optional<std::chrono::steady_clock::time_point> provider_state_until();
+
 }  // namespace prov::plugin

@@ -12,6 +12,7 @@
 #include "plugin/commands/version.hpp"
 #include "plugin/commands/workflow.hpp"
 #include "plugin/commands/workflow_repair.hpp"
+#include "plugin/commands/workspace.hpp"
 
 namespace prov::plugin {
 
@@ -61,6 +62,11 @@ CommandRegistry make_registry() {
                                        std::vector<std::string>{"ttl", "memo"}));
   r.add(std::make_unique<CacheStatsCommand>());
   r.add(std::make_unique<CacheClearCommand>());
+  r.add(std::make_unique<GroupCommand>("prov workspace", "Workspaces: make one, see the one in effect, switch to one.",
+                                       std::vector<std::string>{"project", "folder", "root"}));
+  r.add(std::make_unique<WorkspaceInitCommand>());
+  r.add(std::make_unique<WorkspaceInfoCommand>());
+  r.add(std::make_unique<WorkspaceUseCommand>());
   return r;
 }
 

@@ -55,7 +55,9 @@ Signature ServerListCommand::signature() const {
   s.description = "The servers of a provider (--provider, default providers.default), or of every provider (--all).";
   s.extra_description =
       "Columns: id, name, provider, state (creating, running, exited, deleted, unknown), created, then what the "
-      "provider adds (for `local`: pid, started, uptime, command, logs, ports, exit_code).";
+      "provider adds (for `local`: pid, started, uptime, command, logs, ports, exit_code). With --all, a provider "
+      "that fails adds one row instead of its servers: id and name null, state `error`, and error {msg, code}; "
+      "the others' servers are listed all the same.";
   s.search_terms = {"machines", "instances", "ps", "inventory"};
   s.named = server_flags({{"all", 'a', std::nullopt, "Servers of every usable provider", false}});
   s.input_output_types = {{type::nothing(), type::table()}};
@@ -79,8 +81,24 @@ PipelineOutput ServerListCommand::run(EngineInterface& engine, const EvaluatedCa
     remember_servers(session.config.workspace, p.name(), servers);
   };
   if (call.has_flag("all")) {
-    for (const auto& info : session.catalog.all())
-      if (info.problem.empty()) add(*session.open(info.name));
+    // One provider that fails (unreachable, broken module) is one row saying so: the others' servers still show.
+    for (const auto& info : session.catalog.all()) {
+      if (!info.problem.empty()) continue;
+      try {
+        add(*session.open(info.name));
+      } catch (const prov::Error& e) {
+        const Span h = call.head;
+        rows.push_back(Value::record({{"id", Value::nothing(h)},
+                                      {"name", Value::nothing(h)},
+                                      {"provider", Value::string(info.name, h)},
+                                      {"state", Value::string("error", h)},
+                                      {"created", Value::nothing(h)},
+                                      {"error", Value::record({{"msg", Value::string(e.what(), h)},
+                                                               {"code", Value::string(e.code(), h)}},
+                                                              h)}},
+                                     h));
+      }
+    }
   } else {
     add(*session.open(call));
   }

@@ -1,10 +1,13 @@
 #include "plugin/commands/workflow.hpp"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <deque>
 #include <thread>
 
@@ -27,6 +30,7 @@
 #include "plugin/commands/datum_value.hpp"
 #include "plugin/commands/example_result.hpp"
 #include "plugin/commands/progress_line.hpp"
+#include "plugin/commands/workflow_file.hpp"
 #include "plugin/commands/workspace_context.hpp"
 #include "plugin/engine/labeled_error_exception.hpp"
 
@@ -36,8 +40,19 @@ namespace {
 
 // ---- shared pieces ------------------------------------------------------------------------
 
+/// What relative paths mean, for the help of the commands that take a workflow.
+constexpr const char* kRelativePaths =
+    "Paths: the workflow argument is relative to Nu's current directory, or a bare name (deploy) found in the "
+    "workspace's workflows folder (paths.workflows, default <workspace>/workflows). Relative paths inside the "
+    "workflow (file.write path, command and nu cwd) resolve against the workspace's root whenever a workspace is "
+    "named (--workspace, $env.PROVISIONING_WORKSPACE, or config.defaults.toml found upwards from Nu's current "
+    "directory), and against Nu's current directory otherwise (plan and graph work outside a workspace; run and "
+    "submit refuse to).";
+
 PositionalArg workflow_arg() {
-  return {"workflow", "A workflow file (.toml or .json), relative to the current directory; or pipe a record",
+  return {"workflow",
+          "A workflow file (.toml or .json) relative to the current directory, or the name of one in the "
+          "workspace's workflows folder (paths.workflows); or pipe a record",
           shape::filepath()};
 }
 
@@ -103,8 +118,7 @@ WorkflowSource workflow_source(EngineInterface& engine, const EvaluatedCall& cal
     if (!arg.is(Value::Type::String) && !arg.is(Value::Type::Glob))
       throw labeled("The workflow must be a file path", "expected a path, got " + arg.type_name(), arg.span,
                     "provisioning::input::wrong_type");
-    std::string path = arg.as_string();
-    if (path.empty() || path[0] != '/') path = engine.get_current_dir() + "/" + path;
+    const std::string path = workflow_file(engine, call, arg);
     try {
       src.document = load_workflow_file(path);
     } catch (prov::Error& e) {
@@ -474,7 +488,8 @@ Signature WorkflowPlanCommand::signature() const {
   s.extra_description =
       "Checks everything a run would refuse and reports every problem at once: the workflow's fields, its graph, "
       "the workspace's run settings and [limits], file.write paths outside the workspace, server.* operations' "
-      "providers, and Nu code that Nu's parser rejects. Nothing runs.\n\n"
+      "providers, and Nu code that Nu's parser rejects. Nothing runs.\n\n" + std::string(kRelativePaths) +
+      "\n\n"
       "Operation kinds and their fields (* required; every operation also takes id*, kind*, depends_on, retry, "
       "timeout): " +
       [] {
@@ -529,13 +544,19 @@ Value plan_value(const WorkflowSpec& spec, const Dag& dag, const Plan& plan, Spa
 /// later ones are made, and no table of every row is held on either side. Stops early when
 /// the engine drops the stream.
 PipelineOutput plan_stream(WorkflowSpec spec, Dag dag, Plan plan, Span h) {
+  /// Declared first, so destroyed last: once the big plan is freed, its pages go back to the
+  /// system instead of staying resident in the idle plugin.
+  struct TrimWhenFreed {
+    ~TrimWhenFreed() { ::malloc_trim(0); }
+  };
   struct Rows {
+    TrimWhenFreed trim;
     WorkflowSpec spec;
     Dag dag;
     Plan plan;
     size_t next = 0;
   };
-  auto rows = std::make_shared<Rows>(Rows{std::move(spec), std::move(dag), std::move(plan)});
+  auto rows = std::make_shared<Rows>(Rows{{}, std::move(spec), std::move(dag), std::move(plan)});
   return PipelineOutput::ready_stream(
       [rows, h]() -> std::optional<Value> {
         if (rows->next == rows->plan.order.size()) return std::nullopt;
@@ -544,6 +565,10 @@ PipelineOutput plan_stream(WorkflowSpec spec, Dag dag, Plan plan, Span h) {
       h);
 }
 }  // namespace
+
+Suggestions WorkflowPlanCommand::complete(EngineInterface& engine, const GetCompletionInfo& info) const {
+  return complete_workflow_arg(engine, info);
+}
 
 PipelineOutput WorkflowPlanCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const {
   WorkflowSource src = workflow_source(engine, call, input);
@@ -595,7 +620,7 @@ Signature WorkflowGraphCommand::signature() const {
 Suggestions WorkflowGraphCommand::complete(EngineInterface& engine, const GetCompletionInfo& info) const {
   if (asks_flag(info, "format"))
     return fixed({{"dot", "Graphviz DOT"}, {"mermaid", "Mermaid flowchart"}, {"svg", "an SVG picture (needs Graphviz)"}});
-  return complete_shared_flags(engine, info);
+  return complete_workflow_arg(engine, info);
 }
 
 PipelineOutput WorkflowGraphCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const {
@@ -624,7 +649,8 @@ PipelineOutput WorkflowGraphCommand::run(EngineInterface& engine, const Evaluate
   } catch (prov::Error& e) {
     throw labeled(e.what(), "SVG needs Graphviz", format_flag->span, e.code(), e.help());
   }
-  return PipelineOutput::of(Value::string(render_svg(dot, dot_program), call.head));
+  // A picture goes out as bytes with its content type, as `open picture.svg` would give it.
+  return PipelineOutput::text_bytes(render_svg(dot, dot_program), call.head, "image/svg+xml");
 }
 
 // ---- run / submit -------------------------------------------------------------------------
@@ -639,7 +665,8 @@ Signature WorkflowRunCommand::signature() const {
       "The last event is workflow_completed, workflow_failed or workflow_cancelled with a summary. A workflow "
       "that does not complete (failed, cancelled, rolled back) then ends the stream with an error, "
       "provisioning::workflow::<status>, naming each failed operation and its message: the pipeline fails, and so "
-      "does `nu -c`, as make does; --allow-failure streams the events without it.\n\n"
+      "does `nu -c`, as make does; --allow-failure streams the events without it.\n\n" + std::string(kRelativePaths) +
+      "\n\n"
       "--on-event calls the closure for every event, in order, before the event goes down the pipeline; the "
       "event is its argument and its input (like `each`), its output is discarded. If the closure fails, the "
       "stream ends with that error (provisioning::workflow::on_event_failed) and the closure is not called again; "
@@ -687,6 +714,10 @@ Signature WorkflowRunCommand::signature() const {
   return s;
 }
 
+Suggestions WorkflowRunCommand::complete(EngineInterface& engine, const GetCompletionInfo& info) const {
+  return complete_workflow_arg(engine, info);
+}
+
 PipelineOutput WorkflowRunCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const {
   parallel_flag(call);
   WorkflowSource src = workflow_source(engine, call, input);
@@ -726,6 +757,10 @@ Signature WorkflowSubmitCommand::signature() const {
                  "Start the example deployment in the background; the answer names it at once",
                  strings({"workflow_id", "status"})}};
   return s;
+}
+
+Suggestions WorkflowSubmitCommand::complete(EngineInterface& engine, const GetCompletionInfo& info) const {
+  return complete_workflow_arg(engine, info);
 }
 
 PipelineOutput WorkflowSubmitCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const {
@@ -825,10 +860,14 @@ Signature WorkflowLogsCommand::signature() const {
   s.required = {id_arg()};
   s.extra_description =
       "With --output the operation's captured stdout and stderr stream as a list of lines, read from its log a "
-      "piece at a time, so a log of any size takes little memory; --tail N gives its last N lines.";
+      "piece at a time, so a log of any size takes little memory; --tail N gives its last N lines; --raw gives the "
+      "log's text as it is, as a byte stream (content type text/plain in its metadata).";
   s.named = with({{"output", 'o', shape::string(), "Show the captured stdout and stderr of this operation, line by line", false},
-                  {"tail", 't', shape::integer(), "With --output: only the last N lines", false}});
-  s.input_output_types = {{type::nothing(), type::table()}, {type::nothing(), type::list(type::string())}};
+                  {"tail", 't', shape::integer(), "With --output: only the last N lines", false},
+                  {"raw", std::nullopt, std::nullopt,
+                   "With --output: the log's bytes as they are, a byte stream of content type text/plain", false}});
+  s.input_output_types = {
+      {type::nothing(), type::table()}, {type::nothing(), type::list(type::string())}, {type::nothing(), type::string()}};
   s.examples = {{"prov workflow logs (prov workflow list | first | get workflow_id) | where type =~ failed | get type",
                  "Failures of the newest workflow (here: workflows/broken.toml)",
                  strings({"operation_failed", "workflow_failed"})}};
@@ -899,6 +938,24 @@ off_t start_of_last_lines(int fd, int64_t n, const std::string& path) {
 /// The lines of the log open on `fd` (at `path`, for messages; without their newlines) as a
 /// stream that reads the file a chunk at a time: memory stays bounded whatever its size. With
 /// `tail`, its last `tail` lines. An empty `fd`: the operation printed nothing.
+PipelineOutput raw_log(UniqueFd fd, Span span) {
+  auto held = std::make_shared<UniqueFd>(std::move(fd));
+  return PipelineOutput::bytes(
+      [held]() -> std::optional<std::string> {
+        if (!*held) return std::nullopt;
+        std::string chunk(64u << 10, '\0');
+        while (true) {
+          const ssize_t n = ::read(held->get(), chunk.data(), chunk.size());
+          if (n < 0 && errno == EINTR) continue;
+          if (n < 0) throw std::runtime_error(std::string("reading the log failed: ") + std::strerror(errno));
+          if (n == 0) return std::nullopt;
+          chunk.resize(static_cast<size_t>(n));
+          return chunk;
+        }
+      },
+      span, "String", "text/plain; charset=utf-8");
+}
+
 PipelineOutput stream_log_lines(UniqueFd fd, const std::string& path, std::optional<int64_t> tail, Span span) {
   struct Reader {
     UniqueFd fd;
@@ -977,6 +1034,7 @@ PipelineOutput WorkflowLogsCommand::run(EngineInterface& engine, const Evaluated
                       "provisioning::input::bad_value");
       tail = t->as_int();
     }
+    if (call.has_flag("raw")) return raw_log(ws.store->open_operation_log(id, op->as_string()), call.head);
     return stream_log_lines(ws.store->open_operation_log(id, op->as_string()),
                             ws.store->operation_log_path(id, op->as_string()), tail, call.head);
   }

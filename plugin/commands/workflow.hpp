@@ -7,10 +7,10 @@
 
 namespace prov::plugin {
 
-PROV_DECLARE_COMMAND(WorkflowPlanCommand);
+PROV_DECLARE_COMPLETING_COMMAND(WorkflowPlanCommand);
 PROV_DECLARE_COMPLETING_COMMAND(WorkflowGraphCommand);
-PROV_DECLARE_COMMAND(WorkflowRunCommand);
-PROV_DECLARE_COMMAND(WorkflowSubmitCommand);
+PROV_DECLARE_COMPLETING_COMMAND(WorkflowRunCommand);
+PROV_DECLARE_COMPLETING_COMMAND(WorkflowSubmitCommand);
 PROV_DECLARE_COMMAND(WorkflowListCommand);
 PROV_DECLARE_COMPLETING_COMMAND(WorkflowStatusCommand);
 PROV_DECLARE_COMPLETING_COMMAND(WorkflowLogsCommand);

@@ -4,6 +4,8 @@
 
 #include <filesystem>
 
+#include "core/config/workspace.hpp"
+#include "core/support/error.hpp"
 #include "plugin/commands/datum_value.hpp"
 #include "plugin/engine/labeled_error_exception.hpp"
 
@@ -83,11 +85,23 @@ std::string state_dir_path(const prov::Config& cfg) {
   return cfg.workspace + "/.provisioning";
 }
 
+void require_workspace(const prov::Config& cfg) {
+  if (cfg.workspace_origin != prov::WorkspaceOrigin::None) return;
+  throw prov::ConfigError(
+      "provisioning::workspace::none",
+      cfg.workspace + " is not in a workspace: no config.defaults.toml here or above, no --workspace, no "
+                      "$env.PROVISIONING_WORKSPACE; nothing is written outside a workspace",
+      "make one with `prov workspace init` (here) or `prov workspace init <dir>`, or name one with --workspace "
+      "<dir> or `prov workspace use <dir>`");
+}
+
 std::unique_ptr<prov::WorkflowStore> open_store(const prov::Config& cfg) {
+  require_workspace(cfg);
   return prov::open_store(state_dir_path(cfg), cfg.workspace);
 }
 
 std::unique_ptr<prov::WorkflowStore> existing_store(const prov::Config& cfg) {
+  if (cfg.workspace_origin == prov::WorkspaceOrigin::None) return nullptr;
   std::error_code ec;
   if (!std::filesystem::is_directory(state_dir_path(cfg), ec)) return nullptr;
   return open_store(cfg);

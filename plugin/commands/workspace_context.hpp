@@ -27,10 +27,14 @@ prov::Limits workspace_limits(const prov::Config& config);
 
 /// Where the workspace's state directory is: `paths.state`, else `<workspace>/.provisioning`.
 std::string state_dir_path(const prov::Config& config);
-/// The workspace's store (its state directory, created when missing).
+/// Throws ConfigError `provisioning::workspace::none`, saying how to make one, when `config` names
+/// no workspace (no --workspace, no $env.PROVISIONING_WORKSPACE, no config.defaults.toml above).
+void require_workspace(const prov::Config& config);
+/// The workspace's store (its state directory, created when missing); refuses outside a
+/// workspace (require_workspace).
 std::unique_ptr<prov::WorkflowStore> open_store(const prov::Config& config);
 /// The workspace's store when its state directory exists (for readers that must not create
-/// it); null otherwise.
+/// it); null otherwise, and outside a workspace.
 std::unique_ptr<prov::WorkflowStore> existing_store(const prov::Config& config);
 
 /// Nu's environment as processes see it: strings as they are, lists of strings joined with ':'

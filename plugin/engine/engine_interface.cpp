@@ -100,6 +100,13 @@ Value EngineInterface::eval_closure(const Value& closure, std::vector<Value> pos
   return v;
 }
 
+void EngineInterface::add_env_var(const std::string& name, const Value& value) {
+  Wire args = Wire::array();
+  args.push_back(name);
+  args.push_back(to_wire(value, server_.connection().dialect()));
+  call(Wire{{"AddEnvVar", std::move(args)}});
+}
+
 void EngineInterface::set_gc_disabled(bool disabled) { server_.send_option_gc_disabled(disabled); }
 
 bool EngineInterface::interrupted() const { return server_.signals().interrupted(); }

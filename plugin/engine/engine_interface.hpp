@@ -39,6 +39,8 @@ class EngineInterface {
   /// stream collected into a List, a byte stream into a String (or Binary). External commands'
   /// stdout is captured, their stderr is not. The closure's error throws LabeledErrorException.
   Value eval_closure(const Value& closure, std::vector<Value> positional, std::optional<Value> input);
+  /// Sets `$env.<name>` in the caller's scope, as `def --env` would, once the call returns.
+  void add_env_var(const std::string& name, const Value& value);
   /// Keeps the engine from stopping this plugin while background work runs.
   void set_gc_disabled(bool disabled);
 

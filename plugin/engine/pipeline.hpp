@@ -46,7 +46,7 @@ class PipelineInput {
 
 /// A command's output. A stream's `next` is pulled only when the consumer has room for more.
 struct PipelineOutput {
-  enum class Kind { Empty, Value, ListStream };
+  enum class Kind { Empty, Value, ListStream, ByteStream };
   Kind kind = Kind::Empty;
   prov::plugin::Value value;
   std::function<std::optional<prov::plugin::Value>()> next;
@@ -58,11 +58,50 @@ struct PipelineOutput {
   /// When set, becomes true once the consumer drops the stream: a `next` that waits for
   /// something live checks it to stop waiting.
   std::shared_ptr<std::atomic<bool>> dropped;
+  /// ByteStream: the next chunk, nullopt at the end; its type ("String", "Binary", "Unknown")
+  /// and the content type its metadata carries ("" for none).
+  std::function<std::optional<std::string>()> next_bytes;
+  std::string byte_type = "Unknown";
+  std::string content_type;
 
   static PipelineOutput empty() { return {}; }
-  static PipelineOutput of(prov::plugin::Value v) { return {Kind::Value, std::move(v), {}, {}, false, {}}; }
+  static PipelineOutput of(prov::plugin::Value v) {
+    PipelineOutput o;
+    o.kind = Kind::Value;
+    o.value = std::move(v);
+    return o;
+  }
   static PipelineOutput stream(std::function<std::optional<prov::plugin::Value>()> next, Span span) {
-    return {Kind::ListStream, {}, std::move(next), span, false, {}};
+    PipelineOutput o;
+    o.kind = Kind::ListStream;
+    o.next = std::move(next);
+    o.span = span;
+    return o;
+  }
+  /// A byte stream of `type` whose metadata names `content_type`.
+  static PipelineOutput bytes(std::function<std::optional<std::string>()> next, Span span, std::string type,
+                              std::string content_type) {
+    PipelineOutput o;
+    o.kind = Kind::ByteStream;
+    o.next_bytes = std::move(next);
+    o.span = span;
+    o.byte_type = std::move(type);
+    o.content_type = std::move(content_type);
+    return o;
+  }
+  /// `text`, all in hand, as a String byte stream of 64 KiB chunks whose metadata names
+  /// `content_type`.
+  static PipelineOutput text_bytes(std::string text, Span span, std::string content_type) {
+    auto held = std::make_shared<std::string>(std::move(text));
+    auto at = std::make_shared<size_t>(0);
+    return bytes(
+        [held, at]() -> std::optional<std::string> {
+          if (*at >= held->size()) return std::nullopt;
+          std::string chunk = held->substr(*at, 64u << 10);
+          *at += chunk.size();
+          return chunk;
+        },
+        span, "String", std::move(content_type));
   }
   /// A stream of items that are ready at once (see ready_items).
   static PipelineOutput ready_stream(std::function<std::optional<prov::plugin::Value>()> next, Span span) {

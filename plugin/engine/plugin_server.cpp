@@ -265,8 +265,11 @@ void PluginServer::run_call(CallId id, RunCall run, std::shared_ptr<InputStream>
           PipelineInput input(run.input, input_stream, &conn_);
           if (input.span().end == 0) run.input.span = run.call.head;
           out = commands_.invoke(run.name, engine, run.call, input);
-        }))
+        })) {
+      // Before the answer: the engine may stop an idle plugin as soon as the call ends.
+      gc_hold_.refresh();
       send_output(id, run, std::move(out));
+    }
   } catch (const std::system_error&) {
     // The engine is gone; nothing left to tell it.
   }
@@ -287,8 +290,10 @@ void PluginServer::completion_call(CallId id, const GetCompletionInfo& info) {
   try {
     EngineInterface engine(*this, id, completion_caller_);
     std::optional<std::vector<DynamicSuggestion>> items;
-    if (attempt(id, "completing " + info.name, std::nullopt, [&] { items = commands_.complete(engine, info); }))
+    if (attempt(id, "completing " + info.name, std::nullopt, [&] { items = commands_.complete(engine, info); })) {
+      gc_hold_.refresh();
       conn_.send(completion_items_response(id, items));
+    }
   } catch (const std::system_error&) {
     // The engine is gone; nothing left to tell it.
   }
@@ -304,17 +309,14 @@ void PluginServer::send_output(CallId id, const RunCall& run, PipelineOutput out
       conn_.send_value_response(id, out.value);
       return;
     case PipelineOutput::Kind::ListStream: break;
+    case PipelineOutput::Kind::ByteStream: send_bytes_output(id, run, std::move(out)); return;
   }
   // Ready items may fill a larger window: they cost the engine nothing until it reads them.
   auto stream = std::make_shared<OutputStream>(out.ready_items ? std::max<size_t>(options_.stream_window, 256)
                                                                : options_.stream_window);
   if (out.dropped) stream->set_drop_flag(out.dropped);
-  StreamId sid;
-  {
-    std::lock_guard lock(m_);
-    sid = next_stream_++;
-    outputs_[sid] = stream;
-  }
+  const OutputRegistration registered(*this, stream);
+  const StreamId sid = registered.id;
   Span span = out.span.end > 0 ? out.span : run.call.head;
   conn_.send(call_response(id, Wire{{"PipelineData", list_stream_header(sid, span)}}));
   auto stop = [&] { return signals_.interrupted(); };
@@ -326,40 +328,78 @@ void PluginServer::send_output(CallId id, const RunCall& run, PipelineOutput out
     if (!batch.empty()) conn_.send_bytes(batch);
     batch.clear();
   };
-  try {
-    while ((out.ready_items && stream->has_credit()) || (flush(), stream->wait_for_credit(stop))) {
-      std::optional<Value> item;
-      try {
-        item = out.next();
-      } catch (const LabeledErrorException& e) {
-        item = Value::error(e.error(), span);
-      } catch (const std::system_error&) {
-        throw;
-      } catch (const std::exception& e) {
-        LabeledError err;
-        err.msg = e.what();
-        err.code = "provisioning::internal";
-        item = Value::error(err, span);
-      }
-      if (!item) break;
-      stream->sent();
-      if (out.ready_items) {
-        conn_.encode_list_data(sid, *item, batch);
-        if (batch.size() >= (64u << 10)) flush();
-      } else {
-        conn_.send_list_data(sid, *item);
-      }
-      if (item->is(Value::Type::Error)) break;
+  while ((out.ready_items && stream->has_credit()) || (flush(), stream->wait_for_credit(stop))) {
+    std::optional<Value> item;
+    try {
+      item = out.next();
+    } catch (const LabeledErrorException& e) {
+      item = Value::error(e.error(), span);
+    } catch (const std::system_error&) {
+      throw;
+    } catch (const std::exception& e) {
+      LabeledError err;
+      err.msg = e.what();
+      err.code = "provisioning::internal";
+      item = Value::error(err, span);
     }
-    flush();
-    conn_.send(end_message(sid));
-  } catch (...) {
-    std::lock_guard lock(m_);
-    outputs_.erase(sid);
-    throw;
+    if (!item) break;
+    stream->sent();
+    if (out.ready_items) {
+      conn_.encode_list_data(sid, *item, batch);
+      if (batch.size() >= (64u << 10)) flush();
+    } else {
+      conn_.send_list_data(sid, *item);
+    }
+    if (item->is(Value::Type::Error)) break;
   }
-  std::lock_guard lock(m_);
-  outputs_.erase(sid);
+  flush();
+  gc_hold_.refresh();
+  conn_.send(end_message(sid));
+}
+
+PluginServer::OutputRegistration::OutputRegistration(PluginServer& server, std::shared_ptr<OutputStream> stream)
+    : server_(server) {
+  std::lock_guard lock(server_.m_);
+  id = server_.next_stream_++;
+  server_.outputs_[id] = std::move(stream);
+}
+
+PluginServer::OutputRegistration::~OutputRegistration() {
+  std::lock_guard lock(server_.m_);
+  server_.outputs_.erase(id);
+}
+
+void PluginServer::send_bytes_output(CallId id, const RunCall& run, PipelineOutput out) {
+  auto stream = std::make_shared<OutputStream>(options_.stream_window);
+  const OutputRegistration registered(*this, stream);
+  const StreamId sid = registered.id;
+  Span span = out.span.end > 0 ? out.span : run.call.head;
+  conn_.send(call_response(id, Wire{{"PipelineData", byte_stream_header(sid, span, out.byte_type, out.content_type)}}));
+  auto stop = [&] { return signals_.interrupted(); };
+  while (stream->wait_for_credit(stop)) {
+    std::optional<std::string> chunk;
+    std::optional<LabeledError> failure;
+    try {
+      chunk = out.next_bytes();
+    } catch (const LabeledErrorException& e) {
+      failure = e.error();
+    } catch (const std::system_error&) {
+      throw;
+    } catch (const std::exception& e) {
+      failure.emplace();
+      failure->msg = e.what();
+      failure->code = "provisioning::internal";
+    }
+    if (failure) {  // the stream ends with the error where reading failed
+      conn_.send(Wire{{"Data", Wire::array({sid, Wire{{"Raw", {{"Err", to_wire(*failure)}}}}})}});
+      break;
+    }
+    if (!chunk) break;
+    stream->sent();
+    conn_.send(raw_data_message(sid, *chunk));
+  }
+  gc_hold_.refresh();
+  conn_.send(end_message(sid));
 }
 
 void PluginServer::call_finished() {

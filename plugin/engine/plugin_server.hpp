@@ -15,6 +15,7 @@
 
 #include "plugin/engine/connection.hpp"
 #include "plugin/engine/engine_interface.hpp"
+#include "plugin/engine/gc_hold.hpp"
 #include "plugin/engine/pipeline.hpp"
 #include "plugin/engine/signals.hpp"
 #include "plugin/engine/streams.hpp"
@@ -45,6 +46,9 @@ class PluginServer {
   /// `stream` is given, the stream's items arrive there (read them or drop them).
   EngineCallResponse engine_call(CallId context, Wire call, std::shared_ptr<InputStream>* stream = nullptr);
   void send_option_gc_disabled(bool disabled) { conn_.send(gc_disabled_message(disabled)); }
+  /// What keeps the engine from stopping this plugin while it is idle: add the plugin's kinds of
+  /// state to it before serve(); it is refreshed after every call.
+  GcHold& gc_hold() { return gc_hold_; }
   Signals& signals() { return signals_; }
   const std::string& engine_version() const { return engine_version_; }
   const std::vector<std::string>& engine_features() const { return engine_features_; }
@@ -60,6 +64,16 @@ class PluginServer {
   bool attempt(CallId id, const std::string& doing, std::optional<Span> at, const std::function<void()>& body);
   void run_call(CallId id, RunCall run, std::shared_ptr<InputStream> input);
   void send_output(CallId id, const RunCall& run, PipelineOutput out);
+  void send_bytes_output(CallId id, const RunCall& run, PipelineOutput out);
+  /// An output stream registered (under a new id) for the engine's Ack and Drop while it lives.
+  struct OutputRegistration {
+    OutputRegistration(PluginServer& server, std::shared_ptr<OutputStream> stream);
+    ~OutputRegistration();
+    OutputRegistration(const OutputRegistration&) = delete;
+    OutputRegistration& operator=(const OutputRegistration&) = delete;
+    PluginServer& server_;
+    StreamId id = 0;
+  };
   void start_completion(CallId id, GetCompletionInfo&& info);
   void completion_call(CallId id, const GetCompletionInfo& info);
   void call_finished();
@@ -77,6 +91,7 @@ class PluginServer {
   CallerContext completion_caller_ = CallerContext::Engine;  ///< who answers a completion's engine calls
   Wire signatures_;  ///< built once, after the dialect is known
   WorkerPool pool_;
+  GcHold gc_hold_{[this](bool disabled) { send_option_gc_disabled(disabled); }};
 
   std::mutex m_;  ///< guards everything below
   std::condition_variable idle_cv_;

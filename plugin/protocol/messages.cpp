@@ -341,6 +341,21 @@ Wire list_stream_header(StreamId id, Span span) {
   return Wire{{"ListStream", {{"id", id}, {"span", to_wire(span)}, {"metadata", nullptr}}}};
 }
 
+Wire byte_stream_header(StreamId id, Span span, const std::string& type, const std::string& content_type) {
+  Wire metadata = nullptr;
+  // 0.111 and later require path_columns; older releases ignore it. `custom` has a default.
+  if (!content_type.empty())
+    metadata = Wire{{"data_source", "None"}, {"path_columns", Wire::array()}, {"content_type", content_type}};
+  return Wire{{"ByteStream", {{"id", id}, {"span", to_wire(span)}, {"type", type}, {"metadata", std::move(metadata)}}}};
+}
+
+Wire raw_data_message(StreamId id, std::string_view bytes) {
+  // serde sends Vec<u8> as a sequence of numbers in both encodings.
+  Wire arr = Wire::array();
+  for (char c : bytes) arr.push_back(static_cast<uint8_t>(c));
+  return Wire{{"Data", Wire::array({id, Wire{{"Raw", {{"Ok", std::move(arr)}}}}})}};
+}
+
 Wire engine_call_message(CallId context, EngineCallId id, Wire call) {
   return Wire{{"EngineCall", {{"context", context}, {"id", id}, {"call", std::move(call)}}}};
 }

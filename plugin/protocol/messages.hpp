@@ -152,6 +152,11 @@ Wire completion_items_response(CallId id, const std::optional<std::vector<Dynami
 Wire empty_header();
 Wire value_header(const Value& v, const Dialect& d);
 Wire list_stream_header(StreamId id, Span span);
+/// A byte stream's header: `type` is "Binary", "String" or "Unknown"; a non-empty
+/// `content_type` goes into its metadata (the fields every supported release reads).
+Wire byte_stream_header(StreamId id, Span span, const std::string& type, const std::string& content_type);
+/// One chunk of a byte stream.
+Wire raw_data_message(StreamId id, std::string_view bytes);
 Wire engine_call_message(CallId context, EngineCallId id, Wire call);
 Wire list_data_message(StreamId id, const Value& v, const Dialect& d);
 Wire end_message(StreamId id);

@@ -59,6 +59,24 @@ def main [] {
       let ops = (complete-at $ws $reg $"prov workflow logs ($id) --output ")
       if $asked { assert equal $ops [nap nap2] } else { assert ("nap" not-in $ops) }
     }
+    "workflow names from paths.workflows for run, plan, submit and graph, then the folder's files": {||
+      let ws = (new-workspace)
+      mkdir ($ws | path join workflows)
+      "name = \"d\"\noperations = []\n" | save ($ws | path join workflows deploy.toml)
+      "{}" | save ($ws | path join workflows check.json)
+      "x" | save ($ws | path join notes.txt)
+      "name = \"l\"\noperations = []\n" | save ($ws | path join local.toml)
+      for cmd in [run plan submit graph] {
+        let got = (complete-at $ws $reg $"prov workflow ($cmd) ")
+        if $asked {
+          assert ("check" in $got) $cmd
+          assert ("deploy" in $got) $cmd
+          assert ("local.toml" in $got) $cmd
+          assert ("workflows/" in $got) $cmd
+          assert ("notes.txt" not-in $got) $cmd
+        } else { assert ("deploy" not-in $got) $cmd }
+      }
+    }
     "no workflows, no state directory made": {||
       let ws = (new-workspace)
       let got = (complete-at $ws $reg "prov workflow status ")

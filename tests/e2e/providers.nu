@@ -53,6 +53,7 @@ def main [] {
       assert equal ($ps | columns) [name kind path available default config message]
       let local = ($ps | where name == local | first)
       assert equal $local.kind builtin
+      assert equal $local.path null
       assert $local.available
       assert $local.default
       let folder = ($ps | where name == folder | first)
@@ -213,6 +214,20 @@ def main [] {
       assert (((date now) - $t0) < 20sec)
       let g = (expect-error { prov server list --provider garbage })
       assert equal $g.code "provisioning::provider::bad_response"
+    }
+    "server list --all: the usable providers' servers, and one row per provider that failed": {||
+      cd (new-workspace --providers $fixtures)
+      let rows = (prov server list --all)
+      let failed = ($rows | where state == error)
+      assert equal ($failed | get provider | sort) [garbage hanging raising]
+      let raising = ($failed | where provider == raising | first)
+      assert equal $raising.id null
+      assert equal $raising.name null
+      assert equal $raising.error.code "provisioning::provider::failed"
+      assert ($raising.error.msg | str contains "quota exceeded in region x") $raising.error.msg
+      assert equal ($failed | where provider == hanging | first | get error.code) "provisioning::provider::timeout"
+      # The others answered: noisy lists its one server (local has none here).
+      assert equal ($rows | where state != error | select id provider) [{id: n1, provider: noisy}]
     }
     "extensions: valid, incompatible and escaping ones are listed with their problems": {||
       let ws = (new-workspace)

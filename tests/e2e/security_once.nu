@@ -82,7 +82,7 @@ run-tests "security" {
     let ops = [
       {id: argv, kind: command, run: (["printf" "[%s]"] ++ $HOSTILE)}
       {id: env, kind: command, run: [printenv H0 H1 H2 H3 H4 H5 H6 H7 H8 H9], env: $vars}
-      {id: nu, kind: nu, code: '$in | from json | to json -r | print', input: $HOSTILE}
+      {id: nu, kind: nu, code: '$in | to json -r | print', input: $HOSTILE}
       {id: config, kind: config.set, key: "app.hostile", value: $HOSTILE}
     ]
     let events = ({name: inject, operations: $ops} | prov workflow run)

@@ -64,7 +64,10 @@ def main [] {
     }
     "graph: SVG through Graphviz's dot, the package named when dot is missing": {||
       cd $examples
+      # A byte stream whose metadata says what it is.
+      assert equal (prov workflow graph --format svg workflows/deploy.toml | metadata | get content_type?) "image/svg+xml"
       let svg = (prov workflow graph --format svg workflows/deploy.toml)
+      assert equal ($svg | describe) "string"
       assert ($svg | str contains "<svg")
       assert ($svg | str trim | str ends-with "</svg>")
       # Graphviz titles each node with its id ('-' written as &#45;).
@@ -78,13 +81,25 @@ def main [] {
       assert equal $bad.code "provisioning::input::bad_value"
       assert ((label-text $bad) | str contains "png")
     }
+    "nu string code: $in is the input with its type, and the code can call prov": {||
+      let ws = (new-workspace)
+      cd $ws
+      let input = {when: 2024-01-02T03:04:05+00:00, wait: 5sec, n: 3, f: 1.5, s: "a \"b\"\n", l: [1 2], r: {k: true}, z: null}
+      let code = 'let x = $in; {types: ($x | transpose k v | reduce -f {} {|it, acc| $acc | insert $it.k ($it.v | describe) }), same: $x, plugin: (prov version | get plugin)} | to nuon | save typed.nuon'
+      let last = (wf [{id: t, kind: nu, code: $code, input: $input}] | prov workflow run | last)
+      assert equal $last.type workflow_completed
+      let got = (open --raw ($ws | path join typed.nuon) | from nuon)
+      assert equal $got.types {when: "datetime", wait: "duration", n: "int", f: "float", s: "string", l: "list<int>", r: "record<k: bool>", z: "nothing"}
+      assert equal $got.same $input
+      assert equal $got.plugin "nu_plugin_provisioning"
+    }
     "run streams events and ends with a summary": {||
       let ws = (new-workspace)
       cd $ws
       let events = (wf [
         {id: a, kind: command, run: [echo hello]}
         {id: b, kind: file.write, path: out/b.txt, content: "bee\n", depends_on: [a]}
-        {id: c, kind: nu, code: '$in | from json | get n | $in * 2', input: {n: 21}, depends_on: [a]}
+        {id: c, kind: nu, code: '$in.n * 2', input: {n: 21}, depends_on: [a]}
       ] | prov workflow run)
       assert equal ($events | first | get type) "workflow_started"
       let last = ($events | last)
@@ -97,6 +112,9 @@ def main [] {
       let id = $last.workflow_id
       let logs = (prov workflow logs $id --output c)
       assert ($logs | str join "\n" | str contains "42")
+      # --raw: the log as it is, a byte stream of text.
+      assert equal (prov workflow logs $id --output c --raw | metadata | get content_type?) "text/plain; charset=utf-8"
+      assert equal (prov workflow logs $id --output c --raw | lines) $logs
     }
     "a failure rolls back completed operations in reverse order": {||
       let ws = (new-workspace)
@@ -250,6 +268,7 @@ def main [] {
       assert equal (label-text $d) "no-such-file.toml"
     }
     "an unknown workflow id suggests near ones": {||
+      cd (new-workspace)
       let d = (expect-error { prov workflow status wf-nope })
       assert equal $d.code "provisioning::workflow::unknown_id"
     }
