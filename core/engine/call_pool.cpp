@@ -10,16 +10,17 @@
 namespace prov {
 
 namespace {
-OpResult call_result(const std::function<OpResult()>& call) {
+CallOutcome call_result(const std::function<CallOutcome()>& call) {
   try {
     return call();
   } catch (const std::exception& x) {
     // Out of memory (or another failure of the runner itself) in the call: the operation
     // fails, saying why, rather than the runner aborting without a record.
-    OpResult r =
+    CallOutcome o;
+    o.result =
         op_failed("provisioning::internal", std::string("the runner could not go on with this operation: ") + x.what());
-    r.permanent = true;
-    return r;
+    o.result.permanent = true;
+    return o;
   }
 }
 }  // namespace
@@ -38,7 +39,7 @@ CallPool::~CallPool() {
   if (wake_fd_ >= 0) ::close(wake_fd_);
 }
 
-void CallPool::submit(size_t tag, std::function<OpResult()> call) {
+void CallPool::submit(size_t tag, std::function<CallOutcome()> call) {
   std::unique_lock l(m_);
   calls_.emplace_back(tag, std::move(call));
   if (idle_ >= calls_.size()) {
@@ -70,13 +71,12 @@ void CallPool::work() {
     auto [tag, call] = std::move(calls_.front());
     calls_.pop_front();
     l.unlock();
-    OpResult r = call_result(call);
-    finished(tag, std::move(r));
+    finished(tag, call_result(call));
     l.lock();
   }
 }
 
-void CallPool::finished(size_t tag, OpResult r) {
+void CallPool::finished(size_t tag, CallOutcome r) {
   {
     std::lock_guard l(m_);
     results_.emplace_back(tag, std::move(r));
@@ -87,7 +87,7 @@ void CallPool::finished(size_t tag, OpResult r) {
   }
 }
 
-std::vector<std::pair<size_t, OpResult>> CallPool::take() {
+std::vector<std::pair<size_t, CallOutcome>> CallPool::take() {
   if (wake_fd_ >= 0) {
     uint64_t n = 0;
     [[maybe_unused]] const ssize_t got = ::read(wake_fd_, &n, sizeof n);

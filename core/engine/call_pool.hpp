@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -18,6 +19,12 @@
 #include "core/ops/op_result.hpp"
 
 namespace prov {
+
+/// What a call gives back: a result, or an action it started that the loop now drives.
+struct CallOutcome {
+  OpResult result;
+  std::unique_ptr<RunningOp> running;  ///< when set, `result` is not the end yet
+};
 
 class CallPool {
  public:
@@ -31,23 +38,23 @@ class CallPool {
   /// Runs `call` on a thread of the pool; its result comes back from take() with `tag`. A
   /// call that throws gives a failed, permanent result saying why. When no thread can be made
   /// at all (a process limit), the call runs here, now.
-  void submit(size_t tag, std::function<OpResult()> call);
+  void submit(size_t tag, std::function<CallOutcome()> call);
   /// Readable while results wait to be taken; -1 when no eventfd could be made (then poll
   /// take() at a short interval).
   int wake_fd() const { return wake_fd_; }
   /// The results of the calls that ended since the last take(), in the order they ended.
-  std::vector<std::pair<size_t, OpResult>> take();
+  std::vector<std::pair<size_t, CallOutcome>> take();
 
  private:
   void work();
-  void finished(size_t tag, OpResult r);
+  void finished(size_t tag, CallOutcome r);
 
   size_t max_threads_;
   int wake_fd_ = -1;
   std::mutex m_;
   std::condition_variable cv_;
-  std::deque<std::pair<size_t, std::function<OpResult()>>> calls_;  ///< waiting for a thread
-  std::vector<std::pair<size_t, OpResult>> results_;                ///< waiting for take()
+  std::deque<std::pair<size_t, std::function<CallOutcome()>>> calls_;  ///< waiting for a thread
+  std::vector<std::pair<size_t, CallOutcome>> results_;                ///< waiting for take()
   std::vector<std::thread> threads_;
   size_t idle_ = 0;  ///< threads waiting for a call
   bool stop_ = false;

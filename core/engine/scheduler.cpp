@@ -170,10 +170,6 @@ RunSummary Scheduler::run(CancelToken& cancel) {
     hooks_.record(e, undo, durable);
     dirty = !durable;
   };
-  auto sync = [&] {
-    if (dirty && hooks_.sync) hooks_.sync();
-    dirty = false;
-  };
   auto fail_op = [&](size_t op, const Active& a, const OpResult& r) {
     Event e = attempt_event(event_type::operation_failed, op, a.attempt, r);
     e.message = r.cancelled || cancel.cancelled() ? (r.message.empty() ? "cancelled" : r.message) : r.message;
@@ -223,19 +219,31 @@ RunSummary Scheduler::run(CancelToken& cancel) {
     fail_op(op, a, r);
     active.erase(it);
   };
+  // Starting is a blocking call (posix_spawn waits for the child's exec), so it runs on the
+  // pool, several at once; a process it starts comes back to this loop, which drives it to its
+  // end. In-process kinds run there to their end.
   auto launch = [&](size_t op, Active& a) {
-    try {
-      if (hooks_.start_attempt) a.running = hooks_.start_attempt(op, a.attempt, cancel);
-      if (!a.running)
-        pool.submit(op, [this, op, attempt = a.attempt, &cancel] { return hooks_.run_attempt(op, attempt, cancel); });
-    } catch (const std::exception& x) {
-      OpResult r = op_failed("provisioning::internal",
-                             std::string("the runner could not go on with this operation: ") + x.what());
-      r.permanent = true;
-      done.emplace_back(op, std::move(r));
-    }
+    pool.submit(op, [this, op, attempt = a.attempt, &cancel] {
+      CallOutcome o;
+      if (hooks_.start_attempt) o.running = hooks_.start_attempt(op, attempt, cancel);
+      if (!o.running) o.result = hooks_.run_attempt(op, attempt, cancel);
+      return o;
+    });
   };
-
+  // The sync on the pool: the starts it makes durable, and those waiting for the next one.
+  constexpr size_t kSyncTag = SIZE_MAX;
+  std::vector<size_t> syncing, unsynced;
+  bool sync_running = false;
+  auto request_sync = [&] {
+    if (sync_running) return;
+    syncing.swap(unsynced);
+    sync_running = true;
+    dirty = false;
+    pool.submit(kSyncTag, [this] {
+      hooks_.sync();
+      return CallOutcome{};
+    });
+  };
   bool cancel_seen = false;
   const int cancel_fd = cancel.wake_fd();
   std::vector<pollfd> fds;
@@ -267,15 +275,21 @@ RunSummary Scheduler::run(CancelToken& cancel) {
       a.first = a.attempt = states_[op].attempts + 1;
       starting.push_back(op);
     }
-    // Every start is journaled before its process starts; one fdatasync covers them all (and
-    // the successes recorded before them).
-    for (size_t k = 0; k < starting.size(); ++k) {
-      Event e = event(event_type::operation_started, starting[k]);
-      e.attempt = active[starting[k]].attempt;
-      record(e, {}, k + 1 == starting.size());
+    // Every start is journaled durably before its process starts. The fdatasync runs on the
+    // pool, off this loop, which goes on reaping meanwhile; the starts recorded while one runs
+    // wait for the next, so that one fdatasync covers them all (and the successes before them).
+    for (size_t op : starting) {
+      Event e = event(event_type::operation_started, op);
+      e.attempt = active[op].attempt;
+      if (!hooks_.sync) {  // no sync of its own: each record is made durable as it goes
+        record(e, {}, true);
+        launch(op, active[op]);
+        continue;
+      }
+      record(e, {}, false);
+      unsynced.push_back(op);
     }
-    for (size_t op : starting) launch(op, active[op]);
-    if (starting.empty()) sync();  // nothing starts now: what was recorded is made seen
+    if (dirty && hooks_.sync) request_sync();  // what was recorded is made durable and seen
     if (active.empty() && done.empty()) break;
 
     fds.clear();
@@ -310,7 +324,6 @@ RunSummary Scheduler::run(CancelToken& cancel) {
     if (ready_fds < 0 && errno != EINTR)
       throw std::system_error(errno, std::generic_category(), "the scheduler cannot wait (ppoll)");
     if (watch_cancel && fds[0].revents) cancel_seen = true;
-    for (auto& r : pool.take()) done.push_back(std::move(r));
     // Step what has something to do: a descriptor ready, its time come, or a cancel to act on.
     const auto after = Clock::now();
     size_t k = 0;
@@ -326,6 +339,20 @@ RunSummary Scheduler::run(CancelToken& cancel) {
       }
       if (!due) continue;
       if (std::optional<OpResult> r = a.running->step()) done.emplace_back(op, std::move(*r));
+    }
+    // After the steps: a sync that ended launches processes the steps above did not poll for.
+    for (auto& [tag, r] : pool.take()) {
+      if (tag != kSyncTag) {
+        if (r.running)
+          active[tag].running = std::move(r.running);  // polled from the next pass
+        else
+          done.emplace_back(tag, std::move(r.result));
+        continue;
+      }
+      sync_running = false;
+      for (size_t op : syncing) launch(op, active[op]);
+      syncing.clear();
+      if (dirty || !unsynced.empty()) request_sync();
     }
   }
 
