@@ -315,7 +315,8 @@ RunSummary Scheduler::run(CancelToken& cancel) {
     timespec ts{};
     const timespec* timeout = nullptr;
     if (wake) {
-      const auto left = std::max<std::chrono::nanoseconds>(std::chrono::nanoseconds(0), *wake - Clock::now());
+      const auto at_poll = Clock::now();  // (wake may be time_point::min(): no subtraction then)
+      const auto left = *wake <= at_poll ? std::chrono::nanoseconds(0) : std::chrono::nanoseconds(*wake - at_poll);
       ts.tv_sec = static_cast<time_t>(left.count() / 1'000'000'000);
       ts.tv_nsec = static_cast<long>(left.count() % 1'000'000'000);
       timeout = &ts;

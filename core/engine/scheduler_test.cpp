@@ -596,3 +596,14 @@ TEST_CASE("the loop stops processes on timeout and on cancel, and reports their 
     CHECK(r.skipped == 1);
   }
 }
+
+TEST_CASE("an attempt that cannot start fails at once, and the loop goes on", "[scheduler]") {
+  ProcessHarness h;
+  h.spec = command_spec(3, {"/nonexistent/program"});
+  Scheduler s(h.spec, "wf", deps_of(h.spec), identity(3), h.hooks(), 2, 1);
+  CancelToken c;
+  RunSummary r = s.run(c);
+  CHECK(r.status == "failed");
+  REQUIRE(r.failures.size() >= 1);
+  CHECK(r.failures[0].second.find("cannot start /nonexistent/program") != std::string::npos);
+}
