@@ -1,20 +1,25 @@
 #include "core/engine/scheduler.hpp"
 #include "core/support/duration.hpp"
 
+#include <poll.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
+#include <map>
 #include <queue>
 #include <system_error>
-#include <thread>
+
+#include "core/engine/call_pool.hpp"
 
 namespace prov {
 
 Datum RunSummary::to_datum() const {
-  DatumList re, undo;
+  DatumList re, undo, failed_ops;
   for (const auto& r : reexecuted) re.emplace_back(r);
   for (const auto& u : undo_failed) undo.emplace_back(u);
+  for (const auto& [op, why] : failures)
+    failed_ops.emplace_back(DatumRecord{{"operation", Datum(op)}, {"message", Datum(why)}});
   return Datum(DatumRecord{{"status", Datum(status)},
                            {"cause", cause.empty() ? Datum() : Datum(cause)},
                            {"total", Datum(static_cast<int64_t>(total))},
@@ -24,7 +29,8 @@ Datum RunSummary::to_datum() const {
                            {"rolled_back", Datum(static_cast<int64_t>(rolled_back))},
                            {"duration", Datum(to_millis(duration))},
                            {"reexecuted", Datum(std::move(re))},
-                           {"undo_failed", Datum(std::move(undo))}});
+                           {"undo_failed", Datum(std::move(undo))},
+                           {"failed_operations", Datum(std::move(failed_ops))}});
 }
 
 namespace {
@@ -91,12 +97,20 @@ Event Scheduler::event(const char* type, std::optional<size_t> op) const {
   return e;
 }
 
+Event Scheduler::attempt_event(const char* type, size_t op, int attempt, const OpResult& r) const {
+  Event e = event(type, op);
+  e.attempt = attempt;
+  e.exit_code = r.exit_code;
+  e.duration = r.duration;
+  if (!r.message.empty()) e.message = r.message;
+  return e;
+}
+
 RunSummary Scheduler::run(CancelToken& cancel) {
-  auto t0 = std::chrono::steady_clock::now();
+  using Clock = std::chrono::steady_clock;
+  auto t0 = Clock::now();
   const size_t n = spec_.operations.size();
-  std::mutex m;
-  std::condition_variable cv;
-  size_t running = 0;
+  failure_message_.assign(n, "");
   bool failed = false;
   // Restored after an operation had failed, or after a cancel had skipped what was left: the
   // run was already stopping. What was in flight then runs again (the run would have let it
@@ -137,137 +151,211 @@ RunSummary Scheduler::run(CancelToken& cancel) {
     hooks_.record(e, {}, true);
   }
 
-  // Runs every attempt of `op`; true when one succeeded.
-  auto run_op = [&](size_t op) {
-    const RetryPolicy& policy = retry_for(op);
-    int first = states_[op].attempts + 1;
-    for (int attempt = first;; ++attempt) {
-      {
-        Event e = event(event_type::operation_started, op);
-        e.attempt = attempt;
-        hooks_.record(e, {}, true);
-      }
-      AttemptResult r = hooks_.run_attempt(op, attempt, cancel);
-      {
-        std::lock_guard l(m);
-        states_[op].attempts = attempt;
-      }
-      if (r.ok) {
-        Event e = event(event_type::operation_succeeded, op);
-        e.attempt = attempt;
-        e.exit_code = r.exit_code;
-        e.duration = r.duration;
-        if (!r.message.empty()) e.message = r.message;
-        // Not durable yet: whatever depends on it is recorded durably after it (a dependent's
-        // operation_started, the rollback, the workflow's end), and one fdatasync covers both.
-        // A worker with nothing to start next syncs (below), so it is never left unseen.
-        hooks_.record(e, r.undo, false);
-        if (!r.resource_event.empty()) {
-          Event re = event(r.resource_event.c_str(), op);
-          re.resource = r.resource;
-          hooks_.record(re, {}, false);
-        }
-        std::lock_guard l(m);
-        states_[op].undo = std::move(r.undo);
-        return true;
-      }
-      // Each run (a resume too) gets the policy's attempts; numbering goes on across runs.
-      bool last = r.permanent || attempt - first + 1 >= policy.attempts;
-      if (!r.cancelled && !cancel.cancelled() && !last) {
-        Duration wait;
-        {
-          std::lock_guard l(m);  // the generator is shared by the workers
-          wait = backoff_delay(policy, attempt - first + 1, rng_);
-        }
-        Event e = event(event_type::operation_retrying, op);
-        e.attempt = attempt;
-        e.exit_code = r.exit_code;
-        e.duration = r.duration;
-        e.message = r.message;
-        e.details = Datum(DatumRecord{{"retry_in", Datum(wait)}});
-        hooks_.record(e, {}, false);
-        if (hooks_.sync) hooks_.sync();  // seen before the wait, not after it
-        if (!cancel.wait_for(std::chrono::nanoseconds(wait.nanos))) continue;
-      }
-      Event e = event(event_type::operation_failed, op);
-      e.attempt = attempt;
-      e.exit_code = r.exit_code;
-      e.duration = r.duration;
-      e.message = r.cancelled || cancel.cancelled() ? (r.message.empty() ? "cancelled" : r.message) : r.message;
-      hooks_.record(e, {}, true);
-      return false;
-    }
+  // One thread waits on everything in one ppoll (as ninja's SubprocessSet::DoWork): the
+  // processes of the attempts under way (pidfds, output pipes), the cancel token's eventfd,
+  // the pool of blocking calls' eventfd, and a timeout from the nearest timer (a retry's
+  // backoff, a process's timeout or kill grace). No thread per operation, no periodic wake-up.
+  struct Active {
+    int first = 1;                              ///< this run's first attempt (numbering goes on across runs)
+    int attempt = 1;                            ///< the attempt under way, or the next one while waiting to retry
+    std::unique_ptr<RunningOp> running;         ///< a process the loop drives; null: on the pool or waiting
+    std::optional<Clock::time_point> retry_at;  ///< waiting to retry until then
+    OpResult last;                              ///< the failed attempt a retry waits after
   };
-
-  // A fixed pool of `parallel` workers, this thread one of them: each takes the first ready
-  // operation, runs it, releases its dependents and takes the next, so that no thread is
-  // created per operation and no hand-off to a dispatcher sits between two operations.
-  auto can_start = [&] { return !failed && !cancel.cancelled() && !ready.empty(); };
-  auto worker = [&] {
-    std::unique_lock l(m);
-    while (true) {
-      if (can_start()) {
-        size_t op = ready.top();
-        ready.pop();
-        states_[op].status = OpStatus::running;
-        ++running;
-        if (can_start()) cv.notify_one();  // more is ready: wake an idle worker, which wakes the next
-        l.unlock();
-        bool ok = false;
-        try {
-          ok = run_op(op);
-        } catch (const std::exception& x) {
-          // Out of memory (or another failure of the runner itself) while running it: the
-          // operation fails, saying why, rather than the runner aborting without a record.
-          try {
-            Event e = event(event_type::operation_failed, op);
-            e.message = std::string("the runner could not go on with this operation: ") + x.what();
-            hooks_.record(e, {}, true);
-          } catch (const std::exception&) {
-          }
-        }
-        l.lock();
-        --running;
-        states_[op].status = ok ? OpStatus::succeeded : OpStatus::failed;
-        if (!ok) {
-          failed = true;
-          continue;
-        }
-        completion_order_.push_back(op);
-        for (size_t d : dependents_[op])
-          if (--waiting[d] == 0 && states_[d].status == OpStatus::pending && !stopping) ready.push(d);
-        if (!can_start() && hooks_.sync) {
-          // This worker starts nothing next, so no operation_started of its own makes the
-          // success durable: sync now rather than leave it unseen while others run.
-          l.unlock();
-          hooks_.sync();
-          l.lock();
-        }
+  std::map<size_t, Active> active;                ///< operations holding one of the `parallel` places
+  std::vector<std::pair<size_t, OpResult>> done;  ///< results not yet settled
+  CallPool pool(static_cast<size_t>(parallel_));
+  bool dirty = false;  ///< recorded without durability since the last durable record or sync
+  auto record = [&](const Event& e, const Datum& undo, bool durable) {
+    hooks_.record(e, undo, durable);
+    dirty = !durable;
+  };
+  auto fail_op = [&](size_t op, const Active& a, const OpResult& r) {
+    Event e = attempt_event(event_type::operation_failed, op, a.attempt, r);
+    e.message = r.cancelled || cancel.cancelled() ? (r.message.empty() ? "cancelled" : r.message) : r.message;
+    if (!r.output_tail.empty()) e.details = Datum(DatumRecord{{"output", Datum(r.output_tail)}});
+    failure_message_[op] = e.message.value_or("failed");
+    record(e, {}, true);
+    states_[op].status = OpStatus::failed;
+    failed = true;
+  };
+  // An attempt ended: the operation succeeded, waits to retry, or failed.
+  auto settle = [&](size_t op, OpResult r) {
+    auto it = active.find(op);
+    Active& a = it->second;
+    states_[op].attempts = a.attempt;
+    a.running.reset();
+    if (r.ok) {
+      // Not durable yet: whatever depends on it is recorded durably after it (a dependent's
+      // operation_started, the rollback, the workflow's end), and one fdatasync covers both.
+      // A pass of the loop that starts nothing syncs (below), so it is never left unseen.
+      record(attempt_event(event_type::operation_succeeded, op, a.attempt, r), r.undo, false);
+      if (!r.resource_event.empty()) {
+        Event re = event(r.resource_event.c_str(), op);
+        re.resource = r.resource;
+        record(re, {}, false);
+      }
+      states_[op].undo = std::move(r.undo);
+      states_[op].status = OpStatus::succeeded;
+      completion_order_.push_back(op);
+      for (size_t d : dependents_[op])
+        if (--waiting[d] == 0 && states_[d].status == OpStatus::pending && !stopping) ready.push(d);
+      active.erase(it);
+      return;
+    }
+    // Each run (a resume too) gets the policy's attempts.
+    const RetryPolicy& policy = retry_for(op);
+    const bool last = r.permanent || a.attempt - a.first + 1 >= policy.attempts;
+    if (!r.cancelled && !cancel.cancelled() && !last) {
+      const Duration wait = backoff_delay(policy, a.attempt - a.first + 1, rng_);
+      Event e = attempt_event(event_type::operation_retrying, op, a.attempt, r);
+      e.message = r.message;
+      e.details = Datum(DatumRecord{{"retry_in", Datum(wait)}});
+      record(e, {}, false);  // seen before the wait: the pass ends with a sync
+      a.retry_at = Clock::now() + std::chrono::nanoseconds(wait.nanos);
+      a.last = std::move(r);
+      return;
+    }
+    fail_op(op, a, r);
+    active.erase(it);
+  };
+  // Starting is a blocking call (posix_spawn waits for the child's exec), so it runs on the
+  // pool, several at once; a process it starts comes back to this loop, which drives it to its
+  // end. In-process kinds run there to their end.
+  auto launch = [&](size_t op, Active& a) {
+    pool.submit(op, [this, op, attempt = a.attempt, &cancel] {
+      CallOutcome o;
+      if (hooks_.start_attempt) o.running = hooks_.start_attempt(op, attempt, cancel);
+      if (!o.running) o.result = hooks_.run_attempt(op, attempt, cancel);
+      return o;
+    });
+  };
+  // The sync on the pool: the starts it makes durable, and those waiting for the next one.
+  constexpr size_t kSyncTag = SIZE_MAX;
+  std::vector<size_t> syncing, unsynced;
+  bool sync_running = false;
+  auto request_sync = [&] {
+    if (sync_running) return;
+    syncing.swap(unsynced);
+    sync_running = true;
+    dirty = false;
+    pool.submit(kSyncTag, [this] {
+      hooks_.sync();
+      return CallOutcome{};
+    });
+  };
+  bool cancel_seen = false;
+  const int cancel_fd = cancel.wake_fd();
+  std::vector<pollfd> fds;
+  std::vector<std::pair<size_t, size_t>> spans;  ///< per running op: its first fd and how many
+  std::vector<size_t> starting;
+  while (true) {
+    for (auto& [op, r] : done) settle(op, std::move(r));
+    done.clear();
+    const auto now = Clock::now();
+    starting.clear();
+    for (auto& [op, a] : active) {
+      if (!a.retry_at) continue;
+      if (cancel.cancelled()) {  // the wait ends: the last attempt's failure stands
+        fail_op(op, a, a.last);
+        a.retry_at.reset();
+        a.attempt = -1;  // settled: removed below
+      } else if (*a.retry_at <= now) {
+        a.retry_at.reset();
+        ++a.attempt;
+        starting.push_back(op);
+      }
+    }
+    std::erase_if(active, [](const auto& kv) { return kv.second.attempt < 0; });
+    while (!failed && !cancel.cancelled() && !ready.empty() && active.size() < static_cast<size_t>(parallel_)) {
+      const size_t op = ready.top();
+      ready.pop();
+      states_[op].status = OpStatus::running;
+      Active& a = active[op];
+      a.first = a.attempt = states_[op].attempts + 1;
+      starting.push_back(op);
+    }
+    // Every start is journaled durably before its process starts. The fdatasync runs on the
+    // pool, off this loop, which goes on reaping meanwhile; the starts recorded while one runs
+    // wait for the next, so that one fdatasync covers them all (and the successes before them).
+    for (size_t op : starting) {
+      Event e = event(event_type::operation_started, op);
+      e.attempt = active[op].attempt;
+      if (!hooks_.sync) {  // no sync of its own: each record is made durable as it goes
+        record(e, {}, true);
+        launch(op, active[op]);
         continue;
       }
-      if (running == 0) {  // nothing runs and nothing can start: the run is over
-        cv.notify_all();
-        return;
-      }
-      cv.wait(l);
+      record(e, {}, false);
+      unsynced.push_back(op);
     }
-  };
+    if (dirty && hooks_.sync) request_sync();  // what was recorded is made durable and seen
+    if (active.empty() && done.empty()) break;
 
-  size_t pending = 0;
-  for (const auto& st : states_) pending += st.status == OpStatus::pending;
-  const size_t workers = std::max<size_t>(1, std::min(static_cast<size_t>(parallel_), pending));
-  std::vector<std::thread> threads;
-  for (size_t i = 1; i < workers; ++i) {
-    // A thread the system refuses (memory, a process limit) means fewer workers, not an abort:
-    // the run goes on with those it has, this thread at least.
-    try {
-      threads.emplace_back(worker);
-    } catch (const std::system_error&) {
-      break;
+    fds.clear();
+    spans.clear();
+    const bool watch_cancel = !cancel_seen && cancel_fd >= 0;
+    if (watch_cancel) fds.push_back({cancel_fd, POLLIN, 0});
+    if (pool.wake_fd() >= 0) fds.push_back({pool.wake_fd(), POLLIN, 0});
+    std::optional<Clock::time_point> wake;
+    auto sooner = [&](std::optional<Clock::time_point> t) {
+      if (t && (!wake || *t < *wake)) wake = t;
+    };
+    for (auto& [op, a] : active) {
+      sooner(a.retry_at);
+      if (!a.running) continue;
+      const size_t first = fds.size();
+      a.running->poll_fds(fds);
+      spans.emplace_back(first, fds.size() - first);
+      sooner(a.running->wake_at());
+    }
+    if (pool.wake_fd() < 0 || (cancel_fd < 0 && !cancel_seen))  // nothing to wake the loop: look often
+      sooner(Clock::now() + std::chrono::milliseconds(10));
+    if (!done.empty()) wake = Clock::time_point::min();
+    timespec ts{};
+    const timespec* timeout = nullptr;
+    if (wake) {
+      const auto at_poll = Clock::now();  // (wake may be time_point::min(): no subtraction then)
+      const auto left = *wake <= at_poll ? std::chrono::nanoseconds(0) : std::chrono::nanoseconds(*wake - at_poll);
+      ts.tv_sec = static_cast<time_t>(left.count() / 1'000'000'000);
+      ts.tv_nsec = static_cast<long>(left.count() % 1'000'000'000);
+      timeout = &ts;
+    }
+    const int ready_fds = ::ppoll(fds.data(), fds.size(), timeout, nullptr);
+    if (ready_fds < 0 && errno != EINTR)
+      throw std::system_error(errno, std::generic_category(), "the scheduler cannot wait (ppoll)");
+    if (watch_cancel && fds[0].revents) cancel_seen = true;
+    // Step what has something to do: a descriptor ready, its time come, or a cancel to act on.
+    const auto after = Clock::now();
+    size_t k = 0;
+    const bool cancelling = cancel.cancelled();
+    for (auto& [op, a] : active) {
+      if (!a.running) continue;
+      const auto [first, count] = spans[k++];
+      bool due = cancelling;
+      for (size_t f = first; f < first + count && !due; ++f) due = fds[f].revents != 0;
+      if (!due) {
+        const auto at = a.running->wake_at();
+        due = at && *at <= after;
+      }
+      if (!due) continue;
+      if (std::optional<OpResult> r = a.running->step()) done.emplace_back(op, std::move(*r));
+    }
+    // After the steps: a sync that ended launches processes the steps above did not poll for.
+    for (auto& [tag, r] : pool.take()) {
+      if (tag != kSyncTag) {
+        if (r.running)
+          active[tag].running = std::move(r.running);  // polled from the next pass
+        else
+          done.emplace_back(tag, std::move(r.result));
+        continue;
+      }
+      sync_running = false;
+      for (size_t op : syncing) launch(op, active[op]);
+      syncing.clear();
+      if (dirty || !unsynced.empty()) request_sync();
     }
   }
-  worker();
-  for (auto& t : threads) t.join();
 
   RunSummary s;
   s.reexecuted = reexecuted_;
@@ -303,6 +391,10 @@ void Scheduler::finish(RunSummary& s, const std::string& forward_status, bool ro
     else if (st.status == OpStatus::skipped) ++s.skipped;
     else if (st.status == OpStatus::rolled_back) ++s.rolled_back;
     if (st.undo_failed) s.undo_failed.push_back(spec_.operations[i].id);
+    if (st.status == OpStatus::failed)
+      s.failures.emplace_back(spec_.operations[i].id, i < failure_message_.size() && !failure_message_[i].empty()
+                                                          ? failure_message_[i]
+                                                          : "failed in an earlier run");
   }
   s.status = forward_status;
   if (rolled_back) {
@@ -320,6 +412,10 @@ void Scheduler::finish(RunSummary& s, const std::string& forward_status, bool ro
     std::string list;
     for (const auto& u : s.undo_failed) list += (list.empty() ? "" : ", ") + u;
     e.message = "not rolled back: " + list;
+  } else if (!s.failures.empty() && e.type == event_type::workflow_failed) {
+    std::string list;
+    for (const auto& [op, why] : s.failures) list += (list.empty() ? "" : "; ") + op + ": " + why;
+    e.message = "failed: " + list;
   }
   e.duration = s.duration;
   e.details = s.to_datum();
@@ -356,7 +452,7 @@ void Scheduler::run_rollback(bool resumed) {
     if (!hooks_.has_rollback(op)) continue;
     // Durable before the undo runs: a crash in it is then known, and the step reported as re-run.
     hooks_.record(event(event_type::rollback_step_started, op), {}, true);
-    AttemptResult r = hooks_.rollback(op, states_[op].undo);
+    OpResult r = hooks_.rollback(op, states_[op].undo);
     Event e = event(event_type::rollback_step, op);
     e.exit_code = r.exit_code;
     e.duration = r.duration;

@@ -7,6 +7,7 @@
 /// scheduler serves real processes, tests and resumption.
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
@@ -15,32 +16,23 @@
 #include "core/engine/workflow_state.hpp"
 #include "core/events/event.hpp"
 #include "core/graph/workflow.hpp"
+#include "core/ops/op_result.hpp"
 #include "core/support/cancel.hpp"
 
 namespace prov {
 
-/// How one attempt (or one rollback) of an operation ended.
-struct AttemptResult {
-  bool ok = false;
-  std::optional<int64_t> exit_code;
-  bool timed_out = false;
-  bool cancelled = false;
-  bool permanent = false;  ///< no retry: another attempt cannot help
-  std::string message;  ///< why it failed, or a short note
-  Datum undo;           ///< what rolling the operation back needs (journaled, never shown)
-  Duration duration;
-  std::string resource_event;  ///< resource_created / resource_deleted, recorded after it; "": none
-  Datum resource;              ///< the resource that event names
-};
-
 /// The parts of running a workflow that are not scheduling.
 struct SchedulerHooks {
-  /// Runs attempt `attempt` (1-based) of operation `op`; must return when `cancel` fires.
-  std::function<AttemptResult(size_t op, int attempt, CancelToken& cancel)> run_attempt;
+  /// Starts attempt `attempt` (1-based) of operation `op` without waiting: the scheduler's
+  /// loop drives what comes back to its end, stopping it when `cancel` fires. nullptr (or no
+  /// start_attempt): the attempt is a blocking call, run_attempt, run on the scheduler's pool.
+  std::function<std::unique_ptr<RunningOp>(size_t op, int attempt, CancelToken& cancel)> start_attempt;
+  /// Runs attempt `attempt` of operation `op`; must return when `cancel` fires.
+  std::function<OpResult(size_t op, int attempt, CancelToken& cancel)> run_attempt;
   /// True when operation `op` has something to undo.
   std::function<bool(size_t op)> has_rollback;
   /// Undoes operation `op` given the undo data of its successful attempt.
-  std::function<AttemptResult(size_t op, const Datum& undo)> rollback;
+  std::function<OpResult(size_t op, const Datum& undo)> rollback;
   /// Records a transition. `undo` accompanies operation_succeeded. When `durable` is true the
   /// call returns only once the transition, and every one recorded before it, is on disk (it
   /// precedes something depending on it). A transition recorded with `durable` false may stay
@@ -58,6 +50,8 @@ struct RunSummary {
   Duration duration;
   std::vector<std::string> reexecuted;  ///< operations (or undo steps) in flight at a crash, run again
   std::vector<std::string> undo_failed;  ///< operations whose rollback step failed: not undone
+  /// The operations that failed, each with the message of its last attempt.
+  std::vector<std::pair<std::string, std::string>> failures;
   Datum to_datum() const;
 };
 
@@ -93,6 +87,8 @@ class Scheduler {
 
  private:
   Event event(const char* type, std::optional<size_t> op = std::nullopt) const;
+  /// An event of operation `op` that tells how its attempt `attempt` went (`r`).
+  Event attempt_event(const char* type, size_t op, int attempt, const OpResult& r) const;
   /// The rollback phase: `resumed` continues one a crash interrupted, else one starts.
   void run_rollback(bool resumed);
   /// Fills the counts, status and cause of `s`, and journals the run's terminal event.
@@ -116,6 +112,7 @@ class Scheduler {
   bool ended_before_ = false;                    ///< the restored journal's last run had ended
   std::string outcome_before_;                   ///< and how (WorkflowState::outcome)
   std::string cause_;                            ///< of the current rollback phase
+  std::vector<std::string> failure_message_;     ///< by op: why it failed in this run; "" if not
 };
 
 }  // namespace prov

@@ -3,7 +3,9 @@
 
 #include "core/engine/scheduler.hpp"
 
+#include "core/ops/op_kind.hpp"
 #include "core/support/subprocess.hpp"
+#include "core/support/temp_dir.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -77,7 +79,7 @@ struct Harness {
       while (now > prev && !max_running.compare_exchange_weak(prev, now)) {}
       bool cancelled = cancel.wait_for(work);
       --running;
-      AttemptResult r;
+      OpResult r;
       r.cancelled = cancelled;
       bool fails = fail_always.count(id) || fail_permanently.count(id) ||
                    (fail_times.count(id) && attempt <= fail_times[id]);
@@ -93,7 +95,7 @@ struct Harness {
       std::lock_guard l(m);
       rollback_order.push_back(spec.operations[op].id);
       CHECK(undo.find("id")->str() == spec.operations[op].id);
-      AttemptResult r;
+      OpResult r;
       r.ok = fail_undo.count(spec.operations[op].id) == 0;
       return r;
     };
@@ -300,7 +302,7 @@ TEST_CASE("a pool of `parallel` workers runs real processes, never more at once"
     o.argv = {"sh", "-c", "sleep 0.002"};
     SubprocessResult p = run_subprocess(o, {Duration{0}, &cancel});
     --running;
-    AttemptResult r;
+    OpResult r;
     r.ok = p.exit_code == 0;
     r.exit_code = p.exit_code;
     return r;
@@ -338,6 +340,10 @@ TEST_CASE("a success is made durable before anything depends on it, or synced", 
     };
     auto run = hooks.run_attempt;
     hooks.run_attempt = [&](size_t op, int attempt, CancelToken& cancel) {
+      {
+        std::lock_guard l(h.m);
+        log.push_back("run " + h.spec.operations[op].id);
+      }
       if (h.spec.operations[op].id == "b") std::this_thread::sleep_for(200ms);
       return run(op, attempt, cancel);
     };
@@ -356,7 +362,18 @@ TEST_CASE("a success is made durable before anything depends on it, or synced", 
            log[next_durable].find(" durable") == std::string::npos)
       ++next_durable;
     CHECK(next_durable < at("operation_succeeded b"));
-    if (with_dependent) CHECK(at("operation_started c durable") > a_done);
+    if (with_dependent) {
+      // c's start is durable (a durable record or a sync after it) before c runs.
+      const auto c_started = std::find_if(log.begin(), log.end(),
+                                          [](const std::string& l) { return l.rfind("operation_started c", 0) == 0; }) -
+                             log.begin();
+      REQUIRE(c_started < at("run c"));
+      CHECK(c_started > a_done);
+      bool durable = log[c_started].find(" durable") != std::string::npos;
+      for (auto k = c_started + 1; k < at("run c") && !durable; ++k)
+        durable = log[k] == "sync" || log[k].find(" durable") != std::string::npos;
+      CHECK(durable);
+    }
   }
 }
 
@@ -409,7 +426,7 @@ TEST_CASE("a cancel rolls back: rolled_back, its cause cancelled, ending in work
   CancelToken c;
   hooks.run_attempt = [&](size_t op, int attempt, CancelToken& cancel) {
     if (h.spec.operations[op].id == "a") {  // quick
-      AttemptResult r;
+      OpResult r;
       r.ok = true;
       r.undo = Datum(DatumRecord{{"id", Datum("a")}});
       return r;
@@ -464,4 +481,129 @@ TEST_CASE("restored in a rollback, it goes on with the rollback: the step in fli
   REQUIRE(resumed_event != h.events.end());
   CHECK(resumed_event->details->find("phase")->str() == "rollback");
   CHECK(resumed_event->message.value_or("").find("b") != std::string::npos);
+}
+
+namespace {
+/// Hooks whose attempts are `command` operations started through OpKind::start: processes the
+/// scheduler's loop drives, not blocking calls.
+struct ProcessHarness {
+  WorkflowSpec spec;
+  std::vector<Event> events;
+  std::mutex m;
+  std::set<std::thread::id> starters;  ///< threads that started attempts
+  Duration timeout{0};
+  TempDir logs;
+
+  SchedulerHooks hooks() {
+    SchedulerHooks h;
+    h.start_attempt = [this](size_t op, int, CancelToken& cancel) {
+      {
+        std::lock_guard l(m);
+        starters.insert(std::this_thread::get_id());
+      }
+      OpContext ctx;
+      ctx.cancel = &cancel;
+      ctx.timeout = timeout;
+      ctx.kill_grace = Duration{200'000'000};
+      ctx.log_path = logs.path() + "/" + spec.operations[op].id + ".log";
+      return find_kind("command")->start(spec.operations[op], ctx);
+    };
+    h.run_attempt = [](size_t, int, CancelToken&) -> OpResult {
+      FAIL("a process kind went to the pool");
+      return {};
+    };
+    h.has_rollback = [](size_t) { return false; };
+    h.rollback = [](size_t, const Datum&) { return OpResult{}; };
+    h.record = [this](const Event& e, const Datum&, bool) { events.push_back(e); };
+    return h;
+  }
+};
+
+WorkflowSpec command_spec(int n, const std::vector<std::string>& argv, int chain = 0) {
+  WorkflowSpec w;
+  w.name = "procs";
+  w.settings.retry.attempts = 1;
+  DatumList run;
+  for (const auto& a : argv) run.emplace_back(a);
+  for (int i = 0; i < n; ++i) {
+    OperationSpec o;
+    o.id = "op" + std::to_string(i);
+    o.kind = "command";
+    if (chain && i >= chain) o.depends_on.push_back("op" + std::to_string(i - chain));
+    o.fields = Datum(DatumRecord{{"id", Datum(o.id)}, {"kind", Datum(o.kind)}, {"run", Datum(run)}});
+    w.operations.push_back(o);
+  }
+  return w;
+}
+}  // namespace
+
+TEST_CASE("processes are started on a bounded pool and waited for in one loop, never more than `parallel`",
+          "[scheduler]") {
+  ProcessHarness h;
+  h.spec = command_spec(60, {"sh", "-c", "sleep 0.01"}, 6);
+  Scheduler s(h.spec, "wf", deps_of(h.spec), identity(60), h.hooks(), 4, 1);
+  CancelToken c;
+  RunSummary r = s.run(c);
+  CHECK(r.status == "completed");
+  CHECK(r.succeeded == 60);
+  CHECK(h.starters.size() <= 4);  // a bounded pool, not a thread per operation
+  CHECK(h.starters.count(std::this_thread::get_id()) == 0);
+  // Never more than 4 at once: between a start and its end, count.
+  int now = 0, most = 0;
+  for (const auto& e : h.events) {
+    if (e.type == event_type::operation_started) most = std::max(most, ++now);
+    if (e.type == event_type::operation_succeeded) --now;
+  }
+  CHECK(most <= 4);
+  CHECK(most >= 2);
+}
+
+TEST_CASE("the loop stops processes on timeout and on cancel, and reports their output", "[scheduler]") {
+  SECTION("timeout") {
+    ProcessHarness h;
+    h.spec = command_spec(2, {"sh", "-c", "echo about to hang; sleep 30"});
+    h.timeout = Duration{300'000'000};
+    Scheduler s(h.spec, "wf", deps_of(h.spec), identity(2), h.hooks(), 2, 1);
+    CancelToken c;
+    const auto t0 = std::chrono::steady_clock::now();
+    RunSummary r = s.run(c);
+    CHECK(std::chrono::steady_clock::now() - t0 < 10s);
+    CHECK(r.status == "failed");
+    CHECK(r.failed == 2);
+    REQUIRE(r.failures.size() == 2);
+    CHECK(r.failures[0].second.find("timed out") != std::string::npos);
+    for (const auto& e : h.events)
+      if (e.type == event_type::operation_failed) {
+        REQUIRE(e.details);
+        CHECK(e.details->find("output")->str() == "about to hang");
+      }
+  }
+  SECTION("cancel") {
+    ProcessHarness h;
+    h.spec = command_spec(3, {"sleep", "30"});
+    Scheduler s(h.spec, "wf", deps_of(h.spec), identity(3), h.hooks(), 2, 1);
+    CancelToken c;
+    std::thread canceller([&] {
+      std::this_thread::sleep_for(200ms);
+      c.cancel();
+    });
+    const auto t0 = std::chrono::steady_clock::now();
+    RunSummary r = s.run(c);
+    canceller.join();
+    CHECK(std::chrono::steady_clock::now() - t0 < 10s);
+    CHECK(r.status == "cancelled");
+    CHECK(r.failed == 2);
+    CHECK(r.skipped == 1);
+  }
+}
+
+TEST_CASE("an attempt that cannot start fails at once, and the loop goes on", "[scheduler]") {
+  ProcessHarness h;
+  h.spec = command_spec(3, {"/nonexistent/program"});
+  Scheduler s(h.spec, "wf", deps_of(h.spec), identity(3), h.hooks(), 2, 1);
+  CancelToken c;
+  RunSummary r = s.run(c);
+  CHECK(r.status == "failed");
+  REQUIRE(r.failures.size() >= 1);
+  CHECK(r.failures[0].second.find("cannot start /nonexistent/program") != std::string::npos);
 }

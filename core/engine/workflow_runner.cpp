@@ -18,13 +18,15 @@
 #include <system_error>
 #include <thread>
 
-#include "core/engine/checkpoint.hpp"
+#include "core/config/config.hpp"
+#include "core/engine/recorder.hpp"
 #include "core/engine/scheduler.hpp"
-#include "core/engine/workflow_state.hpp"
 #include "core/engine/workflow_record.hpp"
+#include "core/engine/workflow_state.hpp"
 #include "core/graph/plan.hpp"
 #include "core/graph/workflow_parse.hpp"
 #include "core/ops/op_kind.hpp"
+#include "core/providers/catalog.hpp"
 #include "core/state/file_io.hpp"
 #include "core/state/journal.hpp"
 #include "core/state/open_store.hpp"
@@ -32,8 +34,6 @@
 #include "core/support/atomic_file.hpp"
 #include "core/support/daemon.hpp"
 #include "core/support/datum_json.hpp"
-#include "core/config/config.hpp"
-#include "core/providers/catalog.hpp"
 #include "core/support/error.hpp"
 #include "core/support/process_record.hpp"
 #include "core/support/ready_line.hpp"
@@ -58,29 +58,6 @@ std::optional<RunnerMode> runner_mode_from(std::string_view text) {
 }
 
 namespace {
-
-/// What the journal says each operation reached, for resuming or rolling back.
-WorkflowState restore(const WorkflowSpec& spec, const WorkflowHistory& h) {
-  std::vector<std::string> ids;
-  ids.reserve(spec.operations.size());
-  for (const auto& o : spec.operations) ids.push_back(o.id);
-  return fold_events(ids, h.events, h.undo);
-}
-
-/// Publishes the events journaled beyond those in the event log at `log_path`: a runner
-/// killed between journaling an event and publishing it left them out, and the journal is the
-/// truth. The log holds a prefix of the journal's events in order, except once a checkpoint
-/// has folded them (the run had ended, publishing everything first).
-void publish_unlogged(EventAppender& log, size_t logged, const std::vector<Datum>& records,
-                      const std::vector<Event>& journaled) {
-  if (std::any_of(records.begin(), records.end(), is_checkpoint)) return;
-  std::string lines;
-  for (size_t k = logged; k < journaled.size(); ++k) {
-    lines += encode_json(journaled[k].to_datum());
-    lines += '\n';
-  }
-  if (!lines.empty()) log.append_lines(lines);
-}
 
 /// Turns SIGTERM, SIGINT and SIGHUP into a cancel; they must be blocked in every thread first.
 /// The watching thread outlives the run (it is never joined), so it shares the token. When no
@@ -110,232 +87,280 @@ std::string self_exe_path() {
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
 }
 
+/// An action whose result shows no secret value in its output's tail.
+class SecretsHidden : public RunningOp {
+ public:
+  SecretsHidden(std::unique_ptr<RunningOp> inner, const std::vector<std::string>& secrets)
+      : inner_(std::move(inner)),
+        secrets_(secrets) {}
+  void poll_fds(std::vector<pollfd>& fds) const override { inner_->poll_fds(fds); }
+  std::optional<Clock::time_point> wake_at() const override { return inner_->wake_at(); }
+  std::optional<OpResult> step() override {
+    std::optional<OpResult> r = inner_->step();
+    if (r && !r->output_tail.empty()) r->output_tail = redact_values(std::move(r->output_tail), secrets_);
+    return r;
+  }
+
+ private:
+  std::unique_ptr<RunningOp> inner_;
+  const std::vector<std::string>& secrets_;  ///< the runner's, which outlives the action
+};
+
+/// The secret values of `config` (under keys `patterns` name) and of `env` (variables so
+/// named), to be kept out of the output tails that events show.
+std::vector<std::string> secret_values(const Datum& config, const std::vector<std::string>& patterns,
+                                       const Environment& env) {
+  std::vector<std::string> out;
+  std::function<void(const Datum&)> collect = [&](const Datum& d) {
+    if (d.is_string())
+      out.push_back(d.str());
+    else if (d.is_record())
+      for (const auto& [k, v] : d.record()) collect(v);
+    else if (const auto* l = std::get_if<DatumList>(&d.v))
+      for (const auto& v : *l) collect(v);
+  };
+  const Datum hidden = split_secrets(config, patterns).hidden;
+  if (const auto* entries = std::get_if<DatumList>(&hidden.v))
+    for (const Datum& e : *entries)
+      if (const Datum* v = e.find("value")) collect(*v);
+  for (const auto& [name, value] : env)
+    if (is_secret_key(name, patterns)) out.push_back(value);
+  return out;
+}
+
+/// One run of one workflow in this process: what the runner holds (the lock, the journal, the
+/// configuration and plan, the folders) and the hooks through which the scheduler runs, undoes
+/// and records operations. Recording is the Recorder's; scheduling the Scheduler's.
+class WorkflowRunner {
+ public:
+  WorkflowRunner(WorkflowStore& store, std::string workspace, std::string id, RunnerMode mode)
+      : store_(store),
+        workspace_(std::move(workspace)),
+        id_(std::move(id)),
+        mode_(mode) {}
+
+  /// Takes the workflow: its claim, its journal (a torn tail cut), its configuration
+  /// snapshot and plan; stops what a killed runner left running. Throws Error when it cannot
+  /// run (locked, already started or ended, a corrupt journal).
+  void open();
+
+  /// Runs (or resumes, or rolls back) the workflow to its end, `launcher` told once it is
+  /// about to. Throws the recording failure that stopped it, if one did (the workflow then
+  /// stays interrupted, to be resumed).
+  void run(ReadyLine& launcher);
+
+ private:
+  /// The configuration of the command that submitted the workflow, resumed or not; for
+  /// journals older than that snapshot, the workspace's files as they are now.
+  Datum run_config() const;
+  void stop_leftovers() const;
+  std::unique_ptr<Provider> open_provider(const std::string& name);
+  OpContext context(size_t op, CancelToken* cancel);
+  SchedulerHooks hooks();
+  int parallel() const;
+  /// The event saying that a crash tore the journal's tail, which was cut off.
+  void report_repaired_tail();
+
+  WorkflowStore& store_;
+  const std::string workspace_, id_;
+  const RunnerMode mode_;
+  std::unique_ptr<WorkflowClaim> claim_;  ///< the runner's claim, held from open() on
+  std::optional<OpenedJournal> opened_;   ///< the journal, open to append under the claim
+  WorkflowHistory history_;
+  Environment env_;  ///< the session's, as this process got it
+  Datum config_;
+  Dag dag_;
+  WorkflowSpec spec_;
+  Plan plan_;
+  WorkflowState restored_;  ///< the journal's fold
+  LocalFiles local_;  ///< this host's files of the workflow
+  std::shared_ptr<const SafeDir> workflow_dir_, running_dir_, logs_dir_;
+  std::unique_ptr<EventAppender> log_;
+  /// Shared with the signal watcher, which outlives the run.
+  std::shared_ptr<CancelToken> cancel_ = std::make_shared<CancelToken>();
+  std::optional<Recorder> recorder_;
+  std::shared_ptr<const ChildEnv> base_env_;  ///< built once: every process shares its envp block
+  std::vector<std::string> patterns_;         ///< secret patterns of the configuration
+  std::vector<std::string> secrets_;          ///< secret values, hidden in output tails
+  std::once_flag catalog_once_;
+  std::optional<ProviderCatalog> catalog_;  ///< the workspace's providers, found on first use
+};
+
+void WorkflowRunner::open() {
+  claim_ = store_.claim(id_, std::chrono::seconds(5));
+  opened_.emplace(store_.open_journal(*claim_, Journal::TailRepair::truncate));
+  history_ = history_from(opened_->recovery.header, opened_->recovery.records);
+  const WorkflowSubmission& sub = history_.submission;
+  // The session's environment came as this process's own; --env as the journal says.
+  env_ = current_environment();
+  if (!sub.provisioning_env.empty()) env_["PROVISIONING_ENV"] = sub.provisioning_env;
+  config_ = run_config();
+  spec_ = parse_workflow(sub.document, sub.origin, &dag_, workspace_settings(config_));
+  plan_ = make_plan(spec_, dag_);
+  std::vector<std::string> ids;
+  ids.reserve(spec_.operations.size());
+  for (const auto& o : spec_.operations) ids.push_back(o.id);
+  restored_ = fold_events(ids, history_.events, history_.undo);
+
+  if (mode_ == RunnerMode::run && !history_.events.empty())
+    throw WorkflowError("provisioning::workflow::already_started", "workflow " + id_ + " has already run",
+                        "use `prov workflow resume " + id_ + "` to continue it");
+  if (mode_ == RunnerMode::resume && restored_.ended())
+    throw WorkflowError("provisioning::workflow::already_ended", "workflow " + id_ + " has already ended",
+                        "`prov workflow status " + id_ + "` shows how it ended");
+
+  // Nothing in the workflow's folder is followed through a link: checked here, then its
+  // folders are held open and used through their descriptors.
+  store_.check_workflow_files(id_);
+  local_ = store_.local_files(id_);
+  workflow_dir_ = local_.folder;
+  running_dir_ = local_.running;
+  logs_dir_ = local_.logs;
+  stop_leftovers();
+  log_ = store_.open_event_log(*claim_);
+  recorder_.emplace(*opened_->writer, *log_, history_.events, history_.undo, *cancel_);
+  recorder_->publish_unlogged(store_.read_events(id_).size(), opened_->recovery.records);
+  watch_signals(cancel_);
+  base_env_ = std::make_shared<const ChildEnv>(env_);
+  patterns_ = secret_patterns(config_);
+  secrets_ = secret_values(config_, patterns_, env_);
+}
+
+Datum WorkflowRunner::run_config() const {
+  Datum config = submission_config(store_, history_.submission);
+  if (!config.is_null()) return config;
+  ConfigRequest request;
+  request.cwd = workspace_;
+  request.workspace_flag = workspace_;
+  request.env = env_;
+  return load_config(request).all();
+}
+
+void WorkflowRunner::stop_leftovers() const {
+  const std::vector<std::string> leftovers = stop_recorded_processes(running_dir_->fd(), std::chrono::seconds(5));
+  if (leftovers.empty()) return;
+  std::string list;
+  for (const auto& n : leftovers) list += (list.empty() ? "" : ", ") + n;
+  std::fprintf(stderr, "stopped the processes that a killed runner left running: %s\n", list.c_str());
+}
+
+std::unique_ptr<Provider> WorkflowRunner::open_provider(const std::string& name) {
+  std::call_once(catalog_once_, [&] { catalog_ = ProviderCatalog::discover(config_, workspace_); });
+  const WorkflowSubmission& sub = history_.submission;
+  ProviderContext pctx;
+  pctx.workspace = workspace_;
+  pctx.state_dir = store_.local_path();
+  pctx.env = env_;
+  pctx.nu_path = sub.nu_path.empty() ? "nu" : sub.nu_path;
+  pctx.cancel = cancel_.get();
+  // An operation that names no provider has the workspace's default.
+  return prov::open_provider(catalog_->require(name.empty() ? catalog_->default_name() : name), pctx, self_exe_path());
+}
+
+OpContext WorkflowRunner::context(size_t op, CancelToken* cancel) {
+  const auto& o = spec_.operations[op];
+  const WorkflowSubmission& sub = history_.submission;
+  OpContext ctx;
+  ctx.workspace = workspace_;
+  ctx.log_path = store_.operation_log_path(id_, o.id);
+  ctx.log_dir = logs_dir_;
+  ctx.base_env = base_env_;
+  ctx.nu_path = sub.nu_path.empty() ? "nu" : sub.nu_path;
+  ctx.timeout = o.timeout ? *o.timeout : spec_.settings.timeout.value_or(Duration{0});
+  ctx.cancel = cancel;
+  ctx.open_provider = [this](const std::string& name) { return open_provider(name); };
+  ctx.closure_channel = local_.closure_socket;
+  ctx.private_dir = local_.private_undo_dir;
+  ctx.private_parent = workflow_dir_;
+  ctx.record_dir = running_dir_;
+  ctx.process_record = state_file_name(o.id);
+  ctx.secret_patterns = patterns_;
+  ctx.nu_plugin = self_exe_path();
+  return ctx;
+}
+
+SchedulerHooks WorkflowRunner::hooks() {
+  // A journal or event log that cannot be written (a full or read-only disk) ends the run:
+  // nothing may happen that is not journaled, so running operations are cancelled (the
+  // Recorder fires the token), none starts and none is rolled back. Resume continues.
+  auto not_started = [] {
+    OpResult r;
+    r.cancelled = true;
+    r.message = "not started: the journal cannot be written";
+    return r;
+  };
+  SchedulerHooks h;
+  h.start_attempt = [this, not_started](size_t op, int, CancelToken& c) -> std::unique_ptr<RunningOp> {
+    if (recorder_->failed()) return std::make_unique<EndedOp>(not_started());  // its start was not journaled
+    std::unique_ptr<RunningOp> running =
+        find_kind(spec_.operations[op].kind)->start(spec_.operations[op], context(op, &c));
+    if (!running) return nullptr;
+    return std::make_unique<SecretsHidden>(std::move(running), secrets_);
+  };
+  h.run_attempt = [this, not_started](size_t op, int, CancelToken& c) {
+    if (recorder_->failed()) return not_started();
+    OpResult r = find_kind(spec_.operations[op].kind)->run(spec_.operations[op], context(op, &c));
+    r.output_tail = redact_values(std::move(r.output_tail), secrets_);
+    return r;
+  };
+  h.has_rollback = [this](size_t op) {
+    return find_kind(spec_.operations[op].kind)->has_rollback(spec_.operations[op]);
+  };
+  h.rollback = [this](size_t op, const Datum& undo) {
+    if (recorder_->failed())
+      return op_failed("provisioning::state::io", "not rolled back: the journal cannot be written");
+    return find_kind(spec_.operations[op].kind)
+        ->rollback(spec_.operations[op], undo, context(op, nullptr));  // an undo runs to its end
+  };
+  h.record = [this](const Event& e, const Datum& undo, bool durable) { recorder_->record(e, undo, durable); };
+  h.sync = [this] { recorder_->sync(); };
+  return h;
+}
+
+int WorkflowRunner::parallel() const {
+  int parallel = history_.submission.parallel > 0 ? history_.submission.parallel : spec_.settings.parallel;
+  if (parallel <= 0) parallel = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return parallel;
+}
+
+void WorkflowRunner::report_repaired_tail() {
+  const auto& recovery = opened_->recovery;
+  Event e;
+  e.time = now_utc();
+  e.workflow_id = id_;
+  e.type = event_type::journal_repaired;
+  e.message = "the journal's tail was damaged (" + recovery.tail_problem +
+              "); the damaged bytes were cut off and kept in " +
+              store_.damaged_journal_location(id_, recovery.valid_bytes);
+  std::fprintf(stderr, "nu_plugin_provisioning runner: %s\n", e.message->c_str());
+  recorder_->record(e, {}, true);
+}
+
+void WorkflowRunner::run(ReadyLine& launcher) {
+  if (opened_->recovery.tail_damaged) report_repaired_tail();
+  launcher.ready();
+  Scheduler scheduler(spec_, id_, dag_.deps, plan_.order, hooks(), parallel());
+  if (mode_ != RunnerMode::run) scheduler.restore(restored_);
+  // A rollback a crash interrupted is continued, never the forward run before it.
+  if (mode_ == RunnerMode::rollback || restored_.phase() == WorkflowPhase::rollback)
+    scheduler.rollback_only();
+  else
+    scheduler.run(*cancel_);
+  recorder_->sync();  // the run ended on a durable record; this only publishes what may be left
+  if (auto failure = recorder_->failure()) throw *failure;  // the workflow stays interrupted, to be resumed
+  // The run has ended and every operation is settled: fold the journal into a checkpoint.
+  recorder_->checkpoint(id_, opened_->recovery.header);
+}
+
 }  // namespace
 
 int run_workflow(WorkflowStore& store, const std::string& workspace, const std::string& id, RunnerMode mode,
                  int ready_fd) {
   ReadyLine launcher(ready_fd);
   try {
-    std::unique_ptr<WorkflowClaim> claim = store.claim(id, std::chrono::seconds(5));
-    OpenedJournal opened = store.open_journal(*claim, Journal::TailRepair::truncate);
-    JournalWriter& journal = *opened.writer;
-    WorkflowHistory history = history_from(opened.recovery.header, opened.recovery.records);
-    const WorkflowSubmission& sub = history.submission;
-    // The session's environment came as this process's own; --env as the journal says.
-    Environment env = current_environment();
-    if (!sub.provisioning_env.empty()) env["PROVISIONING_ENV"] = sub.provisioning_env;
-    // The configuration of the command that submitted the workflow, resumed or not. Journals
-    // older than that snapshot have none: the workspace's files then, as they are now.
-    Datum config = submission_config(store, sub);
-    if (config.is_null()) {
-      ConfigRequest request;
-      request.cwd = workspace;
-      request.workspace_flag = workspace;
-      request.env = env;
-      config = load_config(request).all();
-    }
-    Dag dag;
-    WorkflowSpec spec = parse_workflow(sub.document, sub.origin, &dag, workspace_settings(config));
-    Plan plan = make_plan(spec, dag);
-    const WorkflowState restored = restore(spec, history);
-
-    if (mode == RunnerMode::run && !history.events.empty())
-      throw WorkflowError("provisioning::workflow::already_started", "workflow " + id + " has already run",
-                          "use `prov workflow resume " + id + "` to continue it");
-    if (mode == RunnerMode::resume && restored.ended())
-      throw WorkflowError("provisioning::workflow::already_ended", "workflow " + id + " has already ended",
-                          "`prov workflow status " + id + "` shows how it ended");
-
-    // Nothing in the workflow's folder is followed through a link: checked here, then its
-    // folders are held open and used through their descriptors.
-    store.check_workflow_files(id);
-    const LocalFiles local = store.local_files(id);
-    const auto& workflow_dir = local.folder;
-    const auto& running_dir = local.running;
-    const auto& logs_dir = local.logs;
-    // What a killed runner left running is stopped before anything runs again.
-    const std::vector<std::string> leftovers = stop_recorded_processes(running_dir->fd(), std::chrono::seconds(5));
-    if (!leftovers.empty()) {
-      std::string list;
-      for (const auto& n : leftovers) list += (list.empty() ? "" : ", ") + n;
-      std::fprintf(stderr, "stopped the processes that a killed runner left running: %s\n", list.c_str());
-    }
-    const std::unique_ptr<EventAppender> log_writer = store.open_event_log(*claim);
-    EventAppender& log = *log_writer;
-    publish_unlogged(log, store.read_events(id).size(), opened.recovery.records, history.events);
-    std::mutex journal_mutex;
-    SchedulerHooks hooks;
-    const auto cancel_token = std::make_shared<CancelToken>();
-    CancelToken& cancel = *cancel_token;
-    watch_signals(cancel_token);
-
-    // Built once: every operation's processes share its envp block and program lookups.
-    const auto base_env = std::make_shared<const ChildEnv>(env);
-    const std::vector<std::string> patterns = secret_patterns(config);
-    // The workspace's providers for server.* operations, found on first use.
-    std::once_flag catalog_once;
-    std::optional<ProviderCatalog> catalog;
-    auto open_provider = [&](const std::string& name) -> std::unique_ptr<Provider> {
-      std::call_once(catalog_once, [&] {
-        catalog = ProviderCatalog::discover(config, workspace);
-      });
-      ProviderContext pctx;
-      pctx.workspace = workspace;
-      pctx.state_dir = store.local_path();
-      pctx.env = env;
-      pctx.nu_path = sub.nu_path.empty() ? "nu" : sub.nu_path;
-      pctx.cancel = &cancel;
-      // An operation that names no provider has the workspace's default.
-      return prov::open_provider(catalog->require(name.empty() ? catalog->default_name() : name), pctx, self_exe_path());
-    };
-    auto context = [&](size_t op) {
-      OpContext ctx;
-      ctx.workspace = workspace;
-      ctx.log_path = store.operation_log_path(id, spec.operations[op].id);
-      ctx.log_dir = logs_dir;
-      ctx.base_env = base_env;
-      ctx.nu_path = sub.nu_path.empty() ? "nu" : sub.nu_path;
-      ctx.nu_plugin = self_exe_path();
-      const auto& o = spec.operations[op];
-      ctx.timeout = o.timeout ? *o.timeout : spec.settings.timeout.value_or(Duration{0});
-      ctx.open_provider = open_provider;
-      ctx.closure_channel = local.closure_socket;
-      ctx.private_dir = local.private_undo_dir;
-      ctx.private_parent = workflow_dir;
-      ctx.record_dir = running_dir;
-      ctx.process_record = state_file_name(spec.operations[op].id);
-      ctx.secret_patterns = patterns;
-      return ctx;
-    };
-    auto to_attempt = [](const OpResult& r) {
-      AttemptResult a;
-      a.ok = r.ok;
-      a.exit_code = r.exit_code;
-      a.timed_out = r.timed_out;
-      a.cancelled = r.cancelled;
-      a.permanent = r.permanent;
-      a.message = r.message;
-      a.undo = r.undo;
-      a.duration = r.duration;
-      a.resource_event = r.resource_event;
-      a.resource = r.resource;
-      return a;
-    };
-    // A journal or event log that cannot be written (a full or read-only disk) ends the run:
-    // nothing may happen that is not journaled, so running operations are cancelled, none
-    // starts and none is rolled back; the first error is the runner's. Resume continues.
-    std::mutex failure_mutex;
-    std::optional<ResourceError> failure;  // guarded by failure_mutex
-    auto storage_failed = [&] {
-      std::lock_guard l(failure_mutex);
-      return failure.has_value();
-    };
-    auto fail_storage = [&](const ResourceError& e) {
-      {
-        std::lock_guard l(failure_mutex);
-        if (!failure) failure = e;
-      }
-      cancel.cancel();
-    };
-    hooks.run_attempt = [&](size_t op, int, CancelToken& c) {
-      if (storage_failed()) {  // its start was not journaled: it must not run
-        AttemptResult a;
-        a.cancelled = true;
-        a.message = "not started: the journal cannot be written";
-        return a;
-      }
-      const OpKind* kind = find_kind(spec.operations[op].kind);
-      OpContext ctx = context(op);
-      ctx.cancel = &c;
-      return to_attempt(kind->run(spec.operations[op], ctx));
-    };
-    hooks.has_rollback = [&](size_t op) { return find_kind(spec.operations[op].kind)->has_rollback(spec.operations[op]); };
-    hooks.rollback = [&](size_t op, const Datum& undo) {
-      if (storage_failed()) {
-        AttemptResult a;
-        a.message = "not rolled back: the journal cannot be written";
-        return a;
-      }
-      return to_attempt(find_kind(spec.operations[op].kind)->rollback(spec.operations[op], undo, context(op)));
-    };
-    std::vector<Event> events = history.events;  // everything journaled, for the checkpoint
-    std::vector<Datum> undos = history.undo;
-    // An event reaches the event log, which sessions show, only once it is journaled durably;
-    // the log keeps the journal's order. Lines wait here (journal order) until then.
-    std::deque<std::pair<uint64_t, std::string>> unpublished;  // guarded by journal_mutex
-    std::mutex publish_mutex;  // one publisher at a time, so that lines keep their order
-    auto publish = [&] {
-      std::lock_guard p(publish_mutex);
-      std::string lines;
-      {
-        std::lock_guard l(journal_mutex);
-        const uint64_t durable = journal.durable_seq();
-        while (!unpublished.empty() && unpublished.front().first <= durable) {
-          lines += unpublished.front().second;
-          lines += '\n';
-          unpublished.pop_front();
-        }
-      }
-      if (!lines.empty()) log.append_lines(lines);
-    };
-    hooks.record = [&](const Event& e, const Datum& undo, bool durable) {
-      if (storage_failed()) return;
-      try {
-        std::string line = encode_json(e.to_datum());  // the journal's record too, without undo
-        const std::string with_undo = undo.is_null() ? std::string() : encode_json(journal_record(e, undo));
-        uint64_t seq;
-        {
-          std::lock_guard l(journal_mutex);
-          seq = journal.append_encoded(undo.is_null() ? line : with_undo);
-          events.push_back(e);
-          undos.push_back(undo);
-          unpublished.emplace_back(seq, std::move(line));
-        }
-        if (!durable) return;
-        journal.wait_durable(seq);
-        publish();
-      } catch (const ResourceError& x) {
-        fail_storage(x);
-      }
-    };
-    hooks.sync = [&] {
-      if (storage_failed()) return;
-      try {
-        journal.sync();
-        publish();
-      } catch (const ResourceError& x) {
-        fail_storage(x);
-      }
-    };
-
-    if (opened.recovery.tail_damaged) {
-      // A crash tore the last record; it was cut off (and kept beside the journal). Say so.
-      Event e;
-      e.time = now_utc();
-      e.workflow_id = id;
-      e.type = event_type::journal_repaired;
-      e.message = "the journal's tail was damaged (" + opened.recovery.tail_problem +
-                  "); the damaged bytes were cut off and kept in " +
-                  store.damaged_journal_location(id, opened.recovery.valid_bytes);
-      std::fprintf(stderr, "nu_plugin_provisioning runner: %s\n", e.message->c_str());
-      hooks.record(e, {}, true);
-    }
-
-    launcher.ready();
-    int parallel = sub.parallel > 0 ? sub.parallel : spec.settings.parallel;
-    if (parallel <= 0) parallel = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    Scheduler scheduler(spec, id, dag.deps, plan.order, hooks, parallel);
-    if (mode != RunnerMode::run) scheduler.restore(restored);
-    // A rollback a crash interrupted is continued, never the forward run before it.
-    if (mode == RunnerMode::rollback || restored.phase() == WorkflowPhase::rollback) scheduler.rollback_only();
-    else scheduler.run(cancel);
-    hooks.sync();  // the run ended on a durable record; this only publishes what may be left
-    if (storage_failed()) throw *failure;  // the workflow stays interrupted, to be resumed
-    // The run has ended and every operation is settled: fold the journal into a checkpoint.
-    {
-      std::lock_guard l(journal_mutex);
-      journal.compact(opened.recovery.header, {make_checkpoint(id, events, undos)});
-    }
+    WorkflowRunner runner(store, workspace, id, mode);
+    runner.open();
+    runner.run(launcher);
     return 0;
   } catch (const Error& e) {
     std::fprintf(stderr, "nu_plugin_provisioning runner: %s [%s]\n", e.what(), e.code().c_str());

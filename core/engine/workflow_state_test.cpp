@@ -91,7 +91,7 @@ void run_runner(World& w, EventJournal& j, bool rollback_mode, long crash_at, lo
   long records = 0;
   SchedulerHooks h;
   h.run_attempt = [&](size_t op, int, CancelToken& c) {
-    AttemptResult r;
+    OpResult r;
     r.cancelled = c.cancelled();
     r.ok = !r.cancelled && !w.fails[op];
     r.message = r.ok ? "" : "no";
@@ -101,7 +101,7 @@ void run_runner(World& w, EventJournal& j, bool rollback_mode, long crash_at, lo
   h.has_rollback = [&](size_t op) { return static_cast<bool>(w.has_rb[op]); };
   h.rollback = [&](size_t op, const Datum& undo) {
     CHECK(undo.find("id")->str() == w.spec.operations[op].id);
-    AttemptResult r;
+    OpResult r;
     r.ok = ++w.undo_calls[op] > w.undo_fails[op];
     r.message = r.ok ? "" : "undo failed";
     return r;

@@ -17,6 +17,15 @@ OpProcess process(const Fields& f, std::string_view argv_field) {
   return p;
 }
 
+/// The process of a run, its fields checked.
+OpProcess run_process(const OperationSpec& op) {
+  check_declared_fields(op);  // a bad rollback must fail now, not when it is needed
+  Fields f(op);
+  OpProcess p = process(f, "run");
+  p.stdin_text = f.optional_string("stdin");
+  return p;
+}
+
 }  // namespace
 
 void CommandOp::validate(const OperationSpec& op) const { check_declared_fields(op); }
@@ -26,11 +35,11 @@ bool CommandOp::has_rollback(const OperationSpec& op) const {
 }
 
 OpResult CommandOp::do_run(const OperationSpec& op, const OpContext& ctx) const {
-  validate(op);  // a bad rollback must fail now, not when it is needed
-  Fields f(op);
-  OpProcess p = process(f, "run");
-  p.stdin_text = f.optional_string("stdin");
-  return run_op_process(p, ctx);
+  return run_op_process(run_process(op), ctx);
+}
+
+std::unique_ptr<RunningOp> CommandOp::do_start(const OperationSpec& op, const OpContext& ctx) const {
+  return start_op_process(run_process(op), ctx);
 }
 
 OpResult CommandOp::do_rollback(const OperationSpec& op, const Datum&, const OpContext& ctx) const {

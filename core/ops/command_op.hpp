@@ -18,6 +18,7 @@ class CommandOp : public OpKind {
 
  protected:
   OpResult do_run(const OperationSpec& op, const OpContext& ctx) const override;
+  std::unique_ptr<RunningOp> do_start(const OperationSpec& op, const OpContext& ctx) const override;
   OpResult do_rollback(const OperationSpec& op, const Datum& undo,
                        const OpContext& ctx) const override;
 };

@@ -161,6 +161,7 @@ OpResult run_closure(const OperationSpec& op, const Fields& f, int64_t ref, cons
                            r.message);
   res.cancelled = ctx.cancel && ctx.cancel->cancelled();
   res.permanent = r.session_gone;  // the session does not come back: retrying cannot help
+  res.output_tail = output_tail(r.output);
   return res;
 }
 
@@ -184,6 +185,13 @@ OpResult NuOp::do_run(const OperationSpec& op, const OpContext& ctx) const {
   Fields f(op);
   if (auto ref = reference(f, "code")) return run_closure(op, f, *ref, ctx);
   return run_op_process(process(f, f.string("code"), ctx), ctx);
+}
+
+std::unique_ptr<RunningOp> NuOp::do_start(const OperationSpec& op, const OpContext& ctx) const {
+  validate(op);
+  Fields f(op);
+  if (reference(f, "code")) return nullptr;  // the session evaluates it: an in-process call here
+  return start_op_process(process(f, f.string("code"), ctx), ctx);
 }
 
 OpResult NuOp::do_rollback(const OperationSpec& op, const Datum&, const OpContext& ctx) const {

@@ -72,33 +72,95 @@ class ActionLog {
   bool tried_ = false;  ///< open() was called: fd_ is what it got
 };
 
-/// Runs `body` framed by log lines, turning exceptions into failed results and timing it. The
-/// body gets `ctx` with `open_log` set; a silent, successful action leaves no log behind.
+/// An action's frame: the log (header before its first line, a trailer saying how it ended)
+/// and its time. The context it hands the action has `open_log` set; a silent, successful
+/// action leaves no log behind. Lives at one address while the action runs.
+class ActionFrame {
+ public:
+  ActionFrame(const OperationSpec& op, const OpContext& ctx, const char* action)
+      : what_(op.id + " (" + op.kind + ") " + action),
+        log_(ctx.log_path, ctx.log_dir, "==> " + now_utc().rfc3339 + " " + what_),
+        ctx_(ctx),
+        start_(std::chrono::steady_clock::now()) {
+    if (!ctx.log_path.empty()) ctx_.open_log = [this] { return log_.open(); };
+  }
+  ActionFrame(const ActionFrame&) = delete;
+  ActionFrame& operator=(const ActionFrame&) = delete;
+
+  const OpContext& context() const { return ctx_; }
+
+  /// Times `r` (unless the action did) and writes the trailer.
+  OpResult finish(OpResult r) {
+    if (r.duration.nanos == 0)
+      r.duration = Duration{
+          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start_).count()};
+    if (!r.ok) log_.open();
+    log_.write_line("<== " + now_utc().rfc3339 + " " + what_ + ": " + (r.ok ? "ok" : "failed [" + r.code + "]") +
+                    (r.message.empty() ? "" : ": " + r.message) + " (" +
+                    format_duration(Duration{r.duration.nanos / 1'000'000 * 1'000'000}) + ")");
+    return r;
+  }
+
+ private:
+  std::string what_;
+  ActionLog log_;
+  OpContext ctx_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+/// `body()` as a result: a thrown error becomes a failed one.
+template <typename Body>
+OpResult guarded(Body body) {
+  try {
+    return body();
+  } catch (const Error& e) {
+    return op_failed(e.code(), e.what());
+  } catch (const std::exception& e) {
+    return op_failed("provisioning::internal", e.what());
+  }
+}
+
+/// Runs `body` in its frame.
 template <typename Body>
 OpResult framed(const OperationSpec& op, const OpContext& ctx, const char* action, Body body) {
-  const std::string what = op.id + " (" + op.kind + ") " + action;
-  ActionLog log(ctx.log_path, ctx.log_dir, "==> " + now_utc().rfc3339 + " " + what);
-  OpContext c = ctx;
-  if (!ctx.log_path.empty()) c.open_log = [&log] { return log.open(); };
-  const auto start = std::chrono::steady_clock::now();
-  OpResult r;
-  try {
-    r = body(c);
-  } catch (const Error& e) {
-    r = op_failed(e.code(), e.what());
-  } catch (const std::exception& e) {
-    r = op_failed("provisioning::internal", e.what());
-  }
-  if (r.duration.nanos == 0)
-    r.duration = Duration{std::chrono::duration_cast<std::chrono::nanoseconds>(
-                              std::chrono::steady_clock::now() - start)
-                              .count()};
-  if (!r.ok) log.open();
-  log.write_line("<== " + now_utc().rfc3339 + " " + what + ": " + (r.ok ? "ok" : "failed [" + r.code + "]") +
-                 (r.message.empty() ? "" : ": " + r.message) + " (" +
-                 format_duration(Duration{r.duration.nanos / 1'000'000 * 1'000'000}) + ")");
-  return r;
+  ActionFrame frame(op, ctx, action);
+  return frame.finish(guarded([&] { return body(frame.context()); }));
 }
+
+/// A started action in its frame; the frame's trailer is written when it ends.
+class FramedOp : public RunningOp {
+ public:
+  FramedOp(const OperationSpec& op, const OpContext& ctx) : frame_(op, ctx, "run") {}
+  /// Starts the action through `start`; false when the kind does not start processes.
+  template <typename Start>
+  bool begin(Start start) {
+    try {
+      inner_ = start(frame_.context());
+      if (!inner_) return false;
+    } catch (...) {
+      inner_ = std::make_unique<EndedOp>(guarded([]() -> OpResult { throw; }));
+    }
+    return true;
+  }
+  void poll_fds(std::vector<pollfd>& fds) const override { inner_->poll_fds(fds); }
+  std::optional<Clock::time_point> wake_at() const override { return inner_->wake_at(); }
+  std::optional<OpResult> step() override {
+    std::optional<OpResult> r = guarded_step();
+    if (r) r = frame_.finish(std::move(*r));
+    return r;
+  }
+
+ private:
+  std::optional<OpResult> guarded_step() {
+    try {
+      return inner_->step();
+    } catch (...) {
+      return guarded([]() -> OpResult { throw; });
+    }
+  }
+  ActionFrame frame_;
+  std::unique_ptr<RunningOp> inner_;
+};
 
 const std::vector<const OpKind*>& registry() {
   static const CommandOp command;
@@ -122,6 +184,14 @@ OpResult OpKind::rollback(const OperationSpec& op, const Datum& undo, const OpCo
   return framed(op, ctx, "rollback", [&](const OpContext& c) { return do_rollback(op, undo, c); });
 }
 
+std::unique_ptr<RunningOp> OpKind::start(const OperationSpec& op, const OpContext& ctx) const {
+  auto run = std::make_unique<FramedOp>(op, ctx);
+  if (!run->begin([&](const OpContext& c) { return do_start(op, c); })) return nullptr;
+  return run;
+}
+
+std::unique_ptr<RunningOp> OpKind::do_start(const OperationSpec&, const OpContext&) const { return nullptr; }
+
 const OpKind* find_kind(std::string_view name) {
   for (const OpKind* k : registry())
     if (k->name() == name) return k;
@@ -132,21 +202,6 @@ std::vector<std::string_view> kind_names() {
   std::vector<std::string_view> names;
   for (const KindDecl& k : kind_decls()) names.push_back(k.name);
   return names;
-}
-
-OpResult op_succeeded(std::string message, Datum undo) {
-  OpResult r;
-  r.ok = true;
-  r.message = std::move(message);
-  r.undo = std::move(undo);
-  return r;
-}
-
-OpResult op_failed(std::string code, std::string message) {
-  OpResult r;
-  r.code = std::move(code);
-  r.message = std::move(message);
-  return r;
 }
 
 }  // namespace prov

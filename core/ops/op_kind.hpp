@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/graph/workflow.hpp"
+#include "core/ops/op_result.hpp"
 #include "core/providers/provider.hpp"
 #include "core/state/safe_dir.hpp"
 #include "core/support/cancel.hpp"
@@ -62,24 +63,6 @@ struct OpContext {
   std::vector<std::string> secret_patterns;
 };
 
-/// How one run or rollback ended. Mirrors the scheduler's AttemptResult, plus a stable code.
-struct OpResult {
-  bool ok = false;
-  std::optional<int64_t> exit_code;  ///< of the process, when one ran and was reaped
-  bool timed_out = false;
-  bool cancelled = false;
-  bool permanent = false;  ///< another attempt cannot help (the cause does not pass with time)
-  std::string code;     ///< stable error code when !ok (`provisioning::operation::failed`, …)
-  std::string message;  ///< what happened, one line
-  Datum undo;           ///< what rollback needs: JSON-able, journaled; null when nothing
-  Duration duration;
-  /// A resource the action made, removed or changed: its event type (resource_created,
-  /// resource_deleted or configuration_changed; empty when none) and a record naming it
-  /// (provider, type, id, name for a server; type, key, file for configuration).
-  std::string resource_event;
-  Datum resource;
-};
-
 /// One kind of operation. Kinds hold no state: one instance serves every thread at once.
 class OpKind {
  public:
@@ -105,12 +88,20 @@ class OpKind {
   /// Undoes a successful run given its `undo`. Never throws, like run().
   OpResult rollback(const OperationSpec& op, const Datum& undo, const OpContext& ctx) const;
 
+  /// Starts the operation without waiting for it, for kinds (and fields) that run a process:
+  /// the caller's poll loop drives it to the same result run() would give (a failure to start
+  /// comes back as an EndedOp). nullptr: the kind is an in-process call; use run(). `ctx` need
+  /// not outlive the call. Never throws.
+  std::unique_ptr<RunningOp> start(const OperationSpec& op, const OpContext& ctx) const;
+
  protected:
   /// The kind's own run and rollback; they may throw prov::Error, which run()/rollback()
   /// turn into a failed OpResult.
   virtual OpResult do_run(const OperationSpec& op, const OpContext& ctx) const = 0;
   virtual OpResult do_rollback(const OperationSpec& op, const Datum& undo,
                                const OpContext& ctx) const = 0;
+  /// The kind's own start (start()); may throw prov::Error. Default: nullptr (in-process).
+  virtual std::unique_ptr<RunningOp> do_start(const OperationSpec& op, const OpContext& ctx) const;
 };
 
 /// The built-in kind called `name`; nullptr when there is none.
@@ -118,10 +109,5 @@ const OpKind* find_kind(std::string_view name);
 
 /// The names of every built-in kind, in the order DESIGN.md lists them.
 std::vector<std::string_view> kind_names();
-
-/// A successful result with `message`.
-OpResult op_succeeded(std::string message, Datum undo = {});
-/// A failed result with `code` and `message`.
-OpResult op_failed(std::string code, std::string message);
 
 }  // namespace prov

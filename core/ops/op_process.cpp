@@ -4,7 +4,9 @@
 
 namespace prov {
 
-OpResult run_op_process(const OpProcess& p, const OpContext& ctx) {
+namespace {
+
+SubprocessOptions options_of(const OpProcess& p, const OpContext& ctx) {
   SubprocessOptions o;
   o.argv = p.argv;
   if (p.env.empty()) {
@@ -23,32 +25,81 @@ OpResult run_op_process(const OpProcess& p, const OpContext& ctx) {
   o.stdin_text = p.stdin_text;
   o.log_path = ctx.log_path;
   o.open_log = ctx.open_log;
+  return o;
+}
 
-  Subprocess child(o);
-  const bool recorded = ctx.record_dir && !ctx.process_record.empty();
-  if (recorded) record_process(ctx.record_dir->fd(), ctx.process_record, child.pid());
-  const SubprocessResult s = child.wait({ctx.timeout, ctx.cancel, ctx.kill_grace});
-  if (recorded) forget_process(ctx.record_dir->fd(), ctx.process_record);
-  OpResult r;
-  r.exit_code = s.exit_code;
-  r.timed_out = s.timed_out;
-  r.cancelled = s.cancelled;
-  r.duration = s.duration;
-  r.ok = !s.timed_out && !s.cancelled && s.exit_code == 0;
-  const std::string status = "exit status " + std::to_string(s.exit_code);
-  if (s.timed_out) {
-    r.code = "provisioning::operation::timeout";
-    r.message = "timed out; its process group was stopped (" + status + ")";
-  } else if (s.cancelled) {
-    r.code = "provisioning::operation::cancelled";
-    r.message = "cancelled; its process group was stopped (" + status + ")";
-  } else if (!r.ok) {
-    r.code = "provisioning::operation::failed";
-    r.message = p.argv[0] + " ended with " + status;
-  } else {
-    r.message = status;
+/// The operation's process, recorded (process_record.hpp) while it runs.
+class OpProcessRun : public RunningOp {
+ public:
+  OpProcessRun(const OpProcess& p, const OpContext& ctx)
+      : program_(p.argv.empty() ? std::string() : p.argv[0]),
+        child_(options_of(p, ctx)),
+        limits_{ctx.timeout, ctx.cancel, ctx.kill_grace},
+        record_dir_(ctx.record_dir),
+        record_(ctx.process_record) {
+    if (record_dir_ && !record_.empty()) record_process(record_dir_->fd(), record_, child_.pid());
   }
-  return r;
+  ~OpProcessRun() override { forget(); }
+
+  void poll_fds(std::vector<pollfd>& fds) const override {
+    if (child_.pidfd() >= 0) fds.push_back({child_.pidfd(), POLLIN, 0});
+    if (child_.output_fd() >= 0) fds.push_back({child_.output_fd(), POLLIN, 0});
+  }
+  std::optional<Clock::time_point> wake_at() const override { return child_.next_wake(limits_); }
+  std::optional<OpResult> step() override {
+    const std::optional<SubprocessResult> s = child_.poll_wait(limits_);
+    if (!s) return std::nullopt;
+    return result(*s);
+  }
+  /// Waits for the end (the blocking form).
+  OpResult wait() { return result(child_.wait(limits_)); }
+
+ private:
+  OpResult result(const SubprocessResult& s) {
+    forget();
+    OpResult r;
+    r.exit_code = s.exit_code;
+    r.timed_out = s.timed_out;
+    r.cancelled = s.cancelled;
+    r.duration = s.duration;
+    r.ok = !s.timed_out && !s.cancelled && s.exit_code == 0;
+    const std::string status = "exit status " + std::to_string(s.exit_code);
+    if (s.timed_out) {
+      r.code = "provisioning::operation::timeout";
+      r.message = "timed out; its process group was stopped (" + status + ")";
+    } else if (s.cancelled) {
+      r.code = "provisioning::operation::cancelled";
+      r.message = "cancelled; its process group was stopped (" + status + ")";
+    } else if (!r.ok) {
+      r.code = "provisioning::operation::failed";
+      r.message = program_ + " ended with " + status;
+    } else {
+      r.message = status;
+    }
+    if (!r.ok) r.output_tail = output_tail(child_.output_tail());
+    return r;
+  }
+  void forget() {
+    if (record_dir_ && !record_.empty()) forget_process(record_dir_->fd(), record_);
+    record_.clear();
+  }
+
+  std::string program_;
+  Subprocess child_;
+  SubprocessLimits limits_;
+  std::shared_ptr<const SafeDir> record_dir_;
+  std::string record_;  ///< the process record's name while it is recorded; empty after
+};
+
+}  // namespace
+
+std::unique_ptr<RunningOp> start_op_process(const OpProcess& p, const OpContext& ctx) {
+  return std::make_unique<OpProcessRun>(p, ctx);
+}
+
+OpResult run_op_process(const OpProcess& p, const OpContext& ctx) {
+  OpProcessRun run(p, ctx);
+  return run.wait();
 }
 
 }  // namespace prov

@@ -1,8 +1,9 @@
 #pragma once
 /// Running one process on behalf of an operation: the context's environment with the
 /// operation's additions over it, its working directory inside the workspace, its log, limits
-/// and cancel token, and the outcome as an OpResult.
+/// and cancel token, and the outcome as an OpResult (with the tail of its output).
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,9 +20,13 @@ struct OpProcess {
   std::optional<std::string> stdin_text;  ///< nullopt: /dev/null
 };
 
-/// Runs `p` under `ctx`. ok only for exit status 0; otherwise code
-/// `provisioning::operation::failed` (exit status), `::timeout` or `::cancelled`. Throws
-/// ResourceError `provisioning::process::spawn` / `::log` when it cannot start.
+/// Starts `p` under `ctx` and returns it running, for the caller's poll loop (RunningOp).
+/// Its result is ok only for exit status 0; otherwise code `provisioning::operation::failed`
+/// (exit status), `::timeout` or `::cancelled`. Throws ResourceError
+/// `provisioning::process::spawn` / `::log` when it cannot start.
+std::unique_ptr<RunningOp> start_op_process(const OpProcess& p, const OpContext& ctx);
+
+/// start_op_process() and waits for its end.
 OpResult run_op_process(const OpProcess& p, const OpContext& ctx);
 
 }  // namespace prov

@@ -206,4 +206,14 @@ Datum join_secrets(Datum shown, const Datum& hidden) {
   return shown;
 }
 
+std::string redact_values(std::string text, const std::vector<std::string>& values) {
+  for (const std::string& v : values) {
+    if (v.size() < 4) continue;
+    for (size_t at = text.find(v); at != std::string::npos;
+         at = text.find(v, at + std::char_traits<char>::length(kRedacted)))
+      text.replace(at, v.size(), kRedacted);
+  }
+  return text;
+}
+
 }  // namespace prov

@@ -44,6 +44,11 @@ struct SecretSplit {
 };
 SecretSplit split_secrets(const Datum& config, const std::vector<std::string>& patterns);
 
+/// `text` with every occurrence of each of `values` (secret values, such as split_secrets'
+/// hidden ones) replaced by the marker; values shorter than 4 bytes are left alone (they would
+/// hide ordinary text and hardly hide anything).
+std::string redact_values(std::string text, const std::vector<std::string>& values);
+
 /// `shown` with every value of `hidden` (as split_secrets made it) put back where it was. Throws
 /// ResourceError `provisioning::state::corrupt_secrets` when an entry does not fit `shown`.
 Datum join_secrets(Datum shown, const Datum& hidden);

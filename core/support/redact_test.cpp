@@ -109,3 +109,10 @@ TEST_CASE("secrets that do not fit the shown configuration are refused", "[redac
     }
   }
 }
+
+TEST_CASE("redact_values hides every occurrence of secret values in text", "[redact]") {
+  CHECK(prov::redact_values("token=s3cr3t-value and again s3cr3t-value", {"s3cr3t-value"}) ==
+        "token=<redacted> and again <redacted>");
+  CHECK(prov::redact_values("a b c", {"b"}) == "a b c");  // too short to hide
+  CHECK(prov::redact_values("hunter22hunter22", {"hunter22"}) == "<redacted><redacted>");
+}

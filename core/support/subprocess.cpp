@@ -313,6 +313,10 @@ bool Subprocess::copy_output() {
     const ssize_t n = ::read(out_, buf, sizeof buf);
     if (n == 0) return false;
     if (n < 0) return errno == EINTR ? true : errno == EAGAIN;
+    constexpr size_t keep = 4096;
+    tail_.append(buf + (n > static_cast<ssize_t>(keep) ? n - static_cast<ssize_t>(keep) : 0),
+                 std::min(static_cast<size_t>(n), keep));
+    if (tail_.size() > keep) tail_.erase(0, tail_.size() - keep);
     if (!log_asked_) {
       log_asked_ = true;
       log_ = open_log_();
@@ -488,6 +492,61 @@ SubprocessResult Subprocess::wait(const SubprocessLimits& limits) {
   r.duration = Duration{std::chrono::duration_cast<nanoseconds>(Clock::now() - started_).count()};
   result_ = r;
   return r;
+}
+
+std::optional<SubprocessResult> Subprocess::poll_wait(const SubprocessLimits& limits) {
+  if (reaped_) return result_;
+  if (out_ >= 0 && !copy_output()) {
+    ::close(out_);
+    out_ = -1;
+  }
+  siginfo_t info{};
+  const bool exited =
+      ::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid != 0;
+  const auto now = Clock::now();
+  if (!exited) {
+    if (!stopping_) {
+      const bool cancelled = limits.cancel && limits.cancel->cancelled();
+      const bool timed_out =
+          !cancelled && limits.timeout.nanos > 0 && now >= started_ + nanoseconds(limits.timeout.nanos);
+      if (!cancelled && !timed_out) return std::nullopt;
+      stop_.cancelled = cancelled;
+      stop_.timed_out = timed_out;
+      stopping_ = true;
+      kill_at_ = now + nanoseconds(std::max<int64_t>(limits.kill_grace.nanos, 0));
+      ::kill(-pid_, SIGTERM);
+      return std::nullopt;
+    }
+    if (killed_ || now < kill_at_) return std::nullopt;
+  }
+  // As wait()'s stop_group: the group gets SIGKILL once the child ended or the grace ran out,
+  // before the child is reaped (so its pid, the group id, cannot have been reused).
+  if (stopping_ && !killed_) {
+    ::kill(-pid_, SIGKILL);
+    killed_ = true;
+  }
+  if (!exited) return std::nullopt;
+  SubprocessResult r = stop_;
+  finish_output();
+  r.exit_code = reap();
+  r.duration = Duration{std::chrono::duration_cast<nanoseconds>(Clock::now() - started_).count()};
+  result_ = r;
+  return r;
+}
+
+std::optional<Clock::time_point> Subprocess::next_wake(const SubprocessLimits& limits) const {
+  if (reaped_) return Clock::now();
+  std::optional<Clock::time_point> at;
+  if (stopping_) {
+    if (!killed_) at = kill_at_;
+  } else if (limits.timeout.nanos > 0) {
+    at = started_ + nanoseconds(limits.timeout.nanos);
+  }
+  if (pidfd_ < 0) {  // nothing tells of the exit: look again soon
+    const auto soon = Clock::now() + std::chrono::milliseconds(10);
+    if (!at || soon < *at) at = soon;
+  }
+  return at;
 }
 
 SubprocessResult run_subprocess(const SubprocessOptions& options, const SubprocessLimits& limits) {

@@ -140,6 +140,22 @@ class Subprocess {
   /// touched (a command may start a daemon on purpose).
   SubprocessResult wait(const SubprocessLimits& limits);
 
+  /// For waiting on many children in one poll loop (instead of wait()): the child's pidfd,
+  /// readable once it exits (-1 where pidfd_open is missing: poll it at next_wake() instead),
+  /// and the read end of its output pipe (-1 when output does not go through one).
+  int pidfd() const { return pidfd_; }
+  int output_fd() const { return out_; }
+  /// One step of wait() that never blocks on the child: copies the output the pipe holds; on
+  /// timeout or cancellation sends SIGTERM to the group, and SIGKILL once the grace has run out;
+  /// once the child has exited, finishes as wait() does and returns its result (later calls,
+  /// and wait(), return the same). nullopt while it runs.
+  std::optional<SubprocessResult> poll_wait(const SubprocessLimits& limits);
+  /// When poll_wait() is due though no descriptor became readable (the timeout, the end of
+  /// the kill grace, or soon when there is no pidfd); nullopt: only a descriptor can wake it.
+  std::optional<std::chrono::steady_clock::time_point> next_wake(const SubprocessLimits& limits) const;
+  /// The last bytes (at most 4 KiB) of the output that went through the pipe (open_log).
+  const std::string& output_tail() const { return tail_; }
+
  private:
   /// True once the child has exited (reaped or not) within `d`; never reaps it. Copies output
   /// from the pipe meanwhile. Returns false early when `wake_fd` (>= 0) becomes readable.
@@ -163,6 +179,13 @@ class Subprocess {
   std::function<int()> open_log_;
   bool reaped_ = false;
   SubprocessResult result_;  ///< what wait() returned, once reaped_
+  std::string tail_;         ///< the last output bytes (output_tail)
+  /// poll_wait(): why the group is being stopped (timed_out / cancelled) once stopping_, and
+  /// when SIGKILL follows the SIGTERM.
+  bool stopping_ = false;
+  bool killed_ = false;
+  SubprocessResult stop_;
+  std::chrono::steady_clock::time_point kill_at_;
   std::chrono::steady_clock::time_point started_;
 };
 

@@ -133,6 +133,24 @@ def main [] {
       assert not (($ws | path join one.txt) | path exists)
       assert not (($ws | path join two.txt) | path exists)
     }
+    "failure events say why: the output's last lines, and the failed operations with their messages": {||
+      let ws = (new-workspace)
+      cd $ws
+      let events = (wf [
+        {id: ok, kind: command, run: [true]}
+        {id: boom, kind: command, run: [sh -c "echo first line; echo 'disk quota exceeded' >&2; exit 3"]}
+      ] | prov workflow run --allow-failure)
+      let failed = ($events | where type == operation_failed | first)
+      assert equal $failed.operation boom
+      assert equal $failed.exit_code 3
+      assert equal $failed.output "first line\ndisk quota exceeded"
+      let last = ($events | last)
+      assert equal $last.type workflow_failed
+      assert equal $last.failed_operations [{operation: boom, message: "sh ended with exit status 3"}]
+      assert equal $last.message "failed: boom: sh ended with exit status 3"
+      # A success carries no output column.
+      assert ("output" not-in ($events | where type == operation_succeeded | first | columns))
+    }
     "submit returns at once; status and list work from another nu session": {||
       let ws = (new-workspace)
       cd $ws
