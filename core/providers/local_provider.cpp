@@ -22,6 +22,7 @@
 #include "core/support/datum_json.hpp"
 #include "core/support/duration.hpp"
 #include "core/support/error.hpp"
+#include "core/support/proc_stat.hpp"
 
 namespace prov {
 

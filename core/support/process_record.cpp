@@ -7,33 +7,19 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <fstream>
 #include <sstream>
 #include <thread>
+
+#include "core/support/proc_stat.hpp"
 
 namespace prov {
 
 namespace {
 
-/// The start time of `pid` (field 22 of /proc/<pid>/stat), or 0 when it does not run.
+/// The start time of `pid` in clock ticks after boot, or 0 when it does not run.
 unsigned long long start_time(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const size_t close = stat.rfind(')');  // the command name may hold spaces and parentheses
-  if (close == std::string::npos) return 0;
-  std::istringstream fields(stat.substr(close + 2));
-  std::string field;
-  for (int i = 3; i <= 22 && fields >> field; ++i)
-    if (i == 22) return std::strtoull(field.c_str(), nullptr, 10);
-  return 0;
-}
-
-/// The program `pid` runs (/proc/<pid>/exe), or "" when that cannot be read.
-std::string executable(pid_t pid) {
-  char buf[4096];
-  const std::string link = "/proc/" + std::to_string(pid) + "/exe";
-  const ssize_t n = ::readlink(link.c_str(), buf, sizeof buf);
-  return n > 0 && static_cast<size_t>(n) < sizeof buf ? std::string(buf, static_cast<size_t>(n)) : std::string();
+  const auto st = read_proc_stat(pid);
+  return st ? st->start_ticks : 0;
 }
 
 bool group_alive(pid_t pgid) { return ::kill(-pgid, 0) == 0 || errno == EPERM; }
@@ -59,14 +45,14 @@ bool still_runs(const std::string& text, pid_t& pid) {
   std::string exe((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (!exe.empty() && exe.back() == '\n') exe.pop_back();
   pid = static_cast<pid_t>(p);
-  return !exe.empty() && start_time(pid) == started && executable(pid) == exe;
+  return !exe.empty() && start_time(pid) == started && process_executable(pid) == exe;
 }
 
 }  // namespace
 
 void record_process(int dir_fd, const std::string& name, pid_t pid) {
   const unsigned long long started = start_time(pid);
-  const std::string exe = executable(pid);
+  const std::string exe = process_executable(pid);
   if (started == 0 || exe.empty()) return;  // already gone
   const std::string text = std::to_string(pid) + " " + std::to_string(started) + " " + exe + "\n";
   const int fd = ::openat(dir_fd, name.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
