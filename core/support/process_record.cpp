@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "core/support/proc_stat.hpp"
+#include "core/support/unique_fd.hpp"
 
 namespace prov {
 
@@ -26,13 +27,13 @@ bool group_alive(pid_t pgid) { return ::kill(-pgid, 0) == 0 || errno == EPERM; }
 
 /// The record `name` in `dir_fd`, read without following a link; "" when it cannot be.
 std::string read_record(int dir_fd, const std::string& name) {
-  const int fd = ::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) return {};
+  const UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  if (!fd) return {};
   std::string text;
   char buf[8192];
   ssize_t n;
-  while (text.size() < 64 * 1024 && (n = ::read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
-  ::close(fd);
+  while (text.size() < 64 * 1024 && (n = ::read(fd.get(), buf, sizeof buf)) > 0)
+    text.append(buf, static_cast<size_t>(n));
   return text;
 }
 
@@ -55,10 +56,10 @@ void record_process(int dir_fd, const std::string& name, pid_t pid) {
   const std::string exe = process_executable(pid);
   if (started == 0 || exe.empty()) return;  // already gone
   const std::string text = std::to_string(pid) + " " + std::to_string(started) + " " + exe + "\n";
-  const int fd = ::openat(dir_fd, name.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
-  if (fd < 0) return;
-  [[maybe_unused]] const ssize_t n = ::write(fd, text.data(), text.size());
-  ::close(fd);
+  const UniqueFd fd(
+      ::openat(dir_fd, name.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600));
+  if (!fd) return;
+  [[maybe_unused]] const ssize_t n = ::write(fd.get(), text.data(), text.size());
 }
 
 void forget_process(int dir_fd, const std::string& name) { ::unlinkat(dir_fd, name.c_str(), 0); }
@@ -66,8 +67,9 @@ void forget_process(int dir_fd, const std::string& name) { ::unlinkat(dir_fd, na
 std::vector<std::string> stop_recorded_processes(int dir_fd, std::chrono::milliseconds grace) {
   std::vector<std::string> names;
   std::vector<pid_t> groups;
-  const int dup = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (DIR* d = dup >= 0 ? ::fdopendir(dup) : nullptr) {
+  UniqueFd dup(::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (DIR* d = dup ? ::fdopendir(dup.get()) : nullptr) {
+    dup.release();  // the DIR owns it now
     while (const dirent* e = ::readdir(d)) {
       const std::string name = e->d_name;
       if (name == "." || name == "..") continue;
@@ -80,8 +82,6 @@ std::vector<std::string> stop_recorded_processes(int dir_fd, std::chrono::millis
       ::unlinkat(dir_fd, name.c_str(), 0);
     }
     ::closedir(d);
-  } else if (dup >= 0) {
-    ::close(dup);
   }
   const auto deadline = std::chrono::steady_clock::now() + grace;
   for (pid_t g : groups) {
