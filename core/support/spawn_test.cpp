@@ -72,6 +72,17 @@ std::string slurp(const std::string& path) {
 
 constexpr const char* kNoSignals = "0000000000000000";
 
+/// The ResourceError starting `spec` throws.
+ResourceError error_of(const SpawnSpec& spec) {
+  try {
+    spawn(spec);
+  } catch (const ResourceError& e) {
+    return e;
+  }
+  FAIL("expected a ResourceError");
+  return ResourceError("", "");
+}
+
 }  // namespace
 
 TEST_CASE("spawn: a child has no signal blocked or ignored, whatever this process blocks or ignores", "[spawn]") {
@@ -169,13 +180,9 @@ TEST_CASE("spawn: stdin is /dev/null unless given; text, files and stderr to std
   CHECK((st.st_mode & 0777) == 0600);
 
   both.out = Redirect::append(dir / "missing/out.log");
-  try {
-    spawn(both);
-    FAIL("expected ResourceError");
-  } catch (const ResourceError& e) {
-    CHECK(e.code() == "provisioning::process::log");
-    CHECK_THAT(e.what(), Catch::Contains("missing/out.log"));
-  }
+  const ResourceError no_log = error_of(both);
+  CHECK(no_log.code() == "provisioning::process::log");
+  CHECK_THAT(no_log.what(), Catch::Contains("missing/out.log"));
 }
 
 TEST_CASE("spawn: exit statuses and signals become one ExitStatus", "[spawn]") {
@@ -208,33 +215,21 @@ TEST_CASE("spawn: exit statuses and signals become one ExitStatus", "[spawn]") {
 TEST_CASE("spawn: a program that cannot start is a clear error", "[spawn]") {
   SpawnSpec spec;
   spec.argv = {"prov-no-such-program-xyz", "arg"};
-  try {
-    spawn(spec);
-    FAIL("expected ResourceError");
-  } catch (const ResourceError& e) {
-    CHECK(e.code() == "provisioning::process::spawn");
-    CHECK_THAT(e.what(), Catch::Contains("prov-no-such-program-xyz") && Catch::Contains("not found in PATH"));
-  }
+  const ResourceError not_found = error_of(spec);
+  CHECK(not_found.code() == "provisioning::process::spawn");
+  CHECK_THAT(not_found.what(), Catch::Contains("prov-no-such-program-xyz") && Catch::Contains("not found in PATH"));
   spec.argv = {"/definitely/not/here"};
-  try {
-    spawn(spec);
-    FAIL("expected ResourceError");
-  } catch (const ResourceError& e) {
-    CHECK(e.code() == "provisioning::process::spawn");
-    CHECK_THAT(e.what(), Catch::Contains("/definitely/not/here"));
-  }
+  const ResourceError no_file = error_of(spec);
+  CHECK(no_file.code() == "provisioning::process::spawn");
+  CHECK_THAT(no_file.what(), Catch::Contains("/definitely/not/here"));
   spec.argv = {};
   CHECK_THROWS_AS(spawn(spec), ResourceError);
 
   spec.argv = {"true"};
   spec.cwd = "/definitely/not/here";
-  try {
-    spawn(spec);
-    FAIL("expected ResourceError");
-  } catch (const ResourceError& e) {
-    CHECK(e.code() == "provisioning::process::spawn");
-    CHECK_THAT(e.what(), Catch::Contains("working directory /definitely/not/here does not exist"));
-  }
+  const ResourceError no_cwd = error_of(spec);
+  CHECK(no_cwd.code() == "provisioning::process::spawn");
+  CHECK_THAT(no_cwd.what(), Catch::Contains("working directory /definitely/not/here does not exist"));
 }
 
 TEST_CASE("spawn: runs in the given working directory and environment", "[spawn]") {
