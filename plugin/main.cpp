@@ -13,6 +13,7 @@
 #include "core/engine/workflow_runner.hpp"
 #include "core/providers/local_supervisor.hpp"
 #include "core/support/limits.hpp"
+#include "core/support/proc_stat.hpp"
 #include "core/support/version.hpp"
 #include "plugin/commands/command.hpp"
 #include "plugin/commands/provider_session.hpp"
@@ -22,9 +23,8 @@
 
 /// `serve …`: the HTTP service is the binary beside this one (service/main.cpp says why).
 static int exec_service(char** argv) {
-  char self[4096];
-  const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-  std::string exe = n > 0 ? std::string(self, static_cast<size_t>(n)) : std::string(argv[0]);
+  std::string exe = prov::self_executable();
+  if (exe.empty()) exe = argv[0];
   exe = exe.substr(0, exe.rfind('/') + 1) + "nu_plugin_provisioning-service";
   argv[0] = exe.data();
   ::execv(exe.c_str(), argv);

@@ -7,15 +7,15 @@
 #include <string>
 #include <vector>
 
+#include "core/support/proc_stat.hpp"
 #include "service/serve_main.hpp"
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (!args.empty() && args[0] == "serve") args.erase(args.begin());
   // The plugin binary (which runs workflows) sits beside this one.
-  char self[4096];
-  const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-  std::string dir = n > 0 ? std::string(self, static_cast<size_t>(n)) : std::string(argv[0]);
+  std::string dir = prov::self_executable();
+  if (dir.empty()) dir = argv[0];
   dir = dir.substr(0, dir.rfind('/') + 1);
   return prov::service::serve_main(args, dir + "nu_plugin_provisioning");
 }

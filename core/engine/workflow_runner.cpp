@@ -35,6 +35,7 @@
 #include "core/support/daemon.hpp"
 #include "core/support/datum_json.hpp"
 #include "core/support/error.hpp"
+#include "core/support/proc_stat.hpp"
 #include "core/support/process_record.hpp"
 #include "core/support/ready_line.hpp"
 #include "core/support/redact.hpp"
@@ -78,13 +79,6 @@ void watch_signals(std::shared_ptr<CancelToken> cancel) {
     std::fprintf(stderr, "nu_plugin_provisioning runner: no thread for signals (%s); they end the runner\n", e.what());
     pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
   }
-}
-
-/// This binary: it supervises `local` servers as it runs workflows.
-std::string self_exe_path() {
-  char buf[4096];
-  const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
 }
 
 /// An action whose result shows no secret value in its output's tail.
@@ -254,7 +248,7 @@ std::unique_ptr<Provider> WorkflowRunner::open_provider(const std::string& name)
   pctx.nu_path = sub.nu_path.empty() ? "nu" : sub.nu_path;
   pctx.cancel = cancel_.get();
   // An operation that names no provider has the workspace's default.
-  return prov::open_provider(catalog_->require(name.empty() ? catalog_->default_name() : name), pctx, self_exe_path());
+  return prov::open_provider(catalog_->require(name.empty() ? catalog_->default_name() : name), pctx, self_executable());
 }
 
 OpContext WorkflowRunner::context(size_t op, CancelToken* cancel) {
@@ -275,7 +269,7 @@ OpContext WorkflowRunner::context(size_t op, CancelToken* cancel) {
   ctx.record_dir = running_dir_;
   ctx.process_record = state_file_name(o.id);
   ctx.secret_patterns = patterns_;
-  ctx.nu_plugin = self_exe_path();
+  ctx.nu_plugin = self_executable();
   return ctx;
 }
 
@@ -376,26 +370,17 @@ int run_workflow(WorkflowStore& store, const std::string& workspace, const std::
 void launch_runner(const std::string& exe, const WorkflowStore& store, const std::string& workspace,
                    const std::string& id, RunnerMode mode, const Environment& env) {
   store.check_workflow_files(id);  // no runner starts on a folder holding a link
-  const ChildEnv child_env(env);
-  int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0)
-    throw ResourceError("provisioning::process::spawn", std::string("cannot make the runner's readiness pipe: ") +
-                                                            std::strerror(errno));
-  // Never kReadyFd itself: a dup2 onto itself would keep its close-on-exec flag.
-  const int write_end = ::fcntl(pipe_fds[1], F_DUPFD_CLOEXEC, kReadyFd + 1);
-  ::close(pipe_fds[1]);
+  Pipe ready = make_pipe();
   const std::string runner_log = store.local_files(id).runner_log;
-  const int rc = write_end < 0 ? errno
-                               : launch_detached({exe, "--runner", to_string(mode), workspace, store.runner_locator(), id,
-                                                  std::to_string(kReadyFd)},
-                                                 runner_log, child_env.envp(), write_end);
-  if (write_end >= 0) ::close(write_end);
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } read_end{pipe_fds[0]};
-  if (rc) throw ResourceError("provisioning::process::spawn", "cannot start the workflow runner " + exe + ": " + std::strerror(rc));
-  await_ready_line(read_end.fd, "the workflow runner", runner_log, std::chrono::seconds(60),
+  SpawnSpec spec;
+  spec.argv = {exe, "--runner", to_string(mode), workspace, store.runner_locator(), id, std::to_string(kReadyFd)};
+  spec.env = std::make_shared<const ChildEnv>(env);
+  spec.out = Redirect::append(runner_log);
+  spec.err = Redirect::to_stdout();
+  spec.pass_fds = {{ready.write.get(), kReadyFd}};
+  launch_detached(spec);
+  ready.write.reset();  // the runner holds the only write end now: its exit is our end of file
+  await_ready_line(ready.read.get(), "the workflow runner", runner_log, std::chrono::seconds(60),
                    "provisioning::workflow::runner_failed");
 }
 

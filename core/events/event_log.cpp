@@ -35,11 +35,7 @@ EventLogWriter::EventLogWriter(std::string path) : path_(std::move(path)) {
     }
     size_ = whole;
   }
-  fd_ = fd.release();
-}
-
-EventLogWriter::~EventLogWriter() {
-  if (fd_ >= 0) ::close(fd_);
+  fd_ = std::move(fd);
 }
 
 void EventLogWriter::append(const Event& e) {
@@ -51,10 +47,10 @@ void EventLogWriter::append(const Event& e) {
 void EventLogWriter::append_lines(const std::string& lines) {
   std::lock_guard l(m_);
   try {
-    write_all(fd_, lines, path_);
+    write_all(fd_.get(), lines, path_);
   } catch (const ResourceError&) {
     // Take back a partial write; if even that fails, the next writer cuts it off on opening.
-    if (::ftruncate(fd_, static_cast<off_t>(size_)) != 0) {
+    if (::ftruncate(fd_.get(), static_cast<off_t>(size_)) != 0) {
     }
     throw;
   }
@@ -63,8 +59,8 @@ void EventLogWriter::append_lines(const std::string& lines) {
 
 std::vector<Event> EventLogReader::poll() {
   std::vector<Event> out;
-  int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) {
+  const UniqueFd fd(::open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) {
     if (errno == ENOENT) return out;
     throw io_error("cannot read the event log", path_);
   }
@@ -72,17 +68,15 @@ std::vector<Event> EventLogReader::poll() {
   char buf[64 * 1024];
   off_t pos = static_cast<off_t>(offset_);
   while (true) {
-    ssize_t n = ::pread(fd, buf, sizeof buf, pos);
+    ssize_t n = ::pread(fd.get(), buf, sizeof buf, pos);
     if (n < 0) {
       if (errno == EINTR) continue;
-      ::close(fd);
       throw io_error("cannot read the event log", path_);
     }
     if (n == 0) break;
     data.append(buf, static_cast<size_t>(n));
     pos += n;
   }
-  ::close(fd);
   size_t start = 0;
   while (true) {
     size_t nl = data.find('\n', start);

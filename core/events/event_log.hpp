@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/events/event.hpp"
+#include "core/support/unique_fd.hpp"
 
 namespace prov {
 
@@ -20,9 +21,6 @@ class EventLogWriter {
   /// Opens (creates) the log at `path`. Throws the ResourceError of file_io's io_error
   /// (`provisioning::state::disk_full`, `read_only`, `io`) naming the path.
   explicit EventLogWriter(std::string path);
-  ~EventLogWriter();
-  EventLogWriter(const EventLogWriter&) = delete;
-  EventLogWriter& operator=(const EventLogWriter&) = delete;
   /// Writes one line (a whole line per write, so readers never see half of one).
   void append(const Event& e);
   /// Writes `lines`, whole lines each ending in '\n' (encode_json of Event::to_datum()), in
@@ -31,7 +29,7 @@ class EventLogWriter {
 
  private:
   std::string path_;
-  int fd_ = -1;     ///< open O_APPEND for the writer's lifetime
+  UniqueFd fd_;        ///< open O_APPEND for the writer's lifetime
   uint64_t size_ = 0;  ///< bytes in the file: whole lines only (the writer is the only one)
   std::mutex m_;
 };

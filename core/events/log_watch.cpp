@@ -2,39 +2,32 @@
 
 #include <poll.h>
 #include <sys/inotify.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <vector>
 
+#include "core/support/proc_stat.hpp"
+
 namespace prov {
 
 LogWatch::LogWatch() : inotify_(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) {}
 
-LogWatch::~LogWatch() {
-  if (inotify_ >= 0) ::close(inotify_);
-  if (pidfd_ >= 0) ::close(pidfd_);
-}
-
 bool LogWatch::watch_dir(const std::string& dir) {
-  if (inotify_ < 0) return false;
-  return ::inotify_add_watch(inotify_, dir.c_str(), IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR) >= 0;
+  if (!inotify_) return false;
+  return ::inotify_add_watch(inotify_.get(), dir.c_str(),
+                             IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR) >= 0;
 }
 
 bool LogWatch::watch_process(pid_t pid) {
-  if (pidfd_ >= 0) ::close(pidfd_);
-  pidfd_ = -1;
-#ifdef SYS_pidfd_open
-  if (pid > 0) pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-#endif
-  return pidfd_ >= 0;
+  pidfd_ = open_pidfd(pid);
+  return static_cast<bool>(pidfd_);
 }
 
 bool LogWatch::wait(std::chrono::milliseconds timeout, std::initializer_list<int> fds) {
   std::vector<pollfd> set;
-  if (inotify_ >= 0) set.push_back({inotify_, POLLIN, 0});
-  if (pidfd_ >= 0) set.push_back({pidfd_, POLLIN, 0});
+  if (inotify_) set.push_back({inotify_.get(), POLLIN, 0});
+  if (pidfd_) set.push_back({pidfd_.get(), POLLIN, 0});
   for (int fd : fds)
     if (fd >= 0) set.push_back({fd, POLLIN, 0});
   int rc;
@@ -42,16 +35,13 @@ bool LogWatch::wait(std::chrono::milliseconds timeout, std::initializer_list<int
     rc = ::poll(set.data(), set.size(), static_cast<int>(timeout.count()));
   } while (rc < 0 && errno == EINTR);
   if (rc <= 0) return false;
-  if (inotify_ >= 0 && (set[0].revents & POLLIN)) {
+  if (inotify_ && (set[0].revents & POLLIN)) {
     alignas(inotify_event) char buf[4096];
-    while (::read(inotify_, buf, sizeof buf) > 0) {
+    while (::read(inotify_.get(), buf, sizeof buf) > 0) {
     }
   }
   // An ended process stays readable: it has woken its waiter once, and is watched no more.
-  if (pidfd_ >= 0 && (set[inotify_ >= 0 ? 1 : 0].revents & (POLLIN | POLLHUP))) {
-    ::close(pidfd_);
-    pidfd_ = -1;
-  }
+  if (pidfd_ && (set[inotify_ ? 1 : 0].revents & (POLLIN | POLLHUP))) pidfd_.reset();
   return true;
 }
 

@@ -8,17 +8,15 @@
 #include <chrono>
 #include <initializer_list>
 #include <string>
-#include <utility>
+
+#include "core/support/unique_fd.hpp"
 
 namespace prov {
 
 class LogWatch {
  public:
   LogWatch();
-  ~LogWatch();
-  LogWatch(const LogWatch&) = delete;
-  LogWatch& operator=(const LogWatch&) = delete;
-  LogWatch(LogWatch&& o) noexcept : inotify_(std::exchange(o.inotify_, -1)), pidfd_(std::exchange(o.pidfd_, -1)) {}
+  LogWatch(LogWatch&&) noexcept = default;
   LogWatch& operator=(LogWatch&&) = delete;
 
   /// Also wakes when a file in folder `dir` is written, created or moved in, or a folder is
@@ -36,8 +34,8 @@ class LogWatch {
   bool wait(std::chrono::milliseconds timeout, std::initializer_list<int> fds = {});
 
  private:
-  int inotify_ = -1;  ///< -1 when inotify is not available
-  int pidfd_ = -1;    ///< the watched process, -1 when none
+  UniqueFd inotify_;  ///< none when inotify is not available
+  UniqueFd pidfd_;    ///< the watched process, none when none
 };
 
 }  // namespace prov

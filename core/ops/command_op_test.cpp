@@ -10,6 +10,7 @@
 
 #include "core/ops/ops_test_support.hpp"
 #include "core/support/error.hpp"
+#include "core/support/process_test_support.hpp"
 
 using namespace prov;
 using namespace prov::testing;
@@ -27,19 +28,6 @@ DatumList argv(std::initializer_list<const char*> items) {
 pid_t pid_after(const std::string& text, const std::string& tag) {
   const size_t at = text.find(tag);
   return at == std::string::npos ? 0 : std::atoi(text.c_str() + at + tag.size());
-}
-
-bool becomes_gone(pid_t pid) {
-  for (int i = 0; i < 200; ++i) {
-    if (::kill(pid, 0) != 0 && errno == ESRCH) return true;
-    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-    std::string line;
-    std::getline(stat, line);
-    const size_t paren = line.rfind(')');
-    if (paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z') return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return false;
 }
 
 }  // namespace

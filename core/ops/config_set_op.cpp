@@ -22,6 +22,7 @@
 #include "core/support/atomic_file.hpp"
 #include "core/support/error.hpp"
 #include "core/support/redact.hpp"
+#include "core/support/unique_fd.hpp"
 
 namespace prov {
 
@@ -35,20 +36,16 @@ constexpr const char* kFile = "config.user.toml";
 class EditLock {
  public:
   explicit EditLock(const std::string& dir) : fd_(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) {
-    while (fd_ < 0 || ::flock(fd_, LOCK_EX) != 0) {
-      if (fd_ >= 0 && errno == EINTR) continue;
+    while (!fd_ || ::flock(fd_.get(), LOCK_EX) != 0) {
+      if (fd_ && errno == EINTR) continue;
       const int err = errno;
-      if (fd_ >= 0) ::close(fd_);
       throw ResourceError("provisioning::resource::lock", "cannot lock " + dir + ": " + std::strerror(err),
                           "check that the workspace folder exists and is readable");
     }
   }
-  ~EditLock() { ::close(fd_); }
-  EditLock(const EditLock&) = delete;
-  EditLock& operator=(const EditLock&) = delete;
 
  private:
-  int fd_;
+  UniqueFd fd_;  ///< holds the flock; closing it lets go
 };
 
 /// config.user.toml as it is on disk.

@@ -22,6 +22,8 @@
 #include "core/support/datum_json.hpp"
 #include "core/support/duration.hpp"
 #include "core/support/error.hpp"
+#include "core/support/proc_stat.hpp"
+#include "core/support/unique_fd.hpp"
 
 namespace prov {
 
@@ -141,15 +143,13 @@ std::string id_stem(const std::string& name) {
 }
 
 bool accepts_connection(int64_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
+  const UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return false;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return ok;
+  return ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
 }
 
 Duration config_duration(const Datum& config, const char* key, Duration fallback) {

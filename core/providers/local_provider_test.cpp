@@ -20,6 +20,7 @@
 #include "core/providers/provider_contract_test.hpp"
 #include "core/support/atomic_file.hpp"
 #include "core/support/datum_json.hpp"
+#include "core/support/proc_stat.hpp"
 #include "core/support/temp_dir.hpp"
 
 using namespace prov;

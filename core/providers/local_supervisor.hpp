@@ -13,14 +13,10 @@
 ///                  not start: {supervisor_pid, supervisor_start, error, exit_code: 127}
 ///   stdout.log, stderr.log   the server's output; supervisor.log  the supervisor's own
 
-#include <sys/types.h>
-
-#include <cstdint>
-#include <optional>
 #include <string>
 #include <vector>
 
-#include "core/support/subprocess.hpp"
+#include "core/support/spawn.hpp"
 
 namespace prov {
 
@@ -31,21 +27,6 @@ inline constexpr const char* stdout_log = "stdout.log";
 inline constexpr const char* stderr_log = "stderr.log";
 inline constexpr const char* supervisor_log = "supervisor.log";
 }  // namespace local_files
-
-/// What /proc/<pid>/stat says about a process.
-struct ProcStat {
-  char state = '?';         ///< R, S, D, Z, …
-  pid_t pgid = 0;
-  pid_t session = 0;
-  uint64_t start_ticks = 0;  ///< field 22: start time in clock ticks after boot
-};
-
-/// /proc/<pid>/stat of `pid`; nullopt when there is no such process.
-std::optional<ProcStat> read_proc_stat(pid_t pid);
-
-/// True when `pid` is a live process (not a zombie) started at `start_ticks`: a pid that was
-/// reused by another process is never taken for it.
-bool process_alive(pid_t pid, uint64_t start_ticks);
 
 /// Starts `exe --supervise dir` detached (own session, stdin /dev/null, output appended to
 /// dir/supervisor.log) with `env` as its environment, which the server inherits. Returns once

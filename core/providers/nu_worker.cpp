@@ -3,11 +3,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,8 +19,6 @@
 #include "core/support/datum_json.hpp"
 #include "core/support/duration.hpp"
 #include "core/support/error.hpp"
-
-extern char** environ;
 
 namespace prov {
 
@@ -60,19 +55,6 @@ std::string tail_for_message(const std::string& tail) {
   return t;
 }
 
-void close_fd(int& fd) {
-  if (fd >= 0) ::close(fd);
-  fd = -1;
-}
-
-/// A close-on-exec copy of `fd` numbered 10 or above, replacing it: the child's ends must not
-/// sit on 0..3, which the spawn rearranges.
-int lift(int fd) {
-  const int high = ::fcntl(fd, F_DUPFD_CLOEXEC, 10);
-  ::close(fd);
-  return high;
-}
-
 bool write_all(int fd, std::string_view data) {
   while (!data.empty()) {
     const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
@@ -86,14 +68,15 @@ bool write_all(int fd, std::string_view data) {
 }  // namespace
 
 NuWorker::NuWorker(NuWorkerKey key, std::optional<Environment> env)
-    : key_(std::move(key)), env_(std::move(env)) {}
+    : key_(std::move(key)),
+      env_(env ? std::make_shared<const ChildEnv>(std::move(*env)) : nullptr) {}
 
 NuWorker::~NuWorker() { stop(); }
 
 void NuWorker::stop() {
   std::lock_guard lock(mutex_);
-  if (pid_.load() > 0) {
-    ::kill(-pid_.load(), SIGKILL);
+  if (!child_.reaped()) {
+    child_.kill(SIGKILL);
     reap_and_close();
   }
 }
@@ -110,88 +93,44 @@ void NuWorker::start(const std::string& provider) {
     throw provider_error("failed", "provider '" + provider + "' has no module " + module,
                          "a Nu-module provider exports its commands from nulib/provider.nu");
 
-  int request[2] = {-1, -1}, answer[2] = {-1, -1}, log[2] = {-1, -1};
-  auto close_all = [&] {
-    for (int* fds : {request, answer, log}) {
-      close_fd(fds[0]);
-      close_fd(fds[1]);
-    }
-  };
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, request) != 0 ||
-      ::pipe2(answer, O_CLOEXEC) != 0 || ::pipe2(log, O_CLOEXEC) != 0) {
-    const int err = errno;
-    close_all();
-    throw provider_error("failed",
-                         "cannot start the Nu worker of provider '" + provider + "': " +
-                             std::strerror(err),
-                         "the process may be out of file descriptors");
+  const std::string who = "the Nu worker of provider '" + provider + "': ";
+  try {
+    int request[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, request) != 0)
+      throw provider_error("failed", who + "cannot make its socket: " + std::strerror(errno),
+                           "the process may be out of file descriptors");
+    UniqueFd ours(request[0]), theirs(request[1]);
+    Pipe answer = make_pipe(), log = make_pipe();
+
+    SpawnSpec spec;
+    spec.argv = {key_.nu_path, "-n", "-I", key_.module_dir + "/nulib", "--stdin", "-c", kProviderWorkerScript};
+    spec.env = env_;
+    spec.cwd = key_.module_dir;
+    spec.in = Redirect::fd(theirs.get());
+    spec.out = Redirect::fd(log.write.get());
+    spec.err = Redirect::to_stdout();
+    spec.pass_fds = {{answer.write.get(), 3}};
+    // Its own process group, so a timeout kills whatever the module started too.
+    spec.group = ProcessGroup::own;
+    child_ = spawn(spec);
+    pid_ = child_.pid();
+    request_ = std::move(ours);
+    answer_ = std::move(answer.read);
+    log_ = std::move(log.read);
+  } catch (const ResourceError& e) {
+    throw provider_error("failed", who + e.what(), "check that Nushell is installed at that path or on PATH");
   }
-  request[1] = lift(request[1]);
-  answer[1] = lift(answer[1]);
-  log[1] = lift(log[1]);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, request[1], 0);
-  posix_spawn_file_actions_adddup2(&actions, log[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, log[1], 2);
-  posix_spawn_file_actions_adddup2(&actions, answer[1], 3);
-  posix_spawn_file_actions_addchdir_np(&actions, key_.module_dir.c_str());
-
-  // Its own process group, so a timeout kills whatever the module started too; no blocked or
-  // ignored signals inherited from us.
-  const GroupSpawnAttributes attr;
-
-  const std::vector<std::string> argv = {key_.nu_path, "-n", "-I", key_.module_dir + "/nulib",
-                                         "--stdin", "-c", kProviderWorkerScript};
-  std::vector<std::string> env_strings;
-  if (env_)
-    for (const auto& [k, v] : *env_) env_strings.push_back(k + "=" + v);
-  std::vector<char*> args = to_exec_array(argv);
-  std::vector<char*> envp = to_exec_array(env_strings);
-
-  pid_t pid = 0;
-  const int rc = ::posix_spawnp(&pid, key_.nu_path.c_str(), &actions, attr.get(), args.data(),
-                                env_ ? envp.data() : environ);
-  posix_spawn_file_actions_destroy(&actions);
-  close_fd(request[1]);
-  close_fd(answer[1]);
-  close_fd(log[1]);
-  if (rc != 0) {
-    close_all();
-    throw provider_error("failed",
-                         "cannot start Nu (" + key_.nu_path + ") for provider '" + provider +
-                             "': " + std::strerror(rc),
-                         "check that Nushell is installed at that path or on PATH");
-  }
-  pid_ = pid;
-#ifdef SYS_pidfd_open
-  pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-#endif
-  request_fd_ = request[0];
-  answer_fd_ = answer[0];
-  log_fd_ = log[0];
-  ::fcntl(log_fd_, F_SETFL, ::fcntl(log_fd_, F_GETFL) | O_NONBLOCK);
+  ::fcntl(log_.get(), F_SETFL, ::fcntl(log_.get(), F_GETFL) | O_NONBLOCK);
   log_tail_.clear();
 }
 
-bool NuWorker::exited() {
-  const pid_t pid = pid_.load();
-  if (pid <= 0) return true;
-  if (pidfd_ >= 0) {
-    pollfd p{pidfd_, POLLIN, 0};
-    return ::poll(&p, 1, 0) > 0;
-  }
-  siginfo_t info{};
-  return ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-         info.si_pid != 0;
-}
+bool NuWorker::exited() { return child_.exited(); }
 
 void NuWorker::drain_log() {
-  if (log_fd_ < 0) return;
+  if (!log_) return;
   char buf[4096];
   while (true) {
-    const ssize_t n = ::read(log_fd_, buf, sizeof buf);
+    const ssize_t n = ::read(log_.get(), buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     log_tail_.append(buf, static_cast<size_t>(n));
@@ -201,31 +140,17 @@ void NuWorker::drain_log() {
 
 void NuWorker::reap_and_close() {
   drain_log();
-  const pid_t pid = pid_.load();
-  if (pid > 0) {
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-  }
+  child_.wait();
   pid_ = 0;
-  close_fd(pidfd_);
-  close_fd(request_fd_);
-  close_fd(answer_fd_);
-  close_fd(log_fd_);
+  request_.reset();
+  answer_.reset();
+  log_.reset();
 }
 
 std::string NuWorker::describe_exit(const std::string& when) {
   drain_log();
-  const pid_t pid = pid_.load();
-  int status = 0;
-  pid_t got;
-  while ((got = ::waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
-  }
-  pid_ = 0;  // reaped: reap_and_close must not wait again
+  std::string how = child_.wait().describe();
   reap_and_close();
-  std::string how = got != pid             ? "ended"
-                    : WIFSIGNALED(status) ? "was killed by signal " + std::to_string(WTERMSIG(status))
-                                           : "exited with status " + std::to_string(WEXITSTATUS(status));
   if (!when.empty()) how += " " + when;
   const std::string tail = tail_for_message(log_tail_);
   return tail.empty() ? how : how + ": " + tail;
@@ -249,15 +174,15 @@ Datum NuWorker::call(const NuCall& c) {
   const auto started = Clock::now();
   const auto deadline = started + nanoseconds(std::max<int64_t>(c.timeout.nanos, 0));
 
-  if (pid_.load() > 0 && exited()) reap_and_close();  // died since the last call: start anew
-  if (pid_.load() == 0) start(c.provider);
+  if (!child_.reaped() && exited()) reap_and_close();  // died since the last call: start anew
+  if (child_.reaped()) start(c.provider);
   drain_log();
 
   const int64_t id = next_id_++;
   nlohmann::ordered_json request = {{"id", id}, {"method", c.method}};
   request["args"] = datum_to_json(c.args);
   request["context"] = datum_to_json(c.context);
-  if (!write_all(request_fd_, request.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n")) {
+  if (!write_all(request_.get(), request.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n")) {
     const std::string how = describe_exit("before reading " + c.method);
     throw provider_error("failed", "the Nu worker of " + who + " " + how,
                          "the worker restarts on the next call; check the module with "
@@ -291,13 +216,13 @@ Datum NuWorker::call(const NuCall& c) {
     }
     auto wait = std::chrono::duration_cast<milliseconds>(deadline - now) + milliseconds(1);
     if (c.cancel) wait = std::min(wait, kCancelPoll);
-    pollfd fds[3] = {{answer_fd_, POLLIN, 0}, {log_fd_, POLLIN, 0}, {pidfd_, POLLIN, 0}};
-    const int n = ::poll(fds, pidfd_ >= 0 ? 3 : 2, static_cast<int>(wait.count()));
+    pollfd fds[3] = {{answer_.get(), POLLIN, 0}, {log_.get(), POLLIN, 0}, {child_.pidfd(), POLLIN, 0}};
+    const int n = ::poll(fds, child_.pidfd() >= 0 ? 3 : 2, static_cast<int>(wait.count()));
     if (n < 0 && errno != EINTR) break;
     if (n <= 0) continue;
     if (fds[1].revents) drain_log();
     if (fds[0].revents) {
-      const ssize_t got = ::read(answer_fd_, buf, sizeof buf);
+      const ssize_t got = ::read(answer_.get(), buf, sizeof buf);
       if (got > 0) {
         line.append(buf, static_cast<size_t>(got));
         if (line.size() > kMaxAnswerBytes) {
@@ -317,10 +242,10 @@ Datum NuWorker::call(const NuCall& c) {
       throw provider_error("failed", "the Nu worker of " + who + " " + how,
                            "the worker restarts on the next call");
     }
-    if (pidfd_ >= 0 && fds[2].revents) {
+    if (child_.pidfd() >= 0 && fds[2].revents) {
       // Exited: take what it wrote before it went, then give up if that holds no line.
       while (true) {
-        const ssize_t got = ::read(answer_fd_, buf, sizeof buf);
+        const ssize_t got = ::read(answer_.get(), buf, sizeof buf);
         if (got > 0) {
           line.append(buf, static_cast<size_t>(got));
           continue;

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <compare>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -18,7 +19,7 @@
 
 #include "core/support/cancel.hpp"
 #include "core/support/datum.hpp"
-#include "core/support/subprocess.hpp"
+#include "core/support/spawn.hpp"
 
 namespace prov {
 
@@ -81,13 +82,13 @@ class NuWorker {
   std::string describe_exit(const std::string& when);
 
   const NuWorkerKey key_;
-  const std::optional<Environment> env_;
+  const std::shared_ptr<const ChildEnv> env_;  ///< nullptr: ours
   std::mutex mutex_;                 ///< held for a whole call
-  std::atomic<pid_t> pid_{0};        ///< the live (unreaped) child, or 0
-  int pidfd_ = -1;                   ///< readable once the child exits; -1 if unsupported
-  int request_fd_ = -1;              ///< our end of the child's stdin (a socket)
-  int answer_fd_ = -1;               ///< our end of the child's fd 3
-  int log_fd_ = -1;                  ///< our end of the child's stdout and stderr (non-blocking)
+  Child child_;                      ///< in a process group of its own; requires mutex_
+  std::atomic<pid_t> pid_{0};        ///< child_'s pid while it is unreaped, else 0: for kill_now
+  UniqueFd request_;                 ///< our end of the child's stdin (a socket)
+  UniqueFd answer_;                  ///< our end of the child's fd 3
+  UniqueFd log_;                     ///< our end of the child's stdout and stderr (non-blocking)
   std::string log_tail_;             ///< the last few KiB of the child's output
   int64_t next_id_ = 1;
   std::atomic<int64_t> last_used_{0};  ///< steady-clock nanoseconds of the last call; 0: none yet

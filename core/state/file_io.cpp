@@ -11,24 +11,6 @@
 
 namespace prov {
 
-UniqueFd& UniqueFd::operator=(UniqueFd&& o) noexcept {
-  if (this != &o) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = o.release();
-  }
-  return *this;
-}
-
-UniqueFd::~UniqueFd() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
-int UniqueFd::release() {
-  const int fd = fd_;
-  fd_ = -1;
-  return fd;
-}
-
 ResourceError io_error(const std::string& what, const std::string& path, int err) {
   const std::string msg = "cannot " + what + " " + path + ": " + std::strerror(err);
   if (err == ENOSPC || err == EDQUOT)

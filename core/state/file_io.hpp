@@ -1,5 +1,5 @@
 #pragma once
-/// The POSIX file handling the state layer shares: an owned descriptor, whole writes and reads,
+/// The POSIX file handling the state layer shares: whole writes and reads,
 /// and making a directory entry durable. Errors are ResourceError `provisioning::state::io`
 /// naming the file and the system's reason.
 
@@ -7,28 +7,9 @@
 #include <string_view>
 
 #include "core/support/error.hpp"
+#include "core/support/unique_fd.hpp"
 
 namespace prov {
-
-/// An open file descriptor, closed when this goes away. -1 means none.
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& o) noexcept : fd_(o.release()) {}
-  UniqueFd& operator=(UniqueFd&& o) noexcept;
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd();
-
-  int get() const { return fd_; }
-  explicit operator bool() const { return fd_ >= 0; }
-  /// Gives up ownership; returns the descriptor.
-  int release();
-
- private:
-  int fd_ = -1;  ///< owned, or -1
-};
 
 /// The ResourceError for failing to `what` (a verb phrase) `path` with errno value `err`:
 /// `provisioning::state::disk_full` (ENOSPC, EDQUOT), `provisioning::state::read_only` (EROFS),

@@ -10,17 +10,11 @@
 #include <vector>
 
 #include "core/support/error.hpp"
+#include "core/support/unique_fd.hpp"
 
 namespace prov {
 
 namespace {
-
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
 
 ResourceError write_error(const std::string& path, const std::string& what, int err) {
   return ResourceError("provisioning::resource::write",
@@ -35,8 +29,8 @@ std::string parent_of(const std::string& path) {
 }
 
 void sync_directory(const std::string& dir) {
-  Fd d{::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
-  if (d.fd < 0 || ::fsync(d.fd) != 0) throw write_error(dir, "sync the directory", errno);
+  const UniqueFd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (d.get() < 0 || ::fsync(d.get()) != 0) throw write_error(dir, "sync the directory", errno);
 }
 
 }  // namespace
@@ -44,14 +38,14 @@ void sync_directory(const std::string& dir) {
 std::optional<FileContent> read_regular_file(const std::string& path, Links links, std::string& why) {
   why.clear();
   const int flags = O_RDONLY | O_CLOEXEC | (links == Links::refuse ? O_NOFOLLOW | O_NONBLOCK : 0);
-  Fd f{::open(path.c_str(), flags)};
-  if (f.fd < 0) {
+  const UniqueFd f(::open(path.c_str(), flags));
+  if (f.get() < 0) {
     if (errno == ENOENT || (links == Links::follow && errno == ENOTDIR)) return std::nullopt;
     why = links == Links::refuse && errno == ELOOP ? "it is a symbolic link" : std::strerror(errno);
     return std::nullopt;
   }
   struct stat st {};
-  if (::fstat(f.fd, &st) != 0) {
+  if (::fstat(f.get(), &st) != 0) {
     why = std::strerror(errno);
     return std::nullopt;
   }
@@ -64,7 +58,7 @@ std::optional<FileContent> read_regular_file(const std::string& path, Links link
   content.data.reserve(static_cast<size_t>(st.st_size));
   char buf[65536];
   while (true) {
-    const ssize_t n = ::read(f.fd, buf, sizeof buf);
+    const ssize_t n = ::read(f.get(), buf, sizeof buf);
     if (n > 0) {
       content.data.append(buf, static_cast<size_t>(n));
     } else if (n == 0) {
@@ -91,8 +85,8 @@ void write_file_atomic(const std::string& path, std::string_view data, unsigned 
   std::string pattern = dir + "/." + name + ".tmp-XXXXXX";
   std::vector<char> tmp(pattern.begin(), pattern.end());
   tmp.push_back('\0');
-  Fd f{::mkostemp(tmp.data(), O_CLOEXEC)};
-  if (f.fd < 0) throw write_error(path, "create a temporary file beside", errno);
+  const UniqueFd f(::mkostemp(tmp.data(), O_CLOEXEC));
+  if (f.get() < 0) throw write_error(path, "create a temporary file beside", errno);
   const std::string tmp_path = tmp.data();
   auto fail = [&](const char* what) {
     const int err = errno;
@@ -101,13 +95,13 @@ void write_file_atomic(const std::string& path, std::string_view data, unsigned 
   };
   size_t done = 0;
   while (done < data.size()) {
-    const ssize_t n = ::write(f.fd, data.data() + done, data.size() - done);
+    const ssize_t n = ::write(f.get(), data.data() + done, data.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw fail("write");
     done += static_cast<size_t>(n);
   }
-  if (::fchmod(f.fd, mode & 07777) != 0) throw fail("set the mode of");
-  if (::fsync(f.fd) != 0) throw fail("sync");
+  if (::fchmod(f.get(), mode & 07777) != 0) throw fail("set the mode of");
+  if (::fsync(f.get()) != 0) throw fail("sync");
   if (::rename(tmp_path.c_str(), path.c_str()) != 0) throw fail("replace");
   sync_directory(dir);
 }

@@ -2,20 +2,17 @@
 /// Starting a program that outlives its caller (the workflow runner, the local supervisor): the
 /// caller launches it and waits only for the launch; the program detaches itself at once.
 
-#include <string>
-#include <vector>
+#include "core/support/spawn.hpp"
 
 namespace prov {
 
-/// Starts `argv` (argv[0] a path) with stdin from /dev/null, stdout and stderr appended to
-/// `log_path` (created 0600, never through a symlink), default signal dispositions and an empty
-/// signal mask, in `envp`; then waits for it to exit, which it does at once by calling detach().
-/// With `ready_fd` >= 0, the program gets that descriptor as its descriptor 3 (kReadyFd), to say
-/// when it is ready. Returns 0, or the errno of a failed start.
-int launch_detached(const std::vector<std::string>& argv, const std::string& log_path, char* const* envp,
-                    int ready_fd = -1);
+/// Starts `spec`, a program whose first act is detach(), and reaps its first process, which
+/// exits at once: what goes on is no child of ours (no zombie, no group of ours). Give it
+/// the launch's readiness pipe, if any, as descriptor kReadyFd in `spec.pass_fds`. Throws as
+/// spawn() does.
+void launch_detached(const SpawnSpec& spec);
 
-/// The descriptor a program launched with a `ready_fd` tells its launcher through.
+/// The descriptor a program launched with a readiness pipe tells its launcher through.
 inline constexpr int kReadyFd = 3;
 
 /// The first step of a program started by launch_detached: forks; the parent exits at once (its

@@ -7,46 +7,33 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <fstream>
 #include <sstream>
 #include <thread>
+
+#include "core/support/proc_stat.hpp"
+#include "core/support/unique_fd.hpp"
 
 namespace prov {
 
 namespace {
 
-/// The start time of `pid` (field 22 of /proc/<pid>/stat), or 0 when it does not run.
+/// The start time of `pid` in clock ticks after boot, or 0 when it does not run.
 unsigned long long start_time(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const size_t close = stat.rfind(')');  // the command name may hold spaces and parentheses
-  if (close == std::string::npos) return 0;
-  std::istringstream fields(stat.substr(close + 2));
-  std::string field;
-  for (int i = 3; i <= 22 && fields >> field; ++i)
-    if (i == 22) return std::strtoull(field.c_str(), nullptr, 10);
-  return 0;
-}
-
-/// The program `pid` runs (/proc/<pid>/exe), or "" when that cannot be read.
-std::string executable(pid_t pid) {
-  char buf[4096];
-  const std::string link = "/proc/" + std::to_string(pid) + "/exe";
-  const ssize_t n = ::readlink(link.c_str(), buf, sizeof buf);
-  return n > 0 && static_cast<size_t>(n) < sizeof buf ? std::string(buf, static_cast<size_t>(n)) : std::string();
+  const auto st = read_proc_stat(pid);
+  return st ? st->start_ticks : 0;
 }
 
 bool group_alive(pid_t pgid) { return ::kill(-pgid, 0) == 0 || errno == EPERM; }
 
 /// The record `name` in `dir_fd`, read without following a link; "" when it cannot be.
 std::string read_record(int dir_fd, const std::string& name) {
-  const int fd = ::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) return {};
+  const UniqueFd fd(::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+  if (!fd) return {};
   std::string text;
   char buf[8192];
   ssize_t n;
-  while (text.size() < 64 * 1024 && (n = ::read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
-  ::close(fd);
+  while (text.size() < 64 * 1024 && (n = ::read(fd.get(), buf, sizeof buf)) > 0)
+    text.append(buf, static_cast<size_t>(n));
   return text;
 }
 
@@ -59,20 +46,20 @@ bool still_runs(const std::string& text, pid_t& pid) {
   std::string exe((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (!exe.empty() && exe.back() == '\n') exe.pop_back();
   pid = static_cast<pid_t>(p);
-  return !exe.empty() && start_time(pid) == started && executable(pid) == exe;
+  return !exe.empty() && start_time(pid) == started && process_executable(pid) == exe;
 }
 
 }  // namespace
 
 void record_process(int dir_fd, const std::string& name, pid_t pid) {
   const unsigned long long started = start_time(pid);
-  const std::string exe = executable(pid);
+  const std::string exe = process_executable(pid);
   if (started == 0 || exe.empty()) return;  // already gone
   const std::string text = std::to_string(pid) + " " + std::to_string(started) + " " + exe + "\n";
-  const int fd = ::openat(dir_fd, name.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
-  if (fd < 0) return;
-  [[maybe_unused]] const ssize_t n = ::write(fd, text.data(), text.size());
-  ::close(fd);
+  const UniqueFd fd(
+      ::openat(dir_fd, name.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600));
+  if (!fd) return;
+  [[maybe_unused]] const ssize_t n = ::write(fd.get(), text.data(), text.size());
 }
 
 void forget_process(int dir_fd, const std::string& name) { ::unlinkat(dir_fd, name.c_str(), 0); }
@@ -80,8 +67,9 @@ void forget_process(int dir_fd, const std::string& name) { ::unlinkat(dir_fd, na
 std::vector<std::string> stop_recorded_processes(int dir_fd, std::chrono::milliseconds grace) {
   std::vector<std::string> names;
   std::vector<pid_t> groups;
-  const int dup = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (DIR* d = dup >= 0 ? ::fdopendir(dup) : nullptr) {
+  UniqueFd dup(::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (DIR* d = dup ? ::fdopendir(dup.get()) : nullptr) {
+    dup.release();  // the DIR owns it now
     while (const dirent* e = ::readdir(d)) {
       const std::string name = e->d_name;
       if (name == "." || name == "..") continue;
@@ -94,8 +82,6 @@ std::vector<std::string> stop_recorded_processes(int dir_fd, std::chrono::millis
       ::unlinkat(dir_fd, name.c_str(), 0);
     }
     ::closedir(d);
-  } else if (dup >= 0) {
-    ::close(dup);
   }
   const auto deadline = std::chrono::steady_clock::now() + grace;
   for (pid_t g : groups) {

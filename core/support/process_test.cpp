@@ -1,5 +1,7 @@
 #include "core/support/process.hpp"
 
+#include <signal.h>
+
 #include <catch2/catch.hpp>
 
 #include "core/support/error.hpp"
@@ -43,4 +45,15 @@ TEST_CASE("run_captured throws when the program does not exist", "[process]") {
     CHECK(std::string(e.what()).find("prov-no-such-program-xyz") != std::string::npos);
   }
   CHECK_THROWS_AS(run_captured({}), ResourceError);
+}
+
+TEST_CASE("run_captured starts its child with every signal at its default", "[process]") {
+  struct sigaction ignore {}, old {};
+  ignore.sa_handler = SIG_IGN;
+  ::sigaction(SIGPIPE, &ignore, &old);
+  const ProcessOutput r = run_captured({"grep", "^SigIgn:", "/proc/self/status"});
+  const ProcessOutput dies = run_captured({"sh", "-c", "kill -PIPE $$"});
+  ::sigaction(SIGPIPE, &old, nullptr);
+  CHECK(r.out == "SigIgn:\t0000000000000000\n");
+  CHECK(dies.exit_code == 128 + SIGPIPE);
 }

@@ -22,16 +22,11 @@ void ReadyLine::failed(const Error& e) {
 }
 
 void ReadyLine::say(const Datum& d) {
-  if (fd_ < 0) return;
+  if (!fd_) return;
   const std::string line = encode_json(d) + "\n";
   // The launcher may have gone; nothing here may stop the program.
-  [[maybe_unused]] const ssize_t n = ::write(fd_, line.data(), line.size());
-  close();
-}
-
-void ReadyLine::close() {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
+  [[maybe_unused]] const ssize_t n = ::write(fd_.get(), line.data(), line.size());
+  fd_.reset();
 }
 
 Datum await_ready_line(int fd, const std::string& what, const std::string& log, std::chrono::seconds timeout,

@@ -7,6 +7,7 @@
 
 #include "core/support/datum.hpp"
 #include "core/support/error.hpp"
+#include "core/support/unique_fd.hpp"
 
 namespace prov {
 
@@ -14,9 +15,6 @@ namespace prov {
 class ReadyLine {
  public:
   explicit ReadyLine(int fd) : fd_(fd) {}
-  ~ReadyLine() { close(); }
-  ReadyLine(const ReadyLine&) = delete;
-  ReadyLine& operator=(const ReadyLine&) = delete;
   /// `{"ready": true}` and the members of `extra` (a record, or null).
   void ready(const Datum& extra = Datum());
   /// The error that keeps the program from running.
@@ -24,8 +22,7 @@ class ReadyLine {
 
  private:
   void say(const Datum& d);
-  void close();
-  int fd_;  ///< -1 once it has spoken
+  UniqueFd fd_;  ///< none once it has spoken
 };
 
 /// The launcher's end: waits up to `timeout` for the line on `fd` and returns it when it says

@@ -3,88 +3,23 @@
 /// its stdout and stderr appended to one log file, waited for with a timeout and a
 /// CancelToken. On timeout or cancel the whole group gets SIGTERM, then SIGKILL after a grace
 /// period, so nothing the program started outlives it. The long-running sibling of
-/// run_captured (process.hpp); it only runs processes and knows nothing of scheduling.
+/// run_captured (process.hpp); it only runs processes and knows nothing of scheduling. The
+/// process itself starts and ends as every child does (spawn.hpp).
 
-#include <spawn.h>
 #include <sys/types.h>
 
 #include <chrono>
 #include <functional>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "core/support/cancel.hpp"
 #include "core/support/datum.hpp"
+#include "core/support/spawn.hpp"
 
 namespace prov {
-
-/// Sets `attr` so the child starts with an empty signal mask and every signal at its default
-/// disposition (whatever this process ignores or blocks), plus the spawn `flags` given.
-void set_default_signals(posix_spawnattr_t* attr, short flags = 0);
-
-/// posix_spawn attributes for a child in a process group of its own (so that the group can be
-/// signalled as one), with no signal blocked and every signal at its default: an ignored
-/// SIGPIPE or SIGINT of ours must not leak into the child. Destroyed with the object.
-class GroupSpawnAttributes {
- public:
-  GroupSpawnAttributes();
-  ~GroupSpawnAttributes();
-  GroupSpawnAttributes(const GroupSpawnAttributes&) = delete;
-  GroupSpawnAttributes& operator=(const GroupSpawnAttributes&) = delete;
-  const posix_spawnattr_t* get() const { return &attr_; }
-
- private:
-  posix_spawnattr_t attr_;
-};
-
-/// A process environment: name → value.
-using Environment = std::map<std::string, std::string>;
-
-/// This process's own environment.
-Environment current_environment();
-
-/// Pointers to `strings` followed by a null pointer: the array exec and posix_spawn take.
-/// Valid while `strings` lives unchanged.
-std::vector<char*> to_exec_array(const std::vector<std::string>& strings);
-
-/// A child's whole environment, prepared once for any number of children: the envp block is
-/// built once and each program is looked up in its PATH once. Thread-safe; share it.
-class ChildEnv {
- public:
-  explicit ChildEnv(Environment vars);
-  ChildEnv(const ChildEnv&) = delete;
-  ChildEnv& operator=(const ChildEnv&) = delete;
-
-  const Environment& vars() const { return vars_; }
-  /// The null-terminated "NAME=value" array posix_spawn takes; valid while this lives.
-  char* const* envp() const { return envp_.data(); }
-
-  /// The file `name` names for a child started in `cwd`: as given when it holds a '/', else
-  /// the first executable match in PATH (relative entries count from `cwd`). Remembered:
-  /// later calls with the same name (and cwd, when PATH has relative entries) answer without
-  /// touching the file system. Throws ResourceError `provisioning::process::spawn` when none.
-  std::string find_program(const std::string& name, const std::string& cwd) const;
-  /// Drops what find_program remembered for `name` in `cwd` (the file went away).
-  void forget_program(const std::string& name, const std::string& cwd) const;
-  /// How many lookups went to the file system so far.
-  size_t lookups() const;
-
- private:
-  std::string cache_key(const std::string& name, const std::string& cwd) const;
-
-  Environment vars_;
-  std::vector<std::string> strings_;  ///< "NAME=value" for each of vars_
-  std::vector<char*> envp_;           ///< into strings_, then nullptr
-  bool relative_path_ = false;        ///< PATH has a relative entry: lookups depend on the cwd
-  mutable std::mutex m_;
-  mutable std::unordered_map<std::string, std::string> programs_;  ///< cache_key → file
-  mutable size_t lookups_ = 0;
-};
 
 /// What to start and where its output goes.
 struct SubprocessOptions {
@@ -133,7 +68,7 @@ class Subprocess {
   Subprocess& operator=(const Subprocess&) = delete;
 
   /// The child's pid, which is also its process group id.
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return child_.pid(); }
 
   /// Waits for the child to end, stopping its group on timeout (counted from the start) or
   /// cancellation; later calls return the same result. Children the program left behind after exiting by itself are not
@@ -143,7 +78,7 @@ class Subprocess {
   /// For waiting on many children in one poll loop (instead of wait()): the child's pidfd,
   /// readable once it exits (-1 where pidfd_open is missing: poll it at next_wake() instead),
   /// and the read end of its output pipe (-1 when output does not go through one).
-  int pidfd() const { return pidfd_; }
+  int pidfd() const { return child_.pidfd(); }
   int output_fd() const { return out_; }
   /// One step of wait() that never blocks on the child: copies the output the pipe holds; on
   /// timeout or cancellation sends SIGTERM to the group, and SIGKILL once the grace has run out;
@@ -170,15 +105,13 @@ class Subprocess {
   /// Collects the child's status; the pid is free for reuse afterwards.
   int reap();
 
-  pid_t pid_ = -1;
-  int pidfd_ = -1;  ///< readable once the child exits; -1 where pidfd_open is missing
+  Child child_;     ///< in a process group of its own
   int out_ = -1;    ///< the pipe's read end (non-blocking) while output goes through one; else -1
   int log_ = -1;    ///< where the pipe's bytes go once open_log_ gave it; -1: not asked yet
   bool log_asked_ = false;
   bool log_cut_ = false;  ///< the log reached the file size limit and was cut: nothing more goes to it
   std::function<int()> open_log_;
-  bool reaped_ = false;
-  SubprocessResult result_;  ///< what wait() returned, once reaped_
+  SubprocessResult result_;  ///< what wait() returned, once the child is reaped
   std::string tail_;         ///< the last output bytes (output_tail)
   /// poll_wait(): why the group is being stopped (timed_out / cancelled) once stopping_, and
   /// when SIGKILL follows the SIGTERM.

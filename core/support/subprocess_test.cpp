@@ -14,9 +14,11 @@
 #include <thread>
 
 #include "core/support/error.hpp"
+#include "core/support/process_test_support.hpp"
 #include "core/support/temp_dir.hpp"
 
 using namespace prov;
+using prov::testing::becomes_gone;
 using namespace std::chrono_literals;
 
 namespace {
@@ -29,26 +31,6 @@ std::string slurp(const std::string& path) {
 }
 
 Duration ms(int64_t n) { return Duration{n * 1'000'000}; }
-
-/// True when `pid` is gone or a zombie nobody has reaped yet (it runs no more either way).
-bool is_gone(pid_t pid) {
-  if (::kill(pid, 0) != 0) return errno == ESRCH;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  std::getline(stat, line);
-  const size_t paren = line.rfind(')');
-  return paren != std::string::npos && paren + 2 < line.size() &&
-         (line[paren + 2] == 'Z' || line[paren + 2] == 'X');
-}
-
-/// Waits up to two seconds for `pid` to be gone: a killed orphan is reaped by init, not by us.
-bool becomes_gone(pid_t pid) {
-  for (int i = 0; i < 200; ++i) {
-    if (is_gone(pid)) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return false;
-}
 
 SubprocessResult run(std::vector<std::string> argv, const std::string& log = {},
                      SubprocessLimits limits = {}) {

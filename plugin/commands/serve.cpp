@@ -12,6 +12,7 @@
 #include "core/state/safe_dir.hpp"
 #include "core/state/service_instance.hpp"
 #include "core/support/daemon.hpp"
+#include "core/support/proc_stat.hpp"
 #include "core/support/ready_line.hpp"
 #include "plugin/commands/datum_value.hpp"
 #include "plugin/commands/workspace_context.hpp"
@@ -84,22 +85,23 @@ PipelineOutput ServeStartCommand::run(EngineInterface& engine, const EvaluatedCa
     argv.push_back("--env");
     argv.push_back(cfg.environment);
   }
-  const ChildEnv env(engine_environment(engine));
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0)
-    throw labeled("Cannot start the service", std::strerror(errno), call.head, "provisioning::process::spawn");
-  const int write_end = ::fcntl(fds[1], F_DUPFD_CLOEXEC, kReadyFd + 1);
-  ::close(fds[1]);
   const std::string log = dir + "/service.log";
-  const int rc = write_end < 0 ? errno : launch_detached(argv, log, env.envp(), write_end);
-  if (write_end >= 0) ::close(write_end);
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } read_end{fds[0]};
-  if (rc) throw labeled("Cannot start the service " + argv[0], std::strerror(rc), call.head, "provisioning::process::spawn");
+  Pipe ready;
   try {
-    await_ready_line(read_end.fd, "the service", log, std::chrono::seconds(30), "provisioning::service::failed");
+    ready = make_pipe();
+    SpawnSpec spec;
+    spec.argv = argv;
+    spec.env = std::make_shared<const ChildEnv>(engine_environment(engine));
+    spec.out = Redirect::append(log);
+    spec.err = Redirect::to_stdout();
+    spec.pass_fds = {{ready.write.get(), kReadyFd}};
+    launch_detached(spec);
+  } catch (const ResourceError& e) {
+    throw labeled("Cannot start the service " + argv[0], e.what(), call.head, e.code());
+  }
+  ready.write.reset();  // the service holds the only write end now: its exit is our end of file
+  try {
+    await_ready_line(ready.read.get(), "the service", log, std::chrono::seconds(30), "provisioning::service::failed");
   } catch (prov::Error& e) {
     if (const Value* l = call.flag_value("listen"); l && e.code().find("listen") != std::string::npos)
       e.blamed_on(Blame::flag("listen"));
@@ -152,17 +154,15 @@ PipelineOutput ServeStopCommand::run(EngineInterface& engine, const EvaluatedCal
   if (!running || running->pid <= 0)
     throw labeled("No service serves this workspace", "nothing to stop", call.head, "provisioning::service::not_running",
                   "`prov serve start` starts one");
-  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, static_cast<pid_t>(running->pid), 0));
+  const UniqueFd pidfd = open_pidfd(static_cast<pid_t>(running->pid));
   if (::kill(static_cast<pid_t>(running->pid), SIGTERM) != 0 && errno != ESRCH) {
-    if (pidfd >= 0) ::close(pidfd);
     throw labeled("Cannot stop the service (process " + std::to_string(running->pid) + ")", std::strerror(errno),
                   call.head, "provisioning::service::stop");
   }
   // Its exit (a pidfd), at most 10 s.
-  if (pidfd >= 0) {
-    pollfd p{pidfd, POLLIN, 0};
+  if (pidfd) {
+    pollfd p{pidfd.get(), POLLIN, 0};
     ::poll(&p, 1, 10'000);
-    ::close(pidfd);
   }
   const bool stopped = !running_service(dir).has_value();
   if (!stopped)

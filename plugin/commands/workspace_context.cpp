@@ -6,6 +6,7 @@
 
 #include "core/config/workspace.hpp"
 #include "core/support/error.hpp"
+#include "core/support/proc_stat.hpp"
 #include "plugin/commands/datum_value.hpp"
 #include "plugin/engine/labeled_error_exception.hpp"
 
@@ -131,14 +132,6 @@ prov::Environment engine_environment(EngineInterface& engine) {
   return env;
 }
 
-namespace {
-std::string read_link(const std::string& link) {
-  char buf[4096];
-  ssize_t n = ::readlink(link.c_str(), buf, sizeof buf - 1);
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
-}
-}  // namespace
-
 std::string engine_path(EngineInterface& engine) {
   std::optional<Value> v = engine.get_env_var("PATH");
   std::optional<std::string> text = v ? process_text(*v) : std::nullopt;
@@ -149,10 +142,10 @@ std::string hosting_nu(const prov::Config& config) {
   config.require({"workflow", "nu_path"});
   if (const Datum* wf = config.merged.find("workflow"))
     if (const Datum* p = wf->find("nu_path"); p && p->is_string() && !p->str().empty()) return p->str();
-  std::string nu = read_link("/proc/" + std::to_string(::getppid()) + "/exe");
+  std::string nu = prov::process_executable(::getppid());
   return nu.empty() ? "nu" : nu;
 }
 
-std::string self_exe() { return read_link("/proc/self/exe"); }
+std::string self_exe() { return prov::self_executable(); }
 
 }  // namespace prov::plugin

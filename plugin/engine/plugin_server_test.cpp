@@ -12,6 +12,7 @@
 #include <chrono>
 #include <thread>
 
+#include "core/support/spawn.hpp"
 #include "plugin/commands/command.hpp"
 #include "plugin/engine/labeled_error_exception.hpp"
 #include "plugin/engine/plugin_server.hpp"
@@ -206,7 +207,7 @@ class FakeEngine {
       int status = 0;
       if (waitpid(pid_, &status, WNOHANG) == pid_) {
         reaped_ = true;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        return prov::ExitStatus::from_wait_status(status).exit_code();
       }
       std::this_thread::sleep_for(10ms);
     }
