@@ -394,7 +394,7 @@ class Interpolator {
 
   /// Resolution recurses once per key on the way (nesting plus references): a chain of
   /// thousands of references must not exhaust the stack.
-  static constexpr size_t kMaxChain = 1024;
+  static constexpr size_t kMaxChain = 256;  // each step is a few frames: far below any stack, sanitizers included
 
   ConfigError too_long(const KeyPath& next) const {
     return ConfigError("provisioning::config::interpolation_depth",
