@@ -38,7 +38,7 @@ Subprocess::Subprocess(const SubprocessOptions& o) {
   spec.cwd = o.cwd;
   if (o.stdin_text) spec.in = Redirect::text(*o.stdin_text);
   const bool piped = o.log_fd < 0 && o.open_log;
-  Pipe pipe;
+  Pipe pipe, out_pipe;
   if (o.log_fd >= 0) {
     spec.out = Redirect::fd(o.log_fd);
   } else if (piped) {
@@ -48,6 +48,12 @@ Subprocess::Subprocess(const SubprocessOptions& o) {
     spec.out = Redirect::append(o.log_path);
   }
   spec.err = Redirect::to_stdout();
+  if (piped && o.keep_stdout > 0) {
+    out_pipe = make_pipe();
+    spec.out = Redirect::fd(out_pipe.write.get());
+    spec.err = Redirect::fd(pipe.write.get());
+    keep_stdout_ = o.keep_stdout;
+  }
   spec.group = ProcessGroup::own;
   started_ = Clock::now();
   child_ = spawn(spec);
@@ -56,20 +62,38 @@ Subprocess::Subprocess(const SubprocessOptions& o) {
     out_ = pipe.read.release();
     open_log_ = o.open_log;
   }
+  if (out_pipe.read) {
+    ::fcntl(out_pipe.read.get(), F_SETFL, O_NONBLOCK);
+    stdout_ = out_pipe.read.release();
+  }
 }
 
 Subprocess::~Subprocess() {
   // child_, never waited for, is killed with its group and reaped as it goes.
   if (out_ >= 0) ::close(out_);
+  if (stdout_ >= 0) ::close(stdout_);
 }
 
-bool Subprocess::copy_output() {
+void Subprocess::copy_outputs() {
+  for (int* fd : {&out_, &stdout_})
+    if (*fd >= 0 && !copy_output(*fd)) {
+      ::close(*fd);
+      *fd = -1;
+    }
+}
+
+bool Subprocess::copy_output(int fd) {
   char buf[64 * 1024];
   // Bounded, so that a child that never stops writing cannot keep the wait from its timeout.
   for (int chunk = 0; chunk < 16; ++chunk) {
-    const ssize_t n = ::read(out_, buf, sizeof buf);
+    const ssize_t n = ::read(fd, buf, sizeof buf);
     if (n == 0) return false;
     if (n < 0) return errno == EINTR ? true : errno == EAGAIN;
+    if (fd == stdout_) {
+      const size_t room = keep_stdout_ - std::min(keep_stdout_, stdout_text_.size());
+      stdout_text_.append(buf, std::min(room, static_cast<size_t>(n)));
+      if (static_cast<size_t>(n) > room) stdout_overflow_ = true;
+    }
     constexpr size_t keep = 4096;
     tail_.append(buf + (n > static_cast<ssize_t>(keep) ? n - static_cast<ssize_t>(keep) : 0),
                  std::min(static_cast<size_t>(n), keep));
@@ -100,15 +124,21 @@ std::vector<Child>& strays = *new std::vector<Child>;
 }  // namespace
 
 void Subprocess::finish_output() {
-  if (out_ < 0) return;
+  // stdout first: what it holds is the result, and a daemon holding it gets the same `cat`.
+  finish_pipe(stdout_);
+  finish_pipe(out_);
+}
+
+void Subprocess::finish_pipe(int& fd) {
+  if (fd < 0) return;
   // Another thread's child, between its start and its exec, briefly holds a copy of the pipe
   // too (close-on-exec drops it at the exec): give such copies a moment to go before deciding
   // that a daemon holds it.
-  bool held = copy_output();
+  bool held = copy_output(fd);
   for (auto end = Clock::now() + std::chrono::milliseconds(100); held && Clock::now() < end;) {
-    pollfd p{out_, POLLIN, 0};
+    pollfd p{fd, POLLIN, 0};
     const auto left = std::chrono::ceil<std::chrono::milliseconds>(end - Clock::now()).count();
-    if (::poll(&p, 1, static_cast<int>(std::max<int64_t>(left, 1))) > 0) held = copy_output();
+    if (::poll(&p, 1, static_cast<int>(std::max<int64_t>(left, 1))) > 0) held = copy_output(fd);
   }
   if (held) {
     // Something the child started still holds the pipe. Hand the rest to a `cat` in a session
@@ -119,12 +149,12 @@ void Subprocess::finish_output() {
     }
     SpawnSpec cat;
     cat.argv = {"cat"};
-    cat.in = Redirect::fd(out_);
+    cat.in = Redirect::fd(fd);
     if (log_ >= 0) cat.out = Redirect::fd(log_);
     cat.group = ProcessGroup::own_session;
     std::optional<Child> started;
     try {
-      ::fcntl(out_, F_SETFL, 0);  // cat reads it blocking
+      ::fcntl(fd, F_SETFL, 0);  // cat reads it blocking
       started = spawn(cat);
     } catch (const ResourceError&) {
       // No cat: the holder's later output is lost, and it may get SIGPIPE.
@@ -133,8 +163,8 @@ void Subprocess::finish_output() {
     std::erase_if(strays, [](Child& c) { return c.try_wait().has_value(); });
     if (started) strays.push_back(std::move(*started));
   }
-  ::close(out_);
-  out_ = -1;
+  ::close(fd);
+  fd = -1;
 }
 
 bool Subprocess::exited_within(nanoseconds d, int wake_fd) {
@@ -143,7 +173,10 @@ bool Subprocess::exited_within(nanoseconds d, int wake_fd) {
       d == nanoseconds::max() ? Clock::time_point::max() : Clock::now() + d;
   if (child_.pidfd() >= 0) {
     while (true) {
-      pollfd p[3] = {{child_.pidfd(), POLLIN, 0}, {out_, POLLIN, 0}, {wake_fd, POLLIN, 0}};  // negative fds are skipped
+      pollfd p[4] = {{child_.pidfd(), POLLIN, 0},
+                     {wake_fd, POLLIN, 0},
+                     {out_, POLLIN, 0},
+                     {stdout_, POLLIN, 0}};  // negative fds are skipped
       timespec ts{};
       const timespec* timeout = nullptr;
       if (end != Clock::time_point::max()) {
@@ -152,14 +185,11 @@ bool Subprocess::exited_within(nanoseconds d, int wake_fd) {
         ts.tv_nsec = static_cast<long>(left.count() % 1'000'000'000);
         timeout = &ts;
       }
-      const int n = ::ppoll(p, 3, timeout, nullptr);
+      const int n = ::ppoll(p, 4, timeout, nullptr);
       if (n > 0 && p[0].revents != 0) return true;
-      if (n > 0 && p[2].revents != 0) return false;
+      if (n > 0 && p[1].revents != 0) return false;
       if (n > 0) {
-        if (!copy_output()) {
-          ::close(out_);
-          out_ = -1;
-        }
+        copy_outputs();
         continue;
       }
       if (n == 0) return false;
@@ -173,13 +203,9 @@ bool Subprocess::exited_within(nanoseconds d, int wake_fd) {
     const auto now = Clock::now();
     if (now >= end) return false;
     const nanoseconds nap = std::min<nanoseconds>(step, end - now);
-    if (out_ >= 0) {
-      pollfd p{out_, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(nap).count())) > 0 &&
-          !copy_output()) {
-        ::close(out_);
-        out_ = -1;
-      }
+    if (out_ >= 0 || stdout_ >= 0) {
+      pollfd p[2] = {{out_, POLLIN, 0}, {stdout_, POLLIN, 0}};
+      if (::poll(p, 2, static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(nap).count())) > 0) copy_outputs();
     } else {
       std::this_thread::sleep_for(nap);
     }
@@ -231,10 +257,7 @@ SubprocessResult Subprocess::wait(const SubprocessLimits& limits) {
 
 std::optional<SubprocessResult> Subprocess::poll_wait(const SubprocessLimits& limits) {
   if (child_.reaped()) return result_;
-  if (out_ >= 0 && !copy_output()) {
-    ::close(out_);
-    out_ = -1;
-  }
+  copy_outputs();
   const bool exited = child_.exited();
   const auto now = Clock::now();
   if (!exited) {

@@ -37,6 +37,9 @@ struct SubprocessOptions {
   /// A child that leaves a process holding its output (a daemon) gets the log opened at its
   /// exit and a `cat` that copies the rest, so the holder never blocks nor gets SIGPIPE.
   std::function<int()> open_log;
+  /// When > 0 (with open_log): stdout goes through a pipe of its own, apart from stderr, and its
+  /// first keep_stdout bytes are kept (stdout_text()); both streams still go to the log.
+  size_t keep_stdout = 0;
 };
 
 /// How long to let a process run and how to stop it.
@@ -80,6 +83,8 @@ class Subprocess {
   /// and the read end of its output pipe (-1 when output does not go through one).
   int pidfd() const { return child_.pidfd(); }
   int output_fd() const { return out_; }
+  /// The read end of the stdout pipe when keep_stdout asked for one; else -1.
+  int stdout_fd() const { return stdout_; }
   /// One step of wait() that never blocks on the child: copies the output the pipe holds; on
   /// timeout or cancellation sends SIGTERM to the group, and SIGKILL once the grace has run out;
   /// once the child has exited, finishes as wait() does and returns its result (later calls,
@@ -90,16 +95,23 @@ class Subprocess {
   std::optional<std::chrono::steady_clock::time_point> next_wake(const SubprocessLimits& limits) const;
   /// The last bytes (at most 4 KiB) of the output that went through the pipe (open_log).
   const std::string& output_tail() const { return tail_; }
+  /// What the child wrote to stdout, up to keep_stdout bytes (keep_stdout set).
+  const std::string& stdout_text() const { return stdout_text_; }
+  /// True when the child wrote more than keep_stdout bytes to stdout (the rest went to the log only).
+  bool stdout_overflowed() const { return stdout_overflow_; }
 
  private:
   /// True once the child has exited (reaped or not) within `d`; never reaps it. Copies output
   /// from the pipe meanwhile. Returns false early when `wake_fd` (>= 0) becomes readable.
   bool exited_within(std::chrono::nanoseconds d, int wake_fd = -1);
-  /// Copies what the pipe holds now to the log; false once the pipe is at its end.
-  bool copy_output();
-  /// After the child's exit: copies what is left, and when something still holds the pipe's
+  /// Copies what pipe `fd` (out_ or stdout_) holds now to the log; false once it is at its end.
+  bool copy_output(int fd);
+  /// Copies what both pipes hold now; closes a pipe that is at its end.
+  void copy_outputs();
+  /// After the child's exit: copies what is left, and when something still holds a pipe's
   /// other end, leaves the rest to a `cat` of its own.
   void finish_output();
+  void finish_pipe(int& fd);
   /// SIGTERM to the group, up to `grace` for the child to end, then SIGKILL to the group.
   void stop_group(std::chrono::nanoseconds grace);
   /// Collects the child's status; the pid is free for reuse afterwards.
@@ -107,6 +119,10 @@ class Subprocess {
 
   Child child_;     ///< in a process group of its own
   int out_ = -1;    ///< the pipe's read end (non-blocking) while output goes through one; else -1
+  int stdout_ = -1;  ///< stdout's own pipe (keep_stdout), non-blocking; else -1
+  size_t keep_stdout_ = 0;
+  std::string stdout_text_;  ///< stdout's first keep_stdout_ bytes
+  bool stdout_overflow_ = false;
   int log_ = -1;    ///< where the pipe's bytes go once open_log_ gave it; -1: not asked yet
   bool log_asked_ = false;
   bool log_cut_ = false;  ///< the log reached the file size limit and was cut: nothing more goes to it

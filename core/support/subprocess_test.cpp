@@ -407,3 +407,34 @@ TEST_CASE("subprocess cuts a log at the file size limit with a marker; the child
   CHECK(text.substr(text.size() - marker.size()) == marker);
   CHECK(text.find("after") == std::string::npos);
 }
+
+TEST_CASE("subprocess with keep_stdout keeps stdout apart; the log still gets both streams", "[subprocess]") {
+  TempDir dir;
+  const std::string log = dir / "both.log";
+  int fd = -1;
+  SubprocessOptions o;
+  o.open_log = [&] { return fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600); };
+  o.keep_stdout = 10;
+  o.argv = {"sh", "-c", "echo out; echo err >&2; sleep 0.05; echo more"};
+  Subprocess p(o);
+  CHECK(p.stdout_fd() >= 0);
+  CHECK(p.stdout_fd() != p.output_fd());
+  REQUIRE(p.wait({}).exit_code == 0);
+  ::close(fd);
+  CHECK(p.stdout_text() == "out\nmore\n");
+  CHECK_FALSE(p.stdout_overflowed());
+  const std::string text = slurp(log);
+  CHECK(text.find("out\n") != std::string::npos);
+  CHECK(text.find("err\n") != std::string::npos);
+  CHECK(text.find("more\n") != std::string::npos);
+  CHECK(text.size() == 13);
+
+  o.keep_stdout = 4;
+  o.argv = {"sh", "-c", "head -c 300000 /dev/zero | tr '\\0' x"};
+  Subprocess big(o);
+  REQUIRE(big.wait({}).exit_code == 0);
+  ::close(fd);
+  CHECK(big.stdout_text() == "xxxx");
+  CHECK(big.stdout_overflowed());
+  CHECK(slurp(log).size() == 13 + 300000);  // the log has all of it
+}
