@@ -11,7 +11,7 @@ Plan make_plan(const WorkflowSpec& spec, const Dag& dag) {
 PlanStep plan_step(const WorkflowSpec& spec, const Dag& dag, const Plan& plan, size_t k) {
   const size_t i = plan.order[k];
   const OperationSpec& op = spec.operations[i];
-  PlanStep row{k + 1, plan.level[i], op.id, op.kind, {}};
+  PlanStep row{k + 1, plan.level[i], op.id, op.kind, {}, op.implicit_deps};
   if (op.depends_on.size() == dag.deps[i].size()) {
     row.depends_on = op.depends_on;  // no repeats: the same ids, without a lookup each
   } else {

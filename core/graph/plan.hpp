@@ -17,7 +17,8 @@ struct PlanStep {
   size_t level = 0;  ///< longest dependency chain below the operation
   std::string id;
   std::string kind;
-  std::vector<std::string> depends_on;  ///< ids, as written, without repeats
+  std::vector<std::string> depends_on;  ///< ids, as written, without repeats, then the implicit ones
+  std::vector<std::string> implicit;    ///< those of depends_on that only references make (not written)
 };
 
 /// A topological order of a workflow's operations with their levels.

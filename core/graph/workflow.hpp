@@ -24,6 +24,9 @@ struct OperationSpec {
   std::string id;
   std::string kind;  ///< command, nu, file.write, config.set, server.create, server.delete
   std::vector<std::string> depends_on;
+  /// Operations its fields reference ({{ops.<id>…}}) that depends_on does not list: implicit
+  /// dependencies, in the order first referenced.
+  std::vector<std::string> implicit_deps;
   std::optional<RetryPolicy> retry;   ///< overrides the workflow's
   std::optional<Duration> timeout;    ///< overrides the workflow's
   Datum fields;                       ///< the operation's whole record, kind-specific fields included
@@ -40,6 +43,7 @@ struct WorkflowSettings {
 struct WorkflowSpec {
   std::string name;
   WorkflowSettings settings;
+  Datum vars;                             ///< the `vars` record ({{vars.<name>}}); null when there is none
   std::vector<OperationSpec> operations;  ///< in the order written
 };
 

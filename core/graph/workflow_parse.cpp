@@ -13,6 +13,7 @@
 #include "core/config/toml_file.hpp"
 #include "core/graph/dag.hpp"
 #include "core/graph/id_index.hpp"
+#include "core/graph/references.hpp"
 #include "core/ops/kind_fields.hpp"
 #include "core/support/atomic_file.hpp"
 #include "core/support/datum_json.hpp"
@@ -24,7 +25,7 @@ namespace prov {
 
 namespace {
 
-const std::vector<std::string> kWorkflowFields = {"name", "settings", "operations"};
+const std::vector<std::string> kWorkflowFields = {"name", "settings", "vars", "operations"};
 const std::vector<std::string> kSettingsFields = {"parallel", "retry", "timeout",
                                                   "rollback_on_failure"};
 const std::vector<std::string> kRetryFields = {"attempts", "backoff", "max_backoff"};
@@ -290,6 +291,39 @@ OperationSpec read_operation(Problems& p, const Datum& value, size_t number,
   return op;
 }
 
+/// Checks the references in each operation's fields; what an operation references and its
+/// depends_on does not list becomes an implicit dependency (in `deps` and its implicit_deps).
+void add_references(Problems& p, WorkflowSpec& spec, const IdIndex& index, std::vector<std::vector<size_t>>& deps) {
+  ReferenceScope scope{spec,
+                       [&](const std::string& id) -> std::optional<size_t> {
+                         const size_t at = index.find(id);
+                         return at == IdIndex::npos ? std::nullopt : std::optional(at);
+                       },
+                       [&](size_t i) { return out_shape(spec.operations[i]); },
+                       [&](size_t i) {
+                         const KindDecl* k = find_kind_decl(spec.operations[i].kind);
+                         return k && k->exit_code;
+                       },
+                       &spec.vars};
+  for (size_t i = 0; i < spec.operations.size(); ++i) {
+    OperationSpec& op = spec.operations[i];
+    const std::string where = op.id.empty() ? "operation #" + std::to_string(i + 1) : "operation " + in_quotes(op.id);
+    std::vector<FieldReference> refs;
+    try {
+      refs = find_references(op.fields, where);
+    } catch (WorkflowError& e) {
+      p.add(std::move(e));
+      continue;
+    }
+    if (refs.empty()) continue;
+    for (size_t at : check_references(refs, i, scope, where, [&](WorkflowError e) { p.add(std::move(e)); })) {
+      if (std::find(deps[i].begin(), deps[i].end(), at) != deps[i].end()) continue;
+      deps[i].push_back(at);
+      op.implicit_deps.push_back(spec.operations[at].id);
+    }
+  }
+}
+
 /// Duplicate ids, unknown and self dependencies, cycles; drops repeats from each depends_on.
 /// Returns the graph of the dependencies that name an operation (all of them when there is no
 /// problem).
@@ -378,6 +412,7 @@ Dag check_graph(Problems& p, WorkflowSpec& spec) {
     }
     op.depends_on.resize(kept);
   }
+  add_references(p, spec, index, deps);
   Dag dag = make_dag(std::move(deps));
   // Levels are cheaper than components: look for cycles only when there is one.
   if (!compute_levels(dag))
@@ -564,6 +599,12 @@ WorkflowSpec parse_document(const Datum& doc, const std::string& origin, Dag* da
 
   if (const Datum* settings = member(doc, "settings"))
     spec.settings = read_settings(p, where, *settings, base, "settings", false);
+  if (const Datum* vars = member(doc, "vars")) {
+    if (vars->is_record())
+      spec.vars = *vars;
+    else
+      p.wrong_type(where, "vars", "a record of variables", *vars, "write vars = { name = \"value\" }");
+  }
 
   const Datum* operations = member(doc, "operations");
   if (!operations) {

@@ -274,7 +274,7 @@ TEST_CASE("unknown fields suggest the nearest known field", "[graph][parse][prob
   CHECK(p.message == "operation 'a': unknown field 'depnds_on'");
   CHECK(p.help ==
         "did you mean depends_on? a command operation takes id, kind, depends_on, retry, "
-        "timeout, run, env, cwd, stdin and rollback");
+        "timeout, run, env, cwd, stdin, output and rollback");
 
   p = only_problem(ops(R"({"id": "a", "kind": "nu", "code": "1", "run": ["x"]})"));
   CHECK(p.message == "operation 'a': unknown field 'run'");
@@ -288,7 +288,7 @@ TEST_CASE("unknown fields suggest the nearest known field", "[graph][parse][prob
   p = only_problem(R"({"name": "w", "operatons": [], "operations": [
       {"id": "a", "kind": "nu", "code": "1"}]})");
   CHECK(p.message == "workflow 'w': unknown field 'operatons'");
-  CHECK(p.help == "did you mean operations? a workflow takes name, settings and operations");
+  CHECK(p.help == "did you mean operations? a workflow takes name, settings, vars and operations");
 
   p = only_problem(R"({"name": "w", "settings": {"retry": {"attempt": 2}},
       "operations": [{"id": "a", "kind": "nu", "code": "1"}]})");

@@ -23,6 +23,8 @@ OpProcess run_process(const OperationSpec& op) {
   Fields f(op);
   OpProcess p = process(f, "run");
   p.stdin_text = f.optional_string("stdin");
+  p.stdout_use =
+      f.optional_string("output").value_or("text") == "json" ? OpProcess::Stdout::json : OpProcess::Stdout::text;
   return p;
 }
 

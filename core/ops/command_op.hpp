@@ -4,6 +4,7 @@
 ///   env       record  variables set over the workflow's environment
 ///   cwd       string  working directory, relative to the workspace (default: the workspace)
 ///   stdin     string  what the program reads on stdin (default: nothing)
+///   output    string  "text" (default): `out` is stdout without its final newline; "json": parsed
 ///   rollback  list  an argv run, with the same env and cwd, to undo it (stdin empty)
 
 #include "core/ops/op_kind.hpp"

@@ -206,3 +206,33 @@ TEST_CASE("command refuses malformed fields with the field's name", "[ops][comma
   refused({{"run", argv({"true"})}, {"rollback", "undo it"}}, "rollback");
   CHECK_NOTHROW(kind.validate(make_op("command", {{"run", DatumList{"sleep", int64_t{1}}}})));
 }
+
+TEST_CASE("command's out is its stdout without the final newline, or parsed JSON", "[ops][command]") {
+  TempDir dir;
+  OpContext ctx = make_context(dir);
+  OpResult text = run_op(make_op("command", {{"run", argv({"sh", "-c", "echo two; echo lines; echo err >&2"})}}), ctx);
+  REQUIRE(text.ok);
+  CHECK(text.out == Datum("two\nlines"));
+  CHECK(slurp(dir / "op.log").find("err") != std::string::npos);  // the log has both streams
+
+  OpResult json = run_op(
+      make_op("command", {{"run", argv({"echo", R"({"ports": [8080], "ok": true})"})}, {"output", "json"}}), ctx);
+  REQUIRE(json.ok);
+  CHECK(json.out == Datum(DatumRecord{{"ports", Datum(DatumList{int64_t{8080}})}, {"ok", Datum(true)}}));
+
+  OpResult bad = run_op(make_op("command", {{"run", argv({"echo", "nope"})}, {"output", "json"}}), ctx);
+  CHECK_FALSE(bad.ok);
+  CHECK(bad.permanent);
+  CHECK(bad.code == "provisioning::operation::bad_output");
+  CHECK(bad.message.find("not JSON") != std::string::npos);
+
+  OpResult big =
+      run_op(make_op("command", {{"run", argv({"sh", "-c", "head -c 1048577 /dev/zero | tr '\\0' a"})}}), ctx);
+  CHECK_FALSE(big.ok);
+  CHECK(big.code == "provisioning::operation::output_too_long");
+  CHECK(big.message.find("more than 1 MiB to stdout") != std::string::npos);
+  OpResult fits =
+      run_op(make_op("command", {{"run", argv({"sh", "-c", "head -c 1048576 /dev/zero | tr '\\0' a"})}}), ctx);
+  REQUIRE(fits.ok);
+  CHECK(fits.out.str().size() == 1048576);
+}

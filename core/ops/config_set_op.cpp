@@ -228,7 +228,10 @@ OpResult ConfigSetOp::do_run(const OperationSpec& op, const OpContext& ctx) cons
     undo.emplace_back("inserted_fingerprint", fingerprint(edit.inserted));
   }
   save(doc, edit.text);
-  return changed(op_succeeded("set " + render_key(key) + " in " + kFile, std::move(undo)), key);
+  OpResult r = changed(op_succeeded("set " + render_key(key) + " in " + kFile, std::move(undo)), key);
+  // The new value, as later operations see it; a secret one never leaves the file.
+  r.out = redact(*f.get("value"), ctx.secret_patterns.empty() ? secret_patterns(Datum()) : ctx.secret_patterns, key);
+  return r;
 }
 
 OpResult ConfigSetOp::do_rollback(const OperationSpec&, const Datum& undo, const OpContext& ctx) const {

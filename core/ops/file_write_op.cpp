@@ -1,5 +1,7 @@
 #include "core/ops/file_write_op.hpp"
 
+#include "core/support/sha256.hpp"
+
 #include <cstdio>
 #include <optional>
 
@@ -75,9 +77,13 @@ OpResult FileWriteOp::do_run(const OperationSpec& op, const OpContext& ctx) cons
     DatumList dirs(created.begin(), created.end());
     undo.emplace_back("created_dirs", std::move(dirs));
   }
-  return op_succeeded("wrote " + std::to_string(content.size()) + " bytes to " + target.relative +
-                          " (mode " + octal(mode) + ")",
-                      std::move(undo));
+  OpResult r = op_succeeded(
+      "wrote " + std::to_string(content.size()) + " bytes to " + target.relative + " (mode " + octal(mode) + ")",
+      std::move(undo));
+  r.out = DatumRecord{{"path", Datum(target.relative)},
+                      {"bytes", Datum(static_cast<int64_t>(content.size()))},
+                      {"sha256", Datum(sha256_hex(content))}};
+  return r;
 }
 
 OpResult FileWriteOp::do_rollback(const OperationSpec&, const Datum& undo, const OpContext& ctx) const {

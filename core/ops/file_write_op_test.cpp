@@ -157,3 +157,14 @@ TEST_CASE("file.write needs path and content as strings", "[ops][file.write]") {
                   WorkflowError);
   CHECK_NOTHROW(kind.validate(make_op("file.write", {{"path", "p"}, {"content", ""}})));
 }
+
+TEST_CASE("file.write's out is the path, the bytes written and their sha256", "[ops][file.write]") {
+  TempDir dir;
+  OpContext ctx = make_context(dir);
+  const OpResult r = run_op(make_op("file.write", {{"path", "d/abc.txt"}, {"content", "abc"}}), ctx);
+  REQUIRE(r.ok);
+  CHECK(r.out ==
+        Datum(DatumRecord{{"path", Datum("d/abc.txt")},
+                          {"bytes", Datum(int64_t{3})},
+                          {"sha256", Datum("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")}}));
+}

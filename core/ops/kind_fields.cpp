@@ -32,13 +32,30 @@ const std::vector<KindDecl>& kind_decls() {
         {"env", FieldType::env, false},
         {"cwd", FieldType::name, false},
         {"stdin", FieldType::text, false},
-        {"rollback", FieldType::argv, false}}},
-      {"nu", {{"code", FieldType::code, true}, {"input", FieldType::any, false}, {"rollback", FieldType::code, false}}},
+        {"output", FieldType::output, false},
+        {"rollback", FieldType::argv, false}},
+       {OutShape::text, {}, false},
+       true},
+      {"nu",
+       {{"code", FieldType::code, true}, {"input", FieldType::any, false}, {"rollback", FieldType::code, false}},
+       {OutShape::any, {}, false},
+       false},
       {"file.write",
-       {{"path", FieldType::name, true}, {"content", FieldType::text, true}, {"mode", FieldType::mode, false}}},
-      {"config.set", {{"key", FieldType::key, true}, {"value", FieldType::any, true}}},
-      {"server.create", {{"provider", FieldType::name, false}, {"server", FieldType::server, true}}},
-      {"server.delete", {{"provider", FieldType::name, false}, {"server_id", FieldType::name, true}}},
+       {{"path", FieldType::name, true}, {"content", FieldType::text, true}, {"mode", FieldType::mode, false}},
+       {OutShape::record, {"path", "bytes", "sha256"}, false},
+       false},
+      {"config.set",
+       {{"key", FieldType::key, true}, {"value", FieldType::any, true}},
+       {OutShape::any, {}, false},
+       false},
+      {"server.create",
+       {{"provider", FieldType::name, false}, {"server", FieldType::server, true}},
+       {OutShape::record, {"id", "name", "provider", "state", "created"}, true},
+       false},
+      {"server.delete",
+       {{"provider", FieldType::name, false}, {"server_id", FieldType::name, true}},
+       {OutShape::record, {"id", "deleted"}, false},
+       false},
   };
   return kinds;
 }
@@ -47,6 +64,15 @@ const KindDecl* find_kind_decl(std::string_view name) {
   for (const KindDecl& k : kind_decls())
     if (k.name == name) return &k;
   return nullptr;
+}
+
+OutShape out_shape(const OperationSpec& op) {
+  const KindDecl* kind = find_kind_decl(op.kind);
+  if (!kind) return {};
+  if (op.kind == "command" && op.fields.is_record())
+    if (const Datum* output = member(op.fields, "output"); output && output->is_string() && output->str() == "json")
+      return {};
+  return kind->out;
 }
 
 std::string kind_synopsis(const KindDecl& kind) {
@@ -75,6 +101,7 @@ const char* describe(FieldType type) {
       return "a server spec: a record with at least a name";
     case FieldType::code:
       return "a non-empty string of Nu code (or, piped to `prov workflow run`, a closure)";
+    case FieldType::output: return "\"text\" or \"json\"";
   }
   return "";
 }
@@ -149,8 +176,16 @@ void check_mode(FieldProblems& p, const std::string& where, const std::string& f
 
 void check_field(FieldProblems& p, const std::string& where, const std::string& field, FieldType type,
                  const Datum& value) {
+  // A whole placeholder takes its value's type when the operation starts, and is checked then.
+  if (value.is_string() && is_whole_placeholder(value.str())) return;
   switch (type) {
     case FieldType::any:
+      return;
+    case FieldType::output:
+      if (!value.is_string()) return p.wrong_type(where, field, describe(type), value);
+      if (value.str() != "text" && value.str() != "json")
+        return p.bad_value(where, in_quotes(field) + " \"" + value.str() + "\" is not " + describe(type),
+                           "write output = \"json\" to have stdout parsed as JSON, or leave it out for text");
       return;
     case FieldType::code:
       if (closure_reference_index(value)) return;

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/graph/references.hpp"
 #include "core/graph/workflow.hpp"
 #include "core/support/datum.hpp"
 
@@ -23,6 +24,7 @@ enum class FieldType {
   key,     ///< a dotted configuration key
   server,  ///< a record with a non-empty `name`: a ServerSpec
   code,    ///< Nu code: a non-empty string, or a closure reference
+  output,  ///< how a command's stdout becomes its result: "text" or "json"
 };
 
 /// How a value of `type` is described in messages and help ("a non-empty string").
@@ -35,11 +37,16 @@ struct FieldDecl {
   bool required;
 };
 
-/// One kind: its name as workflows write it in `kind`, and its fields.
+/// One kind: its name as workflows write it in `kind`, its fields, and what its result holds.
 struct KindDecl {
   std::string_view name;
   std::vector<FieldDecl> fields;
+  OutShape out;            ///< its result's `out` (DESIGN.md, "Outputs and references")
+  bool exit_code = false;  ///< its result has an `exit_code`
 };
+
+/// The shape of `op`'s out: its kind's, or anything for a command with output = "json".
+OutShape out_shape(const OperationSpec& op);
 
 /// Every operation kind, in the order DESIGN.md lists them.
 const std::vector<KindDecl>& kind_decls();

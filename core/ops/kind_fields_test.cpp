@@ -21,7 +21,7 @@ TEST_CASE("every declared kind has an OpKind, and every OpKind is declared", "[o
   std::vector<std::string> names;
   for (std::string_view n : kind_names()) names.emplace_back(n);
   CHECK(names == declared);
-  CHECK(kind_synopsis(*find_kind_decl("command")) == "command (run*, env, cwd, stdin, rollback)");
+  CHECK(kind_synopsis(*find_kind_decl("command")) == "command (run*, env, cwd, stdin, output, rollback)");
 }
 
 TEST_CASE("what the parser accepts, each kind's validation accepts, and the reverse for problems",

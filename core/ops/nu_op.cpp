@@ -106,20 +106,30 @@ void write_nuon(const Datum& d, std::string& out) {
 /// NUON on stdin (data, never spliced into the code) and is piped into the code's block.
 constexpr const char* kTypedInputPrefix = "$in | from nuon | do {\n";
 constexpr const char* kTypedInputSuffix = "\n}";
+/// After a run's code: its value also goes, as JSON, to the file the result's `out` is read
+/// from (a value JSON cannot hold, such as a closure, leaves `out` null).
+constexpr const char* kKeepValueSuffix =
+    "\n} | do { let v = $in; try { $v | to json --raw | save --raw --force $env.PROVISIONING_OPERATION_OUT }; $v }";
 
 /// The Nu process for `code`, with the operation's input, env and cwd.
-OpProcess process(const Fields& f, const std::string& code, const OpContext& ctx) {
+OpProcess process(const Fields& f, const std::string& code, const OpContext& ctx, bool keep_value = false) {
   OpProcess p;
   p.argv = {ctx.nu_path.empty() ? std::string("nu") : ctx.nu_path, "-n"};
   if (!ctx.nu_plugin.empty()) {
     p.argv.push_back("--plugins");
     p.argv.push_back("[" + nlohmann::ordered_json(ctx.nu_plugin).dump() + "]");
   }
-  p.argv.insert(p.argv.end(), {"--stdin", "-c", kTypedInputPrefix + code + kTypedInputSuffix});
+  p.argv.insert(p.argv.end(),
+                {"--stdin", "-c", kTypedInputPrefix + code + (keep_value ? kKeepValueSuffix : kTypedInputSuffix)});
   const Datum* input = f.get("input");
   p.stdin_text = nu_input_nuon(input ? *input : Datum());
   p.env = f.env("env");
   p.cwd = f.optional_string("cwd").value_or("");
+  if (keep_value) {
+    p.scratch = std::make_shared<const TempDir>("prov-out");
+    p.out_file = *p.scratch / "out";
+    p.env["PROVISIONING_OPERATION_OUT"] = p.out_file;
+  }
   return p;
 }
 
@@ -184,14 +194,14 @@ OpResult NuOp::do_run(const OperationSpec& op, const OpContext& ctx) const {
   validate(op);
   Fields f(op);
   if (auto ref = reference(f, "code")) return run_closure(op, f, *ref, ctx);
-  return run_op_process(process(f, f.string("code"), ctx), ctx);
+  return run_op_process(process(f, f.string("code"), ctx, true), ctx);
 }
 
 std::unique_ptr<RunningOp> NuOp::do_start(const OperationSpec& op, const OpContext& ctx) const {
   validate(op);
   Fields f(op);
   if (reference(f, "code")) return nullptr;  // the session evaluates it: an in-process call here
-  return start_op_process(process(f, f.string("code"), ctx), ctx);
+  return start_op_process(process(f, f.string("code"), ctx, true), ctx);
 }
 
 OpResult NuOp::do_rollback(const OperationSpec& op, const Datum&, const OpContext& ctx) const {

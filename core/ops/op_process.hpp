@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/ops/op_kind.hpp"
+#include "core/support/temp_dir.hpp"
 
 namespace prov {
 
@@ -18,6 +19,13 @@ struct OpProcess {
   Environment env;                     ///< set over the context's base environment
   std::string cwd;                     ///< relative to the workspace (or absolute); empty: the workspace
   std::optional<std::string> stdin_text;  ///< nullopt: /dev/null
+  /// What stdout becomes besides the log: nothing, the result's `out` as text (without the
+  /// final newline), or `out` parsed as JSON. Beyond kMaxOutBytes, or not JSON, it fails.
+  enum class Stdout { log, text, json } stdout_use = Stdout::log;
+  /// When set, a successful run's `out` is the JSON this file holds once the process ended
+  /// (the process writes it); the folder goes with the run.
+  std::string out_file;
+  std::shared_ptr<const TempDir> scratch;
 };
 
 /// Starts `p` under `ctx` and returns it running, for the caller's poll loop (RunningOp).

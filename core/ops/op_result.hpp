@@ -24,6 +24,9 @@ struct OpResult {
   std::string code;        ///< stable error code when !ok (`provisioning::operation::failed`, …)
   std::string message;     ///< what happened, one line
   Datum undo;              ///< what rollback needs: JSON-able, journaled; null when nothing
+  /// What later operations reference as {{ops.<id>.out}} (DESIGN.md, per kind): journaled
+  /// with operation_succeeded; null when the kind gives nothing.
+  Datum out;
   Duration duration;
   /// A resource the action made, removed or changed: its event type (resource_created,
   /// resource_deleted or configuration_changed; empty when none) and a record naming it
@@ -62,6 +65,9 @@ class EndedOp : public RunningOp {
  private:
   OpResult r_;
 };
+
+/// The most stdout a command's `out` keeps: more fails the operation, naming this bound.
+inline constexpr size_t kMaxOutBytes = 1 << 20;
 
 /// The most output a result keeps (output_tail).
 inline constexpr size_t kOutputTailBytes = 2048;

@@ -58,6 +58,7 @@ OpResult ServerCreateOp::do_run(const OperationSpec& op, const OpContext& ctx) c
                               Datum(DatumRecord{{"provider", Datum(name)}, {"server_id", Datum(s.id)}}));
     r.resource_event = event_type::resource_created;
     r.resource = resource(name, s);
+    r.out = s.to_datum();
     return r;
   });
 }
@@ -90,6 +91,7 @@ OpResult ServerDeleteOp::do_run(const OperationSpec& op, const OpContext& ctx) c
     OpResult r = op_succeeded("deleted server " + s.id);
     r.resource_event = event_type::resource_deleted;
     r.resource = resource(name, s);
+    r.out = DatumRecord{{"id", Datum(s.id)}, {"deleted", Datum(true)}};
     return r;
   });
 }
