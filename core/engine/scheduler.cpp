@@ -189,13 +189,17 @@ RunSummary Scheduler::run(CancelToken& cancel) {
       // Not durable yet: whatever depends on it is recorded durably after it (a dependent's
       // operation_started, the rollback, the workflow's end), and one fdatasync covers both.
       // A pass of the loop that starts nothing syncs (below), so it is never left unseen.
-      record(attempt_event(event_type::operation_succeeded, op, a.attempt, r), r.undo, false);
+      Event done = attempt_event(event_type::operation_succeeded, op, a.attempt, r);
+      if (!r.out.is_null()) done.details = Datum(DatumRecord{{"out", r.out}});
+      record(done, r.undo, false);
       if (!r.resource_event.empty()) {
         Event re = event(r.resource_event.c_str(), op);
         re.resource = r.resource;
         record(re, {}, false);
       }
       states_[op].undo = std::move(r.undo);
+      states_[op].out = std::move(r.out);
+      states_[op].exit_code = r.exit_code;
       states_[op].status = OpStatus::succeeded;
       completion_order_.push_back(op);
       for (size_t d : dependents_[op])

@@ -24,6 +24,7 @@
 #include "core/engine/workflow_record.hpp"
 #include "core/engine/workflow_state.hpp"
 #include "core/graph/plan.hpp"
+#include "core/graph/references.hpp"
 #include "core/graph/workflow_parse.hpp"
 #include "core/ops/op_kind.hpp"
 #include "core/providers/catalog.hpp"
@@ -35,6 +36,7 @@
 #include "core/support/daemon.hpp"
 #include "core/support/datum_json.hpp"
 #include "core/support/error.hpp"
+#include "core/support/nearest.hpp"
 #include "core/support/proc_stat.hpp"
 #include "core/support/process_record.hpp"
 #include "core/support/ready_line.hpp"
@@ -122,6 +124,22 @@ std::vector<std::string> secret_values(const Datum& config, const std::vector<st
   return out;
 }
 
+/// `d` with every occurrence of `secrets` in its strings (record keys too) redacted.
+Datum redact_strings(const Datum& d, const std::vector<std::string>& secrets) {
+  if (d.is_string()) return redact_values(d.str(), secrets);
+  if (d.is_list()) {
+    DatumList out;
+    for (const Datum& v : d.list()) out.push_back(redact_strings(v, secrets));
+    return out;
+  }
+  if (d.is_record()) {
+    DatumRecord out;
+    for (const auto& [k, v] : d.record()) out.emplace_back(redact_values(k, secrets), redact_strings(v, secrets));
+    return out;
+  }
+  return d;
+}
+
 /// One run of one workflow in this process: what the runner holds (the lock, the journal, the
 /// configuration and plan, the folders) and the hooks through which the scheduler runs, undoes
 /// and records operations. Recording is the Recorder's; scheduling the Scheduler's.
@@ -154,6 +172,18 @@ class WorkflowRunner {
   int parallel() const;
   /// The event saying that a crash tore the journal's tail, which was cut off.
   void report_repaired_tail();
+  /// Operation `op` with the placeholders of its fields resolved from the journaled results of
+  /// the operations it references, the configuration, the environment and the variables.
+  /// Throws WorkflowError `provisioning::workflow::bad_reference` when one cannot be.
+  OperationSpec resolved(size_t op) const;
+  Datum reference_value(const Reference& r, const std::string& where) const;
+  /// Journals `e`; a result that shows a secret is journaled redacted, and kept whole in the
+  /// workflow's private folder for later operations (restore_private_outs).
+  void record(const Event& e, const Datum& undo, bool durable);
+  /// The whole results of restored operations whose journaled result was redacted.
+  void restore_private_outs();
+  /// The file in the private folder that holds operation `id`'s whole result.
+  static std::string private_out_name(const std::string& id) { return state_file_name(id) + ".out.json"; }
 
   WorkflowStore& store_;
   const std::string workspace_, id_;
@@ -176,6 +206,8 @@ class WorkflowRunner {
   std::shared_ptr<const ChildEnv> base_env_;  ///< built once: every process shares its envp block
   std::vector<std::string> patterns_;         ///< secret patterns of the configuration
   std::vector<std::string> secrets_;          ///< secret values, hidden in output tails
+  std::vector<bool> has_refs_;                ///< by operation: its fields hold placeholders
+  const Scheduler* scheduler_ = nullptr;      ///< while run() runs: whose states hold the results
   std::once_flag catalog_once_;
   std::optional<ProviderCatalog> catalog_;  ///< the workspace's providers, found on first use
 };
@@ -195,6 +227,8 @@ void WorkflowRunner::open() {
   ids.reserve(spec_.operations.size());
   for (const auto& o : spec_.operations) ids.push_back(o.id);
   restored_ = fold_events(ids, history_.events, history_.undo);
+  has_refs_.reserve(spec_.operations.size());
+  for (const auto& o : spec_.operations) has_refs_.push_back(!find_references(o.fields, o.id).empty());
 
   if (mode_ == RunnerMode::run && !history_.events.empty())
     throw WorkflowError("provisioning::workflow::already_started", "workflow " + id_ + " has already run",
@@ -218,6 +252,83 @@ void WorkflowRunner::open() {
   base_env_ = std::make_shared<const ChildEnv>(env_);
   patterns_ = secret_patterns(config_);
   secrets_ = secret_values(config_, patterns_, env_);
+  restore_private_outs();
+}
+
+void WorkflowRunner::restore_private_outs() {
+  for (size_t i = 0; i < restored_.operations().size() && i < spec_.operations.size(); ++i) {
+    if (!restored_.operations()[i].out_private) continue;
+    std::optional<std::string> text;
+    if (std::optional<SafeDir> dir = workflow_dir_->find("undo"))
+      text = dir->read_file(private_out_name(spec_.operations[i].id));
+    if (!text)
+      throw ResourceError("provisioning::state::corrupt_secrets",
+                          "the private copy of operation '" + spec_.operations[i].id +
+                              "''s result is missing from the workflow's folder",
+                          "its journaled result was redacted; re-run the workflow");
+    restored_.restore_out(i, decode_json(*text));
+  }
+}
+
+void WorkflowRunner::record(const Event& e, const Datum& undo, bool durable) {
+  const Datum* out = e.type == event_type::operation_succeeded && e.details ? e.details->find("out") : nullptr;
+  if (!out || secrets_.empty()) return recorder_->record(e, undo, durable);
+  Datum shown = redact_strings(*out, secrets_);
+  if (shown == *out) return recorder_->record(e, undo, durable);
+  try {
+    workflow_dir_->sub("undo", true).write_file_atomic(private_out_name(*e.operation), encode_json(*out), 0600);
+  } catch (const Error&) {
+    shown = Datum(kRedacted);  // nothing can keep it: later runs see the marker
+  }
+  Event hidden = e;
+  hidden.details = Datum(DatumRecord{{"out", std::move(shown)}, {"out_private", Datum(true)}});
+  recorder_->record(hidden, undo, durable);
+}
+
+OperationSpec WorkflowRunner::resolved(size_t op) const {
+  const OperationSpec& o = spec_.operations[op];
+  if (!has_refs_[op]) return o;
+  OperationSpec r = o;
+  const std::string where = "operation '" + o.id + "'";
+  r.fields = resolve_references(
+      o.fields, [&](const Reference& ref) { return reference_value(ref, where); }, where);
+  return r;
+}
+
+Datum WorkflowRunner::reference_value(const Reference& r, const std::string& where) const {
+  auto fail = [&](const std::string& what, std::string help) -> Datum {
+    throw WorkflowError("provisioning::workflow::bad_reference", where + ": {{" + r.text + "}} " + what,
+                        std::move(help));
+  };
+  if (r.path.empty()) return fail("names nothing", "write {{" + r.root + ".<name>}}");
+  if (r.root == "config") return value_at(config_, r.path, 0, r, where);
+  if (r.root == "vars") return value_at(spec_.vars, r.path, 0, r, where);
+  if (r.root == "env") {
+    auto it = env_.find(r.path[0]);
+    if (it == env_.end()) {
+      std::vector<std::string> names;
+      for (const auto& [k, v] : env_) names.push_back(k);
+      const std::vector<std::string> near = nearest_names(r.path[0], names, 1);
+      return fail("names a variable that is not set in the workflow's environment",
+                  near.empty() ? "set it before the run" : "did you mean " + near.front() + "?");
+    }
+    if (r.path.size() > 1)
+      return fail("reads a member of a variable, which is text", "reference {{env." + r.path[0] + "}}");
+    return Datum(it->second);
+  }
+  if (r.root != "ops") return fail("has an unknown root '" + r.root + "'", "use ops, config, env or vars");
+  const std::optional<size_t> i = restored_.index(r.path[0]);
+  if (!i || *i >= scheduler_->states().size()) return fail("names an operation that is not in this workflow", "");
+  const OperationState& s = scheduler_->states()[*i];
+  if (s.status != OpStatus::succeeded)
+    return fail("needs the result of '" + r.path[0] + "', which has " +
+                    (s.status == OpStatus::rolled_back ? "been rolled back" : "not succeeded"),
+                "");
+  if (r.path.size() > 1 && r.path[1] == "exit_code") {
+    if (!s.exit_code) return fail("asks for an exit code, which '" + r.path[0] + "' did not have", "");
+    return Datum(*s.exit_code);
+  }
+  return value_at(s.out, r.path, 2, r, where);
 }
 
 Datum WorkflowRunner::run_config() const {
@@ -283,30 +394,53 @@ SchedulerHooks WorkflowRunner::hooks() {
     r.message = "not started: the journal cannot be written";
     return r;
   };
+  // A reference that cannot be resolved now (a member its producer's result lacks) fails the
+  // operation; another attempt would see the same result.
+  auto unresolved = [](const Error& e) {
+    OpResult r = op_failed(e.code(), e.what());
+    r.permanent = true;
+    return r;
+  };
   SchedulerHooks h;
-  h.start_attempt = [this, not_started](size_t op, int, CancelToken& c) -> std::unique_ptr<RunningOp> {
+  h.start_attempt = [this, not_started, unresolved](size_t op, int, CancelToken& c) -> std::unique_ptr<RunningOp> {
     if (recorder_->failed()) return std::make_unique<EndedOp>(not_started());  // its start was not journaled
-    std::unique_ptr<RunningOp> running =
-        find_kind(spec_.operations[op].kind)->start(spec_.operations[op], context(op, &c));
+    std::optional<OperationSpec> o;
+    try {
+      o = resolved(op);
+    } catch (const Error& e) {
+      return std::make_unique<EndedOp>(unresolved(e));
+    }
+    std::unique_ptr<RunningOp> running = find_kind(o->kind)->start(*o, context(op, &c));
     if (!running) return nullptr;
     return std::make_unique<SecretsHidden>(std::move(running), secrets_);
   };
-  h.run_attempt = [this, not_started](size_t op, int, CancelToken& c) {
+  h.run_attempt = [this, not_started, unresolved](size_t op, int, CancelToken& c) {
     if (recorder_->failed()) return not_started();
-    OpResult r = find_kind(spec_.operations[op].kind)->run(spec_.operations[op], context(op, &c));
+    std::optional<OperationSpec> o;
+    try {
+      o = resolved(op);
+    } catch (const Error& e) {
+      return unresolved(e);
+    }
+    OpResult r = find_kind(o->kind)->run(*o, context(op, &c));
     r.output_tail = redact_values(std::move(r.output_tail), secrets_);
     return r;
   };
   h.has_rollback = [this](size_t op) {
     return find_kind(spec_.operations[op].kind)->has_rollback(spec_.operations[op]);
   };
-  h.rollback = [this](size_t op, const Datum& undo) {
+  h.rollback = [this, unresolved](size_t op, const Datum& undo) {
     if (recorder_->failed())
       return op_failed("provisioning::state::io", "not rolled back: the journal cannot be written");
-    return find_kind(spec_.operations[op].kind)
-        ->rollback(spec_.operations[op], undo, context(op, nullptr));  // an undo runs to its end
+    std::optional<OperationSpec> o;
+    try {
+      o = resolved(op);
+    } catch (const Error& e) {
+      return unresolved(e);
+    }
+    return find_kind(o->kind)->rollback(*o, undo, context(op, nullptr));  // an undo runs to its end
   };
-  h.record = [this](const Event& e, const Datum& undo, bool durable) { recorder_->record(e, undo, durable); };
+  h.record = [this](const Event& e, const Datum& undo, bool durable) { record(e, undo, durable); };
   h.sync = [this] { recorder_->sync(); };
   return h;
 }
@@ -334,6 +468,7 @@ void WorkflowRunner::run(ReadyLine& launcher) {
   if (opened_->recovery.tail_damaged) report_repaired_tail();
   launcher.ready();
   Scheduler scheduler(spec_, id_, dag_.deps, plan_.order, hooks(), parallel());
+  scheduler_ = &scheduler;
   if (mode_ != RunnerMode::run) scheduler.restore(restored_);
   // A rollback a crash interrupted is continued, never the forward run before it.
   if (mode_ == RunnerMode::rollback || restored_.phase() == WorkflowPhase::rollback)

@@ -127,6 +127,11 @@ void WorkflowState::apply(const Event& e, const Datum& undo) {
     o.status = OpStatus::succeeded;
     if (e.attempt) o.attempts = static_cast<int>(*e.attempt);
     o.undo = undo;
+    o.exit_code = e.exit_code;
+    const Datum* out = e.details ? e.details->find("out") : nullptr;
+    o.out = out ? *out : Datum();
+    const Datum* hidden = e.details ? e.details->find("out_private") : nullptr;
+    o.out_private = hidden && *hidden == Datum(true);
     completion_order_.erase(std::remove(completion_order_.begin(), completion_order_.end(), i),
                             completion_order_.end());
     completion_order_.push_back(i);

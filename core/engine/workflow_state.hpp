@@ -20,6 +20,12 @@ struct OperationState {
   OpStatus status = OpStatus::pending;
   int attempts = 0;
   Datum undo;                ///< from its successful attempt
+  /// Its result as journaled with its success ({{ops.<id>.out}}, `.exit_code`): `out` is
+  /// redacted there when it held a secret, and then out_private says that the whole value is
+  /// in the workflow's private folder.
+  Datum out;
+  std::optional<int64_t> exit_code;
+  bool out_private = false;
   bool undo_failed = false;  ///< its rollback step failed in the current rollback phase
   bool undoing = false;      ///< its rollback step started in the current run and did not end
 };
@@ -45,6 +51,8 @@ class WorkflowState {
 
   const std::vector<std::string>& ids() const { return ids_; }
   const std::vector<OperationState>& operations() const { return ops_; }
+  /// Puts back operation `i`'s whole result where the journal holds it redacted (out_private).
+  void restore_out(size_t i, Datum out) { ops_.at(i).out = std::move(out); }
   std::optional<size_t> index(const std::string& id) const;
 
   /// Operations that succeeded, in the order of their (last) success; rolled back ones too.

@@ -333,3 +333,24 @@ TEST_CASE("workflow state: random runs, crashes, resumes and rollbacks; every vi
   CHECK(rollback_failed > 10);
   CHECK(retried > 5);
 }
+
+TEST_CASE("workflow state: a success's result (out, exit_code) is folded, through a checkpoint too", "[workflow_state]") {
+  Event done = ev(event_type::operation_succeeded, "a", rec({{"out", rec({{"port", Datum(int64_t{8080})}})}}));
+  done.exit_code = 0;
+  Event hidden = ev(event_type::operation_succeeded, "b", rec({{"out", Datum("<redacted>")}, {"out_private", Datum(true)}}));
+  const std::vector<Event> events = {ev(event_type::workflow_started), ev(event_type::operation_started, "a"), done,
+                                     ev(event_type::operation_started, "b"), hidden};
+  for (const auto& w : {fold_events({"a", "b"}, events), [&] {
+         std::vector<Event> back;
+         std::vector<Datum> undo;
+         expand_checkpoint(make_checkpoint("wf", events, {}), back, undo);
+         return fold_events({"a", "b"}, back, undo);
+       }()}) {
+    const OperationState& a = w.operations()[0];
+    CHECK(a.out == rec({{"port", Datum(int64_t{8080})}}));
+    CHECK(a.exit_code == 0);
+    CHECK_FALSE(a.out_private);
+    CHECK(w.operations()[1].out == Datum("<redacted>"));
+    CHECK(w.operations()[1].out_private);
+  }
+}
