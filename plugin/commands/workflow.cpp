@@ -111,7 +111,38 @@ void take_closures(Value& workflow, std::vector<OperationClosure>& out) {
   }
 }
 
+WorkflowSource workflow_document(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input);
+
+/// --vars: variables for {{vars.<name>}}, over the workflow's own `vars` table.
+Flag vars_flag() {
+  return {"vars", std::nullopt, shape::record(),
+          "Variables for {{vars.<name>}} placeholders, over the workflow's own `vars` table", false};
+}
+
+/// The workflow with the --vars record laid over its `vars` table (so the journal keeps them).
+void apply_vars_flag(const EvaluatedCall& call, Datum& document) {
+  const Value* v = call.flag_value("vars");
+  if (!v || v->is(Value::Type::Nothing) || !document.is_record()) return;
+  if (!v->is(Value::Type::Record))
+    throw labeled("--vars must be a record", "expected a record, got " + v->type_name(), v->span,
+                  "provisioning::input::wrong_type", "for example: --vars {port: 8080}");
+  Datum* vars = document.find("vars");
+  if (!vars || !vars->is_record()) {
+    document.set("vars", DatumRecord{});
+    vars = document.find("vars");
+  }
+  const Datum given = to_datum(*v, "");
+  for (const auto& [k, value] : given.record()) vars->set(k, value);
+}
+
 WorkflowSource workflow_source(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) {
+  WorkflowSource src = workflow_document(engine, call, input);
+  apply_vars_flag(call, src.document);
+  return src;
+}
+
+/// The workflow document from the file argument or the pipeline, as given.
+WorkflowSource workflow_document(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) {
   WorkflowSource src;
   if (!call.positional.empty() && !call.positional[0].is(Value::Type::Nothing)) {
     const Value& arg = call.positional[0];
@@ -484,7 +515,7 @@ Suggestions complete_id(EngineInterface& engine, const GetCompletionInfo& info) 
 Signature WorkflowPlanCommand::signature() const {
   Signature s;
   s.name = "prov workflow plan";
-  s.description = "The execution order of a workflow: step, level, id, kind, depends_on.";
+  s.description = "The execution order of a workflow: step, level, id, kind, depends_on, implicit.";
   s.extra_description =
       "Checks everything a run would refuse and reports every problem at once: the workflow's fields, its graph, "
       "the workspace's run settings and [limits], file.write paths outside the workspace, server.* operations' "
@@ -499,7 +530,7 @@ Signature WorkflowPlanCommand::signature() const {
       }() + ".";
   s.search_terms = {"order", "topological", "validate", "check", "dry-run"};
   s.optional = {workflow_arg()};
-  s.named = with({config_flag()});
+  s.named = with({config_flag(), vars_flag()});
   s.input_output_types = {{type::nothing(), type::table()}, {type::record(), type::table()}};
   s.examples = {
       {"prov workflow plan workflows/deploy.toml | select id level",
@@ -519,17 +550,21 @@ Signature WorkflowPlanCommand::signature() const {
 }
 
 namespace {
-/// Row `k` of the plan: step, level, id, kind, depends_on.
+/// Row `k` of the plan: step, level, id, kind, depends_on, implicit.
 Value plan_row(const WorkflowSpec& spec, const Dag& dag, const Plan& plan, size_t k, Span h) {
   PlanStep st = plan_step(spec, dag, plan, k);
-  std::vector<Value> deps;
-  deps.reserve(st.depends_on.size());
-  for (auto& d : st.depends_on) deps.push_back(Value::string(std::move(d), h));
+  auto ids = [h](std::vector<std::string>& list) {
+    std::vector<Value> out;
+    out.reserve(list.size());
+    for (auto& d : list) out.push_back(Value::string(std::move(d), h));
+    return Value::list(std::move(out), h);
+  };
   return Value::record({{"step", Value::integer(static_cast<int64_t>(st.step), h)},
                         {"level", Value::integer(static_cast<int64_t>(st.level), h)},
                         {"id", Value::string(std::move(st.id), h)},
                         {"kind", Value::string(std::move(st.kind), h)},
-                        {"depends_on", Value::list(std::move(deps), h)}},
+                        {"depends_on", ids(st.depends_on)},
+                        {"implicit", ids(st.implicit)}},
                        h);
 }
 
@@ -683,6 +718,7 @@ Signature WorkflowRunCommand::signature() const {
   s.optional = {workflow_arg()};
   s.named = with({{"parallel", 'j', shape::integer(), "At most this many operations at once (-j, as make's)", false},
                   config_flag(),
+                  vars_flag(),
                   {"dry-run", std::nullopt, std::nullopt, "Validate and plan only; nothing runs", false},
                   allow_failure_flag(),
                   {"on-event", std::nullopt, shape::closure(),
@@ -695,12 +731,14 @@ Signature WorkflowRunCommand::signature() const {
                       {"status", Value::string("completed")},
                       {"succeeded", Value::integer(6)},
                       {"failed", Value::integer(0)}})},
-      {"prov workflow run --allow-failure workflows/broken.toml | where type =~ failed | select type operation? status?",
+      {"prov workflow run --allow-failure workflows/broken.toml | where type =~ failed | select type operation? "
+       "status?",
        "Only the failures: `migrate` fails after its retry, and what had completed is rolled back",
        table({"type", "operation", "status"},
              {{Value::string("operation_failed"), Value::string("migrate"), Value::nothing()},
               {Value::string("workflow_failed"), Value::nothing(), Value::string("rolled_back")}})},
-      {"prov workflow run --allow-failure workflows/broken.toml --on-event {|e| if $e.type == operation_failed { $\"($e.operation)\\n\" "
+      {"prov workflow run --allow-failure workflows/broken.toml --on-event {|e| if $e.type == operation_failed { "
+       "$\"($e.operation)\\n\" "
        "| save --append failed.txt } } | ignore; open failed.txt | lines",
        "Act on each event as it happens: here, note every failed operation in a file", strings({"migrate"})},
       {"{name: w, operations: [{id: greet, kind: nu, input: {who: ada}, code: {|x| $'hello ($x.who)' }}]} "
@@ -710,6 +748,12 @@ Signature WorkflowRunCommand::signature() const {
        Value::string("workflow_completed")},
       {"prov workflow run --dry-run workflows/deploy.toml | length", "Check and plan without running",
        Value::integer(6)},
+      {"{name: refs, operations: [{id: port, kind: command, run: [echo 8080]}, "
+       "{id: url, kind: nu, input: '{{ops.port.out}}', code: '$\"http://localhost:($in){{vars.path}}\"'}]} "
+       "| prov workflow run --vars {path: /v2} | where type == operation_succeeded | get out",
+       "One operation's result in another's fields: `url` waits for `port` and gets its stdout; --vars fills "
+       "{{vars.<name>}}",
+       strings({"8080", "http://localhost:8080/v2"})},
   };
   return s;
 }
@@ -751,7 +795,8 @@ Signature WorkflowSubmitCommand::signature() const {
   s.search_terms = {"background", "async", "detach", "queue"};
   s.optional = {workflow_arg()};
   s.named = with({{"parallel", 'j', shape::integer(), "At most this many operations at once (-j, as make's)", false},
-                  config_flag()});
+                  config_flag(),
+                  vars_flag()});
   s.input_output_types = {{type::nothing(), type::record()}, {type::record(), type::record()}};
   s.examples = {{"prov workflow submit workflows/deploy.toml | columns",
                  "Start the example deployment in the background; the answer names it at once",

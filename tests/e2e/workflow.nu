@@ -43,7 +43,7 @@ def main [] {
     "plan: levels and deterministic order": {||
       cd $examples
       let plan = (prov workflow plan workflows/deploy.toml)
-      assert equal ($plan | columns) [step level id kind depends_on]
+      assert equal ($plan | columns) [step level id kind depends_on implicit]
       assert equal ($plan | get id) [render-config check-host fetch-artifact count-servers build-image announce]
       assert equal ($plan | get level) [0 0 1 1 2 3]
       assert equal ($plan | where id == announce | first | get depends_on) [build-image count-servers]
