@@ -75,7 +75,9 @@ Subprocess::~Subprocess() {
 }
 
 void Subprocess::copy_outputs() {
-  for (int* fd : {&out_, &stdout_})
+  // stdout first, as finish_output: what a child writes to both at once keeps that order in
+  // the log (the two pipes cannot tell which came first).
+  for (int* fd : {&stdout_, &out_})
     if (*fd >= 0 && !copy_output(*fd)) {
       ::close(*fd);
       *fd = -1;
