@@ -206,6 +206,7 @@ class WorkflowRunner {
   std::shared_ptr<const ChildEnv> base_env_;  ///< built once: every process shares its envp block
   std::vector<std::string> patterns_;         ///< secret patterns of the configuration
   std::vector<std::string> secrets_;          ///< secret values, hidden in output tails
+  std::vector<bool> out_referenced_;  ///< by operation: another references its out
   std::vector<bool> has_refs_;                ///< by operation: its fields hold placeholders
   const Scheduler* scheduler_ = nullptr;      ///< while run() runs: whose states hold the results
   std::once_flag catalog_once_;
@@ -228,7 +229,14 @@ void WorkflowRunner::open() {
   for (const auto& o : spec_.operations) ids.push_back(o.id);
   restored_ = fold_events(ids, history_.events, history_.undo);
   has_refs_.reserve(spec_.operations.size());
-  for (const auto& o : spec_.operations) has_refs_.push_back(!find_references(o.fields, o.id).empty());
+  out_referenced_.assign(spec_.operations.size(), false);
+  for (const auto& o : spec_.operations) {
+    const std::vector<FieldReference> refs = find_references(o.fields, o.id);
+    has_refs_.push_back(!refs.empty());
+    for (const FieldReference& r : refs)
+      if (r.ref.root == "ops" && r.ref.path.size() > 1 && r.ref.path[1] == "out")
+        if (const std::optional<size_t> i = restored_.index(r.ref.path[0])) out_referenced_.at(*i) = true;
+  }
 
   if (mode_ == RunnerMode::run && !history_.events.empty())
     throw WorkflowError("provisioning::workflow::already_started", "workflow " + id_ + " has already run",
@@ -380,6 +388,7 @@ OpContext WorkflowRunner::context(size_t op, CancelToken* cancel) {
   ctx.record_dir = running_dir_;
   ctx.process_record = state_file_name(o.id);
   ctx.secret_patterns = patterns_;
+  ctx.out_referenced = out_referenced_[op];
   ctx.nu_plugin = self_executable();
   return ctx;
 }

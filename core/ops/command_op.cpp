@@ -18,13 +18,14 @@ OpProcess process(const Fields& f, std::string_view argv_field) {
 }
 
 /// The process of a run, its fields checked.
-OpProcess run_process(const OperationSpec& op) {
+OpProcess run_process(const OperationSpec& op, const OpContext& ctx) {
   check_declared_fields(op);  // a bad rollback must fail now, not when it is needed
   Fields f(op);
   OpProcess p = process(f, "run");
   p.stdin_text = f.optional_string("stdin");
   p.stdout_use =
       f.optional_string("output").value_or("text") == "json" ? OpProcess::Stdout::json : OpProcess::Stdout::text;
+  p.out_required = ctx.out_referenced;
   return p;
 }
 
@@ -37,11 +38,11 @@ bool CommandOp::has_rollback(const OperationSpec& op) const {
 }
 
 OpResult CommandOp::do_run(const OperationSpec& op, const OpContext& ctx) const {
-  return run_op_process(run_process(op), ctx);
+  return run_op_process(run_process(op, ctx), ctx);
 }
 
 std::unique_ptr<RunningOp> CommandOp::do_start(const OperationSpec& op, const OpContext& ctx) const {
-  return start_op_process(run_process(op), ctx);
+  return start_op_process(run_process(op, ctx), ctx);
 }
 
 OpResult CommandOp::do_rollback(const OperationSpec& op, const Datum&, const OpContext& ctx) const {

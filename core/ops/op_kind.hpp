@@ -59,6 +59,9 @@ struct OpContext {
   /// state_file_name()); unset or empty: not recorded.
   std::shared_ptr<const SafeDir> record_dir;
   std::string process_record;
+  /// Whether another operation references this one's out: a command's stdout beyond
+  /// kMaxOutBytes then fails it; otherwise its out is left null.
+  bool out_referenced = true;
   /// Which configuration keys hold secrets (redact.hpp); empty: the default patterns.
   std::vector<std::string> secret_patterns;
 };

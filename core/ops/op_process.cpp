@@ -39,6 +39,7 @@ class OpProcessRun : public RunningOp {
   OpProcessRun(const OpProcess& p, const OpContext& ctx)
       : program_(p.argv.empty() ? std::string() : p.argv[0]),
         stdout_use_(p.stdout_use),
+        out_required_(p.out_required || p.stdout_use == OpProcess::Stdout::json),
         out_file_(p.out_file),
         scratch_(p.scratch),
         child_(options_of(p, ctx)),
@@ -94,6 +95,7 @@ class OpProcessRun : public RunningOp {
     if (!out_file_.empty()) return take_out_file(r);
     if (stdout_use_ == OpProcess::Stdout::log) return;
     if (child_.stdout_overflowed() || child_.stdout_text().size() > kMaxOutBytes) {
+      if (!out_required_) return;  // nobody reads it: the log has it all
       r.ok = false;
       r.permanent = true;
       r.code = "provisioning::operation::output_too_long";
@@ -150,6 +152,7 @@ class OpProcessRun : public RunningOp {
 
   std::string program_;
   OpProcess::Stdout stdout_use_;
+  bool out_required_;
   std::string out_file_;
   std::shared_ptr<const TempDir> scratch_;  ///< holds out_file_ until the run ends
   Subprocess child_;

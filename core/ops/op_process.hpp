@@ -22,6 +22,7 @@ struct OpProcess {
   /// What stdout becomes besides the log: nothing, the result's `out` as text (without the
   /// final newline), or `out` parsed as JSON. Beyond kMaxOutBytes, or not JSON, it fails.
   enum class Stdout { log, text, json } stdout_use = Stdout::log;
+  bool out_required = true;  ///< for text: false leaves `out` null, not failed, beyond the bound
   /// When set, a successful run's `out` is the JSON this file holds once the process ended
   /// (the process writes it); the folder goes with the run.
   std::string out_file;

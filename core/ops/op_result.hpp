@@ -66,7 +66,8 @@ class EndedOp : public RunningOp {
   OpResult r_;
 };
 
-/// The most stdout a command's `out` keeps: more fails the operation, naming this bound.
+/// The most stdout a command's `out` keeps: more fails the operation, naming this bound, when
+/// its out is parsed (output = "json") or referenced; otherwise the out is left null.
 inline constexpr size_t kMaxOutBytes = 1 << 20;
 
 /// The most output a result keeps (output_tail).

@@ -68,12 +68,19 @@ def main [] {
       let out = ({name: refs, operations: [{id: port, kind: command, run: [echo 8080]}, {id: url, kind: nu, input: '{{ops.port.out}}', code: '$"http://localhost:($in){{vars.path}}"'}]} | prov workflow run --vars {path: /v2} | where type == operation_succeeded | get out)
       assert equal $out ["8080" "http://localhost:8080/v2"]
     }
-    "more than 1 MiB of stdout fails the operation, naming the bound": {||
+    "more than 1 MiB of referenced stdout fails the operation, naming the bound; unreferenced, out is left empty": {||
       let ws = (new-workspace)
       cd $ws
-      let events = (wf [{id: big, kind: command, run: [sh -c "head -c 1100000 /dev/zero | tr '\\0' a"]}] | prov workflow run --allow-failure)
+      let big = {id: big, kind: command, run: [sh -c "head -c 1100000 /dev/zero | tr '\\0' a"]}
+      let events = (wf [$big {id: use, kind: file.write, path: "b.txt", content: "{{ops.big.out}}"}] | prov workflow run --allow-failure)
       let failed = ($events | where type == operation_failed | first)
+      assert equal $failed.operation big
       assert ($failed.message | str contains "more than 1 MiB to stdout") $failed.message
+      let alone = (wf [$big] | prov workflow run)
+      assert equal ($alone | last | get type) workflow_completed
+      assert equal ($alone | where type == operation_succeeded | first | get out?) null
+      let json = (wf [($big | insert output json)] | prov workflow run --allow-failure)
+      assert ($json | where type == operation_failed | first | get message | str contains "more than 1 MiB") 
     }
     "config.set out is the new value, redacted for a secret key; server.create and server.delete outs": {||
       let ws = (new-workspace)
