@@ -11,6 +11,7 @@
 #include "core/config/key_path.hpp"
 #include "core/support/error.hpp"
 #include "core/support/nearest.hpp"
+#include "core/support/placeholders.hpp"
 
 namespace prov {
 
@@ -31,10 +32,7 @@ class Unavailable : public ConfigError {
 std::vector<std::string> alternatives(std::string_view text);
 
 /// A piece of a string: literal text, or the inside of a {{…}} placeholder, trimmed.
-struct Segment {
-  bool placeholder = false;
-  std::string text;
-};
+using Segment = TextPiece;
 
 std::string trim(std::string_view s) {
   const size_t begin = s.find_first_not_of(" \t");
@@ -201,36 +199,16 @@ class Interpolator {
   }
 
   static std::vector<Segment> split(const KeyPath& holder, const std::string& text) {
-    std::vector<Segment> segments;
-    auto literal = [&](std::string_view s) {
-      if (segments.empty() || segments.back().placeholder) segments.push_back({false, {}});
-      segments.back().text += s;
-    };
-    size_t i = 0;
-    while (i < text.size()) {
-      if (text.compare(i, 3, "\\{{") == 0) {
-        literal("{{");
-        i += 3;
-      } else if (text.compare(i, 2, "{{") == 0) {
-        const size_t close = text.find("}}", i + 2);
-        if (close == std::string::npos)
-          throw ConfigError("provisioning::config::bad_placeholder",
-                            "unterminated placeholder in " + render_key(holder) + ": \"" +
-                                text.substr(i) + "\" has no closing }}",
-                            std::string("close it with }}, or write \\{{ for a literal {{"));
-        std::string inside = trim(std::string_view(text).substr(i + 2, close - i - 2));
-        if (inside.empty())
-          throw ConfigError("provisioning::config::bad_placeholder",
-                            "empty placeholder {{}} in " + render_key(holder), kKnownPlaceholders);
-        segments.push_back({true, std::move(inside)});
-        i = close + 2;
-      } else {
-        const size_t next = std::min(text.find('{', i + 1), text.find('\\', i + 1));
-        literal(std::string_view(text).substr(i, next == std::string::npos ? next : next - i));
-        i = next == std::string::npos ? text.size() : next;
-      }
-    }
-    return segments;
+    SplitText s = split_placeholders(text);
+    if (s.unterminated_at)
+      throw ConfigError("provisioning::config::bad_placeholder",
+                        "unterminated placeholder in " + render_key(holder) + ": \"" + text.substr(*s.unterminated_at) +
+                            "\" has no closing }}",
+                        std::string("close it with }}, or write \\{{ for a literal {{"));
+    if (s.empty_placeholder)
+      throw ConfigError("provisioning::config::bad_placeholder", "empty placeholder {{}} in " + render_key(holder),
+                        kKnownPlaceholders);
+    return std::move(s.pieces);
   }
 
   Datum interpolate_string(const KeyPath& holder, const std::string& text) {

@@ -5,6 +5,7 @@
 
 #include "core/support/datum_json.hpp"
 #include "core/support/nearest.hpp"
+#include "core/support/placeholders.hpp"
 
 namespace prov {
 
@@ -17,57 +18,27 @@ WorkflowError bad_reference(const std::string& message, std::string help) {
   return WorkflowError("provisioning::workflow::bad_reference", message, std::move(help), Blame::input());
 }
 
-std::string trim(std::string_view s) {
-  const size_t begin = s.find_first_not_of(" \t");
-  if (begin == std::string_view::npos) return {};
-  const size_t end = s.find_last_not_of(" \t");
-  return std::string(s.substr(begin, end - begin + 1));
-}
-
 std::string did_you_mean(const std::string& wrong, const std::vector<std::string>& known, std::string otherwise) {
   const std::vector<std::string> near = nearest_names(wrong, known, 1);
   if (!near.empty()) return "did you mean " + near.front() + "?";
   return otherwise;
 }
 
-/// A piece of a string: literal text, or a placeholder.
-struct Piece {
-  bool placeholder = false;
-  std::string text;  ///< the literal, or the placeholder's inside, trimmed
-};
+using Piece = TextPiece;
 
 const char* kSyntax =
     "a placeholder is {{ops.<id>.out}}, {{ops.<id>.out.<path>}}, {{ops.<id>.exit_code}}, {{config.<key>}}, "
     "{{env.<NAME>}} or {{vars.<name>}}; write \\{{ for a literal {{";
 
 std::vector<Piece> split(const std::string& text, const std::string& where, const std::string& field) {
-  std::vector<Piece> pieces;
-  auto literal = [&](std::string_view s) {
-    if (pieces.empty() || pieces.back().placeholder) pieces.push_back({false, {}});
-    pieces.back().text += s;
-  };
-  size_t i = 0;
-  while (i < text.size()) {
-    if (text.compare(i, 3, "\\{{") == 0) {
-      literal("{{");
-      i += 3;
-    } else if (text.compare(i, 2, "{{") == 0) {
-      const size_t close = text.find("}}", i + 2);
-      if (close == std::string::npos)
-        throw bad_reference(
-            where + ": field '" + field + "' has a placeholder with no closing }}: \"" + text.substr(i, 40) + "\"",
-            kSyntax);
-      std::string inside = trim(std::string_view(text).substr(i + 2, close - i - 2));
-      if (inside.empty()) throw bad_reference(where + ": field '" + field + "' has an empty placeholder {{}}", kSyntax);
-      pieces.push_back({true, std::move(inside)});
-      i = close + 2;
-    } else {
-      const size_t next = std::min(text.find('{', i + 1), text.find('\\', i + 1));
-      literal(std::string_view(text).substr(i, next == std::string::npos ? std::string::npos : next - i));
-      i = next == std::string::npos ? text.size() : next;
-    }
-  }
-  return pieces;
+  SplitText s = split_placeholders(text);
+  if (s.unterminated_at)
+    throw bad_reference(where + ": field '" + field + "' has a placeholder with no closing }}: \"" +
+                            text.substr(*s.unterminated_at, 40) + "\"",
+                        kSyntax);
+  if (s.empty_placeholder)
+    throw bad_reference(where + ": field '" + field + "' has an empty placeholder {{}}", kSyntax);
+  return std::move(s.pieces);
 }
 
 Reference read_reference(const std::string& inside, const std::vector<RootAlias>& aliases, const std::string& where,
