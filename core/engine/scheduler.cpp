@@ -9,6 +9,7 @@
 #include <map>
 #include <queue>
 #include <system_error>
+#include <utility>
 
 #include "core/engine/call_pool.hpp"
 
@@ -253,6 +254,9 @@ RunSummary Scheduler::run(CancelToken& cancel) {
   std::vector<pollfd> fds;
   std::vector<std::pair<size_t, size_t>> spans;  ///< per running op: its first fd and how many
   std::vector<size_t> starting;
+  // A process the pool started after the cancel was seen: step it in the next pass, which
+  // stops it, rather than wait for its end (the cancel's wake has been taken already).
+  bool adopted_in_cancel = false;
   while (true) {
     for (auto& [op, r] : done) settle(op, std::move(r));
     done.clear();
@@ -315,7 +319,7 @@ RunSummary Scheduler::run(CancelToken& cancel) {
     }
     if (pool.wake_fd() < 0 || (cancel_fd < 0 && !cancel_seen))  // nothing to wake the loop: look often
       sooner(Clock::now() + std::chrono::milliseconds(10));
-    if (!done.empty()) wake = Clock::time_point::min();
+    if (!done.empty() || std::exchange(adopted_in_cancel, false)) wake = Clock::time_point::min();
     timespec ts{};
     const timespec* timeout = nullptr;
     if (wake) {
@@ -348,9 +352,10 @@ RunSummary Scheduler::run(CancelToken& cancel) {
     // After the steps: a sync that ended launches processes the steps above did not poll for.
     for (auto& [tag, r] : pool.take()) {
       if (tag != kSyncTag) {
-        if (r.running)
+        if (r.running) {
           active[tag].running = std::move(r.running);  // polled from the next pass
-        else
+          adopted_in_cancel = adopted_in_cancel || cancel.cancelled();
+        } else
           done.emplace_back(tag, std::move(r.result));
         continue;
       }
