@@ -37,7 +37,8 @@ const std::vector<KindDecl>& kind_decls() {
       {"file.write",
        {{"path", FieldType::name, true}, {"content", FieldType::text, true}, {"mode", FieldType::mode, false}}},
       {"config.set", {{"key", FieldType::key, true}, {"value", FieldType::any, true}}},
-      {"server.create", {{"provider", FieldType::name, false}, {"server", FieldType::server, true}}},
+      {"server.create",
+       {{"provider", FieldType::name, false}, {"server", FieldType::server, true}, {"replace", FieldType::any, false}}},
       {"server.delete", {{"provider", FieldType::name, false}, {"server_id", FieldType::name, true}}},
   };
   return kinds;
