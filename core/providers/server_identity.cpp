@@ -1,5 +1,7 @@
 #include "core/providers/server_identity.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
@@ -14,6 +16,13 @@ namespace {
 
 /// How long a create waits for another create of the same provider.
 constexpr std::chrono::milliseconds kIdentityLockTimeout{120'000};
+
+/// Creates `dir` and its missing parents 0700 (state folders are private whatever the umask).
+void make_private_dirs(const std::filesystem::path& dir) {
+  if (dir.empty() || std::filesystem::exists(dir)) return;
+  make_private_dirs(dir.parent_path());
+  if (::mkdir(dir.c_str(), 0700) == 0) ::chmod(dir.c_str(), 0700);
+}
 
 bool unset(const Datum& d) {
   if (d.is_null()) return true;
@@ -132,8 +141,7 @@ CreateOutcome create_server(Provider& p, const ServerSpec& spec, bool replace, c
   check_spec_fields(spec, p, where);
   std::optional<FileLock> lock;
   if (const std::string path = p.identity_lock(); !path.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+    make_private_dirs(std::filesystem::path(path).parent_path());
     lock = FileLock::acquire(path, "creating servers of provider `" + p.name() + "`", kIdentityLockTimeout);
   }
   CreateOutcome out;

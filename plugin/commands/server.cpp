@@ -58,6 +58,21 @@ auto on_server(F&& f) {
   }
 }
 
+/// Runs `method` (a Provider method) on the server the call names; its record.
+template <typename Method>
+PipelineOutput run_on_server(EngineInterface& engine, const EvaluatedCall& call, Method method) {
+  const std::string id = id_of(call);
+  ProviderSession session = open_provider_session(engine, call);
+  auto provider = session.open(call);
+  return PipelineOutput::of(server_value(on_server([&] { return ((*provider).*method)(id); }), session, call.head));
+}
+
+/// Completes a server command's id argument, and the flags every command shares.
+Suggestions complete_id(EngineInterface& engine, const GetCompletionInfo& info) {
+  if (asks_positional(info, 0)) return server_ids(engine, info.call);
+  return complete_shared_flags(engine, info);
+}
+
 }  // namespace
 
 Signature ServerListCommand::signature() const {
@@ -236,15 +251,11 @@ Signature ServerGetCommand::signature() const {
 }
 
 Suggestions ServerGetCommand::complete(EngineInterface& engine, const GetCompletionInfo& info) const {
-  if (asks_positional(info, 0)) return server_ids(engine, info.call);
-  return complete_shared_flags(engine, info);
+  return complete_id(engine, info);
 }
 
 PipelineOutput ServerGetCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput&) const {
-  const std::string id = id_of(call);
-  ProviderSession session = open_provider_session(engine, call);
-  auto provider = session.open(call);
-  return PipelineOutput::of(server_value(on_server([&] { return provider->get(id); }), session, call.head));
+  return run_on_server(engine, call, &prov::Provider::get);
 }
 
 Signature ServerDeleteCommand::signature() const {
@@ -267,20 +278,12 @@ Signature ServerDeleteCommand::signature() const {
 }
 
 Suggestions ServerDeleteCommand::complete(EngineInterface& engine, const GetCompletionInfo& info) const {
-  if (asks_positional(info, 0)) return server_ids(engine, info.call);
-  return complete_shared_flags(engine, info);
+  return complete_id(engine, info);
 }
 
 PipelineOutput ServerDeleteCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput&) const {
-  const std::string id = id_of(call);
-  ProviderSession session = open_provider_session(engine, call);
-  auto provider = session.open(call);
-  return PipelineOutput::of(server_value(on_server([&] { return provider->remove(id); }), session, call.head));
+  return run_on_server(engine, call, &prov::Provider::remove);
 }
-
-}  // namespace prov::plugin
-
-namespace prov::plugin {
 
 namespace {
 
@@ -299,15 +302,6 @@ Signature lifecycle_signature(const std::string& verb, std::string description, 
   return s;
 }
 
-/// Runs `verb` (a Provider method) on the server the call names; its record.
-template <typename Method>
-PipelineOutput run_lifecycle(EngineInterface& engine, const EvaluatedCall& call, Method method) {
-  const std::string id = id_of(call);
-  ProviderSession session = open_provider_session(engine, call);
-  auto provider = session.open(call);
-  return PipelineOutput::of(server_value(on_server([&] { return ((*provider).*method)(id); }), session, call.head));
-}
-
 }  // namespace
 
 Signature ServerStopCommand::signature() const {
@@ -322,12 +316,11 @@ Signature ServerStopCommand::signature() const {
 }
 
 Suggestions ServerStopCommand::complete(EngineInterface& engine, const GetCompletionInfo& info) const {
-  if (asks_positional(info, 0)) return server_ids(engine, info.call);
-  return complete_shared_flags(engine, info);
+  return complete_id(engine, info);
 }
 
 PipelineOutput ServerStopCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput&) const {
-  return run_lifecycle(engine, call, &prov::Provider::stop);
+  return run_on_server(engine, call, &prov::Provider::stop);
 }
 
 Signature ServerStartCommand::signature() const {
@@ -341,12 +334,11 @@ Signature ServerStartCommand::signature() const {
 }
 
 Suggestions ServerStartCommand::complete(EngineInterface& engine, const GetCompletionInfo& info) const {
-  if (asks_positional(info, 0)) return server_ids(engine, info.call);
-  return complete_shared_flags(engine, info);
+  return complete_id(engine, info);
 }
 
 PipelineOutput ServerStartCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput&) const {
-  return run_lifecycle(engine, call, &prov::Provider::start);
+  return run_on_server(engine, call, &prov::Provider::start);
 }
 
 Signature ServerRestartCommand::signature() const {
@@ -357,12 +349,11 @@ Signature ServerRestartCommand::signature() const {
 }
 
 Suggestions ServerRestartCommand::complete(EngineInterface& engine, const GetCompletionInfo& info) const {
-  if (asks_positional(info, 0)) return server_ids(engine, info.call);
-  return complete_shared_flags(engine, info);
+  return complete_id(engine, info);
 }
 
 PipelineOutput ServerRestartCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput&) const {
-  return run_lifecycle(engine, call, &prov::Provider::restart);
+  return run_on_server(engine, call, &prov::Provider::restart);
 }
 
 Signature ServerLogsCommand::signature() const {
@@ -392,8 +383,7 @@ Signature ServerLogsCommand::signature() const {
 }
 
 Suggestions ServerLogsCommand::complete(EngineInterface& engine, const GetCompletionInfo& info) const {
-  if (asks_positional(info, 0)) return server_ids(engine, info.call);
-  return complete_shared_flags(engine, info);
+  return complete_id(engine, info);
 }
 
 PipelineOutput ServerLogsCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput&) const {
