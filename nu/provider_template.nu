@@ -60,6 +60,16 @@ export def delete-server [id: string] {
   error make {msg: "delete-server is not written yet"}
 }
 
+# Optional: the spec fields create-server takes beyond name, plan and labels (e.g. [region,
+# image]). A spec setting any other field is refused before create-server is called, with a
+# "did you mean". Without it, specs hold name, plan and labels only.
+# Server records should hold the spec fields they were created with (plan, labels and these):
+# creating a name that exists compares the new spec with them (same: `unchanged`; different:
+# refused, naming the fields, unless the caller asks to replace).
+export def spec-fields []: nothing -> list<string> {
+  []
+}
+
 # Optional: whether the provider can be reached (credentials, endpoint, folder…): a bool, or
 # {ok: bool, message: string}. Without it, list-servers answering counts as reachable.
 export def test-connectivity []: nothing -> record {

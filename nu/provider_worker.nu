@@ -21,6 +21,7 @@
 #   delete-server {id}         provider delete-server $id
 #   test-connectivity          provider test-connectivity, or list-servers when the module
 #                              does not export it
+#   spec-fields                provider spec-fields, or [] when the module does not export it
 # During a call $env.PROVISIONING_PROVIDER holds the request's context record and the current
 # directory is the workspace.
 
@@ -68,6 +69,7 @@ def prov-worker-call [request: record, line: string]: nothing -> any {
           {ok: true, message: "list-servers answered"}
         } else { $answer }
       }
+      "spec-fields" => { provider spec-fields }
       _ => { error make {msg: $"the worker knows no method '($method)'"} }
     }
   }
@@ -77,6 +79,8 @@ def prov-worker-call [request: record, line: string]: nothing -> any {
 # has one shadows this definition.
 def "provider test-connectivity" []: nothing -> record { prov-worker-no-test-connectivity }
 def prov-worker-no-test-connectivity []: nothing -> record { {prov_worker: "no test-connectivity"} }
+# The module's spec-fields, when it exports one, shadows this: no fields beyond name, plan, labels.
+def "provider spec-fields" []: nothing -> list<string> { [] }
 
 # A Nu value as the core's tagged JSON tree. Loops, not closures: closures cost a lot per call.
 def prov-worker-tag []: any -> any {

@@ -49,7 +49,7 @@ const std::vector<KindDecl>& kind_decls() {
        {OutShape::any, {}, false},
        false},
       {"server.create",
-       {{"provider", FieldType::name, false}, {"server", FieldType::server, true}},
+       {{"provider", FieldType::name, false}, {"server", FieldType::server, true}, {"replace", FieldType::any, false}},
        {OutShape::record, {"id", "name", "provider", "state", "created"}, true},
        false},
       {"server.delete",

@@ -3,6 +3,7 @@
 #include "core/ops/fields.hpp"
 #include "core/events/event.hpp"
 #include "core/providers/provider.hpp"
+#include "core/providers/server_identity.hpp"
 #include "core/support/error.hpp"
 #include "core/ops/kind_fields.hpp"
 
@@ -44,18 +45,35 @@ Datum resource(const std::string& provider, const Server& s) {
 
 }  // namespace
 
+/// `replace` of a server.create operation: false when absent.
+static bool replace_of(const Fields& f) {
+  const Datum* d = f.get("replace");
+  if (!d) return false;
+  if (const auto* b = std::get_if<bool>(&d->v)) return *b;
+  f.invalid("replace", "must be true or false, not " + d->a_type_name());
+}
+
 void ServerCreateOp::validate(const OperationSpec& op) const {
   check_declared_fields(op);
   spec_of(Fields(op));  // the spec as a provider takes it
+  replace_of(Fields(op));
 }
 
 OpResult ServerCreateOp::do_run(const OperationSpec& op, const OpContext& ctx) const {
   validate(op);
   const ServerSpec spec = spec_of(Fields(op));
+  const bool replace = replace_of(Fields(op));
   return with_provider(op, ctx, [&](Provider& p, const std::string& name) {
-    Server s = p.create(spec);
-    OpResult r = op_succeeded("created server " + s.id + " (" + s.state + ")",
-                              Datum(DatumRecord{{"provider", Datum(name)}, {"server_id", Datum(s.id)}}));
+    // A server of that name with the same spec is this operation's result: it did not make it,
+    // so it reports no resource and its rollback leaves it (undo names no server).
+    CreateOutcome made = create_server(p, spec, replace, "the ServerSpec of operation `" + op.id + "`");
+    const Server& s = made.server;
+    if (made.change == server_change::unchanged)
+      return op_succeeded("server " + s.id + " unchanged (" + s.state + ")",
+                          Datum(DatumRecord{{"provider", Datum(name)}, {"change", Datum(made.change)}}));
+    OpResult r = op_succeeded(
+        made.change + std::string(" server ") + s.id + " (" + s.state + ")",
+        Datum(DatumRecord{{"provider", Datum(name)}, {"server_id", Datum(s.id)}, {"change", Datum(made.change)}}));
     r.resource_event = event_type::resource_created;
     r.resource = resource(name, s);
     r.out = s.to_datum();

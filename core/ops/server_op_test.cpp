@@ -85,3 +85,43 @@ TEST_CASE("server.create validates its ServerSpec before anything runs", "[ops][
                   WorkflowError);
   CHECK_NOTHROW(kind.validate(make_op("server.create", {{"provider", "memory"}, {"server", DatumRecord{{"name", "w"}}}})));
 }
+
+TEST_CASE("server.create of a name that exists: unchanged leaves it to its owner, another spec fails unless replace",
+          "[ops][server_op]") {
+  TempDir dir;
+  std::map<std::string, Server> servers;
+  OpContext ctx = make_context(dir);
+  ctx.open_provider = [&](const std::string&) { return std::unique_ptr<Provider>(new MemoryProvider(&servers)); };
+  const OpKind& kind = *find_kind("server.create");
+  auto op_with = [](Datum server, std::optional<bool> replace = std::nullopt) {
+    DatumRecord f{{"provider", "memory"}, {"server", std::move(server)}};
+    if (replace) f.emplace_back("replace", Datum(*replace));
+    return make_op("server.create", f);
+  };
+  const Datum eu = DatumRecord{{"name", "web"}, {"region", "eu"}};
+  REQUIRE(kind.run(op_with(eu), ctx).ok);
+  REQUIRE(servers.size() == 1);
+
+  OpResult same = kind.run(op_with(eu), ctx);
+  REQUIRE(same.ok);
+  CHECK(same.message.find("unchanged") != std::string::npos);
+  CHECK(same.resource_event.empty());
+  CHECK(same.undo.find("server_id") == nullptr);
+  REQUIRE(kind.rollback(op_with(eu), same.undo, ctx).ok);
+  CHECK(servers.size() == 1);  // the rollback left the server it did not make
+
+  const Datum us = DatumRecord{{"name", "web"}, {"region", "us"}};
+  OpResult refused = kind.run(op_with(us), ctx);
+  CHECK_FALSE(refused.ok);
+  CHECK(refused.code == "provisioning::server::exists");
+  CHECK(refused.message.find("region: eu → us") != std::string::npos);
+
+  OpResult replaced = kind.run(op_with(us, true), ctx);
+  REQUIRE(replaced.ok);
+  CHECK(replaced.resource_event == event_type::resource_created);
+  CHECK(servers.size() == 1);
+  CHECK(servers.begin()->second.fields.back().second == Datum("us"));
+
+  CHECK_THROWS_WITH(kind.validate(make_op("server.create", {{"server", DatumRecord{{"name", "w"}}}, {"replace", "yes"}})),
+                    Catch::Contains("replace"));
+}

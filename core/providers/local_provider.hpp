@@ -22,9 +22,12 @@ class LocalProvider : public Provider {
   /// Every server with a record, oldest first.
   std::vector<Server> list() override;
   /// Starts `spec.command` (required) with `spec.env` over the context's environment, in
-  /// `spec.cwd` (relative to the workspace); returns once its pid is recorded and each of
-  /// `spec.ports` accepts connections on 127.0.0.1 (up to ready_timeout). A server that ends
-  /// before is removed and reported as `failed` with its exit status and stderr's tail.
+  /// `spec.cwd` (relative to the workspace); returns once its pid is recorded and, for each of
+  /// `spec.ports`, a process of the server's group listens on it (up to ready_timeout; another
+  /// process listening there does not count). A port already taken is refused before anything
+  /// starts (`provisioning::server::port_in_use`, naming it and its holder). A server that ends
+  /// before it is ready is removed and reported as `failed` with its exit status and the tails
+  /// of its logs.
   Server create(const ServerSpec& spec) override;
   /// The server with this id (or this name when only one server has it).
   Server get(const std::string& id) override;
@@ -33,6 +36,19 @@ class LocalProvider : public Provider {
   Server remove(const std::string& id) override;
   /// Ok when the supervisor binary is executable.
   Connectivity test_connectivity() override;
+  /// command, env, cwd, ports, restart.
+  std::vector<std::string> spec_fields() override;
+  /// `<state_dir>/servers/local.lock`.
+  std::string identity_lock() const override;
+  /// Asks the supervisor to stop the server (no restart follows); the server stays, exited.
+  Server stop(const std::string& id) override;
+  /// Starts a server that is not running again from its recorded spec, as create does (ports
+  /// checked first, ready as create waits for it); a running one is returned as it is.
+  Server start(const std::string& id) override;
+  /// stop, then start.
+  Server restart(const std::string& id) override;
+  /// Its stdout.log and stderr.log; the writer is its supervisor while it lives.
+  LogFiles logs(const std::string& id) override;
 
   /// `<state_dir>/servers/local`.
   const std::string& servers_dir() const { return servers_dir_; }
@@ -44,6 +60,13 @@ class LocalProvider : public Provider {
   Server read(const std::string& dir) const;
   /// Stops the server of `dir` and its supervisor, removes the folder; its last state.
   Server stop_and_remove(const std::string& dir);
+  /// Stops the server of `dir` through its supervisor (directly when it has none), keeps the folder.
+  void stop_dir(const std::string& dir);
+  /// Starts the supervisor of `dir` with the context's environment and the spec's env.
+  void launch(const std::string& dir);
+  /// Waits until the server of `dir` started and listens on its ports (see create); throws
+  /// when it ends first or does not get ready in time.
+  void await_ready(const std::string& dir);
   /// Throws ProviderError cancelled when the context's token fired.
   void check_cancel() const;
 

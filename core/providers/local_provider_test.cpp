@@ -18,6 +18,7 @@
 #include "core/events/event.hpp"
 #include "core/providers/local_supervisor.hpp"
 #include "core/providers/provider_contract_test.hpp"
+#include "core/providers/server_identity.hpp"
 #include "core/support/atomic_file.hpp"
 #include "core/support/datum_json.hpp"
 #include "core/support/proc_stat.hpp"
@@ -166,7 +167,8 @@ TEST_CASE("a local server listens, answers, and is gone once deleted", "[local]"
   CHECK(s.id.rfind("web-", 0) == 0);
   std::vector<std::string> keys;
   for (const auto& kv : s.fields) keys.push_back(kv.first);
-  CHECK(keys == std::vector<std::string>{"pid", "started", "uptime", "command", "logs", "ports", "exit_code"});
+  CHECK(keys == std::vector<std::string>{"plan", "labels", "pid", "started", "uptime", "command", "logs", "ports",
+                                         "exit_code", "env", "cwd", "restart", "restarts"});
   CHECK(std::holds_alternative<DateTime>(field(s, "started").v));
   CHECK(std::holds_alternative<Duration>(field(s, "uptime").v));
   CHECK(field(s, "ports") == Datum(DatumList{Datum(int64_t{port})}));
@@ -394,4 +396,134 @@ TEST_CASE("the local provider without a state directory has no servers and creat
   CHECK(p.list().empty());
   CHECK(provider_error_code([&] { p.get("x"); }) == "provisioning::provider::not_found");
   CHECK(provider_error_code([&] { p.create(spec_of("x", {"sleep", "1"})); }) == "provisioning::provider::failed");
+}
+
+namespace {
+
+/// A socket of this process listening on a fresh loopback port; the port.
+struct Listener {
+  int fd = -1;
+  int port = 0;
+  Listener() {
+    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    ::listen(fd, 4);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    port = ntohs(addr.sin_port);
+  }
+  ~Listener() { ::close(fd); }
+};
+
+}  // namespace
+
+TEST_CASE("a local server whose port is taken is refused before anything starts, naming the port", "[local]") {
+  Workspace ws;
+  auto p = ws.provider();
+  Listener taken;
+  try {
+    p->create(spec_of("late", {"sleep", "30"}, {taken.port}));
+    FAIL("created");
+  } catch (const ProviderError& e) {
+    CHECK(e.code() == "provisioning::server::port_in_use");
+    const std::string msg = e.what();
+    CHECK(msg.find("port " + std::to_string(taken.port)) != std::string::npos);
+    CHECK(msg.find("pid " + std::to_string(::getpid())) != std::string::npos);  // who holds it
+  }
+  CHECK(p->list().empty());
+  CHECK_FALSE(fs::exists(ws.state() + "/servers/local"));  // nothing was made
+}
+
+TEST_CASE("a local server's record holds its spec: plan, labels, env, cwd, restart", "[local]") {
+  Workspace ws;
+  auto p = ws.provider();
+  ServerSpec spec = spec_of("recorded", {"sleep", "30"});
+  spec.plan = "small";
+  spec.labels = {{"tier", Datum("web")}};
+  spec.env = {{"MODE", "test"}};
+  spec.restart = RestartPolicy::from_datum(Datum("on-failure"), "spec");
+  const Server s = p->create(spec);
+  CHECK(field(s, "plan") == Datum("small"));
+  CHECK(field(s, "labels") == Datum(spec.labels));
+  CHECK(field(s, "env") == Datum(DatumRecord{{"MODE", Datum("test")}}));
+  CHECK(field(s, "restart") == spec.restart->to_datum());
+  CHECK(field(s, "restarts") == Datum(int64_t{0}));
+  CHECK(spec_changes(spec, p->get(s.id), p->spec_fields()).empty());
+  p->remove(s.id);
+}
+
+TEST_CASE("a stopped local server stays exited; start and restart run it again", "[local]") {
+  Workspace ws;
+  auto p = ws.provider(Datum(DatumRecord{{"kill_grace", Datum("1s")}}));
+  ServerSpec spec = spec_of("cycle", {"sleep", "30"});
+  spec.restart = RestartPolicy::from_datum(Datum("always"), "spec");  // a stop is never restarted
+  const Server s = p->create(spec);
+  const int64_t first = pid_of(s);
+  REQUIRE(first > 0);
+  const Server stopped = p->stop(s.id);
+  CHECK(stopped.state == server_state::exited);
+  CHECK(gone(first));
+  CHECK(p->get(s.id).state == server_state::exited);
+  CHECK(pid_of(p->get(s.id)) == first);  // nothing started it again
+  const Server started = p->start(s.id);
+  CHECK(started.state == server_state::running);
+  CHECK(pid_of(started) != first);
+  CHECK(p->start(s.id).state == server_state::running);  // already running: as it is
+  CHECK(pid_of(p->get(s.id)) == pid_of(started));
+  const Server restarted = p->restart(s.id);
+  CHECK(restarted.state == server_state::running);
+  CHECK(pid_of(restarted) != pid_of(started));
+  CHECK(gone(pid_of(started)));
+  p->remove(s.id);
+  CHECK(gone(pid_of(restarted)));
+}
+
+TEST_CASE("the supervisor restarts a failing local server up to the policy's limit", "[local]") {
+  Workspace ws;
+  auto p = ws.provider();
+  ServerSpec spec = spec_of("crashy", {"sh", "-c", "echo run; exit 3"});
+  spec.restart = RestartPolicy::from_datum(
+      Datum(DatumRecord{{"policy", Datum("on-failure")}, {"max", Datum(int64_t{2})}, {"backoff", Datum("10ms")}}),
+      "spec");
+  const Server s = p->create(spec);
+  const Provider::LogFiles logs = p->logs(s.id);
+  // The supervisor ends once no restart is left.
+  REQUIRE(eventually([&] { return logs.writer == 0 || !process_alive(logs.writer, logs.writer_start); },
+                     std::chrono::milliseconds(10000)));
+  const Server got = p->get(s.id);
+  CHECK(got.state == server_state::exited);
+  CHECK(field(got, "restarts") == Datum(int64_t{2}));
+  CHECK(field(got, "exit_code") == Datum(int64_t{3}));
+  CHECK(slurp(logs.stdout_path) == "run\nrun\nrun\n");
+  p->remove(s.id);
+}
+
+TEST_CASE("a local server that exits 0 is not restarted on-failure", "[local]") {
+  Workspace ws;
+  auto p = ws.provider();
+  ServerSpec spec = spec_of("fine", {"true"});
+  spec.restart = RestartPolicy::from_datum(Datum("on-failure"), "spec");
+  const Server s = p->create(spec);
+  const Provider::LogFiles logs = p->logs(s.id);
+  REQUIRE(eventually([&] { return logs.writer == 0 || !process_alive(logs.writer, logs.writer_start); }));
+  CHECK(field(p->get(s.id), "restarts") == Datum(int64_t{0}));
+  CHECK(p->get(s.id).state == server_state::exited);
+  p->remove(s.id);
+}
+
+TEST_CASE("a local server that ends before it is ready reports its stdout too", "[local]") {
+  Workspace ws;
+  auto p = ws.provider();
+  const int port = free_port();
+  try {
+    p->create(spec_of("says", {"sh", "-c", "echo listening soon; exit 2"}, {port}));
+    FAIL("created");
+  } catch (const ProviderError& e) {
+    const std::string msg = e.what();
+    CHECK(msg.find("exited with status 2") != std::string::npos);
+    CHECK(msg.find("listening soon") != std::string::npos);
+  }
 }

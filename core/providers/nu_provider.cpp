@@ -109,6 +109,32 @@ Server NuProvider::remove(const std::string& id) {
   return last;
 }
 
+std::vector<std::string> NuProvider::spec_fields() {
+  if (spec_fields_) return *spec_fields_;
+  const Datum value = call("spec-fields", DatumRecord{});
+  std::vector<std::string> fields;
+  if (!value.is_null()) {
+    if (!value.is_list())
+      throw ProviderError("provisioning::provider::bad_response",
+                          "provider '" + name_ + "' answered spec-fields with a " + value.type_name() +
+                              " where a list of field names belongs: " + quoted(value),
+                          "spec-fields returns the spec fields it takes beyond name, plan and labels, e.g. [region]");
+    for (const Datum& f : value.list()) {
+      if (!f.is_string() || f.str().empty())
+        throw ProviderError("provisioning::provider::bad_response",
+                            "provider '" + name_ + "' answered spec-fields with " + quoted(f) + " among its names",
+                            "spec-fields returns a list of strings");
+      fields.push_back(f.str());
+    }
+  }
+  spec_fields_ = fields;
+  return fields;
+}
+
+std::string NuProvider::identity_lock() const {
+  return ctx_.state_dir.empty() ? std::string() : ctx_.state_dir + "/servers/" + name_ + ".lock";
+}
+
 Connectivity NuProvider::test_connectivity() {
   Connectivity c;
   const auto started = std::chrono::steady_clock::now();

@@ -4,6 +4,7 @@
 /// nu/provider_template.nu). Calls go to the module's warm worker (nu_worker.hpp).
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,11 @@ class NuProvider : public Provider {
   /// test-connectivity (a bool or {ok, message}); without one in the module, list-servers
   /// answering counts as reachable. Never throws for a provider that fails: ok = false.
   Connectivity test_connectivity() override;
+  /// What the module's `spec-fields` returns (a list of field names); none when it exports
+  /// no `spec-fields`. Asked once per object.
+  std::vector<std::string> spec_fields() override;
+  /// `<state_dir>/servers/<name>.lock`.
+  std::string identity_lock() const override;
 
   /// How long each call may take.
   Duration timeout() const { return timeout_; }
@@ -56,6 +62,7 @@ class NuProvider : public Provider {
   Duration timeout_ = kNuProviderDefaultTimeout;
   Datum context_;  ///< {name, config, workspace, state_dir}: the module's $env.PROVISIONING_PROVIDER
   std::shared_ptr<NuWorker> worker_;
+  std::optional<std::vector<std::string>> spec_fields_;  ///< once asked
 };
 
 }  // namespace prov

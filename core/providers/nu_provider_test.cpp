@@ -7,6 +7,8 @@
 #include <filesystem>
 
 #include "core/providers/provider_contract_test.hpp"
+#include "core/providers/server_identity.hpp"
+#include "core/support/atomic_file.hpp"
 #include "core/support/error.hpp"
 #include "core/support/temp_dir.hpp"
 
@@ -171,6 +173,51 @@ TEST_CASE("a Nu provider's timeout comes from its config", "[nu_provider]") {
       CHECK_THAT(e.what(), Catch::Contains("providers.folder.timeout"));
     }
   }
+}
+
+}  // namespace prov
+
+namespace prov {
+
+TEST_CASE("a Nu provider declares its spec fields; identity holds with them", "[nu_provider]") {
+  PoolReset reset;
+  TempDir ws("nu-provider");
+  std::filesystem::create_directories(ws / "zoned/nulib");
+  // Servers live in a JSON file of the state folder; the record holds the spec it was given.
+  write_file_atomic(ws / "zoned/nulib/provider.nu", R"NU(
+def file [] { $env.PROVISIONING_PROVIDER.state_dir | path join zoned.json }
+def all [] { if (file | path exists) { open (file) } else { [] } }
+export def spec-fields [] { [region] }
+export def list-servers [] { all }
+export def create-server [spec: record] {
+  let s = {id: $"z-(all | length)", name: $spec.name, state: running, plan: ($spec.plan? | default ""),
+           labels: ($spec.labels? | default {}), region: ($spec.region? | default "")}
+  mkdir ($env.PROVISIONING_PROVIDER.state_dir)
+  all | append $s | save --force (file)
+  $s
+}
+export def get-server [id: string] { all | where id == $id | get 0? }
+export def delete-server [id: string] { let s = (get-server $id); all | where id != $id | save --force (file); $s }
+)NU",
+                    0600);
+  NuProvider p("zoned", ws / "zoned", folder_context(ws, test_nus()[0]));
+  CHECK(p.spec_fields() == std::vector<std::string>{"region"});
+  ServerSpec spec = named("web");
+  spec.extra = {{"region", Datum("eu")}};
+  CHECK(create_server(p, spec, false).change == "created");
+  CHECK(create_server(p, spec, false).change == "unchanged");
+  spec.extra = {{"region", Datum("us")}};
+  try {
+    create_server(p, spec, false);
+    FAIL("created");
+  } catch (const ProviderError& e) {
+    CHECK(e.code() == "provisioning::server::exists");
+    CHECK_THAT(e.what(), Catch::Contains("region: eu → us"));
+  }
+  spec.extra = {{"regio", Datum("us")}};
+  CHECK_THAT(testing::provider_error_code([&] { create_server(p, spec, false); }),
+             Catch::Equals("provisioning::provider::invalid_spec"));
+  CHECK(p.list().size() == 1);
 }
 
 }  // namespace prov

@@ -1,6 +1,10 @@
 #include "core/providers/provider.hpp"
 
+#include <algorithm>
+
+#include "core/support/duration.hpp"
 #include "core/support/error.hpp"
+#include "core/support/nearest.hpp"
 
 namespace prov {
 
@@ -9,7 +13,7 @@ namespace {
 ProviderError spec_error(const std::string& where, const std::string& field, const std::string& problem) {
   return ProviderError("provisioning::provider::invalid_spec", where + ": `" + field + "` " + problem,
                        "a server spec is a record: {name: string, plan: string, labels: record, command: "
-                       "list<string>, env: record, cwd: string, ports: list<int>}");
+                       "list<string>, env: record, cwd: string, ports: list<int>, restart: \"on-failure\"}");
 }
 
 ProviderError response_error(const std::string& provider, const std::string& field, const std::string& problem) {
@@ -17,6 +21,12 @@ ProviderError response_error(const std::string& provider, const std::string& fie
                        "provider `" + provider + "` returned a server whose `" + field + "` " + problem,
                        "a server record has id (string), name (string), state (string), created (date) and "
                        "fields of the provider's own");
+}
+
+ProviderError unsupported(const std::string& provider, const std::string& what) {
+  return ProviderError("provisioning::provider::unsupported",
+                       "provider `" + provider + "` cannot " + what + " a server: its servers have no process of ours",
+                       "the `local` provider's servers can be stopped, started, restarted and their logs read");
 }
 
 /// A scalar as the text an environment variable holds; nullopt for anything else.
@@ -29,6 +39,83 @@ std::optional<std::string> env_text(const Datum& v) {
 }
 
 }  // namespace
+
+const std::vector<std::string>& common_spec_fields() {
+  static const std::vector<std::string> fields{"name", "plan", "labels"};
+  return fields;
+}
+
+bool RestartPolicy::wants_restart(int64_t exit_code, int64_t restarts) const {
+  if (restarts >= max) return false;
+  if (policy == "always") return true;
+  return policy == "on-failure" && exit_code != 0;
+}
+
+Duration RestartPolicy::delay(int64_t n) const {
+  constexpr int64_t kMaxDelay = 60'000'000'000;
+  int64_t d = std::max<int64_t>(backoff.nanos, 0);
+  for (int64_t i = 1; i < n && d < kMaxDelay; ++i) d *= 2;
+  return Duration{std::min(d, kMaxDelay)};
+}
+
+RestartPolicy RestartPolicy::from_datum(const Datum& d, const std::string& where) {
+  static const std::vector<std::string> policies{"no", "on-failure", "always"};
+  RestartPolicy r;
+  auto policy = [&](const Datum& v, const std::string& field) {
+    if (!v.is_string() || std::find(policies.begin(), policies.end(), v.str()) == policies.end())
+      throw spec_error(where, field, "must be \"no\", \"on-failure\" or \"always\", not " + to_display(v));
+    r.policy = v.str();
+  };
+  if (d.is_string()) {
+    policy(d, "restart");
+    return r;
+  }
+  if (!d.is_record())
+    throw spec_error(where, "restart",
+                     "must be \"on-failure\" or a record {policy, max, backoff}, not " + d.a_type_name());
+  for (const auto& [key, v] : d.record()) {
+    if (key == "policy") {
+      policy(v, "restart.policy");
+    } else if (key == "max") {
+      const auto* n = std::get_if<int64_t>(&v.v);
+      if (!n || *n < 0) throw spec_error(where, "restart.max", "must be an int of 0 or more, not " + to_display(v));
+      r.max = *n;
+    } else if (key == "backoff") {
+      std::string why;
+      auto b = to_duration(v, why);
+      if (!b || b->nanos < 0)
+        throw spec_error(where, "restart.backoff", "must be a duration such as \"1s\": " + (b ? "negative" : why));
+      r.backoff = *b;
+    } else {
+      const auto near = nearest_names(key, {"policy", "max", "backoff"});
+      throw ProviderError("provisioning::provider::invalid_spec",
+                          where + ": `restart` has no field `" + key + "`" +
+                              (near.empty() ? std::string() : "; did you mean `" + near[0] + "`?"),
+                          "restart is \"on-failure\" or {policy: \"on-failure\", max: 5, backoff: \"1s\"}");
+    }
+  }
+  return r;
+}
+
+Datum RestartPolicy::to_datum() const {
+  return Datum(DatumRecord{{"policy", Datum(policy)}, {"max", Datum(max)}, {"backoff", Datum(backoff)}});
+}
+
+std::vector<std::string> ServerSpec::other_fields() const {
+  std::vector<std::string> out;
+  if (!command.empty()) out.emplace_back("command");
+  if (!env.empty()) out.emplace_back("env");
+  if (!cwd.empty()) out.emplace_back("cwd");
+  if (!ports.empty()) out.emplace_back("ports");
+  if (restart) out.emplace_back("restart");
+  for (const auto& [k, v] : extra) out.push_back(k);
+  return out;
+}
+
+Server Provider::stop(const std::string&) { throw unsupported(name(), "stop"); }
+Server Provider::start(const std::string&) { throw unsupported(name(), "start"); }
+Server Provider::restart(const std::string&) { throw unsupported(name(), "restart"); }
+Provider::LogFiles Provider::logs(const std::string&) { throw unsupported(name(), "logs"); }
 
 ServerSpec ServerSpec::from_datum(const Datum& d, const std::string& where) {
   if (!d.is_record())
@@ -77,6 +164,9 @@ ServerSpec ServerSpec::from_datum(const Datum& d, const std::string& where) {
       if (v.is_null()) continue;
       if (!v.is_string()) throw spec_error(where, key, "must be a string, not " + v.type_name());
       s.cwd = v.str();
+    } else if (key == "restart") {
+      if (v.is_null()) continue;
+      s.restart = RestartPolicy::from_datum(v, where);
     } else if (key == "ports") {
       if (v.is_null()) continue;
       if (!v.is_list()) throw spec_error(where, key, "must be a list of ints, not " + v.type_name());
@@ -117,6 +207,7 @@ Datum ServerSpec::to_datum() const {
     for (int64_t p : ports) l.emplace_back(p);
     r.emplace_back("ports", Datum(std::move(l)));
   }
+  if (restart) r.emplace_back("restart", restart->to_datum());
   for (const auto& kv : extra) r.push_back(kv);
   return Datum(std::move(r));
 }
@@ -159,6 +250,12 @@ Server Server::from_datum(const Datum& d, const std::string& provider) {
     }
   }
   if (!has_id) throw response_error(provider, "id", "is missing");
+  // Every server record has plan and labels, whether the provider wrote them or not.
+  auto has = [&](const char* key) {
+    return std::any_of(s.fields.begin(), s.fields.end(), [&](const auto& kv) { return kv.first == key; });
+  };
+  if (!has("labels")) s.fields.insert(s.fields.begin(), {"labels", Datum(DatumRecord{})});
+  if (!has("plan")) s.fields.insert(s.fields.begin(), {"plan", Datum()});
   return s;
 }
 

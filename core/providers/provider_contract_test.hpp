@@ -11,6 +11,7 @@
 #include <string>
 
 #include "core/providers/provider.hpp"
+#include "core/providers/server_identity.hpp"
 #include "core/support/error.hpp"
 
 namespace prov::testing {
@@ -52,13 +53,84 @@ class ServerGuard {
   std::string id_;
 };
 
+/// The value of `key` in a server's record; null when it has none.
+inline Datum server_field(const Server& s, const std::string& key) {
+  const Datum d = s.to_datum();
+  const Datum* v = d.find(key);
+  return v ? *v : Datum();
+}
+
+/// The identity part of the contract (see check_provider_contract) on `p` with `spec`.
+inline void check_identity_contract(Provider& p, ServerSpec spec) {
+  spec.plan = "small";
+  spec.labels = {{"tier", Datum("contract")}};
+  const CreateOutcome first = create_server(p, spec, false);
+  ServerGuard guard(p, first.server.id);
+  CHECK(first.change == server_change::created);
+  CHECK(server_field(first.server, "plan") == Datum("small"));
+  CHECK(server_field(first.server, "labels") == Datum(spec.labels));
+
+  const CreateOutcome again = create_server(p, spec, false);
+  CHECK(again.change == server_change::unchanged);
+  CHECK(again.server.id == first.server.id);
+  const auto named = [&] {
+    size_t n = 0;
+    for (const Server& s : p.list()) n += s.name == spec.name ? 1 : 0;
+    return n;
+  };
+  CHECK(named() == 1);
+
+  ServerSpec other = spec;
+  other.labels = {{"tier", Datum("changed")}};
+  std::string message;
+  try {
+    create_server(p, other, false);
+  } catch (const ProviderError& e) {
+    CHECK(e.code() == "provisioning::server::exists");
+    message = e.what();
+  }
+  CHECK(message.find("labels") != std::string::npos);
+  CHECK(message.find("changed") != std::string::npos);
+  CHECK(named() == 1);
+
+  const CreateOutcome replaced = create_server(p, other, true);
+  guard.release();
+  ServerGuard guard2(p, replaced.server.id);
+  CHECK(replaced.change == server_change::replaced);
+  REQUIRE(replaced.removed);
+  CHECK(replaced.removed->id == first.server.id);
+  CHECK(server_field(replaced.server, "labels") == Datum(other.labels));
+  CHECK(named() == 1);
+  CHECK(provider_error_code([&] { p.get(first.server.id); }) == "provisioning::provider::not_found");
+
+  ServerSpec typo = spec;
+  typo.name = spec.name + "-typo";
+  typo.extra = {{"lables", Datum(DatumRecord{})}};
+  message.clear();
+  try {
+    create_server(p, typo, false);
+  } catch (const ProviderError& e) {
+    CHECK(e.code() == "provisioning::provider::invalid_spec");
+    message = e.what();
+  }
+  CHECK(message.find("did you mean `labels`") != std::string::npos);
+
+  p.remove(replaced.server.id);
+  guard2.release();
+}
+
 /// Runs the contract against a provider from `make`, creating one server from `spec` (which
 /// must be valid and named) and removing it again:
 /// - create returns a server with an id, the spec's name, the provider's name, state running
 ///   (or creating) and a created date; list() holds it; get(id) returns the same id and name;
 /// - remove(id) returns it with state deleted; afterwards get(id) throws not_found and list()
 ///   no longer holds it; get and remove of an unknown id throw not_found;
-/// - a spec without a name is refused with invalid_spec; test_connectivity() is ok.
+/// - a spec without a name is refused with invalid_spec; test_connectivity() is ok;
+/// - the server's record holds `plan` and `labels` as the spec gave them;
+/// - identity (create_server): the same spec again is `unchanged` (same id, one server of that
+///   name); other labels are refused with provisioning::server::exists naming `labels`, and
+///   replace removes the old server and creates another; a field the provider does not take is
+///   refused with invalid_spec and a did-you-mean.
 inline void check_provider_contract(const std::function<std::unique_ptr<Provider>()>& make, const ServerSpec& spec) {
   std::unique_ptr<Provider> p = make();
   REQUIRE(p);
@@ -107,6 +179,8 @@ inline void check_provider_contract(const std::function<std::unique_ptr<Provider
   });
   CHECK(code == "provisioning::provider::invalid_spec");
   CHECK(p->list().size() == before);
+
+  check_identity_contract(*p, spec);
 }
 
 /// An in-memory provider that keeps the contract: for checking the contract suite itself and
@@ -130,6 +204,8 @@ class MemoryProvider : public Provider {
     s.provider = name_;
     s.state = server_state::running;
     s.created = DateTime{"2026-01-02T03:04:05+00:00"};
+    s.fields = {{"plan", spec.plan.empty() ? Datum() : Datum(spec.plan)}, {"labels", Datum(spec.labels)}};
+    for (const auto& kv : spec.extra) s.fields.push_back(kv);
     (*store_)[s.id] = s;
     return s;
   }
@@ -145,6 +221,7 @@ class MemoryProvider : public Provider {
     return s;
   }
   Connectivity test_connectivity() override { return {true, "in memory", Duration{1}}; }
+  std::vector<std::string> spec_fields() override { return {"region"}; }
 
  private:
   std::string name_ = "memory";

@@ -113,12 +113,16 @@ TEST_CASE("Server reads a provider's record and writes it back in order", "[prov
   CHECK(s.provider == "cloud");
   CHECK(s.state == "running");
   CHECK(s.created == DateTime{"2026-05-01T10:00:00+00:00"});
-  CHECK(s.fields == DatumRecord{{"ip", Datum("10.0.0.2")}, {"cores", Datum(2)}});
+  CHECK(
+      s.fields ==
+      DatumRecord{{"plan", Datum()}, {"labels", Datum(DatumRecord{})}, {"ip", Datum("10.0.0.2")}, {"cores", Datum(2)}});
   CHECK(s.to_datum() == Datum(DatumRecord{{"id", Datum("srv-1")},
                                           {"name", Datum("web")},
                                           {"provider", Datum("cloud")},
                                           {"state", Datum("running")},
                                           {"created", Datum(DateTime{"2026-05-01T10:00:00+00:00"})},
+                                          {"plan", Datum()},
+                                          {"labels", Datum(DatumRecord{})},
                                           {"ip", Datum("10.0.0.2")},
                                           {"cores", Datum(2)}}));
   CHECK(Server::from_datum(s.to_datum(), "other").to_datum() == s.to_datum());
@@ -137,7 +141,14 @@ TEST_CASE("Server takes what came through JSON and fills in defaults", "[provide
                                              {"name", Datum("")},
                                              {"provider", Datum("cloud")},
                                              {"state", Datum("unknown")},
-                                             {"created", Datum()}}));
+                                             {"created", Datum()},
+                                             {"plan", Datum()},
+                                             {"labels", Datum(DatumRecord{})}}));
+  // What the provider wrote stays where it wrote it.
+  Server labelled = Server::from_datum(
+      Datum(DatumRecord{{"id", Datum("x")}, {"labels", Datum(DatumRecord{{"a", Datum("b")}})}, {"plan", Datum("s")}}),
+      "cloud");
+  CHECK(labelled.fields == DatumRecord{{"labels", Datum(DatumRecord{{"a", Datum("b")}})}, {"plan", Datum("s")}});
 }
 
 TEST_CASE("Server refuses records that break the contract", "[provider]") {
@@ -168,4 +179,60 @@ TEST_CASE("ServerSpec command items that are numbers or bools count as their tex
   ServerSpec s = ServerSpec::from_datum(
       Datum(DatumRecord{{"name", Datum("w")}, {"command", Datum(DatumList{Datum("sleep"), Datum(int64_t{600})})}}));
   CHECK(s.command == std::vector<std::string>{"sleep", "600"});
+}
+
+TEST_CASE("RestartPolicy reads a policy name or a record, and refuses the rest naming the field", "[provider]") {
+  const RestartPolicy shorthand = RestartPolicy::from_datum(Datum("on-failure"), "spec");
+  CHECK(shorthand.policy == "on-failure");
+  CHECK(shorthand.max == 5);
+  CHECK(shorthand.backoff == Duration{1'000'000'000});
+  const RestartPolicy r = RestartPolicy::from_datum(
+      Datum(DatumRecord{{"policy", Datum("always")}, {"max", Datum(int64_t{2})}, {"backoff", Datum("250ms")}}), "spec");
+  CHECK(r.policy == "always");
+  CHECK(r.max == 2);
+  CHECK(r.backoff == Duration{250'000'000});
+  CHECK(RestartPolicy::from_datum(r.to_datum(), "spec") == r);
+
+  auto problem = [](Datum d) {
+    try {
+      RestartPolicy::from_datum(d, "the server spec");
+    } catch (const ProviderError& e) {
+      CHECK(e.code() == "provisioning::provider::invalid_spec");
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  CHECK(problem(Datum("sometimes")).find("`restart` must be \"no\", \"on-failure\" or \"always\"") !=
+        std::string::npos);
+  CHECK(problem(Datum(DatumRecord{{"max", Datum(int64_t{-1})}})).find("restart.max") != std::string::npos);
+  CHECK(problem(Datum(DatumRecord{{"backoff", Datum("soon")}})).find("restart.backoff") != std::string::npos);
+  CHECK(problem(Datum(DatumRecord{{"maxx", Datum(int64_t{1})}})).find("did you mean `max`") != std::string::npos);
+  CHECK(problem(Datum(int64_t{3})).find("not an int") != std::string::npos);
+}
+
+TEST_CASE("RestartPolicy: which exits restart, and the backoff doubles up to a minute", "[provider]") {
+  RestartPolicy r;
+  CHECK_FALSE(r.wants_restart(1, 0));  // policy no
+  r.policy = "on-failure";
+  r.max = 2;
+  CHECK(r.wants_restart(1, 0));
+  CHECK(r.wants_restart(137, 1));
+  CHECK_FALSE(r.wants_restart(0, 0));
+  CHECK_FALSE(r.wants_restart(1, 2));
+  r.policy = "always";
+  CHECK(r.wants_restart(0, 1));
+  CHECK(r.delay(1) == Duration{1'000'000'000});
+  CHECK(r.delay(3) == Duration{4'000'000'000});
+  CHECK(r.delay(40) == Duration{60'000'000'000});
+}
+
+TEST_CASE("a ServerSpec keeps its restart policy and names the fields it sets", "[provider]") {
+  const ServerSpec s = ServerSpec::from_datum(Datum(DatumRecord{{"name", Datum("w")},
+                                                                {"restart", Datum("on-failure")},
+                                                                {"ports", Datum(DatumList{Datum(int64_t{80})})},
+                                                                {"zone", Datum("a")}}));
+  REQUIRE(s.restart);
+  CHECK(s.restart->policy == "on-failure");
+  CHECK(s.other_fields() == std::vector<std::string>{"ports", "restart", "zone"});
+  CHECK(*s.to_datum().find("restart") == s.restart->to_datum());
 }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/support/unique_fd.hpp"
 
@@ -34,6 +35,24 @@ std::string process_executable(pid_t pid);
 
 /// The program file this process runs (/proc/self/exe); "" when that cannot be read.
 std::string self_executable();
+
+/// The processes whose process group is `pgid` (a scan of /proc).
+std::vector<pid_t> process_group_members(pid_t pgid);
+
+/// The inodes of the sockets `pid` holds open (its /proc/<pid>/fd entries "socket:[N]").
+std::vector<uint64_t> process_socket_inodes(pid_t pid);
+
+/// The inodes of the TCP sockets (IPv4 and IPv6) listening on `port` in this process's network
+/// namespace (/proc/net/tcp, /proc/net/tcp6).
+std::vector<uint64_t> listening_socket_inodes(int port);
+
+/// A process holding one of `inodes` open, and its command name; nullopt when none is seen
+/// (another user's processes cannot be looked into).
+struct SocketHolder {
+  pid_t pid = 0;
+  std::string name;
+};
+std::optional<SocketHolder> socket_holder(const std::vector<uint64_t>& inodes);
 
 /// A descriptor that becomes readable when process `pid` (any, not only a child) ends; none when
 /// it cannot be had (no such process, no pidfd support). Close-on-exec.

@@ -1,9 +1,13 @@
 #include "core/support/proc_stat.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
 
@@ -73,4 +77,33 @@ TEST_CASE("proc_stat: an ended process is not alive, reaped or not; its pidfd sa
   CHECK_FALSE(read_proc_stat(pid));
   CHECK_FALSE(process_alive(pid, st->start_ticks));
   CHECK_FALSE(open_pidfd(0));
+}
+
+TEST_CASE("a listening socket is found by port and its holder by inode", "[proc_stat]") {
+  const UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len);
+  const int port = ntohs(addr.sin_port);
+  CHECK(listening_socket_inodes(port).empty());  // bound, not listening yet
+  REQUIRE(::listen(fd.get(), 1) == 0);
+  const auto inodes = listening_socket_inodes(port);
+  REQUIRE(inodes.size() == 1);
+  const auto mine = process_socket_inodes(::getpid());
+  CHECK(std::find(mine.begin(), mine.end(), inodes[0]) != mine.end());
+  const auto holder = socket_holder(inodes);
+  REQUIRE(holder);
+  CHECK(holder->pid == ::getpid());
+  CHECK_FALSE(socket_holder({}));
+}
+
+TEST_CASE("the members of a process group are found by its id", "[proc_stat]") {
+  const auto me = read_proc_stat(::getpid());
+  REQUIRE(me);
+  const auto members = process_group_members(me->pgid);
+  CHECK(std::find(members.begin(), members.end(), ::getpid()) != members.end());
+  CHECK(process_group_members(0).empty());
 }

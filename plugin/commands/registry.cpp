@@ -43,12 +43,16 @@ CommandRegistry make_registry() {
   r.add(std::make_unique<GroupCommand>("prov provider", "Providers: what creates, lists and deletes servers.",
                                        std::vector<std::string>{"cloud", "backend", "infrastructure"}));
   r.add(std::make_unique<ProviderListCommand>());
-  r.add(std::make_unique<GroupCommand>("prov server", "Servers: create, list, inspect and delete them through a provider.",
+  r.add(std::make_unique<GroupCommand>("prov server", "Servers: create, list, inspect, stop, start, follow the logs of and delete them through a provider.",
                                        std::vector<std::string>{"machine", "instance", "vm", "host", "process"}));
   r.add(std::make_unique<ServerListCommand>());
   r.add(std::make_unique<ServerCreateCommand>());
   r.add(std::make_unique<ServerGetCommand>());
   r.add(std::make_unique<ServerDeleteCommand>());
+  r.add(std::make_unique<ServerStopCommand>());
+  r.add(std::make_unique<ServerStartCommand>());
+  r.add(std::make_unique<ServerRestartCommand>());
+  r.add(std::make_unique<ServerLogsCommand>());
   r.add(std::make_unique<GroupCommand>("prov extension", "Extensions: folders under extensions/ described by an extension.toml.",
                                        std::vector<std::string>{"plugins", "addons", "modules"}));
   r.add(std::make_unique<ExtensionListCommand>());

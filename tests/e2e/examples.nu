@@ -31,6 +31,12 @@ const SETUP = {
     for _ in 1..600 { if \(prov workflow status $id | get status\) == interrupted { break }; sleep 50ms }"
   "prov server list": "prov server create web --command [sleep 600] | ignore; {name: db, plan: small} | prov server create --provider folder | ignore"
   "prov server get": "prov server create web --command [sleep 600] | ignore"
+  "prov server create": "prov server create web --command [sleep 600] | ignore"
+  "prov server stop": "prov server create web --command [sleep 600] | ignore"
+  "prov server restart": "prov server create web --command [sleep 600] | ignore"
+  "prov server start": "let s = (prov server create web --command [sleep 600]); prov server stop $s.id | ignore"
+  "prov server logs": "let s = (prov server create hello --command [sh -c 'echo hi; echo oops >&2'])
+    prov server logs $s.id --follow | ignore"
   "prov serve stop": "prov serve start --listen 127.0.0.1:0 | ignore"
   "prov server delete": "prov server create web --command [sleep 600] | ignore
     let once = (prov server create once --command [echo hello])
