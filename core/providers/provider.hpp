@@ -106,6 +106,9 @@ class Provider {
   /// Removes the server and returns its last state with `state` = deleted.
   virtual Server remove(const std::string& id) = 0;
   virtual Connectivity test_connectivity() = 0;
+  /// Whether a change of spec field `field` is made to an existing server in place (`prov infra`
+  /// plans an update) rather than by replacing it (delete, then create). By default only labels.
+  virtual bool changes_in_place(const std::string& field) const { return field == "labels"; }
 };
 
 }  // namespace prov
