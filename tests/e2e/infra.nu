@@ -239,7 +239,7 @@ def main [] {
       assert equal $cyc.code provisioning::infra::cycle
     }
 
-    "a second apply while one runs is refused, naming the workflow and its runner": {||
+    "a second apply while one runs is refused naming the workflow and its runner, or waits with --lock-timeout": {||
       cd (new-workspace)
       let secs = (random int 100000..900000)
       let port = (free-port)
@@ -260,9 +260,17 @@ def main [] {
         assert equal $e.code provisioning::state::locked
         assert ($e.msg | str contains $wf)
         assert ($e.msg | str contains "runner pid")
+        # --lock-timeout waits for it instead; it goes on once the first one has ended
+        let out = ($ws | path join "second.nuon")
+        let other = $"{servers: {other: {command: [sleep ($secs)]}}}"
+        job spawn { cd $ws; ^$env.PROV_NU -n --plugins $plugins -c $"($other) | prov infra apply --lock-timeout 2min | last | get type | to nuon | save ($out)" | complete }
+        sleep 500ms
+        assert not ($out | path exists) "the waiting apply did not wait"
         prov workflow cancel $wf | ignore
-        for _ in 1..400 { if (prov workflow status $wf | get status) != running { break }; sleep 50ms }
-        assert equal (prov infra state) []
+        for _ in 1..600 { if ($out | path exists) { break }; sleep 50ms }
+        assert equal (open $out) workflow_completed
+        assert equal (prov infra state | get name) [other]
+        assert equal (count-sleepers $secs) 1
       }
     }
   }
