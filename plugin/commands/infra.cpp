@@ -135,6 +135,16 @@ InfraDefinition definition_of(EngineInterface& engine, const EvaluatedCall& call
   }
 }
 
+/// Records an apply that has ended, when no other `prov infra` command is at work; readers go on
+/// with what is recorded either way.
+void settle_if_free(const InfraSession& s, const std::string& purpose) {
+  try {
+    acquire_infra(*s.store, std::chrono::milliseconds(0), purpose, s.look());
+  } catch (const prov::Error& e) {
+    if (e.code() != "provisioning::state::locked" && e.code() != "provisioning::infra::interrupted") throw;
+  }
+}
+
 /// The plan against what the providers report now: one list() per provider involved.
 InfraPlan plan_now(const InfraSession& s, const InfraDefinition& def, const std::vector<ManagedServer>& managed) {
   const std::string fallback = s.providers->catalog.default_name();
@@ -211,12 +221,12 @@ PipelineOutput run_plan(EngineInterface& engine, const EvaluatedCall& call, cons
   LookServer look = s.look();
   PipelineOutput out = run_and_follow(
       engine, call, std::move(w.document), "prov infra " + kind,
-      [store, pending](const std::string& id) mutable {
+      [store, pending, &lock](const std::string& id) mutable {
         pending.set("workflow_id", Datum(id));
         store->set_pending_apply(pending);
+        lock->release();  // from now on the pending apply names the workflow to whoever asks
       },
       [store, look] { acquire_infra(*store, std::chrono::seconds(10), "recording an apply", look); });
-  lock->release();  // the pending apply names the running workflow to whoever asks now
   return out;
 }
 
@@ -392,11 +402,8 @@ Signature InfraDriftCommand::signature() const {
 
 PipelineOutput InfraDriftCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput&) const {
   InfraSession s = open_infra(engine, call);
-  std::vector<ManagedServer> managed;
-  {
-    std::unique_ptr<InfraLock> lock = acquire_infra(*s.store, std::chrono::seconds(0), "prov infra drift", s.look());
-    managed = s.store->managed_servers();
-  }
+  settle_if_free(s, "prov infra drift");
+  const std::vector<ManagedServer> managed = s.store->managed_servers();
   std::map<std::string, std::map<std::string, Server>> now;
   const Span h = call.head;
   std::vector<Value> rows;
@@ -508,7 +515,9 @@ Signature InfraStateCommand::signature() const {
   s.name = "prov infra state";
   s.description =
       "The servers the workspace manages: name, provider, id, depends_on, the spec applied, the last record seen.";
-  s.extra_description = "Read from the workspace's store; an apply that ended since is recorded first.";
+  s.extra_description =
+      "Read from the workspace's store; an apply that ended since is recorded first. While an "
+      "apply runs, it shows what was recorded before it.";
   s.search_terms = {"managed", "inventory", "list"};
   s.named = workspace_flags();
   s.input_output_types = {{type::nothing(), type::table()}};
@@ -526,7 +535,7 @@ Signature InfraStateCommand::signature() const {
 
 PipelineOutput InfraStateCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput&) const {
   InfraSession s = open_infra(engine, call);
-  std::unique_ptr<InfraLock> lock = acquire_infra(*s.store, std::chrono::seconds(0), "prov infra state", s.look());
+  settle_if_free(s, "prov infra state");
   std::vector<Value> rows;
   const auto secrets = s.secret_patterns();
   for (const auto& m : s.store->managed_servers()) rows.push_back(to_value(redact(m.to_datum(), secrets), call.head));

@@ -260,6 +260,8 @@ def main [] {
         assert equal $e.code provisioning::state::locked
         assert ($e.msg | str contains $wf)
         assert ($e.msg | str contains "runner pid")
+        # readers go on meanwhile, with what was recorded before
+        assert equal (prov infra state) []
         # --lock-timeout waits for it instead; it goes on once the first one has ended
         let out = ($ws | path join "second.nuon")
         let other = $"{servers: {other: {command: [sleep ($secs)]}}}"
