@@ -30,7 +30,7 @@ Datum pending_of(std::initializer_list<std::pair<std::string, Datum>> ops) {
 
 }  // namespace
 
-TEST_CASE("apply record: created servers are recorded with what the run resolved; rolled back ones forgotten",
+TEST_CASE("apply record: created servers are recorded with what the run resolved, rolled back ones forgotten",
           "[infra]") {
   TempDir ws("prov-infra");
   FileStore store(ws / ".provisioning", ws.path());

@@ -56,7 +56,7 @@ TEST_CASE("infra plan: everything new is created, references resolved as far as 
   CHECK(plan.needs_workflow());
 }
 
-TEST_CASE("infra plan: after an apply every server is noop; a server's id comes from its record", "[infra]") {
+TEST_CASE("infra plan: after an apply every server is noop, a server's id coming from its record", "[infra]") {
   InfraPlan first = make_infra_plan(def_of(kThree), {}, "local", reporting({}));
   std::vector<ManagedServer> managed = applied(first);
   managed[1].spec.set("command", Datum(DatumList{Datum("web"), Datum("http://127.0.0.1:8080/"), Datum("api-1")}));

@@ -23,7 +23,7 @@ const Datum* op_named(const Datum& doc, const std::string& id) {
 
 }  // namespace
 
-TEST_CASE("infra workflow: creates wait for what they depend on; vars go along only with placeholders", "[infra]") {
+TEST_CASE("infra workflow: creates wait for what they depend on, vars go along only with placeholders", "[infra]") {
   InfraWorkflow w = infra_workflow(plan_of("[vars]\nx = 1\n[servers.api]\nports = [\"{{vars.x}}\"]\n"
                                            "[servers.web]\ndepends_on = [\"api\"]\n"),
                                    "apply", {{"x", Datum(int64_t{1})}});
@@ -44,7 +44,7 @@ TEST_CASE("infra workflow: creates wait for what they depend on; vars go along o
   REQUIRE(refs.document.find("vars"));
 }
 
-TEST_CASE("infra workflow: a replace deletes first; deletes go dependents first", "[infra]") {
+TEST_CASE("infra workflow: a replace deletes first, deletes go dependents first", "[infra]") {
   std::vector<ManagedServer> managed = {
       {"a",
        "local",
