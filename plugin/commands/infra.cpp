@@ -104,6 +104,13 @@ Datum with_vars(Datum doc, const EvaluatedCall& call) {
   return doc;
 }
 
+/// Points `e` and every problem reported with it at `b`.
+void blame_all(prov::Error& e, const Blame& b) {
+  std::vector<prov::Error> related = e.related();
+  for (prov::Error& r : related) r.blamed_on(b);
+  e.blamed_on(b).with_related(std::move(related));
+}
+
 /// The definition: the file argument, else the record piped in; errors point at either.
 InfraDefinition definition_of(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) {
   if (!call.positional.empty() && call.positional[0].is(Value::Type::String)) {
@@ -112,9 +119,7 @@ InfraDefinition definition_of(EngineInterface& engine, const EvaluatedCall& call
     try {
       return parse_infra_definition(with_vars(load_infra_file(path), call), call.positional[0].as_string());
     } catch (prov::Error& e) {
-      std::vector<prov::Error> related = e.related();
-      for (prov::Error& r : related) r.blamed_on(Blame::argument("definition"));
-      e.blamed_on(Blame::argument("definition")).with_related(std::move(related));
+      blame_all(e, Blame::argument("definition"));
       throw;
     }
   }
@@ -128,9 +133,7 @@ InfraDefinition definition_of(EngineInterface& engine, const EvaluatedCall& call
   try {
     return parse_infra_definition(with_vars(to_datum(v, "the definition"), call), "pipeline input");
   } catch (prov::Error& e) {
-    std::vector<prov::Error> related = e.related();
-    for (prov::Error& r : related) r.blamed_on(Blame::input());
-    e.blamed_on(Blame::input()).with_related(std::move(related));
+    blame_all(e, Blame::input());
     throw;
   }
 }

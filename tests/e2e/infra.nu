@@ -97,6 +97,18 @@ def main [] {
       }
     }
 
+    "an apply whose stream is cut short is recorded from its journal by the next prov infra command": {||
+      cd (new-workspace)
+      let secs = (random int 100000..900000)
+      cleaning {
+        let first = (three $secs | prov infra apply | first)
+        assert equal $first.type workflow_started
+        prov workflow wait $first.workflow_id | ignore
+        assert equal (prov infra state | get name) [api db web]
+        assert equal (three $secs | prov infra plan | get action | uniq) [noop]
+      }
+    }
+
     "a label change is planned as an update in place, a command change as a replace": {||
       cd (new-workspace)
       let secs = (random int 100000..900000)
