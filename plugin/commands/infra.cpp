@@ -247,8 +247,8 @@ Signature InfraPlanCommand::signature() const {
           "after}), reason. Servers the workspace manages that the definition no longer declares are deleted; a "
           "managed server its provider no longer has is created again; one whose process exited is replaced. "
           "Whether a changed field is updated in place (labels) or forces a replace (command, ports, env, cwd, "
-          "plan) is the provider's to say. Each provider involved is asked for its servers once; nothing "
-          "changes.\n\n") +
+          "plan) is the provider's to say. Each provider involved is asked for its servers once; no "
+          "server changes.\n\n") +
       kDefinitionHelp;
   s.search_terms = {"desired state", "diff", "preview", "terraform"};
   s.optional = {definition_arg()};

@@ -114,6 +114,13 @@ def main [] {
       let secs = (random int 100000..900000)
       cleaning {
         three $secs | prov infra apply | ignore
+        # only an in-place change: no workflow, the plan's rows come back
+        let workflows = (prov workflow list | length)
+        let relabelled = (three $secs | upsert servers.db.labels.extra yes)
+        assert equal ($relabelled | prov infra apply | select action name) [[action name]; [update db] [noop api] [noop web]]
+        assert equal (prov workflow list | length) $workflows
+        assert equal ($relabelled | prov infra plan | get action | uniq) [noop]
+        assert equal (prov infra state | where name == db | first | get spec.labels) {tier: back, extra: yes}
         let changed = (three $secs | update servers.api.labels.tier api2 | update servers.web.command [sleep ($secs + 1)])
         let plan = ($changed | prov infra plan)
         let api = ($plan | where name == api | first)
@@ -272,6 +279,7 @@ def main [] {
         assert equal $e.code provisioning::state::locked
         assert ($e.msg | str contains $wf)
         assert ($e.msg | str contains "runner pid")
+        assert equal (expect-error { {servers: {other: {command: [sleep $secs]}}} | prov infra plan } | get code) provisioning::state::locked
         # readers go on meanwhile, with what was recorded before
         assert equal (prov infra state) []
         # --lock-timeout waits for it instead; it goes on once the first one has ended
