@@ -94,6 +94,11 @@ def main [] {
         assert equal (count-sleepers $secs) 3
         assert equal (prov infra state | get id) ($state | get id)
         assert equal (three $secs | prov infra plan | get action | uniq) [noop]
+        # destroy with a definition: only the servers it declares
+        let gone = ({servers: {web: {}}} | prov infra destroy)
+        assert equal ($gone | where type == resource_deleted | get resource.name) [web]
+        assert equal (prov infra state | get name) [api db]
+        assert equal (count-sleepers $secs) 2
       }
     }
 
