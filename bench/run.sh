@@ -248,6 +248,8 @@ if ((workflow && have_plugin)); then
   "$root/bench/workflow_bench.sh" "${wf_args[@]}"
 fi
 if ((have_plugin)); then "$root/bench/provider_bench.sh" "$build" "$nu"; fi
+# ---- desired state: prov infra plan against server list, apply against creates -----------------
+if ((have_plugin)); then "$root/bench/infra_bench.sh" "$build" "$nu"; fi
 # ---- events: delivery latency and the runner's idle CPU ---------------------------------------
 if ((have_plugin)); then
   ev_args=("$build" "$nu")

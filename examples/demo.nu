@@ -78,6 +78,27 @@ def main [] {
   section "prov cache stats: provider availability is cached"
   print (prov cache stats)
 
+  section "prov infra: declared servers (infra/servers.toml), planned, applied, changed, destroyed"
+  let ports = {api_port: (port), web_port: (port)}   # free ports over the file's [vars]
+  print (prov infra plan infra/servers.toml --vars $ports | select action name provider reason)
+  print (prov infra apply infra/servers.toml --vars $ports | select type operation? message? | update message {|e| $e.message? | default "" })
+  print (prov infra state | each {|m| {name: $m.name, id: $m.id, depends_on: ($m.depends_on | str join ", "), API_URL: $m.spec.env?.API_URL?} })
+  print $"the API answers on ($ports.api_port): (http get $'http://127.0.0.1:($ports.api_port)/' | str substring 0..40)…"
+
+  section "prov infra plan again: nothing to do (an apply now would start nothing)"
+  print (prov infra plan infra/servers.toml --vars $ports | select action name)
+
+  section "A label change is planned as an update in place"
+  let relabelled = (open infra/servers.toml | update servers.web.labels.tier front)
+  print ($relabelled | prov infra plan --vars $ports | where action != noop | each {|r|
+    {action: $r.action, name: $r.name, reason: $r.reason,
+     changes: ($r.changes | each {|c| $"($c.field): ($c.before | to nuon) -> ($c.after | to nuon)" } | str join "; ")} })
+
+  section "prov infra drift, then prov infra destroy: dependents first, nothing left running"
+  print (prov infra drift)
+  print (prov infra destroy | where type == resource_deleted | get resource.name)
+  print (prov infra state)
+
   section "A mistyped key: a labeled error with a suggestion"
   try { prov config get providers.locall.timeout } catch {|e| print $e.rendered? }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The layering rules the code must keep (docs/ARCHITECTURE.md), checked on the sources:
 #   1. core/ never includes plugin/;
-#   2. core/engine/ and plugin/ see the store only through its interface
+#   2. core/engine/, core/infra/ and plugin/ see the store only through its interface
 #      (core/state/workflow_store.hpp, core/state/open_store.hpp): no store implementation
 #      header (file_store, state_dir, lock, event_log) in their non-test sources.
 # Prints every offending line and fails when there is one.
@@ -14,8 +14,8 @@ if grep -rn --include='*.cpp' --include='*.hpp' '#include "plugin/' core; then
   bad=1
 fi
 impl='#include "core/(state/(file_store|state_dir|lock)|events/event_log)\.hpp"'
-if find core/engine plugin -name '*.cpp' -o -name '*.hpp' | grep -v '_test\.cpp$' | xargs grep -nE "$impl"; then
-  echo "layers: core/engine or plugin/ reach past the store interface (above)" >&2
+if find core/engine core/infra plugin -name '*.cpp' -o -name '*.hpp' | grep -v '_test\.cpp$' | xargs grep -nE "$impl"; then
+  echo "layers: core/engine, core/infra or plugin/ reach past the store interface (above)" >&2
   bad=1
 fi
 [[ $bad == 0 ]] && echo "layers: ok"

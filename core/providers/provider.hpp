@@ -165,6 +165,10 @@ class Provider {
     uint64_t writer_start = 0;
   };
   virtual LogFiles logs(const std::string& id);
+
+  /// Whether a change of spec field `field` is made to an existing server in place (`prov infra`
+  /// plans an update) rather than by replacing it (delete, then create). By default only labels.
+  virtual bool changes_in_place(const std::string& field) const { return field == "labels"; }
 };
 
 }  // namespace prov

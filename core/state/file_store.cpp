@@ -4,9 +4,12 @@
 #include <filesystem>
 #include <map>
 
+#include <unistd.h>
+
 #include "core/events/event_log.hpp"
 #include "core/events/log_watch.hpp"
 #include "core/state/lock.hpp"
+#include "core/state/state_name.hpp"
 #include "core/support/atomic_file.hpp"
 #include "core/support/datum_json.hpp"
 
@@ -136,7 +139,113 @@ uint64_t next_claim_token(const StateDir& state, const std::string& id) {
   return token;
 }
 
+/// The infrastructure lock: the flock on infra/lock while it is held.
+class FileInfraLock final : public InfraLock {
+ public:
+  FileInfraLock(FileLock lock, SafeDir folder) : lock_(std::move(lock)), folder_(std::move(folder)) {}
+  ~FileInfraLock() override { release(); }
+  void release() override {
+    if (!lock_.held()) return;
+    folder_.remove("lock.holder");
+    lock_.release();
+  }
+
+ private:
+  FileLock lock_;
+  SafeDir folder_;  ///< infra/, where the holder's description is
+};
+
+std::string this_host() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0) return "this host";
+  return name;
+}
+
 }  // namespace
+
+namespace {
+SafeDir infra_dir(const StateDir& state) { return SafeDir::open(state.path(), true).sub("infra", true); }
+}  // namespace
+
+std::vector<ManagedServer> FileStore::managed_servers() const {
+  std::vector<ManagedServer> out;
+  const std::optional<SafeDir> servers = infra_dir(state_).find("servers");
+  if (!servers) return out;
+  for (const auto& file : servers->names()) {
+    if (file.starts_with(".")) continue;  // a write_file_atomic temporary
+    const std::string where = servers->path() + "/" + file;
+    std::optional<std::string> text = servers->read_file(file);
+    if (!text) continue;
+    Datum d;
+    try {
+      d = decode_json(*text);
+    } catch (const Error&) {
+      throw ResourceError("provisioning::state::corrupt_infra", where + " is not JSON",
+                          "remove it to forget that server, then `prov infra import` it again");
+    }
+    out.push_back(ManagedServer::from_datum(d, where));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  return out;
+}
+
+void FileStore::put_managed_server(const ManagedServer& server) {
+  infra_dir(state_)
+      .sub("servers", true)
+      .write_file_atomic(state_file_name(server.name), encode_json(server.to_datum()) + "\n");
+}
+
+void FileStore::forget_managed_server(const std::string& name) {
+  if (auto servers = infra_dir(state_).find("servers")) servers->remove(state_file_name(name));
+}
+
+std::optional<Datum> FileStore::pending_apply() const {
+  std::optional<std::string> text = infra_dir(state_).read_file("pending.json");
+  if (!text) return std::nullopt;
+  try {
+    return decode_json(*text);
+  } catch (const Error&) {
+    throw ResourceError("provisioning::state::corrupt_infra", infra_dir(state_).path() + "/pending.json is not JSON",
+                        "remove it; `prov infra drift` then shows what the interrupted apply left");
+  }
+}
+
+void FileStore::set_pending_apply(const std::optional<Datum>& apply) {
+  const SafeDir dir = infra_dir(state_);
+  if (apply)
+    dir.write_file_atomic("pending.json", encode_json(*apply) + "\n");
+  else
+    dir.remove("pending.json");
+}
+
+std::unique_ptr<InfraLock> FileStore::lock_infra(std::chrono::milliseconds timeout, const std::string& purpose) {
+  SafeDir dir = infra_dir(state_);
+  const std::string path = dir.path() + "/lock";
+  try {
+    FileLock lock = FileLock::acquire(path, "the infrastructure of this workspace", timeout);
+    dir.write_file_atomic("lock.holder", encode_json(Datum(DatumRecord{{"pid", Datum(int64_t{::getpid()})},
+                                                                       {"host", Datum(this_host())},
+                                                                       {"purpose", Datum(purpose)}})));
+    return std::make_unique<FileInfraLock>(std::move(lock), std::move(dir));
+  } catch (const ResourceError& e) {
+    if (e.code() != "provisioning::state::locked") throw;
+    std::string who = "another process";
+    if (auto text = dir.read_file("lock.holder")) {
+      try {
+        const Datum h = decode_json(*text);
+        const Datum* pid = h.find("pid");
+        const Datum* host = h.find("host");
+        const Datum* what = h.find("purpose");
+        who = "process " + (pid ? to_display(*pid) : std::string("?")) + " on " +
+              (host && host->is_string() ? host->str() : std::string("this host")) +
+              (what && what->is_string() ? " (" + what->str() + ")" : std::string());
+      } catch (const Error&) {
+      }
+    }
+    throw ResourceError("provisioning::state::locked", "the infrastructure of this workspace is locked by " + who,
+                        "another `prov infra` command is at work; wait for it, or give --lock-timeout to wait");
+  }
+}
 
 FileStore::FileStore(const std::string& path, const std::string& workspace_root)
     : state_(StateDir::open(path, workspace_root)) {}

@@ -2,7 +2,9 @@
 /// The file store: the WorkflowStore of one host, in a workspace's state folder (state_dir.hpp has
 /// the layout). A workflow's claim is the flock on its runner.lock, which the kernel lets go when
 /// the holder dies, so a live holder never loses it; the fencing token is a counter kept in the
-/// workflow's folder, raised at each claim.
+/// workflow's folder, raised at each claim. Managed infrastructure lives in `infra/`: one JSON
+/// file per managed server in `infra/servers/` (its name through state_file_name), the pending
+/// apply in `infra/pending.json`, the lock `infra/lock` with its holder in `infra/lock.holder`.
 #include <memory>
 #include <string>
 
@@ -51,6 +53,13 @@ class FileStore final : public WorkflowStore {
   UniqueFd open_operation_log(const std::string& id, const std::string& op) const override {
     return state_.open_operation_log(id, op);
   }
+
+  std::vector<ManagedServer> managed_servers() const override;
+  void put_managed_server(const ManagedServer& server) override;
+  void forget_managed_server(const std::string& name) override;
+  std::optional<Datum> pending_apply() const override;
+  void set_pending_apply(const std::optional<Datum>& apply) override;
+  std::unique_ptr<InfraLock> lock_infra(std::chrono::milliseconds timeout, const std::string& purpose) override;
 
   std::optional<ResourceError> storage_problem() const override { return state_.storage_problem(); }
 

@@ -137,3 +137,58 @@ TEST_CASE("file store: a feed gives each event once, in order, and wakes when a 
   CHECK(only_a->poll().empty());
   CHECK_FALSE(only_a->wait(std::chrono::milliseconds(50)));  // nothing new: the timeout
 }
+
+TEST_CASE("file store: managed servers are kept one per name, private, and forgotten", "[store][infra]") {
+  TempDir ws("prov-store");
+  FileStore store(ws / ".provisioning", ws.path());
+  CHECK(store.managed_servers().empty());
+  ManagedServer api{"api", "local", "api-1", {}, Datum(DatumRecord{{"name", Datum("api")}}), Datum()};
+  ManagedServer web{"web/1",
+                    "local",
+                    "web-1",
+                    {"api"},
+                    Datum(DatumRecord{{"name", Datum("web/1")}}),
+                    Datum(DatumRecord{{"state", Datum("running")}})};
+  store.put_managed_server(web);
+  store.put_managed_server(api);
+  REQUIRE(store.managed_servers() == std::vector<ManagedServer>{api, web});
+  struct stat st {};
+  REQUIRE(::stat((ws / ".provisioning/infra/servers").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0700);
+  REQUIRE(::stat((ws / ".provisioning/infra/servers/api").c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  api.id = "api-2";
+  store.put_managed_server(api);
+  CHECK(store.managed_servers().front().id == "api-2");
+  store.forget_managed_server("web/1");
+  store.forget_managed_server("nobody");
+  CHECK(store.managed_servers() == std::vector<ManagedServer>{api});
+}
+
+TEST_CASE("file store: the pending apply is kept and cleared", "[store][infra]") {
+  TempDir ws("prov-store");
+  FileStore store(ws / ".provisioning", ws.path());
+  CHECK_FALSE(store.pending_apply());
+  const Datum pending(DatumRecord{{"workflow_id", Datum("wf-1")}});
+  store.set_pending_apply(pending);
+  CHECK(store.pending_apply() == pending);
+  store.set_pending_apply(std::nullopt);
+  CHECK_FALSE(store.pending_apply());
+}
+
+TEST_CASE("file store: the infrastructure lock is refused naming its holder, then free once released",
+          "[store][infra]") {
+  TempDir ws("prov-store");
+  FileStore store(ws / ".provisioning", ws.path());
+  auto held = store.lock_infra(std::chrono::milliseconds(0), "prov infra apply");
+  try {
+    store.lock_infra(std::chrono::milliseconds(0), "prov infra plan");
+    FAIL("a second holder got the lock");
+  } catch (const ResourceError& e) {
+    CHECK(e.code() == "provisioning::state::locked");
+    CHECK_THAT(e.what(),
+               Catch::Contains("process " + std::to_string(::getpid())) && Catch::Contains("(prov infra apply)"));
+  }
+  held->release();
+  CHECK(store.lock_infra(std::chrono::milliseconds(0), "prov infra plan") != nullptr);
+}

@@ -22,6 +22,7 @@
 #include "core/events/event.hpp"
 #include "core/state/file_io.hpp"
 #include "core/state/journal.hpp"
+#include "core/state/managed_server.hpp"
 #include "core/state/safe_dir.hpp"
 #include "core/support/datum.hpp"
 #include "core/support/error.hpp"
@@ -106,6 +107,15 @@ class EventFeed {
   virtual bool wait(std::chrono::milliseconds timeout, std::initializer_list<int> fds = {}) = 0;
 };
 
+/// A session's hold on a workspace's managed infrastructure (`prov infra`): while one holder has
+/// it, nobody else plans an apply, records managed servers or starts an apply's workflow.
+class InfraLock {
+ public:
+  virtual ~InfraLock() = default;
+  /// Lets go (once; later calls do nothing).
+  virtual void release() = 0;
+};
+
 /// What stays on this host for a workflow it runs (or ran), whatever the store: opened without
 /// following links (safe_dir.hpp), made 0700.
 struct LocalFiles {
@@ -181,6 +191,23 @@ class WorkflowStore {
   virtual std::string operation_log_path(const std::string& id, const std::string& op) const = 0;
   /// Operation `op`'s output open for reading; an empty descriptor when it has none.
   virtual UniqueFd open_operation_log(const std::string& id, const std::string& op) const = 0;
+
+  // --- managed infrastructure (prov infra) ----------------------------------------------------
+  /// The servers the workspace manages, by name.
+  virtual std::vector<ManagedServer> managed_servers() const = 0;
+  /// Records `server` under its name (replacing what was there), durably.
+  virtual void put_managed_server(const ManagedServer& server) = 0;
+  /// Forgets the managed server `name`; nothing there is fine.
+  virtual void forget_managed_server(const std::string& name) = 0;
+  /// The apply whose results are not yet recorded (core/infra/apply_record.hpp says what it
+  /// holds); nullopt when none.
+  virtual std::optional<Datum> pending_apply() const = 0;
+  /// Records (or, with nullopt, clears) the pending apply, durably.
+  virtual void set_pending_apply(const std::optional<Datum>& apply) = 0;
+  /// Takes the workspace's infrastructure lock, waiting up to `timeout`; `purpose` (such as
+  /// "prov infra apply") is shown to whoever finds it held. Throws ResourceError
+  /// `provisioning::state::locked` naming the holder's pid, host and purpose.
+  virtual std::unique_ptr<InfraLock> lock_infra(std::chrono::milliseconds timeout, const std::string& purpose) = 0;
 
   // --- health ----------------------------------------------------------------------------------
   /// Why nothing can be written now, when that is so (a full or read-only store).

@@ -5,6 +5,7 @@
 #include "plugin/commands/events.hpp"
 #include "plugin/commands/extension.hpp"
 #include "plugin/commands/group.hpp"
+#include "plugin/commands/infra.hpp"
 #include "plugin/commands/prov.hpp"
 #include "plugin/commands/provider.hpp"
 #include "plugin/commands/serve.hpp"
@@ -53,6 +54,15 @@ CommandRegistry make_registry() {
   r.add(std::make_unique<ServerStartCommand>());
   r.add(std::make_unique<ServerRestartCommand>());
   r.add(std::make_unique<ServerLogsCommand>());
+  r.add(std::make_unique<GroupCommand>("prov infra",
+                                       "Desired state: plan, apply, destroy, drift and import of declared servers.",
+                                       std::vector<std::string>{"infrastructure", "terraform", "converge"}));
+  r.add(std::make_unique<InfraPlanCommand>());
+  r.add(std::make_unique<InfraApplyCommand>());
+  r.add(std::make_unique<InfraDestroyCommand>());
+  r.add(std::make_unique<InfraDriftCommand>());
+  r.add(std::make_unique<InfraImportCommand>());
+  r.add(std::make_unique<InfraStateCommand>());
   r.add(std::make_unique<GroupCommand>("prov extension", "Extensions: folders under extensions/ described by an extension.toml.",
                                        std::vector<std::string>{"plugins", "addons", "modules"}));
   r.add(std::make_unique<ExtensionListCommand>());

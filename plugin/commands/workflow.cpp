@@ -247,7 +247,8 @@ Value event_value(const Event& e, Span h) { return to_value(e.to_datum(), h); }
 /// workflow has closures, `channel` gets the socket they are evaluated through, listening
 /// before the runner starts.
 std::string submit(EngineInterface& engine, const EvaluatedCall& call, const Workspace& ws, const WorkflowSource& src,
-                   const WorkflowSpec&, std::unique_ptr<ClosureChannelServer>* channel = nullptr) {
+                   const WorkflowSpec&, std::unique_ptr<ClosureChannelServer>* channel = nullptr,
+                   std::function<void(const std::string&)> before_launch = {}) {
   SubmitRequest req;
   req.env = engine_environment(engine);  // before anything is written
   req.workspace = ws.config.workspace;
@@ -263,6 +264,8 @@ std::string submit(EngineInterface& engine, const EvaluatedCall& call, const Wor
     req.before_launch = [&](const std::string& id) {
       *channel = std::make_unique<ClosureChannelServer>(ws.store->local_files(id).closure_socket);
     };
+  else if (before_launch)
+    req.before_launch = std::move(before_launch);
   return submit_workflow(*ws.store, ws.config.merged, req);
 }
 
@@ -277,6 +280,7 @@ struct FollowExtras {
   size_t total = 0;       ///< operations, for the progress line
   bool progress = false;  ///< draw the progress line (stderr is a terminal)
   bool allow_failure = false;  ///< --allow-failure: a workflow that fails ends the stream without an error
+  std::function<void()> at_end;  ///< once the workflow has ended and its runner let go
 };
 
 /// --allow-failure, for the commands whose stream ends with an error when the workflow fails.
@@ -432,6 +436,19 @@ PipelineOutput follow(EngineInterface& engine, std::shared_ptr<WorkflowStore> st
             const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
             while (runner_alive(*f->store, f->id) && std::chrono::steady_clock::now() < deadline)
               f->feed->wait(std::chrono::milliseconds(200));
+            if (auto at_end = std::exchange(f->extras.at_end, nullptr)) {
+              try {
+                at_end();
+              } catch (const prov::Error& x) {
+                f->outcome.reset();
+                LabeledError err;
+                err.msg = x.what();
+                err.labels.push_back({"after this workflow ended", h});
+                err.code = x.code();
+                err.help = x.help();
+                return Value::error(err, h);
+              }
+            }
             // A workflow that did not complete fails the pipeline (and `nu -c`), as make does.
             if (f->outcome) {
               LabeledError err = std::move(*f->outcome);
@@ -1184,6 +1201,20 @@ SubmittedRun submit_and_wait(EngineInterface& engine, const EvaluatedCall& call,
   out.workspace = ws.config.workspace;
   out.status = wait_until_ended(engine, call, ws, out.workflow_id);
   return out;
+}
+
+PipelineOutput run_and_follow(EngineInterface& engine, const EvaluatedCall& call, Datum document, std::string origin,
+                              std::function<void(const std::string& id)> before_launch, std::function<void()> at_end) {
+  WorkflowSource src{std::move(document), std::move(origin), false, {}};
+  Workspace ws = open_workspace(engine, call);
+  Dag dag;
+  WorkflowSpec spec = checked_spec(src, ws.config, dag);
+  std::string id = submit(engine, call, ws, src, spec, nullptr, std::move(before_launch));
+  FollowExtras extras;
+  extras.total = spec.operations.size();
+  extras.progress = ProgressLine::stderr_is_terminal();
+  extras.at_end = std::move(at_end);
+  return follow(engine, ws.store, id, false, call.head, 0, std::move(extras));
 }
 
 namespace {

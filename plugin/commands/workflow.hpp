@@ -3,6 +3,9 @@
 /// detached runner process so it outlives the Nu session; `run`, `resume` and `rollback`
 /// follow its event log as a stream.
 
+#include <functional>
+
+#include "core/support/datum.hpp"
 #include "plugin/commands/command.hpp"
 
 namespace prov::plugin {
@@ -30,5 +33,14 @@ struct SubmittedRun {
 /// (checked against the call's workspace, journaled, in a runner) and waits for its end as
 /// `prov workflow wait` does: throws the labeled error of a workflow that did not complete.
 SubmittedRun submit_and_wait(EngineInterface& engine, const EvaluatedCall& call, Datum document, std::string origin);
+
+/// Runs the workflow `document` (`origin` names it) as `prov workflow run` does: checked against
+/// the call's workspace, journaled, in a runner; returns its event stream, which ends with the
+/// same error when the workflow does not complete. `before_launch(id)` runs once the workflow is
+/// recorded, before its runner starts; `at_end()` once the stream has seen the workflow end and
+/// its runner let go (not when the stream is dropped); an exception from it ends the stream
+/// with that error.
+PipelineOutput run_and_follow(EngineInterface& engine, const EvaluatedCall& call, Datum document, std::string origin,
+                              std::function<void(const std::string& id)> before_launch, std::function<void()> at_end);
 
 }  // namespace prov::plugin
