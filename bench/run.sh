@@ -91,11 +91,21 @@ run_nu() {
 
 # ---- per call -------------------------------------------------------------------------------
 # name | plugin | encoding | setup and check (runs untimed first) | the call in the loop
+# The same-answer floors: `responder version` answers the record `prov version` answers, in
+# the same encoding, so each prov loop is compared with the loop of its encoding's floor.
 variants=("baseline|||def f [] { 42 }; if (f) != 42 { exit 3 }|f"
           "floor|$responder||if (responder) != 42 { exit 3 }|responder")
-if ((have_plugin)); then
-  variants+=("prov_msgpack|$plugin|msgpack|if (prov version).encoding != 'msgpack' { exit 3 }|prov version"
-             "prov_json|$plugin|json|if (prov version).encoding != 'json' { exit 3 }|prov version")
+for enc in msgpack json; do
+  variants+=("floor_$enc|$responder|$enc|if (responder version).encoding != '$enc' { exit 3 }|responder version")
+  if ((have_plugin)); then
+    variants+=("prov_$enc|$plugin|$enc|if (prov version).encoding != '$enc' { exit 3 }|prov version")
+  fi
+done
+if ((have_plugin)); then  # same answer, or the comparison is not like for like
+  for enc in msgpack json; do
+    same=$(with_encoding "$enc" "$nu" -n --plugins "[\"$responder\", \"$plugin\"]" -c '(responder version) == (prov version)')
+    [[ $same == true ]] || { echo "bench: responder version and prov version answer different records ($enc)" >&2; exit 1; }
+  done
 fi
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -106,23 +116,31 @@ echo "bench: ${#variants[@]} loops × $rounds rounds of $calls calls, then cold 
 for ((r = 1; r <= rounds; r++)); do
   for v in "${variants[@]}"; do
     IFS='|' read -r name plug enc setup call <<<"$v"
-    script="$setup; let t0 = (date now); for i in 1..$calls { $call }; print (((date now) - \$t0) | into int)"
-    if ! ns=$(run_nu "$plug" "$enc" -c "$script"); then
+    # Also the plugin's CPU time over the loop, all its threads (ns, from schedstat): what the
+    # plugin itself spends per call, a figure that machine load moves much less than the loop's.
+    script="$setup; let pid = (plugin list | where pid != null | get pid.0? | default 0)
+      def cpu [] { if \$pid == 0 { 0 } else { ls /proc/(\$pid)/task | each {|t| open (\$t.name + /schedstat) | split row ' ' | first | into int } | math sum } }
+      let c0 = (cpu); let t0 = (date now); for i in 1..$calls { $call }
+      let ns = ((date now) - \$t0 | into int); print \$'(\$ns) ((cpu) - \$c0)'"
+    if ! out=$(run_nu "$plug" "$enc" -c "$script"); then
       echo "bench: the $name loop failed (the plugin did not answer as expected)" >&2
       exit 1
     fi
+    read -r ns cpu_ns <<<"$out"
     echo "$ns" >>"$tmp/$name"
+    echo "$cpu_ns" >>"$tmp/cpu_$name"
   done
   echo "bench: round $r/$rounds done" >&2
 done
 
-declare -A per_call  # name -> median loop time / calls, µs
+declare -A per_call plugin_cpu  # name -> median loop time / calls, plugin CPU time / calls, µs
 for v in "${variants[@]}"; do
   name=${v%%|*}
   per_call[$name]=$(median <"$tmp/$name" | awk -v n="$calls" '{ printf "%.1f", $1 / n / 1000 }')
+  plugin_cpu[$name]=$(median <"$tmp/cpu_$name" | awk -v n="$calls" '{ printf "%.1f", $1 / n / 1000 }')
 done
 cost() { awk -v a="${per_call[$1]}" -v b="${per_call[baseline]}" 'BEGIN { printf "%.1f", a - b }'; }
-ratio() { awk -v a="$(cost "$1")" -v b="$(cost floor)" 'BEGIN { printf "%.2f", a / b }'; }
+ratio() { awk -v a="$(cost "$1")" -v b="$(cost "$2")" 'BEGIN { printf "%.2f", a / b }'; }  # name, floor
 verdict() { awk -v x="$1" -v t="$2" 'BEGIN { print (x <= t ? "within" : "over") }'; }
 
 # ---- cold start -----------------------------------------------------------------------------
@@ -162,20 +180,26 @@ commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
 machine="$(nproc) × $cpu, $mem RAM, Linux $(uname -r); Nushell $nu_version; load average $load_before before, $load_after after"
 
 # Rows: what | figure | cost or extra | ratio | target | verdict (tab-separated).
-pc_rows=("custom command \`f\` (baseline)	${per_call[baseline]} µs	—	—	—	—"
-         "\`responder\` (floor)	${per_call[floor]} µs	$(cost floor) µs	1.00×	—	—")
+pc_rows=("custom command \`f\` (baseline)	${per_call[baseline]} µs	—	—	—	—	—"
+         "\`responder\` (answers the Int 42)	${per_call[floor]} µs	$(cost floor) µs	${plugin_cpu[floor]} µs	—	—	—")
 cold_rows=("\`nu -n -c 'version'\`	${cold[nu]} ms	—	—	—"
            "\`nu -n --plugins [responder] -c 'responder'\`	${cold[floor]} ms	$(extra floor) ms	—	—")
+for enc in msgpack json; do
+  label=MessagePack; [[ $enc == json ]] && label=JSON
+  pc_rows+=("\`responder version\`, $label (floor)	${per_call[floor_$enc]} µs	$(cost "floor_$enc") µs	${plugin_cpu[floor_$enc]} µs	1.00×	—	—")
+  if ((have_plugin)); then
+    r=$(ratio "prov_$enc" "floor_$enc")
+    pc_rows+=("\`prov version\`, $label	${per_call[prov_$enc]} µs	$(cost "prov_$enc") µs	${plugin_cpu[prov_$enc]} µs	${r}×	≤ 1.15×	$(verdict "$r" 1.15)")
+  fi
+done
 if ((have_plugin)); then
   for enc in msgpack json; do
     label=MessagePack; [[ $enc == json ]] && label=JSON
-    r=$(ratio "prov_$enc")
-    pc_rows+=("\`prov version\`, $label	${per_call[prov_$enc]} µs	$(cost "prov_$enc") µs	${r}×	≤ 1.15×	$(verdict "$r" 1.15)")
     e=$(extra "prov_$enc")
     cold_rows+=("\`nu -n --plugins [prov] -c 'prov version'\`, $label	${cold[prov_$enc]} ms	$e ms	≤ +5 ms	$(verdict "${e#+}" 5)")
   done
 else
-  pc_rows+=("\`prov version\`	not built yet	—	—	≤ 1.15×	—")
+  pc_rows+=("\`prov version\`	not built yet	—	—	—	≤ 1.15×	—")
   cold_rows+=("\`prov version\`	not built yet	—	≤ +5 ms	—")
 fi
 
@@ -199,7 +223,7 @@ print_table() {  # widths... then rows on stdin
   echo "Tree at $commit. Per call: median of $rounds loops of $calls calls inside one nu process, timed with \`date now\`;"
   echo "cost = (loop − custom-command loop) / $calls. Cold start: median of $cold_runs interleaved runs of each, timed with \$EPOCHREALTIME."
   echo
-  printf '%s\n' "per call	loop / call	cost	× floor	target	" "${pc_rows[@]}" | print_table 42 14 10 8 8 6
+  printf '%s\n' "per call	loop / call	cost	plugin CPU	× floor	target	" "${pc_rows[@]}" | print_table 42 14 10 10 8 8 6
   echo
   printf '%s\n' "cold start	median	extra	target	" "${cold_rows[@]}" | print_table 56 14 10 8 6
   echo
@@ -219,9 +243,9 @@ if [[ -n $markdown ]]; then
     echo
     echo "Machine: $machine."
     echo
-    echo "Per call (median of $rounds loops of $calls calls; cost = loop minus the custom-command loop, per call):"
+    echo "Per call (median of $rounds loops of $calls calls; cost = loop minus the custom-command loop, per call; plugin CPU = the plugin process's CPU time over the loop, all threads, per call):"
     echo
-    printf '%s\n' "${pc_rows[@]}" | md_table "per call	loop / call	cost	× floor	target	verdict"
+    printf '%s\n' "${pc_rows[@]}" | md_table "per call	loop / call	cost	plugin CPU / call	× floor	target	verdict"
     echo
     echo "Cold start (median of $cold_runs interleaved runs of each whole \`nu\` process, timed with bash's \`\$EPOCHREALTIME\`):"
     echo

@@ -56,7 +56,7 @@ void PluginServer::serve() {
     if (n == 0) break;
     try {
       conn_.codec().feed(std::string_view(buf.data(), static_cast<size_t>(n)));
-      while (auto msg = conn_.codec().next()) dispatch(parse_plugin_input(*msg));
+      while (auto in = conn_.codec().next_input()) dispatch(std::move(*in));
     } catch (const ProtocolError& e) {
       die("protocol error (" + e.code() + "): " + e.what(), 1);
     } catch (const std::system_error& e) {

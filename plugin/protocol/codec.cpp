@@ -27,6 +27,12 @@ std::string message_too_deep(std::string_view codec, const CodecLimits& limits) 
          "Raise it with the environment variable PROVISIONING_LIMITS_DEPTH of the Nu that starts the plugin";
 }
 
+std::optional<PluginInput> Codec::next_input() {
+  std::optional<Wire> w = next();
+  if (!w) return std::nullopt;
+  return parse_plugin_input(*w);
+}
+
 std::unique_ptr<Codec> make_codec(std::string_view name, CodecLimits limits) {
   if (name == "json") return std::make_unique<JsonCodec>(limits);
   if (name == "msgpack") return std::make_unique<MsgpackCodec>(limits);

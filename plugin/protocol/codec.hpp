@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "plugin/protocol/messages.hpp"
 #include "plugin/protocol/wire.hpp"
 
 namespace prov::plugin {
@@ -40,6 +41,10 @@ class Codec {
   /// The next whole message, or nullopt when more bytes are needed. Throws ProtocolError on
   /// malformed input or a message over the limits.
   virtual std::optional<Wire> next() = 0;
+  /// The next whole message read into a PluginInput (parse_plugin_input of next(), unless the
+  /// encoding reads it more directly), or nullopt when more bytes are needed. Throws
+  /// ProtocolError as next() and parse_plugin_input do.
+  virtual std::optional<PluginInput> next_input();
   /// True when bytes of an unfinished message are buffered (a truncated frame at end of input).
   virtual bool has_partial() const = 0;
 };

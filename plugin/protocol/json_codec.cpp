@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "plugin/protocol/direct_input.hpp"
+
 namespace prov::plugin {
 
 Wire json_compatible(const Wire& w) {
@@ -49,7 +51,7 @@ bool JsonCodec::has_partial() const {
   return false;
 }
 
-std::optional<Wire> JsonCodec::next() {
+std::optional<size_t> JsonCodec::frame() {
   // Skip whitespace before a message.
   if (!started_) {
     size_t i = 0;
@@ -94,15 +96,37 @@ std::optional<Wire> JsonCodec::next() {
   }
   if (end > limits_.max_message_bytes)
     throw ProtocolError(message_too_large("json", limits_), "provisioning::limits::message_size");
-  Wire msg;
+  return end;
+}
+
+Wire JsonCodec::parse_framed(size_t end) const {
   try {
-    msg = Wire::parse(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(end));
+    return Wire::parse(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(end));
   } catch (const nlohmann::json::exception& e) {
     throw ProtocolError(std::string("json: malformed message: ") + e.what());
   }
+}
+
+void JsonCodec::drop_framed(size_t end) {
   buf_.erase(0, end);
   started_ = false;
+}
+
+std::optional<Wire> JsonCodec::next() {
+  const std::optional<size_t> end = frame();
+  if (!end) return std::nullopt;
+  Wire msg = parse_framed(*end);
+  drop_framed(*end);
   return msg;
+}
+
+std::optional<PluginInput> JsonCodec::next_input() {
+  const std::optional<size_t> end = frame();
+  if (!end) return std::nullopt;
+  std::optional<PluginInput> in = read_json_input(std::string_view(buf_).substr(0, *end));
+  if (!in) in = parse_plugin_input(parse_framed(*end));
+  drop_framed(*end);
+  return in;
 }
 
 }  // namespace prov::plugin

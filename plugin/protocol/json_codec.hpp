@@ -13,9 +13,17 @@ class JsonCodec : public Codec {
   void encode(const Wire& message, std::string& out) const override;
   void feed(std::string_view bytes) override;
   std::optional<Wire> next() override;
+  /// Reads the hot messages straight from the text (direct_input.hpp); the others, and anything
+  /// it is not sure of, through next()'s Wire tree.
+  std::optional<PluginInput> next_input() override;
   bool has_partial() const override;
 
  private:
+  /// The end of the next whole message in buf_ (which then starts with it), or nullopt.
+  std::optional<size_t> frame();
+  Wire parse_framed(size_t end) const;
+  void drop_framed(size_t end);
+
   CodecLimits limits_;
   std::string buf_;     ///< received bytes not yet returned as messages
   size_t scan_ = 0;     ///< how far buf_ has been scanned for the current message's end

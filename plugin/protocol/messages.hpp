@@ -21,6 +21,7 @@ struct ProtocolInfo {
   std::string protocol;
   std::string version;
   std::vector<std::string> features;  ///< feature names
+  bool operator==(const ProtocolInfo&) const = default;
 };
 
 /// A flag as the engine passes it: its long name, where it was written, and its value if any.
@@ -28,6 +29,7 @@ struct NamedArg {
   std::string name;
   Span name_span;
   std::optional<Value> value;
+  bool operator==(const NamedArg&) const = default;
 };
 
 /// The arguments of a command invocation, evaluated by the engine.
@@ -42,6 +44,7 @@ struct EvaluatedCall {
   bool has_flag(std::string_view name) const;
   /// The flag's value when it carries one.
   const Value* flag_value(std::string_view name) const;
+  bool operator==(const EvaluatedCall&) const = default;
 };
 
 /// How pipeline data starts: nothing, one value, or a stream whose items follow by id.
@@ -52,6 +55,7 @@ struct PipelineDataHeader {
   StreamId stream_id = 0;
   Span span;
   std::string byte_stream_type;  ///< "Binary", "String" or "Unknown"
+  bool operator==(const PipelineDataHeader&) const = default;
 };
 
 /// The Run call: which command, its arguments and its input.
@@ -59,6 +63,7 @@ struct RunCall {
   std::string name;
   EvaluatedCall call;
   PipelineDataHeader input;
+  bool operator==(const RunCall&) const = default;
 };
 
 /// Which argument a completion is asked for: a flag's value (by its long name) or the
@@ -68,6 +73,7 @@ struct GetCompletionArgType {
   Kind kind = Kind::Positional;
   std::string flag;
   size_t index = 0;
+  bool operator==(const GetCompletionArgType&) const = default;
 };
 
 /// The GetCompletion call (Nushell 0.109 and later): the command, the argument under the
@@ -80,6 +86,7 @@ struct GetCompletionInfo {
   GetCompletionArgType arg_type;
   EvaluatedCall call;
   uint64_t pos = 0;  ///< the cursor, in the engine's span coordinates
+  bool operator==(const GetCompletionInfo&) const = default;
 };
 
 /// A plugin call from the engine. `variant` holds the name for calls this plugin does not serve;
@@ -91,6 +98,7 @@ struct PluginCall {
   RunCall run;
   GetCompletionInfo completion;
   std::string problem;
+  bool operator==(const PluginCall&) const = default;
 };
 
 /// The engine's answer to one of our engine calls.
@@ -101,6 +109,7 @@ struct EngineCallResponse {
   PipelineDataHeader data;
   Record map;
   std::string variant;
+  bool operator==(const EngineCallResponse&) const = default;
 };
 
 /// One item of a stream: a Value for list streams, bytes or an error for byte streams.
@@ -110,6 +119,7 @@ struct StreamData {
   bool raw_ok = true;
   std::vector<uint8_t> bytes;
   LabeledError error;
+  bool operator==(const StreamData&) const = default;
 };
 
 /// Any message from the engine.
@@ -122,6 +132,7 @@ struct PluginInput {
   prov::plugin::EngineCallResponse response;
   StreamData data;
   std::string signal;  ///< "Interrupt" or "Reset"
+  bool operator==(const PluginInput&) const = default;
 };
 
 /// Parses and checks one message; throws ProtocolError naming what is wrong. A GetCompletion

@@ -3,6 +3,8 @@
 #include <cstring>
 #include <msgpack.hpp>
 
+#include "plugin/protocol/direct_input.hpp"
+
 namespace prov::plugin {
 
 namespace {
@@ -195,8 +197,7 @@ bool MsgpackCodec::scan_message() {
   }
 }
 
-std::optional<Wire> MsgpackCodec::next() {
-  if (!scan_message()) return std::nullopt;
+Wire MsgpackCodec::unpack_scanned() const {
   const size_t size = scan_ - head_;
   msgpack::object_handle oh;
   try {
@@ -205,8 +206,22 @@ std::optional<Wire> MsgpackCodec::next() {
   } catch (const std::exception& e) {
     throw ProtocolError(std::string("msgpack: malformed message: ") + e.what());
   }
-  head_ = scan_;
   return to_wire(oh.get());
+}
+
+std::optional<Wire> MsgpackCodec::next() {
+  if (!scan_message()) return std::nullopt;
+  Wire w = unpack_scanned();
+  head_ = scan_;
+  return w;
+}
+
+std::optional<PluginInput> MsgpackCodec::next_input() {
+  if (!scan_message()) return std::nullopt;
+  std::optional<PluginInput> in = read_msgpack_input(std::string_view(buf_).substr(head_, scan_ - head_));
+  if (!in) in = parse_plugin_input(unpack_scanned());
+  head_ = scan_;
+  return in;
 }
 
 }  // namespace prov::plugin

@@ -17,6 +17,9 @@ class MsgpackCodec : public Codec {
   void encode(const Wire& message, std::string& out) const override;
   void feed(std::string_view bytes) override;
   std::optional<Wire> next() override;
+  /// Reads the hot messages (calls, stream items) straight from the bytes (direct_input.hpp);
+  /// the others, and anything malformed, through next()'s Wire tree.
+  std::optional<PluginInput> next_input() override;
   bool has_partial() const override;
 
  private:
@@ -25,6 +28,8 @@ class MsgpackCodec : public Codec {
   /// announce, so a few bytes announcing a huge array cannot exhaust memory: msgpack-c's own
   /// streaming unpacker allocates an array's members as soon as it reads its header.
   bool scan_message();
+  /// The Wire tree of the whole message scanned at buf_[head_, scan_).
+  Wire unpack_scanned() const;
 
   CodecLimits limits_;
   std::string buf_;             ///< bytes received and not yet dropped

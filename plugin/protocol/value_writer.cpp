@@ -83,7 +83,13 @@ struct JsonOut {
   void end_array() { first.pop_back(); out.push_back(']'); }
   void quoted(std::string_view s) {
     out.push_back('"');
-    for (unsigned char c : s) {
+    // Runs of characters that need no escape go out in one append.
+    size_t run = 0;
+    for (size_t i = 0; i < s.size(); ++i) {
+      const auto c = static_cast<unsigned char>(s[i]);
+      if (c >= 0x20 && c != '"' && c != '\\') continue;
+      out.append(s.substr(run, i - run));
+      run = i + 1;
       switch (c) {
         case '"': out += "\\\""; break;
         case '\\': out += "\\\\"; break;
@@ -92,16 +98,14 @@ struct JsonOut {
         case '\n': out += "\\n"; break;
         case '\r': out += "\\r"; break;
         case '\t': out += "\\t"; break;
-        default:
-          if (c < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-          } else {
-            out.push_back(static_cast<char>(c));
-          }
+        default: {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        }
       }
     }
+    out.append(s.substr(run));
     out.push_back('"');
   }
   void key(std::string_view k) {
@@ -111,8 +115,14 @@ struct JsonOut {
     first.back() = true;  // the value that follows takes no comma
   }
   void str(std::string_view s) { sep(); quoted(s); }
-  void uint(uint64_t v) { sep(); out += std::to_string(v); }
-  void sint(int64_t v) { sep(); out += std::to_string(v); }
+  template <typename I>
+  void integer(I v) {
+    sep();
+    char buf[24];
+    out.append(buf, static_cast<size_t>(std::to_chars(buf, buf + sizeof buf, v).ptr - buf));
+  }
+  void uint(uint64_t v) { integer(v); }
+  void sint(int64_t v) { integer(v); }
   void f64(double d) {
     sep();
     if (d != d || d == HUGE_VAL || d == -HUGE_VAL) { out += "null"; return; }

@@ -3,7 +3,9 @@
 /// and decoding, then every whole message through parse_plugin_input, as PluginServer::serve
 /// does. Only ProtocolError may come out (serve() dies cleanly on it; anything else would end
 /// the plugin with std::terminate). Also checked: framing does not depend on how the bytes are
-/// split across reads, and a decoded message encodes to bytes that decode to it again.
+/// split across reads, a decoded message encodes to bytes that decode to it again, and the
+/// codec's own PluginInput (next_input: msgpack reads hot messages straight from the bytes) is
+/// what parse_plugin_input makes of the message.
 
 #include <cstdint>
 #include <cstdio>
@@ -47,6 +49,15 @@ inline bool same_wire(const Wire& a, const Wire& b) {
                        b.dump(-1, ' ', false, Wire::error_handler_t::replace);
 }
 
+/// True when `w` holds a NaN anywhere (a NaN Value is not equal to itself).
+inline bool has_nan(const Wire& w) {
+  if (w.is_number_float()) return w.get<double>() != w.get<double>();
+  if (w.is_structured())
+    for (const auto& e : w)
+      if (has_nan(e)) return true;
+  return false;
+}
+
 [[noreturn]] inline void fail(const char* what) {
   std::fprintf(stderr, "protocol fuzz: %s\n", what);
   std::abort();
@@ -60,6 +71,28 @@ inline int fuzz_protocol(std::string_view codec_name, const uint8_t* data, size_
     fail("the messages depend on how the input was split");
   for (size_t i = 0; i < whole.messages.size(); ++i)
     if (!same_wire(whole.messages[i], split.messages[i])) fail("a message depends on how the input was split");
+
+  // The codec's PluginInput (straight from the bytes for msgpack's hot messages) must be what
+  // parse_plugin_input makes of the message, or the same kind of error.
+  const std::unique_ptr<Codec> direct = make_codec(codec_name);
+  direct->feed(bytes);
+  for (const Wire& msg : whole.messages) {
+    std::optional<PluginInput> got, want;
+    bool got_error = false, want_error = false;
+    try {
+      got = direct->next_input();
+    } catch (const ProtocolError&) {
+      got_error = true;
+    }
+    try {
+      want = parse_plugin_input(msg);
+    } catch (const ProtocolError&) {
+      want_error = true;
+    }
+    if (got_error != want_error) fail("next_input and parse_plugin_input disagree on an error");
+    if (got_error) break;
+    if (!got || (!(*got == *want) && !has_nan(msg))) fail("next_input reads a message differently");
+  }
 
   const std::unique_ptr<Codec> codec = make_codec(codec_name);
   for (const Wire& msg : whole.messages) {
