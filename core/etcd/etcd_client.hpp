@@ -95,6 +95,8 @@ class EtcdWatch {
   std::vector<EtcdEvent> next(Clock::time_point deadline);
   /// Readable when next() may have events (poll it); buffered ones are checked first by next().
   int fd() const { return conn_->fd(); }
+  /// True when events already read wait in the buffer (poll would not wake for them).
+  bool has_buffered() { return conn_->has_buffered_line(); }
   /// The revision after the last event handed out: where a new watch resumes.
   int64_t resume_revision() const { return resume_revision_; }
   int64_t compact_revision() const { return compact_revision_; }
