@@ -124,7 +124,7 @@ TEST_CASE("etcd: a watch sees puts and deletes in order and resumes from a revis
   c.remove("/w/", true);
 }
 
-TEST_CASE("etcd: with one member down the others answer; with no endpoint it is unavailable", "[etcd]") {
+TEST_CASE("etcd: with one member down the others answer, with no quorum it is unavailable", "[etcd]") {
   testing::EtcdTestCluster own(3);
   EtcdClient c(own.options(3000ms));
   c.put("/f/a", "1");

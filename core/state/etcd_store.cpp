@@ -14,6 +14,7 @@
 #include <set>
 
 #include "core/support/datum_json.hpp"
+#include "core/support/host_name.hpp"
 #include "core/support/nearest.hpp"
 
 namespace prov {
@@ -57,56 +58,44 @@ Datum decode_key(const EtcdKv& kv) {
   }
 }
 
-std::string this_host() {
-  char name[256] = {};
-  if (::gethostname(name, sizeof name - 1) != 0) return "localhost";
-  return name;
-}
 
-/// A claim: a key bound to a lease that a thread keeps alive.
-class EtcdClaim final : public WorkflowClaim {
+/// A lease that a thread keeps alive (every TTL/3) until stop(), then revokes.
+class LeaseKeeper {
  public:
-  EtcdClaim(std::shared_ptr<EtcdClient> client, std::string id, std::string key, int64_t lease, int64_t create_revision,
-            uint64_t token, std::chrono::seconds ttl)
-      : client_(std::move(client)), id_(std::move(id)), key_(std::move(key)), lease_(lease),
-        create_revision_(create_revision), token_(token), ttl_(ttl), renewed_(Clock::now()) {
-    keeper_ = std::thread([this] { keep_alive(); });
+  LeaseKeeper(std::shared_ptr<EtcdClient> client, int64_t lease, std::chrono::seconds ttl)
+      : client_(std::move(client)), lease_(lease), ttl_(ttl), renewed_(Clock::now()) {
+    thread_ = std::thread([this] { keep_alive(); });
   }
-  ~EtcdClaim() override { release(); }
-
-  const std::string& workflow_id() const override { return id_; }
-  uint64_t token() const override { return token_; }
-  bool valid() const override {
+  ~LeaseKeeper() { stop(); }
+  int64_t lease() const { return lease_; }
+  /// True while the lease surely lives: counted from before the last renewal was sent, so
+  /// the holder stops believing in it before etcd lets go.
+  bool valid() const {
     std::lock_guard lock(m_);
-    // Counted from before the last renewal was sent: a holder never believes it holds a claim
-    // that etcd has already let go.
-    return !lost_ && !released_ && Clock::now() - renewed_ < ttl_;
+    return !lost_ && !stopped_ && Clock::now() - renewed_ < ttl_;
   }
-  void release() override {
+  /// Stops renewing and revokes the lease (its keys go with it); once.
+  void stop() {
     {
       std::lock_guard lock(m_);
-      if (released_) return;
-      released_ = true;
+      if (stopped_) return;
+      stopped_ = true;
     }
     cv_.notify_all();
-    if (keeper_.joinable()) keeper_.join();
+    if (thread_.joinable()) thread_.join();
     try {
-      client_->txn({{key_, EtcdCompare::Target::create_revision, EtcdCompare::Result::equal, create_revision_, {}}},
-                   {EtcdOp::remove(key_)});
       client_->revoke_lease(lease_);
     } catch (const Error&) {
       // etcd unreachable: the lease lapses on its own.
     }
   }
-  int64_t create_revision() const { return create_revision_; }
-  const std::string& key() const { return key_; }
 
  private:
   void keep_alive() {
     std::unique_lock lock(m_);
-    while (!released_) {
+    while (!stopped_) {
       cv_.wait_for(lock, ttl_ / 3);
-      if (released_) return;
+      if (stopped_) return;
       const auto sent = Clock::now();
       lock.unlock();
       int64_t left = -1;
@@ -122,18 +111,68 @@ class EtcdClaim final : public WorkflowClaim {
   }
 
   std::shared_ptr<EtcdClient> client_;
-  std::string id_;
-  std::string key_;
   int64_t lease_;
-  int64_t create_revision_;
-  uint64_t token_;
   std::chrono::seconds ttl_;
   mutable std::mutex m_;
   std::condition_variable cv_;
   Clock::time_point renewed_;
   bool lost_ = false;
-  bool released_ = false;
-  std::thread keeper_;
+  bool stopped_ = false;
+  std::thread thread_;
+};
+
+/// A claim: a key bound to a kept-alive lease.
+class EtcdClaim final : public WorkflowClaim {
+ public:
+  EtcdClaim(std::shared_ptr<EtcdClient> client, std::string id, std::string key, int64_t lease, int64_t create_revision,
+            uint64_t token, std::chrono::seconds ttl)
+      : id_(std::move(id)), key_(std::move(key)), create_revision_(create_revision), token_(token),
+        keeper_(std::move(client), lease, ttl) {}
+  ~EtcdClaim() override { release(); }
+
+  const std::string& workflow_id() const override { return id_; }
+  uint64_t token() const override { return token_; }
+  bool valid() const override { return keeper_.valid(); }
+  /// Revoking the lease removes the claim key with it.
+  void release() override { keeper_.stop(); }
+  int64_t create_revision() const { return create_revision_; }
+  const std::string& key() const { return key_; }
+
+ private:
+  std::string id_;
+  std::string key_;
+  int64_t create_revision_;
+  uint64_t token_;
+  LeaseKeeper keeper_;
+};
+
+/// An agent's key, bound to a kept-alive lease.
+class EtcdAgentRegistration final : public AgentRegistration {
+ public:
+  EtcdAgentRegistration(std::shared_ptr<EtcdClient> client, std::string key, AgentRecord record, int64_t lease,
+                        std::chrono::seconds ttl)
+      : client_(client), key_(std::move(key)), record_(std::move(record)), keeper_(std::move(client), lease, ttl) {}
+  bool valid() const override { return keeper_.valid(); }
+  void update(const std::vector<std::string>& running) override {
+    if (running == record_.running) return;
+    record_.running = running;
+    client_->put(key_, encode_json(agent_datum(record_)), keeper_.lease());
+  }
+  static Datum agent_datum(const AgentRecord& a) {
+    DatumList running;
+    for (const auto& id : a.running) running.emplace_back(id);
+    return Datum(DatumRecord{{"name", Datum(a.name)},
+                             {"host", Datum(a.host)},
+                             {"pid", Datum(a.pid)},
+                             {"started", Datum(a.started)},
+                             {"running", Datum(std::move(running))}});
+  }
+
+ private:
+  std::shared_ptr<EtcdClient> client_;
+  std::string key_;
+  AgentRecord record_;
+  LeaseKeeper keeper_;
 };
 
 EtcdCompare still_held(const EtcdClaim& c) {
@@ -345,20 +384,21 @@ class EtcdEventFeed final : public EventFeed {
 
 EtcdStore::EtcdStore(EtcdStoreOptions options)
     : options_(std::move(options)),
-      client_(std::make_shared<EtcdClient>(options_.etcd)),
+      client_(std::make_shared<EtcdClient>(EtcdOptions{options_.etcd.endpoints, options_.etcd.user,
+                                                       options_.etcd.password, options_.etcd.request_timeout})),
       local_(StateDir::open(options_.local_path, options_.workspace_root)) {
-  if (options_.host.empty()) options_.host = this_host();
-  while (!options_.prefix.empty() && options_.prefix.back() == '/') options_.prefix.pop_back();
+  if (options_.host.empty()) options_.host = this_host_name();
+  while (!options_.etcd.prefix.empty() && options_.etcd.prefix.back() == '/') options_.etcd.prefix.pop_back();
 }
 
 EtcdStore::~EtcdStore() = default;
 
 std::string EtcdStore::describe() const {
-  return "the etcd store " + options_.prefix + " at " + client_->current_endpoint();
+  return "the etcd store " + options_.etcd.prefix + " at " + client_->current_endpoint();
 }
 
 std::string EtcdStore::key(const std::string& id, const std::string& what) const {
-  return options_.prefix + "/workflows/" + id + "/" + what;
+  return options_.etcd.prefix + "/workflows/" + id + "/" + what;
 }
 
 std::string EtcdStore::create_workflow(const std::function<Datum(const std::string& id)>& header,
@@ -366,16 +406,16 @@ std::string EtcdStore::create_workflow(const std::function<Datum(const std::stri
   for (int attempt = 0; attempt < 100; ++attempt) {
     const std::string id = new_workflow_id();
     std::vector<EtcdOp> ops = {EtcdOp::put(key(id, "header"), encode_json(header(id))),
-                               EtcdOp::put(options_.prefix + "/index/" + id, "")};
+                               EtcdOp::put(options_.etcd.prefix + "/index/" + id, "")};
     if (!private_config.is_null()) ops.push_back(EtcdOp::put(key(id, "private"), encode_json(private_config)));
     // One transaction: the workflow appears whole, under an id nobody has.
-    if (client_->txn({EtcdCompare::absent(options_.prefix + "/index/" + id)}, ops).succeeded) return id;
+    if (client_->txn({EtcdCompare::absent(options_.etcd.prefix + "/index/" + id)}, ops).succeeded) return id;
   }
   throw ResourceError("provisioning::state::io", "found no free workflow id in " + describe());
 }
 
 std::vector<std::string> EtcdStore::list_workflows() const {
-  const std::string prefix = options_.prefix + "/index/";
+  const std::string prefix = options_.etcd.prefix + "/index/";
   std::vector<std::string> ids;
   for (const auto& kv : client_->range(prefix, 0, true).kvs) {
     std::string id = kv.key.substr(prefix.size());
@@ -386,7 +426,7 @@ std::vector<std::string> EtcdStore::list_workflows() const {
 }
 
 void EtcdStore::check_workflow_id(const std::string& id) const {
-  if (is_workflow_id(id) && client_->get(options_.prefix + "/index/" + id)) return;
+  if (is_workflow_id(id) && client_->get(options_.etcd.prefix + "/index/" + id)) return;
   const std::vector<std::string> ids = list_workflows();
   const std::vector<std::string> near = nearest_names(id, ids);
   std::string help;
@@ -443,7 +483,7 @@ std::unique_ptr<WorkflowClaim> EtcdStore::claim(const std::string& id, std::chro
   const auto deadline = Clock::now() + timeout;
   const std::string claim_key = key(id, "claim");
   const std::string token_key = key(id, "token");
-  const int64_t lease = client_->grant_lease(options_.lease_ttl);
+  const int64_t lease = client_->grant_lease(options_.etcd.lease_ttl);
   try {
     for (;;) {
       const auto token_kv = client_->get(token_key);
@@ -455,7 +495,7 @@ std::unique_ptr<WorkflowClaim> EtcdStore::claim(const std::string& id, std::chro
           {EtcdCompare::absent(claim_key), EtcdCompare::mod_revision_is(token_key, token_kv ? token_kv->mod_revision : 0)},
           {EtcdOp::put(claim_key, encode_json(holder), lease), EtcdOp::put(token_key, std::to_string(token))});
       if (r.succeeded)
-        return std::make_unique<EtcdClaim>(client_, id, claim_key, lease, r.revision, token, options_.lease_ttl);
+        return std::make_unique<EtcdClaim>(client_, id, claim_key, lease, r.revision, token, options_.etcd.lease_ttl);
       if (Clock::now() >= deadline) {
         const auto h = claim_holder(id);
         std::string who = h ? (h->host.empty() ? "this host" : h->host) : "another runner";
@@ -515,7 +555,7 @@ std::vector<Event> EtcdStore::read_events(const std::string& id) const {
 }
 
 std::unique_ptr<EventFeed> EtcdStore::follow(const std::optional<std::string>& only) const {
-  return std::make_unique<EtcdEventFeed>(client_, options_.prefix + "/workflows/", only);
+  return std::make_unique<EtcdEventFeed>(client_, options_.etcd.prefix + "/workflows/", only);
 }
 
 void EtcdStore::ensure_local(const std::string& id) const {
@@ -554,5 +594,45 @@ UniqueFd EtcdStore::open_operation_log(const std::string& id, const std::string&
 }
 
 std::optional<ResourceError> EtcdStore::storage_problem() const { return local_.storage_problem(); }
+
+std::unique_ptr<AgentRegistration> EtcdStore::register_agent(const AgentRecord& agent) {
+  const std::string k = options_.etcd.prefix + "/agents/" + agent.name;
+  const int64_t lease = client_->grant_lease(options_.etcd.lease_ttl);
+  const auto r = client_->txn({EtcdCompare::absent(k)},
+                              {EtcdOp::put(k, encode_json(EtcdAgentRegistration::agent_datum(agent)), lease)},
+                              {EtcdOp::get(k)});
+  if (!r.succeeded) {
+    client_->revoke_lease(lease);
+    std::string where;
+    if (!r.ranges.empty() && !r.ranges[0].kvs.empty()) {
+      const Datum d = decode_key(r.ranges[0].kvs[0]);
+      if (const Datum* h = d.find("host"); h && h->is_string()) where = " on " + h->str();
+    }
+    throw ResourceError("provisioning::agent::name_taken", "an agent named '" + agent.name + "' runs already" + where,
+                        "give this one another name with --name");
+  }
+  return std::make_unique<EtcdAgentRegistration>(client_, k, agent, lease, options_.etcd.lease_ttl);
+}
+
+std::vector<AgentRecord> EtcdStore::list_agents() const {
+  std::vector<AgentRecord> out;
+  for (const auto& kv : client_->range(options_.etcd.prefix + "/agents/").kvs) {
+    const Datum d = decode_key(kv);
+    AgentRecord a;
+    const auto str = [&](const char* k) {
+      const Datum* v = d.find(k);
+      return v && v->is_string() ? v->str() : std::string();
+    };
+    a.name = str("name");
+    a.host = str("host");
+    a.started = str("started");
+    if (const Datum* p = d.find("pid"); p && std::holds_alternative<int64_t>(p->v)) a.pid = std::get<int64_t>(p->v);
+    if (const Datum* r = d.find("running"); r && r->is_list())
+      for (const auto& id : r->list())
+        if (id.is_string()) a.running.push_back(id.str());
+    out.push_back(std::move(a));
+  }
+  return out;
+}
 
 }  // namespace prov

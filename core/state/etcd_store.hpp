@@ -23,14 +23,13 @@
 
 #include "core/etcd/etcd_client.hpp"
 #include "core/state/state_dir.hpp"
+#include "core/state/store_settings.hpp"
 #include "core/state/workflow_store.hpp"
 
 namespace prov {
 
 struct EtcdStoreOptions {
-  EtcdOptions etcd;
-  std::string prefix;                          ///< the workspace's key prefix, without a final '/'
-  std::chrono::seconds lease_ttl{10};          ///< how long a silent holder keeps its claim
+  EtcdSettings etcd;
   std::string local_path;                      ///< this host's state folder (absolute)
   std::string workspace_root;
   std::string host;                            ///< this host's name; empty: gethostname()
@@ -69,6 +68,9 @@ class EtcdStore final : public WorkflowStore {
   UniqueFd open_operation_log(const std::string& id, const std::string& op) const override;
 
   std::optional<ResourceError> storage_problem() const override;
+
+  std::unique_ptr<AgentRegistration> register_agent(const AgentRecord& agent) override;
+  std::vector<AgentRecord> list_agents() const override;
 
   /// The key of `what` in workflow `id` ("header", "journal/", …).
   std::string key(const std::string& id, const std::string& what) const;

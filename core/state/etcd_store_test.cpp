@@ -22,11 +22,20 @@ testing::EtcdTestCluster& cluster() {
   return c;
 }
 
+EtcdSettings settings(const std::string& prefix) {
+  EtcdSettings s;
+  s.endpoints = cluster().endpoints();
+  s.prefix = prefix;
+  s.lease_ttl = 2s;
+  s.request_timeout = 3s;
+  return s;
+}
+
 /// A store on its own prefix of the shared test cluster, as host `host`.
 struct Fixture {
   explicit Fixture(const std::string& name, const std::string& host = "host-a")
-      : store(EtcdStoreOptions{cluster().options(), "/test/" + name + "-" + std::to_string(::getpid()), 2s,
-                               ws / ".provisioning", ws.path(), host}) {}
+      : store(EtcdStoreOptions{settings("/test/" + name + "-" + std::to_string(::getpid())), ws / ".provisioning",
+                               ws.path(), host}) {}
   TempDir ws{"prov-etcd-store"};
   EtcdStore store;
 };
@@ -76,8 +85,8 @@ TEST_CASE("etcd store: claims exclude each other across hosts, name their holder
   Fixture a("claims", "host-a");
   // Host b shares the prefix: the same workflows.
   TempDir ws_b("prov-etcd-store");
-  EtcdStore b(EtcdStoreOptions{cluster().options(), "/test/claims-" + std::to_string(::getpid()), 2s,
-                               ws_b / ".provisioning", ws_b.path(), "host-b"});
+  EtcdStore b(EtcdStoreOptions{settings("/test/claims-" + std::to_string(::getpid())), ws_b / ".provisioning",
+                               ws_b.path(), "host-b"});
   const std::string id = a.store.create_workflow(header_for, Datum());
   CHECK(b.list_workflows() == std::vector<std::string>{id});
   CHECK_FALSE(a.store.claim_holder(id));
@@ -97,7 +106,7 @@ TEST_CASE("etcd store: claims exclude each other across hosts, name their holder
   CHECK(second->token() == 2);
 }
 
-TEST_CASE("etcd store: a claim kept alive outlives its TTL; one whose lease is gone writes nothing", "[etcd_store]") {
+TEST_CASE("etcd store: a claim kept alive outlives its TTL, one whose key is gone writes nothing", "[etcd_store]") {
   Fixture f("fencing");
   const std::string id = f.store.create_workflow(header_for, Datum());
   auto claim = f.store.claim(id, 0ms);

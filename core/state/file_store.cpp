@@ -16,6 +16,13 @@ uint64_t JournalWriter::append(const Datum& record) { return append_encoded(enco
 
 void EventAppender::append(const Event& e) { append_lines(encode_json(e.to_datum()) + "\n"); }
 
+std::unique_ptr<AgentRegistration> WorkflowStore::register_agent(const AgentRecord&) {
+  throw ConfigError("provisioning::agent::needs_shared_store",
+                    "agents take over workflows from other hosts, and " + describe() + " belongs to this host only",
+                    "set state.backend = \"etcd\" and state.etcd.endpoints in the workspace's configuration "
+                    "(README: Shared state on etcd)");
+}
+
 namespace {
 
 ResourceError claim_lost(const std::string& id) {

@@ -117,6 +117,26 @@ struct LocalFiles {
   std::string runner_log;                  ///< the runner's own stderr
 };
 
+/// An agent (`nu_plugin_provisioning agent`) as the store knows it.
+struct AgentRecord {
+  std::string name;
+  std::string host;
+  int64_t pid = 0;
+  std::string started;               ///< RFC 3339
+  std::vector<std::string> running;  ///< the workflows its runners hold now
+};
+
+/// An agent's registration in a shared store: present while the agent lives (a lease it keeps
+/// alive), gone soon after it dies.
+class AgentRegistration {
+ public:
+  virtual ~AgentRegistration() = default;
+  /// False once the store let the registration go (the agent was cut off past its lease).
+  virtual bool valid() const = 0;
+  /// Records the workflows its runners hold now.
+  virtual void update(const std::vector<std::string>& running) = 0;
+};
+
 /// The store of a workspace's workflows. Thread-safe for readers; writers of one workflow hold
 /// its claim.
 class WorkflowStore {
@@ -181,6 +201,14 @@ class WorkflowStore {
   virtual std::string operation_log_path(const std::string& id, const std::string& op) const = 0;
   /// Operation `op`'s output open for reading; an empty descriptor when it has none.
   virtual UniqueFd open_operation_log(const std::string& id, const std::string& op) const = 0;
+
+  // --- agents (shared stores) ---------------------------------------------------------------------
+  /// Registers an agent. Throws ConfigError `provisioning::agent::needs_shared_store` for a
+  /// store of one host, ResourceError `provisioning::agent::name_taken` when a live agent has
+  /// that name.
+  virtual std::unique_ptr<AgentRegistration> register_agent(const AgentRecord& agent);
+  /// The live agents, by name; none for a store of one host.
+  virtual std::vector<AgentRecord> list_agents() const { return {}; }
 
   // --- health ----------------------------------------------------------------------------------
   /// Why nothing can be written now, when that is so (a full or read-only store).
