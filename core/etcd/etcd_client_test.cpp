@@ -10,10 +10,7 @@ using namespace prov;
 using namespace std::chrono_literals;
 
 namespace {
-testing::EtcdTestCluster& cluster() {
-  static testing::EtcdTestCluster c(3);
-  return c;
-}
+testing::EtcdTestCluster& cluster() { return testing::shared_etcd_cluster(); }
 }  // namespace
 
 TEST_CASE("etcd: keys are put, read, listed by prefix and removed, whatever their bytes", "[etcd]") {

@@ -110,4 +110,10 @@ class EtcdTestCluster {
   std::vector<Member> members_;
 };
 
+/// One cluster for every test of a test program that needs one (started by the first).
+inline EtcdTestCluster& shared_etcd_cluster() {
+  static EtcdTestCluster c(3);
+  return c;
+}
+
 }  // namespace prov::testing

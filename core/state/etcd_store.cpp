@@ -427,16 +427,7 @@ std::vector<std::string> EtcdStore::list_workflows() const {
 
 void EtcdStore::check_workflow_id(const std::string& id) const {
   if (is_workflow_id(id) && client_->get(options_.etcd.prefix + "/index/" + id)) return;
-  const std::vector<std::string> ids = list_workflows();
-  const std::vector<std::string> near = nearest_names(id, ids);
-  std::string help;
-  if (!near.empty())
-    help = "did you mean " + join_alternatives(near) + "?";
-  else if (ids.empty())
-    help = "no workflow has run in this workspace yet";
-  else
-    help = "`prov workflow list` shows the workflows of this workspace";
-  throw WorkflowError("provisioning::workflow::unknown_id", "no workflow '" + id + "' in " + describe(), help);
+  throw unknown_workflow_id(id, list_workflows(), describe());
 }
 
 Journal::Recovery EtcdStore::read_journal(const std::string& id) const {

@@ -10,17 +10,18 @@
 #include "core/etcd/etcd_test_cluster.hpp"
 #include "core/support/datum_json.hpp"
 #include "core/support/error.hpp"
+#include "core/state/store_test_support.hpp"
 #include "core/support/temp_dir.hpp"
 
 using namespace prov;
+using prov::testing::error_code;
+using prov::testing::event;
+using prov::testing::header_for;
 using namespace std::chrono_literals;
 
 namespace {
 
-testing::EtcdTestCluster& cluster() {
-  static testing::EtcdTestCluster c(3);
-  return c;
-}
+testing::EtcdTestCluster& cluster() { return testing::shared_etcd_cluster(); }
 
 EtcdSettings settings(const std::string& prefix) {
   EtcdSettings s;
@@ -40,24 +41,6 @@ struct Fixture {
   EtcdStore store;
 };
 
-Datum header_for(const std::string& id) { return Datum(DatumRecord{{"workflow_id", Datum(id)}}); }
-
-Event event(const std::string& id, const char* type) {
-  Event e;
-  e.time = now_utc();
-  e.workflow_id = id;
-  e.type = type;
-  return e;
-}
-
-std::string error_code(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return "";
-}
 
 }  // namespace
 

@@ -36,6 +36,10 @@ std::string new_workflow_id(
 /// True when `id` has the shape new_workflow_id() makes (so it holds no `/` and no `..`).
 bool is_workflow_id(std::string_view id);
 
+/// The WorkflowError `provisioning::workflow::unknown_id` for `id`, which is none of `ids` (the
+/// workflows of `where`): it says whether `id` is not an id at all, and suggests the nearest ids.
+WorkflowError unknown_workflow_id(const std::string& id, const std::vector<std::string>& ids, const std::string& where);
+
 /// A runner's hold on one workflow. While it is valid, its holder alone appends to the
 /// workflow's journal and event log; every append checks it first (fencing), so a holder that
 /// lost its claim (a shared store's lease ran out) cannot write after another took over.
