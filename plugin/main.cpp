@@ -10,6 +10,7 @@
 #include <cstring>
 #include <string>
 
+#include "core/engine/agent.hpp"
 #include "core/engine/workflow_runner.hpp"
 #include "core/providers/local_supervisor.hpp"
 #include "core/support/limits.hpp"
@@ -39,13 +40,16 @@ int main(int argc, char** argv) {
   if (argc >= 2 && std::strcmp(argv[1], "--supervise") == 0)
     return prov::supervise_main(std::vector<std::string>(argv + 2, argv + argc));
   if (argc >= 2 && std::strcmp(argv[1], "serve") == 0) return exec_service(argv);
+  if (argc >= 2 && std::strcmp(argv[1], "agent") == 0)
+    return prov::agent_main(std::vector<std::string>(argv + 2, argv + argc));
   if (argc != 2 || std::strcmp(argv[1], "--stdio") != 0) {
     std::fprintf(stderr,
                  "nu_plugin_provisioning %s is a Nushell plugin (Nushell %s).\n"
                  "Register it from Nushell with:  plugin add %s; plugin use provisioning\n"
                  "or try it once with:           nu --plugins '[%s]' -c 'prov version'\n"
-                 "The HTTP service:              %s serve [--workspace DIR] [--listen HOST:PORT]\n",
-                 prov::kVersion, supported_range_text().c_str(), argv[0], argv[0], argv[0]);
+                 "The HTTP service:              %s serve [--workspace DIR] [--listen HOST:PORT]\n"
+                 "An agent (shared etcd store):  %s agent [--workspace DIR] [--name NAME] [--env NAME]\n",
+                 prov::kVersion, supported_range_text().c_str(), argv[0], argv[0], argv[0], argv[0]);
     return (argc == 2 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) ? 0 : 2;
   }
   std::signal(SIGPIPE, SIG_IGN);

@@ -99,7 +99,7 @@ int serve(const ServeArgs& a, const std::string& plugin_exe, ReadyLine& launcher
   ctx.environment = cfg.environment;
   ctx.limits = Limits::process().with_config(cfg.merged);
   ctx.plugin_exe = plugin_exe;
-  ctx.store = open_store(state_path(cfg), cfg.workspace);
+  ctx.store = open_store(store_settings(cfg, state_path(cfg)));
   SafeDir::open(ctx.store->local_path()).sub("serve", true);
   const SafeDir serve_dir = SafeDir::open(service_dir(ctx.store->local_path()));
 
@@ -191,7 +191,7 @@ int serve_main(const std::vector<std::string>& args, const std::string& plugin_e
       if (a.workspace) req.workspace_flag = *a.workspace;
       req.env = current_environment();
       const Config cfg = load_config(req);
-      const SafeDir dir = SafeDir::open(open_store(state_path(cfg), cfg.workspace)->local_path()).sub("serve", true);
+      const SafeDir dir = SafeDir::open(open_store(store_settings(cfg, state_path(cfg)))->local_path()).sub("serve", true);
       rotate_token(dir);
       std::printf("%s\n", (dir.path() + "/token").c_str());
       return 0;

@@ -3,7 +3,8 @@
 #   1. core/ never includes plugin/;
 #   2. core/engine/, core/infra/ and plugin/ see the store only through its interface
 #      (core/state/workflow_store.hpp, core/state/open_store.hpp): no store implementation
-#      header (file_store, state_dir, lock, event_log) in their non-test sources.
+#      header (file_store, etcd_store, state_dir, lock, event_log, etcd_client) in their
+#      non-test sources.
 # Prints every offending line and fails when there is one.
 set -euo pipefail
 root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -13,7 +14,7 @@ if grep -rn --include='*.cpp' --include='*.hpp' '#include "plugin/' core; then
   echo "layers: core/ includes plugin/ (above)" >&2
   bad=1
 fi
-impl='#include "core/(state/(file_store|state_dir|lock)|events/event_log)\.hpp"'
+impl='#include "core/(state/(file_store|etcd_store|state_dir|lock)|events/event_log|etcd/etcd_client)\.hpp"'
 if find core/engine core/infra plugin -name '*.cpp' -o -name '*.hpp' | grep -v '_test\.cpp$' | xargs grep -nE "$impl"; then
   echo "layers: core/engine, core/infra or plugin/ reach past the store interface (above)" >&2
   bad=1

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(cmake make g++ git pkg-config nlohmann-json3-dev libmsgpack-cxx-dev libtomlplusplus-dev libcpp-httplib-dev catch2 graphviz clang-14 libclang-rt-14-dev curl)
+packages=(cmake make g++ git pkg-config nlohmann-json3-dev libmsgpack-cxx-dev libtomlplusplus-dev libcpp-httplib-dev catch2 graphviz clang-14 libclang-rt-14-dev curl etcd-server etcd-client)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do

@@ -13,6 +13,8 @@ const std::vector<KeyPath>& duration_keys() {
       {"providers", "*", "timeout"},
       {"providers", "local", "ready_timeout"},
       {"providers", "local", "kill_grace"},
+      {"state", "etcd", "lease_ttl"},
+      {"state", "etcd", "request_timeout"},
   };
   return keys;
 }

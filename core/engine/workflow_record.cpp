@@ -1,12 +1,12 @@
 #include "core/engine/workflow_record.hpp"
 
-
 #include "core/engine/checkpoint.hpp"
 #include "core/engine/workflow_state.hpp"
 #include "core/graph/workflow_parse.hpp"
 #include "core/state/journal.hpp"
 #include "core/support/datum_json.hpp"
 #include "core/support/error.hpp"
+#include "core/support/host_name.hpp"
 #include "core/support/redact.hpp"
 #include "core/support/duration.hpp"
 
@@ -144,7 +144,8 @@ Datum WorkflowStatus::to_datum() const {
                 {"started", started ? Datum(*started) : Datum()},
                 {"finished", finished ? Datum(*finished) : Datum()},
                 {"duration", duration ? Datum(to_millis(*duration)) : Datum()},
-                {"runner_pid", runner_pid ? Datum(*runner_pid) : Datum()}};
+                {"runner_pid", runner_pid ? Datum(*runner_pid) : Datum()},
+                {"runner_host", runner_host.empty() ? Datum() : Datum(runner_host)}};
   if (!problem.empty()) r.emplace_back("problem", Datum(problem));
   return Datum(std::move(r));
 }
@@ -193,7 +194,10 @@ WorkflowStatus workflow_status(const WorkflowStore& store, const std::string& id
   const std::optional<ClaimHolder> holder = store.claim_holder(id);
   WorkflowStatus s = workflow_status(read_history(store, id), holder.has_value());
   s.workflow_id = id;
-  if (holder) s.runner_pid = holder->pid;
+  if (holder) {
+    s.runner_pid = holder->pid;
+    s.runner_host = holder->host.empty() ? this_host_name() : holder->host;
+  }
   return s;
 }
 

@@ -78,6 +78,7 @@ struct WorkflowStatus {
   std::optional<DateTime> started, finished;
   std::optional<Duration> duration;
   std::optional<int64_t> runner_pid;
+  std::string runner_host;  ///< the host whose runner holds it; "" when none does
   std::string problem;  ///< e.g. a damaged journal tail
   Datum to_datum() const;
 };

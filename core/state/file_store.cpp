@@ -12,12 +12,20 @@
 #include "core/state/state_name.hpp"
 #include "core/support/atomic_file.hpp"
 #include "core/support/datum_json.hpp"
+#include "core/support/host_name.hpp"
 
 namespace prov {
 
 uint64_t JournalWriter::append(const Datum& record) { return append_encoded(encode_json(record)); }
 
 void EventAppender::append(const Event& e) { append_lines(encode_json(e.to_datum()) + "\n"); }
+
+std::unique_ptr<AgentRegistration> WorkflowStore::register_agent(const AgentRecord&) {
+  throw ConfigError("provisioning::agent::needs_shared_store",
+                    "agents take over workflows from other hosts, and " + describe() + " belongs to this host only",
+                    "set state.backend = \"etcd\" and state.etcd.endpoints in the workspace's configuration "
+                    "(README: Shared state on etcd)");
+}
 
 namespace {
 
@@ -155,11 +163,6 @@ class FileInfraLock final : public InfraLock {
   SafeDir folder_;  ///< infra/, where the holder's description is
 };
 
-std::string this_host() {
-  char name[256] = {};
-  if (::gethostname(name, sizeof name - 1) != 0) return "this host";
-  return name;
-}
 
 }  // namespace
 
@@ -224,7 +227,7 @@ std::unique_ptr<InfraLock> FileStore::lock_infra(std::chrono::milliseconds timeo
   try {
     FileLock lock = FileLock::acquire(path, "the infrastructure of this workspace", timeout);
     dir.write_file_atomic("lock.holder", encode_json(Datum(DatumRecord{{"pid", Datum(int64_t{::getpid()})},
-                                                                       {"host", Datum(this_host())},
+                                                                       {"host", Datum(this_host_name())},
                                                                        {"purpose", Datum(purpose)}})));
     return std::make_unique<FileInfraLock>(std::move(lock), std::move(dir));
   } catch (const ResourceError& e) {

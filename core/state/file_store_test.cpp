@@ -7,30 +7,16 @@
 
 #include "core/support/datum_json.hpp"
 #include "core/support/error.hpp"
+#include "core/state/store_test_support.hpp"
 #include "core/support/temp_dir.hpp"
 
 using namespace prov;
+using prov::testing::error_code;
+using prov::testing::event;
+using prov::testing::header_for;
 
 namespace {
 
-Datum header_for(const std::string& id) { return Datum(DatumRecord{{"workflow_id", Datum(id)}}); }
-
-Event event(const std::string& id, const char* type) {
-  Event e;
-  e.time = now_utc();
-  e.workflow_id = id;
-  e.type = type;
-  return e;
-}
-
-std::string error_code(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return "";
-}
 
 }  // namespace
 

@@ -74,6 +74,21 @@ std::string new_workflow_id(std::chrono::system_clock::time_point time) {
   return id;
 }
 
+WorkflowError unknown_workflow_id(const std::string& id, const std::vector<std::string>& ids, const std::string& where) {
+  const std::vector<std::string> near = nearest_names(id, ids);
+  std::string help;
+  if (!near.empty())
+    help = "did you mean " + join_alternatives(near) + "?";
+  else if (ids.empty())
+    help = "no workflow has run in this workspace yet";
+  else
+    help = "`prov workflow list` shows the workflows of this workspace";
+  return WorkflowError("provisioning::workflow::unknown_id",
+                       is_workflow_id(id) ? "there is no workflow " + id + " in " + where
+                                          : "'" + id + "' is not a workflow id (they look like wf-20261126-203000-1a2b3c)",
+                       help);
+}
+
 bool is_workflow_id(std::string_view id) {
   static constexpr std::string_view shape = "wf-dddddddd-dddddd-xxxxxx";
   if (id.size() != shape.size()) return false;
@@ -187,20 +202,7 @@ std::vector<std::string> StateDir::list_workflows() const {
 void StateDir::check_workflow_id(const std::string& id) const {
   const bool well_formed = is_workflow_id(id);
   if (well_formed && is_real_dir(workflow_dir(id))) return;
-  const std::vector<std::string> ids = list_workflows();
-  const std::vector<std::string> near = nearest_names(id, ids);
-  std::string help;
-  if (!near.empty())
-    help = "did you mean " + join_alternatives(near) + "?";
-  else if (ids.empty())
-    help = "no workflow has run in this workspace yet";
-  else
-    help = "`prov workflow list` shows the workflows of this workspace";
-  throw WorkflowError(
-      "provisioning::workflow::unknown_id",
-      well_formed ? "there is no workflow " + id + " in " + path_
-                  : "'" + id + "' is not a workflow id (they look like wf-20261126-203000-1a2b3c)",
-      help);
+  throw unknown_workflow_id(id, list_workflows(), path_);
 }
 
 std::string StateDir::operation_log_path(const std::string& id, const std::string& op) const {

@@ -37,6 +37,10 @@ std::string new_workflow_id(
 /// True when `id` has the shape new_workflow_id() makes (so it holds no `/` and no `..`).
 bool is_workflow_id(std::string_view id);
 
+/// The WorkflowError `provisioning::workflow::unknown_id` for `id`, which is none of `ids` (the
+/// workflows of `where`): it says whether `id` is not an id at all, and suggests the nearest ids.
+WorkflowError unknown_workflow_id(const std::string& id, const std::vector<std::string>& ids, const std::string& where);
+
 /// A runner's hold on one workflow. While it is valid, its holder alone appends to the
 /// workflow's journal and event log; every append checks it first (fencing), so a holder that
 /// lost its claim (a shared store's lease ran out) cannot write after another took over.
@@ -127,6 +131,26 @@ struct LocalFiles {
   std::string runner_log;                  ///< the runner's own stderr
 };
 
+/// An agent (`nu_plugin_provisioning agent`) as the store knows it.
+struct AgentRecord {
+  std::string name;
+  std::string host;
+  int64_t pid = 0;
+  std::string started;               ///< RFC 3339
+  std::vector<std::string> running;  ///< the workflows its runners hold now
+};
+
+/// An agent's registration in a shared store: present while the agent lives (a lease it keeps
+/// alive), gone soon after it dies.
+class AgentRegistration {
+ public:
+  virtual ~AgentRegistration() = default;
+  /// False once the store let the registration go (the agent was cut off past its lease).
+  virtual bool valid() const = 0;
+  /// Records the workflows its runners hold now.
+  virtual void update(const std::vector<std::string>& running) = 0;
+};
+
 /// The store of a workspace's workflows. Thread-safe for readers; writers of one workflow hold
 /// its claim.
 class WorkflowStore {
@@ -208,6 +232,14 @@ class WorkflowStore {
   /// "prov infra apply") is shown to whoever finds it held. Throws ResourceError
   /// `provisioning::state::locked` naming the holder's pid, host and purpose.
   virtual std::unique_ptr<InfraLock> lock_infra(std::chrono::milliseconds timeout, const std::string& purpose) = 0;
+
+  // --- agents (shared stores) ---------------------------------------------------------------------
+  /// Registers an agent. Throws ConfigError `provisioning::agent::needs_shared_store` for a
+  /// store of one host, ResourceError `provisioning::agent::name_taken` when a live agent has
+  /// that name.
+  virtual std::unique_ptr<AgentRegistration> register_agent(const AgentRecord& agent);
+  /// The live agents, by name; none for a store of one host.
+  virtual std::vector<AgentRecord> list_agents() const { return {}; }
 
   // --- health ----------------------------------------------------------------------------------
   /// Why nothing can be written now, when that is so (a full or read-only store).

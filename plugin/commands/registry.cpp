@@ -8,6 +8,7 @@
 #include "plugin/commands/infra.hpp"
 #include "plugin/commands/prov.hpp"
 #include "plugin/commands/provider.hpp"
+#include "plugin/commands/agent.hpp"
 #include "plugin/commands/serve.hpp"
 #include "plugin/commands/server.hpp"
 #include "plugin/commands/version.hpp"
@@ -81,6 +82,9 @@ CommandRegistry make_registry() {
   r.add(std::make_unique<WorkspaceInitCommand>());
   r.add(std::make_unique<WorkspaceInfoCommand>());
   r.add(std::make_unique<WorkspaceUseCommand>());
+  r.add(std::make_unique<GroupCommand>("prov agent", "Agents: the processes on several hosts that share a workspace's etcd store.",
+                                       std::vector<std::string>{"etcd", "hosts", "cluster"}));
+  r.add(std::make_unique<AgentListCommand>());
   return r;
 }
 

@@ -1148,7 +1148,8 @@ Signature WorkflowWaitCommand::signature() const {
       "Blocks until no runner holds the workflow (woken by its runner's exit, not by polling), then returns what "
       "`prov workflow status` returns. A workflow that ended failed, cancelled, rolled back or interrupted is an "
       "error, provisioning::workflow::<status>, naming its failed operations, so a script fails (--allow-failure "
-      "returns the record instead). Ctrl-C stops the waiting, not the workflow.";
+      "returns the record instead). Ctrl-C stops the waiting, not the workflow. On a shared (etcd) store with live "
+      "agents, a workflow whose runner was lost is not at its end: the waiting goes on while an agent takes it over.";
   s.search_terms = {"block", "join", "until", "done", "finish"};
   s.required = {id_arg()};
   s.named = with({allow_failure_flag()});
@@ -1167,14 +1168,23 @@ namespace {
 /// workflow that did not complete (none with --allow-failure).
 Value wait_until_ended(EngineInterface& engine, const EvaluatedCall& call, const Workspace& ws, const std::string& id) {
   const std::unique_ptr<EventFeed> feed = ws.store->follow(id);
-  while (runner_alive(*ws.store, id)) {
+  WorkflowStatus st;
+  for (;;) {
     if (engine.interrupted())
       throw labeled("Stopped waiting for workflow " + id, "interrupted", call.head, "provisioning::workflow::wait_interrupted",
                     "the workflow goes on: `prov workflow status " + id + "`");
-    feed->watch_runner(id);
-    feed->wait(std::chrono::seconds(1), {engine.signals().wake_fd()});
+    if (runner_alive(*ws.store, id)) {
+      feed->watch_runner(id);
+      feed->wait(std::chrono::seconds(1), {engine.signals().wake_fd()});
+      continue;
+    }
+    st = workflow_status(*ws.store, id);
+    // On a shared store, live agents take over a workflow whose runner was lost: not its end.
+    const bool unfinished = st.status == "interrupted" || st.status == "pending";
+    if (!unfinished || ws.store->list_agents().empty()) break;
+    feed->poll();
+    feed->wait(std::chrono::milliseconds(500), {engine.signals().wake_fd()});
   }
-  WorkflowStatus st = workflow_status(*ws.store, id);
   if (!call.has_flag("allow-failure") && st.status != "completed") {
     Failures failures;
     for (const Event& e : read_history(*ws.store, id).events) note_failure(failures, e);

@@ -79,12 +79,7 @@ prov::Limits workspace_limits(const prov::Config& config) {
   return prov::Limits::process().with_config(config.merged);
 }
 
-std::string state_dir_path(const prov::Config& cfg) {
-  cfg.require({"paths", "state"});
-  if (const Datum* paths = cfg.merged.find("paths"))
-    if (const Datum* s = paths->find("state"); s && s->is_string() && !s->str().empty()) return s->str();
-  return cfg.workspace + "/.provisioning";
-}
+std::string state_dir_path(const prov::Config& cfg) { return prov::state_folder(cfg); }
 
 void require_workspace(const prov::Config& cfg) {
   if (cfg.workspace_origin != prov::WorkspaceOrigin::None) return;
@@ -98,14 +93,17 @@ void require_workspace(const prov::Config& cfg) {
 
 std::unique_ptr<prov::WorkflowStore> open_store(const prov::Config& cfg) {
   require_workspace(cfg);
-  return prov::open_store(state_dir_path(cfg), cfg.workspace);
+  return prov::open_store(prov::store_settings(cfg, state_dir_path(cfg)));
 }
 
 std::unique_ptr<prov::WorkflowStore> existing_store(const prov::Config& cfg) {
   if (cfg.workspace_origin == prov::WorkspaceOrigin::None) return nullptr;
+  const prov::StoreSettings settings = prov::store_settings(cfg, state_dir_path(cfg));
+  // A shared store has its workflows whether or not this host made its state folder yet.
   std::error_code ec;
-  if (!std::filesystem::is_directory(state_dir_path(cfg), ec)) return nullptr;
-  return open_store(cfg);
+  if (settings.backend == prov::StoreSettings::Backend::file && !std::filesystem::is_directory(settings.state_path, ec))
+    return nullptr;
+  return prov::open_store(settings);
 }
 
 namespace {
