@@ -16,6 +16,9 @@ Signature AgentListCommand::signature() const {
   s.search_terms = {"etcd", "hosts", "workers", "cluster"};
   s.named = workspace_flags();
   s.input_output_types = {{type::nothing(), type::table()}};
+  s.examples = {{"try { prov agent list } catch {|e| $e.msg | str contains \"belongs to this host only\" }",
+                 "The example workspace keeps its state in files on this host: no agents, and the error says so",
+                 Value::boolean(true)}};
   return s;
 }
 
