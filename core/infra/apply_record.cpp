@@ -4,6 +4,7 @@
 
 #include "core/engine/workflow_record.hpp"
 #include "core/infra/infra_refs.hpp"
+#include "core/providers/provider.hpp"
 #include "core/support/error.hpp"
 
 namespace prov {
@@ -90,6 +91,13 @@ std::vector<std::string> record_infra_results(WorkflowStore& store, const Datum&
   }
   for (ManagedServer& m : created) {
     Datum spec = applied_value(m.spec, out);
+    // Known now: recorded as a provider takes it, as plan records a spec known in advance
+    // ([sleep 600] holds an int; a command is text), so that the next plan compares like with like.
+    try {
+      spec = ServerSpec::from_datum(spec, "servers." + m.name).to_datum();
+    } catch (const Error&) {
+      // A placeholder still unresolved keeps it from being one: kept as it is.
+    }
     if (spec == m.spec) continue;
     m.spec = std::move(spec);
     for (const ManagedServer& still : store.managed_servers())

@@ -46,9 +46,9 @@ def three [secs: int] {
   }
 }
 
-# needs refs: these run once the engine resolves workflow references ({{ops.<id>.out.<path>}},
-# {{vars.<name>}}; the `refs` branch): a server's field known only after its create (its id)
-# reaches another server through the apply's workflow. Add them to main's run-tests then.
+# References resolved by the engine at apply time ({{ops.<id>.out.<path>}}, {{vars.<name>}}): a
+# server's field known only after its create (its id) reaches another server through the
+# apply's workflow.
 def needs-refs-tests [] {
   {
     "references to fields known only after apply: the id of a server created in the same apply": {||
@@ -69,7 +69,7 @@ def needs-refs-tests [] {
 }
 
 def main [] {
-  run-tests "infra" {
+  run-tests "infra" ((needs-refs-tests) | merge {
     "plan, apply, then a second apply that is all noop and starts no process": {||
       cd (new-workspace)
       let secs = (random int 100000..900000)
@@ -300,5 +300,5 @@ def main [] {
         assert equal (count-sleepers $secs) 1
       }
     }
-  }
+  })
 }
