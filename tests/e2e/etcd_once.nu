@@ -103,8 +103,9 @@ def main [] {
           if ((open $effects | lines | length) >= 2) { break }
           sleep 50ms
         }
-        let runner = (prov workflow status $id | get runner_pid)
-        kill -s 9 $runner
+        let running = (prov workflow status $id)
+        assert equal $running.runner_host (sys host | get hostname)
+        kill -s 9 $running.runner_pid
         let log = (mktemp)
         let agent = (^bash $BACKGROUND $log $env.PROV_PLUGIN agent --workspace $b --name host-b | into int)
         try {
