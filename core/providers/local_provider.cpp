@@ -550,6 +550,18 @@ Server LocalProvider::start(const std::string& id) {
   return read(dir);
 }
 
+Server LocalProvider::set_labels(const std::string& id, const Datum& labels) {
+  if (!labels.is_record())
+    throw ProviderError("provisioning::provider::bad_spec", "labels must be a record, not " + labels.a_type_name());
+  const std::string dir = resolve(id);
+  auto spec = read_json(dir + "/" + local_files::server);
+  if (!spec || !spec->is_record())
+    throw ProviderError("provisioning::provider::not_found", "no local server recorded in " + dir, kNotFoundHelp);
+  spec->set("labels", labels);
+  write_file_atomic(dir + "/" + local_files::server, encode_json(*spec) + "\n", 0600);
+  return read(dir);
+}
+
 Server LocalProvider::restart(const std::string& id) {
   const std::string dir = resolve(id);
   stop_dir(dir);

@@ -42,6 +42,8 @@ class LocalProvider : public Provider {
   std::string identity_lock() const override;
   /// Asks the supervisor to stop the server (no restart follows); the server stays, exited.
   Server stop(const std::string& id) override;
+  bool changes_in_place(const std::string& field) const override { return field == "labels"; }
+  Server set_labels(const std::string& id, const Datum& labels) override;
   /// Starts a server that is not running again from its recorded spec, as create does (ports
   /// checked first, ready as create waits for it); a running one is returned as it is.
   Server start(const std::string& id) override;

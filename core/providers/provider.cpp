@@ -116,6 +116,7 @@ Server Provider::stop(const std::string&) { throw unsupported(name(), "stop"); }
 Server Provider::start(const std::string&) { throw unsupported(name(), "start"); }
 Server Provider::restart(const std::string&) { throw unsupported(name(), "restart"); }
 Provider::LogFiles Provider::logs(const std::string&) { throw unsupported(name(), "logs"); }
+Server Provider::set_labels(const std::string&, const Datum&) { throw unsupported(name(), "set_labels"); }
 
 ServerSpec ServerSpec::from_datum(const Datum& d, const std::string& where) {
   if (!d.is_record())

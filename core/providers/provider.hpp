@@ -167,8 +167,15 @@ class Provider {
   virtual LogFiles logs(const std::string& id);
 
   /// Whether a change of spec field `field` is made to an existing server in place (`prov infra`
-  /// plans an update) rather than by replacing it (delete, then create). By default only labels.
-  virtual bool changes_in_place(const std::string& field) const { return field == "labels"; }
+  /// plans an update, set_labels makes it) rather than by replacing it (delete, then create).
+  /// By default none: a provider that overrides set_labels says "labels" here.
+  virtual bool changes_in_place(const std::string& field) const {
+    (void)field;
+    return false;
+  }
+  /// Replaces server `id`'s labels by `labels` (a record) in place; returns its record.
+  /// Default: unsupported.
+  virtual Server set_labels(const std::string& id, const Datum& labels);
 };
 
 }  // namespace prov

@@ -200,12 +200,18 @@ void forget_vanished(const InfraSession& s, InfraPlan& plan) {
   std::erase_if(plan.entries, [](const auto&) { return false; });
 }
 
-/// Records what needs no workflow: updates (the spec applied changes in place).
-void record_updates(const InfraSession& s, const InfraPlan& plan, const std::vector<ManagedServer>& managed) {
+/// Makes what needs no workflow, the updates in place (labels, through the provider), and
+/// records them.
+void apply_updates(const InfraSession& s, const InfraPlan& plan, const std::vector<ManagedServer>& managed) {
   for (const auto& e : plan.entries) {
     if (e.action != infra_action::update) continue;
     for (ManagedServer m : managed)
       if (m.name == e.name) {
+        for (const auto& c : e.changes)
+          if (c.field == "labels") {
+            const Datum* labels = e.spec.find("labels");
+            m.last = s.provider(m.provider).set_labels(m.id, labels ? *labels : Datum(DatumRecord{})).to_datum();
+          }
         m.spec = e.spec;
         m.depends_on = e.depends_on;
         s.store->put_managed_server(m);
@@ -246,8 +252,9 @@ Signature InfraPlanCommand::signature() const {
           "Columns: action (create, update, replace, delete, noop), name, provider, changes (a list of {field, before, "
           "after}), reason. Servers the workspace manages that the definition no longer declares are deleted; a "
           "managed server its provider no longer has is created again; one whose process exited is replaced. "
-          "Whether a changed field is updated in place (labels) or forces a replace (command, ports, env, cwd, "
-          "plan) is the provider's to say. Each provider involved is asked for its servers once; no "
+          "Whether a changed field is updated in place or forces a replace is the provider's to say: the local "
+          "provider changes labels in place (update); every other field, and any field of a provider that changes "
+          "nothing in place, forces a replace. Each provider involved is asked for its servers once; no "
           "server changes.\n\n") +
       kDefinitionHelp;
   s.search_terms = {"desired state", "diff", "preview", "terraform"};
@@ -319,7 +326,7 @@ PipelineOutput InfraApplyCommand::run(EngineInterface& engine, const EvaluatedCa
   const std::vector<ManagedServer> managed = s.store->managed_servers();
   InfraPlan plan = plan_now(s, def, managed);
   forget_vanished(s, plan);
-  record_updates(s, plan, managed);
+  apply_updates(s, plan, managed);
   if (!plan.needs_workflow()) return PipelineOutput::of(plan_value(plan, s.secret_patterns(), call.head));
   return run_plan(engine, call, s, std::move(lock), plan, "apply", def.vars);
 }

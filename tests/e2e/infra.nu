@@ -126,6 +126,11 @@ def main [] {
         assert equal (prov workflow list | length) $workflows
         assert equal ($relabelled | prov infra plan | get action | uniq) [noop]
         assert equal (prov infra state | where name == db | first | get spec.labels) {tier: back, extra: yes}
+        # Made, not only recorded: the server itself has the new labels, kept its process, shows no drift.
+        let db = (prov infra state | where name == db | first)
+        assert equal (prov server get $db.id | get labels) {tier: back, extra: yes}
+        assert equal (prov server get $db.id | get pid) $db.last.pid
+        assert equal (prov infra drift | where name == db | first | get drift) none
         let changed = (three $secs | update servers.api.labels.tier api2 | update servers.web.command [sleep ($secs + 1)])
         let plan = ($changed | prov infra plan)
         let api = ($plan | where name == api | first)
