@@ -14,6 +14,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/args.sh
+source "$root/bench/args.sh"
 build=""
 nu=""
 servers=1000
@@ -26,19 +28,10 @@ while (($#)); do
     --rounds) rounds=$2; shift 2 ;;
     -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "infra bench: unknown option $1" >&2; exit 2 ;;
-    *)
-      if [[ -z $build ]]; then build=$1
-      elif [[ -z $nu ]]; then nu=$1
-      else echo "infra bench: too many arguments: $1" >&2; exit 2
-      fi
-      shift ;;
+    *) bench_positional "infra bench" "$1"; shift ;;
   esac
 done
-build=${build:-$root/build}
-if [[ -z $nu ]]; then
-  nu=$root/node_modules/@nushell/linux-x64/bin/nu
-  [[ -x $nu ]] || nu=$root/node_modules/nushell/bin/nu
-fi
+bench_defaults
 plugin=$(cd "$build" && pwd)/bin/nu_plugin_provisioning
 [[ -x $plugin ]] || { echo "infra bench: no $plugin" >&2; exit 1; }
 [[ -x $nu ]] || { echo "infra bench: no nu at $nu" >&2; exit 1; }

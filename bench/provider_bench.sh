@@ -15,6 +15,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/args.sh
+source "$root/bench/args.sh"
 build=""
 nu=""
 calls=100
@@ -23,19 +25,10 @@ while (($#)); do
     --calls) calls=$2; shift 2 ;;
     -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "provider bench: unknown option $1" >&2; exit 2 ;;
-    *)
-      if [[ -z $build ]]; then build=$1
-      elif [[ -z $nu ]]; then nu=$1
-      else echo "provider bench: too many arguments: $1" >&2; exit 2
-      fi
-      shift ;;
+    *) bench_positional "provider bench" "$1"; shift ;;
   esac
 done
-build=${build:-$root/build}
-if [[ -z $nu ]]; then
-  nu=$root/node_modules/@nushell/linux-x64/bin/nu
-  [[ -x $nu ]] || nu=$root/node_modules/nushell/bin/nu
-fi
+bench_defaults
 [[ -d $build ]] || { echo "provider bench: no build directory $build" >&2; exit 1; }
 plugin=$(cd "$build" && pwd)/bin/nu_plugin_provisioning
 [[ -x $plugin ]] || { echo "provider bench: no $plugin" >&2; exit 1; }

@@ -23,6 +23,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/args.sh
+source "$root/bench/args.sh"
 build=""
 nu=""
 rounds=5
@@ -39,19 +41,10 @@ while (($#)); do
     --no-workflow) workflow=0; shift ;;
     -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "bench: unknown option $1" >&2; exit 2 ;;
-    *)
-      if [[ -z $build ]]; then build=$1
-      elif [[ -z $nu ]]; then nu=$1
-      else echo "bench: too many arguments: $1" >&2; exit 2
-      fi
-      shift ;;
+    *) bench_positional "bench" "$1"; shift ;;
   esac
 done
-build=${build:-$root/build}
-if [[ -z $nu ]]; then
-  nu=$root/node_modules/@nushell/linux-x64/bin/nu
-  [[ -x $nu ]] || nu=$root/node_modules/nushell/bin/nu
-fi
+bench_defaults
 [[ -d $build ]] || { echo "bench: no build directory $build" >&2; exit 1; }
 build=$(cd "$build" && pwd)
 responder=$build/bin/nu_plugin_responder

@@ -28,6 +28,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/args.sh
+source "$root/bench/args.sh"
 build=""
 nu=""
 runs=3
@@ -40,19 +42,10 @@ while (($#)); do
     --plan-core) plan_core=$2; shift 2 ;;
     -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "wfbench: unknown option $1" >&2; exit 2 ;;
-    *)
-      if [[ -z $build ]]; then build=$1
-      elif [[ -z $nu ]]; then nu=$1
-      else echo "wfbench: too many arguments: $1" >&2; exit 2
-      fi
-      shift ;;
+    *) bench_positional "wfbench" "$1"; shift ;;
   esac
 done
-build=${build:-$root/build}
-if [[ -z $nu ]]; then
-  nu=$root/node_modules/@nushell/linux-x64/bin/nu
-  [[ -x $nu ]] || nu=$root/node_modules/nushell/bin/nu
-fi
+bench_defaults
 [[ -d $build ]] || { echo "wfbench: no build directory $build" >&2; exit 1; }
 build=$(cd "$build" && pwd)
 plugin=$build/bin/nu_plugin_provisioning
