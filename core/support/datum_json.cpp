@@ -1,5 +1,6 @@
 #include "core/support/datum_json.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -122,8 +123,14 @@ bool is_tag(const std::string& key) {
 /// records wait on a stack and move into a container of the right size when it closes.
 class PlainJsonReader {
  public:
-  PlainJsonReader(std::string_view text, size_t max_depth)
-      : p_(text.data()), end_(text.data() + text.size()), max_depth_(max_depth) {}
+  PlainJsonReader(std::string_view text, size_t max_depth, const PlainJsonItems* items = nullptr)
+      : p_(text.data()),
+        end_(text.data() + text.size()),
+        max_depth_(max_depth),
+        items_(items) {}
+
+  /// The most lists and records open at once while reading.
+  size_t deepest() const { return deepest_; }
 
   std::optional<Datum> read() {
     skip_space();
@@ -138,6 +145,11 @@ class PlainJsonReader {
         }
         if (p_ == end_) return std::nullopt;
         const Open& top = open_.back();
+        // A member of the handed-out list is complete: it goes to the items' owner.
+        if (top.handed_out && (*p_ == ',' || *p_ == ']')) {
+          items_->each(std::move(values_.back()));
+          values_.pop_back();
+        }
         if (*p_ == ',') {
           ++p_;
           skip_space();
@@ -155,6 +167,7 @@ class PlainJsonReader {
   struct Open {
     bool record;
     size_t first;  ///< where its members start in values_ (and keys_, for a record)
+    bool handed_out = false;  ///< the list under items_->key of the top-level record
   };
 
   void skip_space() {
@@ -169,8 +182,12 @@ class PlainJsonReader {
       case '[': {
         const bool record = *p_ == '{';
         if (open_.size() >= max_depth_) return false;
+        const bool handed_out =
+            !record && items_ && open_.size() == 1 && open_[0].record && keys_.back() == items_->key;
+        if (handed_out && items_->expect) items_->expect(count_members(p_));
         ++p_;
-        open_.push_back({record, values_.size()});
+        open_.push_back({record, values_.size(), handed_out});
+        deepest_ = std::max(deepest_, open_.size());
         skip_space();
         if (p_ != end_ && *p_ == (record ? '}' : ']')) {
           ++p_;
@@ -203,6 +220,38 @@ class PlainJsonReader {
     p_ += word.size();
     values_.push_back(std::move(d));
     return true;
+  }
+
+  /// The members of the list opening at `at`, counted without reading them (for a list that
+  /// is not well formed, some number).
+  size_t count_members(const char* at) const {
+    size_t depth = 0, commas = 0;
+    bool any = false;
+    for (const char* c = at; c != end_; ++c) {
+      switch (*c) {
+        case '"':
+          for (++c; c != end_ && *c != '"'; ++c)
+            if (*c == '\\' && c + 1 != end_) ++c;
+          if (c == end_) return commas + 1;
+          any = true;
+          break;
+        case '[':
+        case '{':
+          if (depth++ == 1) any = true;
+          break;
+        case ']':
+        case '}':
+          if (--depth == 0) return any ? commas + 1 : 0;
+          break;
+        case ',': commas += depth == 1; break;
+        case ' ':
+        case '\n':
+        case '\r':
+        case '\t': break;
+        default: any = true;
+      }
+    }
+    return commas + 1;
   }
 
   /// `"key":`, leaving the reader at the member's value.
@@ -404,6 +453,8 @@ class PlainJsonReader {
   const char* p_;
   const char* end_;
   size_t max_depth_;
+  const PlainJsonItems* items_;
+  size_t deepest_ = 0;
   std::vector<Open> open_;         ///< the lists and records being read, innermost last
   std::vector<Datum> values_;      ///< finished members of the open containers, then the result
   std::vector<std::string> keys_;  ///< keys of the open records' members, in step with values_
@@ -415,38 +466,14 @@ std::optional<Datum> read_plain_json(std::string_view text, size_t max_depth) {
   return PlainJsonReader(text, max_depth).read();
 }
 
-bool is_valid_utf8(std::string_view s) {
-  size_t i = 0;
-  const size_t n = s.size();
-  while (i < n) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t len;
-    uint32_t cp;
-    if ((c & 0xe0) == 0xc0) {
-      len = 2, cp = c & 0x1f;
-    } else if ((c & 0xf0) == 0xe0) {
-      len = 3, cp = c & 0x0f;
-    } else if ((c & 0xf8) == 0xf0) {
-      len = 4, cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (n - i < len) return false;
-    for (size_t k = 1; k < len; ++k) {
-      const auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xc0) != 0x80) return false;
-      cp = cp << 6 | (cc & 0x3f);
-    }
-    const uint32_t min = len == 2 ? 0x80 : len == 3 ? 0x800 : 0x10000;
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
-    i += len;
-  }
-  return true;
+std::optional<Datum> read_plain_json(std::string_view text, size_t max_depth, const PlainJsonItems& items,
+                                     size_t* depth) {
+  PlainJsonReader reader(text, max_depth, &items);
+  std::optional<Datum> doc = reader.read();
+  if (depth) *depth = reader.deepest();
+  return doc;
 }
+
 
 Json datum_to_json(const Datum& d) {
   struct Visitor {

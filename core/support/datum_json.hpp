@@ -3,12 +3,14 @@
 /// single-key object tagged with a `$` key. State files, event logs and anything else the core
 /// writes as JSON go through here, so a value reads back exactly as it was written.
 
+#include <functional>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "core/support/datum.hpp"
+#include "core/support/utf8.hpp"
 
 namespace prov {
 
@@ -41,8 +43,20 @@ Datum decode_json(std::string_view text);
 /// parser that explains the problem or takes the unusual case.
 std::optional<Datum> read_plain_json(std::string_view text, size_t max_depth);
 
-/// True when `s` is well-formed UTF-8 (RFC 3629: no overlong forms, surrogates or code points
-/// beyond U+10FFFF).
-bool is_valid_utf8(std::string_view s);
+/// Where read_plain_json hands the members of one list as it reads them: the list under `key`
+/// of the top-level record. `expect` (when set) first gets how many members the list holds.
+struct PlainJsonItems {
+  std::string_view key;
+  std::function<void(size_t count)> expect;
+  std::function<void(Datum&& item)> each;
+};
+/// read_plain_json that gives each member of the list `items` names to `items.each` as soon as
+/// it is read, instead of keeping it: in the result that list is empty, and a large document
+/// is never held whole. `depth` (when given) receives how deep the document nests (1 for a
+/// top-level record of scalars). When it returns nullopt, `each` may already have had some
+/// members: the caller starts over with another parser.
+std::optional<Datum> read_plain_json(std::string_view text, size_t max_depth, const PlainJsonItems& items,
+                                     size_t* depth = nullptr);
+
 
 }  // namespace prov

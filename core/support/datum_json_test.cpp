@@ -130,13 +130,6 @@ TEST_CASE("datum_json escapes records that would read back as a tag", "[datum_js
 }
 
 TEST_CASE("datum_json keeps text that is not UTF-8", "[datum_json]") {
-  CHECK(is_valid_utf8("plain é ✓ 😀"));
-  CHECK_FALSE(is_valid_utf8("\xff"));
-  CHECK_FALSE(is_valid_utf8("\xc0\xaf"));          // overlong '/'
-  CHECK_FALSE(is_valid_utf8("\xed\xa0\x80"));      // surrogate
-  CHECK_FALSE(is_valid_utf8("\xe2\x9c"));          // cut short
-  CHECK_FALSE(is_valid_utf8("\xf4\x90\x80\x80"));  // beyond U+10FFFF
-
   const Datum bytes = std::string("ok\xff\x00!", 5);
   CHECK(encode_json(bytes) == R"({"$bytes":"6f6bff0021"})");
   CHECK(round_trip(bytes) == bytes);
@@ -324,4 +317,42 @@ TEST_CASE("read_plain_json keeps key order and leaves the unusual to its caller"
     INFO(text);
     CHECK_FALSE(read_plain_json(text, 256).has_value());
   }
+}
+
+TEST_CASE("read_plain_json hands out the members of one list as it reads them", "[datum_json]") {
+  std::mt19937_64 rng(20261206);
+  int handed = 0;
+  for (int i = 0; i < 2000; ++i) {
+    // A random list (often of records, like operations) under `operations`, between others.
+    std::string list = "[";
+    const size_t n = rng() % 5;
+    for (size_t k = 0; k < n; ++k) list += (k ? ", " : "") + random_json(rng, 3);
+    list += "]";
+    const std::string text = R"({"name": "w", "operations": )" + list + R"(, "vars": {"operations": [1, 2]}})";
+    INFO(text);
+    const std::optional<Datum> whole = read_plain_json(text, 256);
+    DatumList items;
+    size_t expected = SIZE_MAX;
+    size_t depth = 0;
+    const PlainJsonItems sink{"operations", [&](size_t count) { expected = count; },
+                              [&](Datum&& item) { items.push_back(std::move(item)); }};
+    const std::optional<Datum> rest = read_plain_json(text, 256, sink, &depth);
+    REQUIRE(whole.has_value() == rest.has_value());
+    if (!whole) continue;
+    ++handed;
+    CHECK(expected == n);
+    CHECK(items == whole->find("operations")->list());
+    Datum without = *whole;
+    without.set("operations", DatumList{});
+    CHECK(*rest == without);  // the nested `operations` of vars is kept
+    CHECK(depth >= 2);
+  }
+  CHECK(handed > 500);  // random lists with a repeated key or an unusual number go to nlohmann
+  // How deep the document nests: the top-level record is 1.
+  size_t depth = 0;
+  const PlainJsonItems none{"operations", {}, [](Datum&&) {}};
+  CHECK(read_plain_json(R"({"a": 1})", 256, none, &depth));
+  CHECK(depth == 1);
+  CHECK(read_plain_json(R"({"operations": [{"x": [[1]]}], "a": [1]})", 256, none, &depth));
+  CHECK(depth == 5);
 }

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "core/support/utf8.hpp"
+
 namespace prov::plugin {
 
 Wire to_wire(const Span& s) { return Wire{{"start", s.start}, {"end", s.end}}; }
@@ -223,16 +225,16 @@ Wire to_wire(const Value& v, const Dialect& d) {
     case T::Duration: tag = "Duration"; body["val"] = v.as_int(); break;
     case T::Date: tag = "Date"; body["val"] = v.as_string(); break;
     case T::Range: tag = "Range"; body["val"] = range_to_wire(std::get<Range>(v.payload), d); break;
-    case T::String: tag = "String"; body["val"] = v.as_string(); break;
+    case T::String: tag = "String"; body["val"] = to_valid_utf8(v.as_string()); break;
     case T::Glob:
       tag = "Glob";
-      body["val"] = v.as_string();
+      body["val"] = to_valid_utf8(v.as_string());
       body["no_expand"] = v.glob_no_expand;
       break;
     case T::Record: {
       tag = "Record";
       Wire rec = Wire::object();
-      for (const auto& [k, val] : v.as_record()) rec[k] = to_wire(val, d);
+      for (const auto& [k, val] : v.as_record()) rec[to_valid_utf8(k)] = to_wire(val, d);
       body["val"] = std::move(rec);
       break;
     }

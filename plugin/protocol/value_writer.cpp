@@ -6,6 +6,7 @@
 #include <vector>
 #include <cstring>
 
+#include "core/support/utf8.hpp"
 #include "plugin/protocol/json_codec.hpp"
 
 namespace prov::plugin {
@@ -35,6 +36,7 @@ struct MsgpackOut {
     else tagged(0xdd, n, 4);
   }
   void str(std::string_view s) {
+    if (!is_valid_utf8(s)) return str(to_valid_utf8(std::string(s)));  // Nushell refuses it whole otherwise
     size_t n = s.size();
     if (n < 32) byte(static_cast<uint8_t>(0xa0 | n));
     else if (n < 256) tagged(0xd9, n, 1);
@@ -82,6 +84,7 @@ struct JsonOut {
   void end_map() { first.pop_back(); out.push_back('}'); }
   void end_array() { first.pop_back(); out.push_back(']'); }
   void quoted(std::string_view s) {
+    if (!is_valid_utf8(s)) return quoted(to_valid_utf8(std::string(s)));  // Nushell refuses it whole otherwise
     out.push_back('"');
     // Runs of characters that need no escape go out in one append.
     size_t run = 0;

@@ -43,6 +43,8 @@ std::vector<Value> samples() {
       Value::record({{"nested", Value::list({Value::record({{"x", Value::nothing(s)}}, s)}, s)}}, s),
       Value::range(r, s), Value::cell_path(c, s), Value::error(e, s), Value::binary({1, 2, 255}, s),
       Value::glob("*.rs", true, s), Value::closure(Closure{7, {}}, s), Value::custom(CustomValue{"n", {1}, false}, s),
+      // Bytes that are not UTF-8 (a command's output): Nushell would refuse the whole answer.
+      Value::string("bad \xff\xfe bytes \xe2\x82", s), Value::record({{"k\xc3", Value::string("\xc0\xaf", s)}}, s),
   };
 }
 }  // namespace
@@ -64,5 +66,16 @@ TEST_CASE("direct writers match the Wire path byte for byte", "[value][writer]")
         CHECK(got == expected);
       }
     }
+  }
+}
+
+TEST_CASE("text that is not UTF-8 goes out with U+FFFD for each bad byte, in both encodings", "[value][writer]") {
+  const Value v = Value::record({{"k\xc3", Value::string("a\xff\xfe" "b", Span{})}}, Span{});
+  for (Encoding enc : {Encoding::json, Encoding::msgpack}) {
+    std::string out;
+    write_value_response(enc, 1, v, Dialect{true}, out);
+    CHECK(out.find("a\xEF\xBF\xBD\xEF\xBF\xBD" "b") != std::string::npos);
+    CHECK(out.find("k\xEF\xBF\xBD") != std::string::npos);
+    CHECK(out.find('\xff') == std::string::npos);
   }
 }
