@@ -11,7 +11,10 @@ namespace prov {
 
 DateTime now_utc() {
   auto now = std::chrono::system_clock::now();
-  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
+  return utc_time(std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count());
+}
+
+DateTime utc_time(int64_t ns) {
   std::time_t secs = static_cast<std::time_t>(ns / 1'000'000'000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
@@ -19,6 +22,23 @@ DateTime now_utc() {
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%09lld+00:00", tm.tm_year + 1900, tm.tm_mon + 1,
                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(ns % 1'000'000'000));
   return DateTime{buf};
+}
+
+std::optional<int64_t> utc_nanos(const DateTime& t) {
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, used = 0;
+  long long ns = 0;
+  const std::string& s = t.rfc3339;
+  if (s.size() != 35 || std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%9lld+00:00%n", &y, &mo, &d, &h, &mi, &sec, &ns,
+                                    &used) != 7 || used != 35)
+    return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = sec;
+  return static_cast<int64_t>(timegm(&tm)) * 1'000'000'000 + ns;
 }
 
 Datum Event::to_datum() const {

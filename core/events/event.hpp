@@ -54,5 +54,9 @@ struct Event {
 
 /// Now, in UTC, as RFC 3339 with nanoseconds.
 DateTime now_utc();
+/// The time `ns` nanoseconds after the Unix epoch, as now_utc() writes it.
+DateTime utc_time(int64_t ns);
+/// The nanoseconds after the Unix epoch of a time utc_time() wrote; nullopt for any other text.
+std::optional<int64_t> utc_nanos(const DateTime& t);
 
 }  // namespace prov

@@ -104,7 +104,7 @@ Datum Extension::to_datum() const {
   for (const auto& p : problems) probs.emplace_back(p);
   return Datum(DatumRecord{{"name", Datum(name)},
                            {"version", Datum(version)},
-                           {"type", Datum(type)},
+                           {"kind", Datum(type)},  // [extension] type: `kind`, as for providers and operations
                            {"description", Datum(description)},
                            {"path", Datum(path)},
                            {"valid", Datum(valid)},

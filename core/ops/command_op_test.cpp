@@ -68,7 +68,7 @@ TEST_CASE("command gives the process its env over the base, its cwd and its stdi
   REQUIRE(real);
   const std::string expected = "from base|op|8080|" + std::string(real) + "\nto stdin; $(not run)\n";
   std::free(real);
-  CHECK(slurp(ctx.log_path).find(expected) != std::string::npos);
+  CHECK(log_text(ctx.log_path).find(expected) != std::string::npos);
 }
 
 TEST_CASE("command output lands in the log between a header and a trailer", "[ops][command]") {
@@ -76,7 +76,7 @@ TEST_CASE("command output lands in the log between a header and a trailer", "[op
   OpContext ctx = make_context(dir);
   OperationSpec op = make_op("command", {{"run", argv({"sh", "-c", "echo out; printf err >&2"})}}, "build");
   REQUIRE(run_op(op, ctx).ok);
-  const std::string log = slurp(ctx.log_path);
+  const std::string log = log_text(ctx.log_path);
   INFO(log);
   CHECK(log.rfind("==> ", 0) == 0);
   CHECK(log.find(" build (command) run\nout\nerr\n<== ") != std::string::npos);
@@ -94,7 +94,7 @@ TEST_CASE("command timeout stops the process group, grandchildren included", "[o
   CHECK(r.timed_out);
   CHECK(r.code == "provisioning::operation::timeout");
   CHECK(r.duration.nanos < 3'000'000'000);
-  const pid_t grandchild = pid_after(slurp(ctx.log_path), "child=");
+  const pid_t grandchild = pid_after(log_text(ctx.log_path), "child=");
   REQUIRE(grandchild > 0);
   CHECK(becomes_gone(grandchild));
 }
@@ -124,7 +124,7 @@ TEST_CASE("command reports a program that does not exist as a failed result", "[
   CHECK(r.code == "provisioning::process::spawn");
   CHECK(r.message.find("prov-no-such-program-xyz") != std::string::npos);
   CHECK_FALSE(r.exit_code.has_value());
-  CHECK(slurp(ctx.log_path).find("failed [provisioning::process::spawn]") != std::string::npos);
+  CHECK(log_text(ctx.log_path).find("failed [provisioning::process::spawn]") != std::string::npos);
 
   OpResult missing_cwd =
       run_op(make_op("command", {{"run", argv({"true"})}, {"cwd", "nowhere"}}), ctx);
@@ -146,7 +146,7 @@ TEST_CASE("command passes hostile argv elements literally", "[ops][command]") {
     expected += "<" + h + ">";
   }
   REQUIRE(run_op(make_op("command", {{"run", run}}), ctx).ok);
-  CHECK(slurp(ctx.log_path).find(expected) != std::string::npos);
+  CHECK(log_text(ctx.log_path).find(expected) != std::string::npos);
   CHECK(::access(marker.c_str(), F_OK) != 0);
 }
 

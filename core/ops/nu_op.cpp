@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/events/op_log.hpp"
 #include "core/ops/closure_channel.hpp"
 #include "core/ops/fields.hpp"
 #include "core/ops/op_process.hpp"
@@ -156,7 +157,7 @@ OpResult run_closure(const OperationSpec& op, const Fields& f, int64_t ref, cons
   }
   if (!r.output.empty() && ctx.open_log) {
     if (int fd = ctx.open_log(); fd >= 0) {
-      std::string text = r.output.back() == '\n' ? r.output : r.output + "\n";
+      const std::string text = op_log_records(op_log_now(), ctx.attempt, OpLogStream::out, r.output);
       for (size_t off = 0; off < text.size();) {
         ssize_t n = ::write(fd, text.data() + off, text.size() - off);
         if (n <= 0) break;

@@ -47,7 +47,7 @@ TEST_CASE("nu runs code with the input as data, never as code", "[ops][nu]") {
                                    {"wait", Duration{5'000'000'000}},
                                    {"at", DateTime{"2024-01-02T03:04:05+00:00"}}}}});
   OpResult r = run_op(op, ctx);
-  INFO(slurp(ctx.log_path));
+  INFO(log_text(ctx.log_path));
   REQUIRE(r.ok);
   CHECK(r.exit_code == 0);
   CHECK(slurp(dir / "ws/out.txt") == hostile);
@@ -71,7 +71,7 @@ TEST_CASE("nu reports failing code and passes env and cwd", "[ops][nu]") {
 
   OpResult error = run_op(make_op("nu", {{"code", "error make {msg: 'boom from nu'}"}}), ctx);
   CHECK_FALSE(error.ok);
-  CHECK(slurp(ctx.log_path).find("boom from nu") != std::string::npos);
+  CHECK(log_text(ctx.log_path).find("boom from nu") != std::string::npos);
 
   OpResult env = run_op(make_op("nu", {{"code", "$'($env.GREETING) (pwd | path basename)' | save here.txt"},
                                        {"env", DatumRecord{{"GREETING", "hello"}}},

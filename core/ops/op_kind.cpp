@@ -7,6 +7,7 @@
 #include <exception>
 
 #include "core/events/event.hpp"
+#include "core/events/op_log.hpp"
 #include "core/ops/command_op.hpp"
 #include "core/ops/config_set_op.hpp"
 #include "core/ops/file_write_op.hpp"
@@ -21,20 +22,23 @@ namespace prov {
 namespace {
 
 /// An action's log: created at the action's first output (or its failure), its header line
-/// first, and written through one descriptor until the trailer. Best effort: an operation
-/// never fails because its log cannot be written.
+/// first, and written through one descriptor until the trailer, as records (op_log.hpp) of
+/// attempt `attempt`. Best effort: an operation never fails because its log cannot be written.
 class ActionLog {
  public:
-  ActionLog(std::string path, std::shared_ptr<const SafeDir> dir, std::string header)
-      : path_(std::move(path)), dir_(std::move(dir)), header_(std::move(header)) {}
+  ActionLog(std::string path, std::shared_ptr<const SafeDir> dir, std::string header, std::optional<int> attempt)
+      : path_(std::move(path)),
+        dir_(std::move(dir)),
+        header_(std::move(header)),
+        attempt_(attempt) {}
   ~ActionLog() {
     if (fd_ >= 0) ::close(fd_);
   }
   ActionLog(const ActionLog&) = delete;
   ActionLog& operator=(const ActionLog&) = delete;
 
-  /// The log's descriptor, opened (and the header written) at the first call; -1 when there is
-  /// no log or it cannot be opened.
+  /// The log's descriptor, opened (a new log's first line and the header written) at the first
+  /// call; -1 when there is no log or it cannot be opened.
   int open() {
     if (tried_ || path_.empty()) return fd_;
     tried_ = true;
@@ -48,26 +52,33 @@ class ActionLog {
     } else {
       fd_ = ::open(path_.c_str(), flags | O_NOFOLLOW | O_CLOEXEC, 0600);
     }
+    if (fd_ >= 0 && ::lseek(fd_, 0, SEEK_END) == 0) write(std::string(op_log_magic()));
     write_line(header_);
     return fd_;
   }
   bool is_open() const { return fd_ >= 0; }
 
-  /// Appends `line` in one write, on a line of its own.
-  void write_line(std::string line) const {
+  /// Appends `line` as the runner's record, in one write.
+  void write_line(const std::string& line) const {
     if (fd_ < 0) return;
-    // Output that did not end its last line would otherwise swallow the start of ours.
+    std::string rec;
+    // A record cut short (a crash, the size limit) would otherwise swallow ours.
     const off_t size = ::lseek(fd_, 0, SEEK_END);
     char last = '\n';
-    if (size > 0 && ::pread(fd_, &last, 1, size - 1) == 1 && last != '\n') line.insert(0, "\n");
-    line += '\n';
-    [[maybe_unused]] const ssize_t n = ::write(fd_, line.data(), line.size());
+    if (size > 0 && ::pread(fd_, &last, 1, size - 1) == 1 && last != '\n') rec = "\n";
+    append_op_log_records(rec, op_log_now(), attempt_, OpLogStream::prov, line + "\n");
+    write(rec);
   }
 
  private:
+  void write(const std::string& bytes) const {
+    [[maybe_unused]] const ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+  }
+
   std::string path_;
   std::shared_ptr<const SafeDir> dir_;  ///< where path_ lies, held open; null: path_ as it is
   std::string header_;
+  std::optional<int> attempt_;
   int fd_ = -1;
   bool tried_ = false;  ///< open() was called: fd_ is what it got
 };
@@ -79,9 +90,11 @@ class ActionFrame {
  public:
   ActionFrame(const OperationSpec& op, const OpContext& ctx, const char* action)
       : what_(op.id + " (" + op.kind + ") " + action),
-        log_(ctx.log_path, ctx.log_dir, "==> " + now_utc().rfc3339 + " " + what_),
+        log_(ctx.log_path, ctx.log_dir, "==> " + now_utc().rfc3339 + " " + what_,
+             std::string_view(action) == "rollback" ? std::nullopt : ctx.attempt),
         ctx_(ctx),
         start_(std::chrono::steady_clock::now()) {
+    if (std::string_view(action) == "rollback") ctx_.attempt = std::nullopt;
     if (!ctx.log_path.empty()) ctx_.open_log = [this] { return log_.open(); };
   }
   ActionFrame(const ActionFrame&) = delete;

@@ -32,8 +32,12 @@ struct OpContext {
   /// (still not through a link at its end).
   std::shared_ptr<const SafeDir> log_dir;
   /// Set by OpKind::run/rollback for the action: opens log_path (its header line first) and
-  /// returns the descriptor output is appended to; -1 when it cannot be opened.
+  /// returns the descriptor output is appended to, as records (op_log.hpp); -1 when it cannot
+  /// be opened.
   std::function<int()> open_log;
+  /// The attempt the action's output belongs to, recorded with it in the log (op_log.hpp);
+  /// nullopt for a rollback's.
+  std::optional<int> attempt = 1;
   std::shared_ptr<const ChildEnv> base_env;  ///< what processes start from (Nu's env); null: this process's
   std::string nu_path = "nu";           ///< the Nu binary for `nu` operations (the hosting one)
   /// This plugin's binary: `nu` operations' Nu loads it (--plugins), so their code can call

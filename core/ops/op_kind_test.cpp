@@ -36,7 +36,7 @@ TEST_CASE("server kinds without providers say that none is available", "[ops]") 
   CHECK_FALSE(r.ok);
   CHECK(r.code == "provisioning::provider::not_available");
   CHECK(r.message.find("`local`") != std::string::npos);
-  CHECK(slurp(ctx.log_path).find("failed [provisioning::provider::not_available]") != std::string::npos);
+  CHECK(log_text(ctx.log_path).find("failed [provisioning::provider::not_available]") != std::string::npos);
 
   CHECK_THROWS_AS(kind.validate(make_op("server.create", {{"provider", "local"}})), WorkflowError);
   const OpKind& del = *find_kind("server.delete");
@@ -55,7 +55,7 @@ TEST_CASE("log lines frame each run and rollback, on lines of their own", "[ops]
   const OpKind& kind = *find_kind("command");
   REQUIRE(kind.run(op, ctx).ok);
   REQUIRE(kind.rollback(op, Datum(), ctx).ok);
-  const std::string log = slurp(ctx.log_path);
+  const std::string log = log_text(ctx.log_path);
   INFO(log);
   CHECK(log.find(" step-1 (command) run\nno newline\n<== ") != std::string::npos);
   CHECK(log.find(" step-1 (command) rollback\nundone\n<== ") != std::string::npos);
@@ -74,9 +74,43 @@ TEST_CASE("a silent, successful action leaves no log; a silent failure does", "[
   CHECK(::access(ctx.log_path.c_str(), F_OK) != 0);
 
   REQUIRE_FALSE(kind.run(make_op("command", {{"run", DatumList{"false"}}}, "quiet"), ctx).ok);
-  const std::string log = slurp(ctx.log_path);
+  const std::string log = log_text(ctx.log_path);
   INFO(log);
   CHECK(log.rfind("==> ", 0) == 0);
   CHECK(log.find(" quiet (command) run\n<== ") != std::string::npos);
   CHECK(log.find("quiet (command) run: failed [provisioning::operation::failed]") != std::string::npos);
+}
+
+TEST_CASE("an action's log records each line's stream and attempt; a rollback's lines have none", "[ops]") {
+  TempDir dir;
+  OpContext ctx = make_context(dir);
+  ctx.attempt = 3;
+  OperationSpec op = make_op(
+      "command", {{"run", DatumList{"sh", "-c", "echo out; echo err >&2"}}, {"rollback", DatumList{"echo", "undone"}}},
+      "step");
+  const OpKind& kind = *find_kind("command");
+  REQUIRE(kind.run(op, ctx).ok);
+  REQUIRE(kind.rollback(op, Datum(), ctx).ok);
+  const std::string log = slurp(ctx.log_path);
+  INFO(log);
+  CHECK(log.rfind(std::string(op_log_magic()), 0) == 0);
+  const std::vector<OpLogLine> lines = read_op_log(log);
+  REQUIRE(lines.size() == 7);
+  auto is = [&](size_t i, std::optional<int> attempt, OpLogStream s) {
+    INFO(i);
+    CHECK(lines[i].attempt == attempt);
+    CHECK(lines[i].stream == s);
+    CHECK(lines[i].time.has_value());
+  };
+  is(0, 3, OpLogStream::prov);
+  is(1, 3, OpLogStream::out);
+  CHECK(lines[1].text == "out");
+  is(2, 3, OpLogStream::err);
+  CHECK(lines[2].text == "err");
+  is(3, 3, OpLogStream::prov);
+  is(4, std::nullopt, OpLogStream::prov);
+  CHECK(lines[4].text.find("step (command) rollback") != std::string::npos);
+  is(5, std::nullopt, OpLogStream::out);
+  CHECK(lines[5].text == "undone");
+  is(6, std::nullopt, OpLogStream::prov);
 }

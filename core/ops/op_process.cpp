@@ -1,5 +1,6 @@
 #include "core/ops/op_process.hpp"
 
+#include "core/events/op_log.hpp"
 #include "core/support/atomic_file.hpp"
 #include "core/support/datum_json.hpp"
 #include "core/support/error.hpp"
@@ -28,6 +29,13 @@ SubprocessOptions options_of(const OpProcess& p, const OpContext& ctx) {
   o.stdin_text = p.stdin_text;
   o.log_path = ctx.log_path;
   o.open_log = ctx.open_log;
+  o.frame_output = [attempt = ctx.attempt](OutputStream s, std::string_view bytes) {
+    return op_log_records(op_log_now(), attempt,
+                          s == OutputStream::out   ? OpLogStream::out
+                          : s == OutputStream::err ? OpLogStream::err
+                                                   : OpLogStream::prov,
+                          bytes);
+  };
   // One byte past the bound tells that it was passed.
   if (p.stdout_use != OpProcess::Stdout::log) o.keep_stdout = kMaxOutBytes + 1;
   return o;

@@ -5,6 +5,7 @@
 #include <sstream>
 #include <string>
 
+#include "core/events/op_log.hpp"
 #include "core/graph/workflow.hpp"
 #include "core/ops/op_kind.hpp"
 #include "core/support/temp_dir.hpp"
@@ -36,6 +37,9 @@ inline std::string slurp(const std::string& path) {
   s << f.rdbuf();
   return s.str();
 }
+
+/// The output text an operation's log (op_log.hpp) at `path` holds.
+inline std::string log_text(const std::string& path) { return op_log_text(slurp(path)); }
 
 /// Runs `op` with its kind.
 inline OpResult run_op(const OperationSpec& op, const OpContext& ctx) {

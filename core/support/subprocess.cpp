@@ -21,12 +21,13 @@ using Clock = std::chrono::steady_clock;
 
 /// Ends the log at `fd`, which has reached the file size limit (RLIMIT_FSIZE), with a line
 /// saying that the output was cut there: its last bytes make room for that line.
-void cut_log(int fd) {
-  static constexpr char marker[] = "\n[output cut here: the log reached the file size limit]\n";
-  constexpr off_t len = sizeof marker - 1;
+void cut_log(int fd, const std::function<std::string(OutputStream, std::string_view)>& frame) {
+  constexpr std::string_view note = "[output cut here: the log reached the file size limit]\n";
+  const std::string marker = "\n" + (frame ? frame(OutputStream::note, note) : std::string(note));
+  const off_t len = static_cast<off_t>(marker.size());
   const off_t size = ::lseek(fd, 0, SEEK_END);
   if (size < 0 || ::ftruncate(fd, size > len ? size - len : 0) != 0) return;
-  [[maybe_unused]] const ssize_t n = ::write(fd, marker, static_cast<size_t>(len));
+  [[maybe_unused]] const ssize_t n = ::write(fd, marker.data(), marker.size());
 }
 
 }  // namespace
@@ -48,7 +49,7 @@ Subprocess::Subprocess(const SubprocessOptions& o) {
     spec.out = Redirect::append(o.log_path);
   }
   spec.err = Redirect::to_stdout();
-  if (piped && o.keep_stdout > 0) {
+  if (piped && (o.keep_stdout > 0 || o.frame_output)) {
     out_pipe = make_pipe();
     spec.out = Redirect::fd(out_pipe.write.get());
     spec.err = Redirect::fd(pipe.write.get());
@@ -61,6 +62,7 @@ Subprocess::Subprocess(const SubprocessOptions& o) {
     ::fcntl(pipe.read.get(), F_SETFL, O_NONBLOCK);
     out_ = pipe.read.release();
     open_log_ = o.open_log;
+    frame_ = o.frame_output;
   }
   if (out_pipe.read) {
     ::fcntl(out_pipe.read.get(), F_SETFL, O_NONBLOCK);
@@ -104,15 +106,21 @@ bool Subprocess::copy_output(int fd) {
       log_asked_ = true;
       log_ = open_log_();
     }
-    for (ssize_t done = 0; log_ >= 0 && !log_cut_ && done < n;) {
-      const ssize_t w = ::write(log_, buf + done, static_cast<size_t>(n - done));
+    std::string framed;
+    std::string_view out(buf, static_cast<size_t>(n));
+    if (frame_ && log_ >= 0 && !log_cut_) {
+      framed = frame_(fd == stdout_ ? OutputStream::out : OutputStream::err, out);
+      out = framed;
+    }
+    for (size_t done = 0; log_ >= 0 && !log_cut_ && done < out.size();) {
+      const ssize_t w = ::write(log_, out.data() + done, out.size() - done);
       if (w < 0 && errno == EINTR) continue;
       if (w < 0 && errno == EFBIG) {  // the file size limit: end the log saying so, drop the rest
-        cut_log(log_);
+        cut_log(log_, frame_);
         log_cut_ = true;
       }
       if (w < 0) break;  // the log is best effort; the child must not stall on it
-      done += w;
+      done += static_cast<size_t>(w);
     }
   }
   return true;

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/support/cancel.hpp"
@@ -20,6 +21,9 @@
 #include "core/support/spawn.hpp"
 
 namespace prov {
+
+/// Which of a child's streams a piece of its output came from; `note`: a line of the log's own.
+enum class OutputStream { out, err, note };
 
 /// What to start and where its output goes.
 struct SubprocessOptions {
@@ -40,6 +44,10 @@ struct SubprocessOptions {
   /// When > 0 (with open_log): stdout goes through a pipe of its own, apart from stderr, and its
   /// first keep_stdout bytes are kept (stdout_text()); both streams still go to the log.
   size_t keep_stdout = 0;
+  /// When set (with open_log): stdout and stderr go through pipes of their own, and each piece
+  /// read goes to the log as this returns it (an operation's records, op_log.hpp), as does the
+  /// line saying that the log was cut. Unset: the bytes as they are.
+  std::function<std::string(OutputStream, std::string_view)> frame_output;
 };
 
 /// How long to let a process run and how to stop it.
@@ -127,6 +135,7 @@ class Subprocess {
   bool log_asked_ = false;
   bool log_cut_ = false;  ///< the log reached the file size limit and was cut: nothing more goes to it
   std::function<int()> open_log_;
+  std::function<std::string(OutputStream, std::string_view)> frame_;  ///< frame_output
   SubprocessResult result_;  ///< what wait() returned, once the child is reaped
   std::string tail_;         ///< the last output bytes (output_tail)
   /// poll_wait(): why the group is being stopped (timed_out / cancelled) once stopping_, and

@@ -438,3 +438,28 @@ TEST_CASE("subprocess with keep_stdout keeps stdout apart; the log still gets bo
   CHECK(big.stdout_overflowed());
   CHECK(slurp(log).size() == 13 + 300000);  // the log has all of it
 }
+
+TEST_CASE("subprocess with frame_output writes each stream's pieces to the log as framed", "[subprocess]") {
+  TempDir dir;
+  const std::string log = dir / "framed.log";
+  int fd = -1;
+  SubprocessOptions o;
+  o.open_log = [&] { return fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600); };
+  o.frame_output = [](OutputStream s, std::string_view bytes) {
+    return std::string(s == OutputStream::out   ? "[o:"
+                       : s == OutputStream::err ? "[e:"
+                                                : "[n:") +
+           std::string(bytes) + "]";
+  };
+  o.argv = {"sh", "-c", "printf out; printf err >&2"};
+  Subprocess p(o);
+  CHECK(p.stdout_fd() >= 0);
+  CHECK(p.stdout_fd() != p.output_fd());
+  REQUIRE(p.wait({}).exit_code == 0);
+  ::close(fd);
+  const std::string text = slurp(log);
+  CHECK(text.find("[o:out]") != std::string::npos);
+  CHECK(text.find("[e:err]") != std::string::npos);
+  CHECK(text.size() == 14);
+  CHECK(p.stdout_text().empty());  // keep_stdout unset: nothing kept
+}

@@ -14,19 +14,19 @@ namespace prov::plugin {
 Signature ExtensionListCommand::signature() const {
   Signature s;
   s.name = "prov extension list";
-  s.description = "Every extension of the workspace: name, version, type, path, valid, compatible, problems.";
+  s.description = "Every extension of the workspace: name, version, kind, path, valid, compatible, problems.";
   s.extra_description =
       "Extensions live in paths.extensions (default <workspace>/extensions), one folder each with an "
       "extension.toml: [extension] name, version (semver), type (provider, taskserv, cluster, workflow), "
       "description, entry_points (name = path inside the folder), and [compatibility] provisioning = a semver "
-      "range of plugin versions. Invalid or incompatible extensions are listed with their problems and never "
+      "range of plugin versions. The file's type is the `kind` column, the name providers and operations use. Invalid or incompatible extensions are listed with their problems and never "
       "loaded; entry points that leave the folder (`..`, absolute paths, symlinks) are rejected.";
   s.search_terms = {"plugins", "addons", "validate", "compatibility"};
   s.named = workspace_flags();
   s.input_output_types = {{type::nothing(), type::table()}};
   s.examples = {
-      {"prov extension list | select name version type valid compatible", "Every extension and whether it is used",
-       table({"name", "version", "type", "valid", "compatible"},
+      {"prov extension list | select name version kind valid compatible", "Every extension and whether it is used",
+       table({"name", "version", "kind", "valid", "compatible"},
              {{Value::string("legacy-dns"), Value::string("1.2.0"), Value::string("taskserv"), Value::boolean(true),
                Value::boolean(false)},
               {Value::string("redis-taskserv"), Value::string("0.3.1"), Value::string("taskserv"), Value::boolean(true),
@@ -60,11 +60,11 @@ Signature ExtensionGetCommand::signature() const {
   s.named = workspace_flags();
   s.input_output_types = {{type::nothing(), type::record()}};
   s.examples = {
-      {"prov extension get redis-taskserv | select name version type compatibility",
+      {"prov extension get redis-taskserv | select name version kind compatibility",
        "One extension and the plugin versions it works with",
        Value::record({{"name", Value::string("redis-taskserv")},
                       {"version", Value::string("0.3.1")},
-                      {"type", Value::string("taskserv")},
+                      {"kind", Value::string("taskserv")},
                       {"compatibility", Value::string(">=0.1.0, <0.2.0")}})},
       {"prov extension get redis-taskserv | get entry_points | columns", "The names of its entry points",
        strings({"install"})},
