@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Installs what building and testing need, and nothing else: Debian packages (with apt-get when
-# run as root; otherwise prints the exact command and stops) and the pinned Nushell from npm.
+# Installs what building, testing and benchmarking need (`make bench` compares with ninja), and
+# nothing else: Debian packages (with apt-get when run as root; otherwise prints the exact
+# command and stops) and the pinned Nushell from npm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(cmake make g++ git pkg-config nlohmann-json3-dev libmsgpack-cxx-dev libtomlplusplus-dev libcpp-httplib-dev catch2 graphviz clang-14 libclang-rt-14-dev curl etcd-server etcd-client)
+packages=(cmake make g++ git pkg-config nlohmann-json3-dev libmsgpack-cxx-dev libtomlplusplus-dev libcpp-httplib-dev catch2 graphviz clang-14 libclang-rt-14-dev curl openssl etcd-server etcd-client ninja-build)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do

@@ -149,7 +149,7 @@ std::unique_ptr<HttpConnection> EtcdClient::take(size_t endpoint) {
     idle.pop_back();
     return c;
   }
-  return std::make_unique<HttpConnection>(endpoints_[endpoint]);
+  return std::make_unique<HttpConnection>(endpoints_[endpoint], options_.tls);
 }
 
 void EtcdClient::give_back(size_t endpoint, std::unique_ptr<HttpConnection> c) {
@@ -168,7 +168,18 @@ std::string EtcdClient::token() {
     if (!token_.empty()) return token_;
   }
   const json req = {{"name", options_.user}, {"password", options_.password}};
-  const json j = parse(call("/v3/auth/authenticate", req.dump(), false));
+  std::string answer;
+  try {
+    answer = call("/v3/auth/authenticate", req.dump(), false);
+  } catch (const ResourceError& e) {
+    if (e.code() != "provisioning::etcd::refused") throw;
+    const std::string why = e.what();
+    const size_t colon = why.find(": ");
+    throw ResourceError("provisioning::etcd::auth",
+                        "etcd refused the user '" + options_.user + "'" + (colon == std::string::npos ? "" : why.substr(colon)),
+                        "check state.etcd.user and state.etcd.password");
+  }
+  const json j = parse(answer);
   std::lock_guard lock(mutex_);
   token_ = j.value("token", "");
   if (token_.empty())
@@ -185,12 +196,21 @@ std::string EtcdClient::call(const std::string& path, const std::string& body, b
   }
   std::string last;
   bool reauthenticated = false;
-  for (size_t tried = 0; tried < endpoints_.size() * 2 && Clock::now() < deadline; ++tried) {
+  // Each attempt has a third of the time: a request a member took just as its leader died
+  // waits out etcd's own timeout, and is sent again to the next member meanwhile. What the
+  // store sends again is harmless: fenced puts of the same keys, or transactions that
+  // recognise their own earlier success.
+  const auto slice =
+      std::max<std::chrono::milliseconds>(options_.request_timeout / 3, std::chrono::milliseconds(500));
+  for (size_t tried = 0; tried < endpoints_.size() * 3 && Clock::now() < deadline; ++tried) {
     const size_t e = (start + tried) % endpoints_.size();
+    // Outside the try: a refused user is not an endpoint that failed.
+    const HttpHeaders headers = authenticated ? auth_headers() : HttpHeaders{};
     auto conn = take(e);
     HttpResponse r;
     try {
-      r = conn->post(path, body, authenticated ? auth_headers() : HttpHeaders{}, deadline);
+      const auto until = std::min(deadline, Clock::now() + slice);
+      r = conn->post(path, body, headers, until);
     } catch (const ResourceError& err) {
       last = err.what();
       continue;  // this member is down or slow: the next one
@@ -308,7 +328,7 @@ std::unique_ptr<EtcdWatch> EtcdClient::watch(const std::string& prefix, int64_t 
   for (size_t tried = 0; tried < endpoints_.size(); ++tried) {
     const size_t e = (first + tried) % endpoints_.size();
     auto w = std::make_unique<EtcdWatch>();
-    w->conn_ = std::make_unique<HttpConnection>(endpoints_[e]);
+    w->conn_ = std::make_unique<HttpConnection>(endpoints_[e], options_.tls);
     w->resume_revision_ = start;
     try {
       const HttpResponse head = w->conn_->start_stream("/v3/watch", req.dump(), auth_headers(), deadline);

@@ -18,10 +18,12 @@
 namespace prov {
 
 struct EtcdOptions {
-  std::vector<std::string> endpoints;  ///< "http://host:port", at least one
+  std::vector<std::string> endpoints;  ///< "http://host:port" or "https://…", at least one
   std::string user;                    ///< empty: no authentication
   std::string password;
-  std::chrono::milliseconds request_timeout{5000};  ///< each call, all endpoints tried included
+  /// Each call, all endpoints tried included; one attempt has a third of it (at least 0.5 s).
+  std::chrono::milliseconds request_timeout{5000};
+  TlsOptions tls = {};  ///< for https:// endpoints
 };
 
 /// One key's value as etcd keeps it.

@@ -33,7 +33,8 @@ inline int free_port() {
 
 class EtcdTestCluster {
  public:
-  explicit EtcdTestCluster(int members = 3) {
+  /// `extra` flags go to every member (e.g. authentication settings).
+  explicit EtcdTestCluster(int members = 3, std::vector<std::string> extra = {}) : extra_(std::move(extra)) {
     std::string initial;
     for (int i = 0; i < members; ++i) {
       Member m;
@@ -88,6 +89,7 @@ class EtcdTestCluster {
               "--heartbeat-interval", "50",
               "--election-timeout", "500",
               "--log-level", "error"};
+    s.argv.insert(s.argv.end(), extra_.begin(), extra_.end());
     s.out = Redirect::append(dir_.path() + "/" + m.name + ".log");
     s.err = Redirect::to_stdout();
     s.group = ProcessGroup::own;
@@ -106,6 +108,7 @@ class EtcdTestCluster {
     }
   }
   TempDir dir_{"etcd-test"};
+  std::vector<std::string> extra_;
   std::string initial_;
   std::vector<Member> members_;
 };

@@ -39,15 +39,19 @@ int ms_until(HttpConnection::Clock::time_point deadline) {
 HttpEndpoint HttpEndpoint::parse(std::string_view url) {
   const auto bad = [&](const std::string& why) {
     return ConfigError("provisioning::http::bad_url", "'" + std::string(url) + "' is not an endpoint: " + why,
-                       "write it as http://HOST:PORT");
+                       "write it as http://HOST:PORT or https://HOST:PORT");
   };
-  constexpr std::string_view scheme = "http://";
-  if (url.substr(0, scheme.size()) != scheme) {
-    if (url.substr(0, 8) == "https://") throw bad("TLS endpoints are not supported yet");
-    throw bad("it does not start with http://");
-  }
-  std::string_view rest = url.substr(scheme.size());
   HttpEndpoint ep;
+  std::string_view rest;
+  if (url.substr(0, 7) == "http://") {
+    rest = url.substr(7);
+  } else if (url.substr(0, 8) == "https://") {
+    rest = url.substr(8);
+    ep.tls = true;
+    ep.port = 443;
+  } else {
+    throw bad("it does not start with http:// or https://");
+  }
   const size_t slash = rest.find('/');
   if (slash != std::string_view::npos) {
     ep.base_path = std::string(rest.substr(slash));
@@ -81,7 +85,7 @@ HttpEndpoint HttpEndpoint::parse(std::string_view url) {
 
 std::string HttpEndpoint::to_string() const {
   const bool v6 = host.find(':') != std::string::npos;
-  return "http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port) + base_path;
+  return (tls ? "https://" : "http://") + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port) + base_path;
 }
 
 std::string HttpResponse::header(std::string_view name) const {
@@ -91,6 +95,7 @@ std::string HttpResponse::header(std::string_view name) const {
 }
 
 void HttpConnection::close() {
+  tls_session_.reset();  // before its socket
   fd_.reset();
   in_.clear();
   body_.clear();
@@ -139,8 +144,9 @@ void HttpConnection::connect(Clock::time_point deadline) {
     }
     const int one = 1;
     ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    fd_ = std::move(fd);
     ::freeaddrinfo(found);
+    if (endpoint_.tls) tls_session_ = TlsSession::connect(fd.get(), endpoint_.host, tls_, endpoint_.to_string(), deadline);
+    fd_ = std::move(fd);
     return;
   }
   ::freeaddrinfo(found);
@@ -177,14 +183,13 @@ void HttpConnection::send_request(std::string_view path, std::string_view body, 
     size_t sent = 0;
     bool broken = false;
     while (sent < req.size()) {
-      const ssize_t n = ::send(fd_.get(), req.data() + sent, req.size() - sent, MSG_NOSIGNAL);
-      if (n > 0) {
-        sent += static_cast<size_t>(n);
+      const auto step = write_some(req.data() + sent, req.size() - sent);
+      if (step.n > 0) {
+        sent += static_cast<size_t>(step.n);
         continue;
       }
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        pollfd p{fd_.get(), POLLOUT, 0};
+      if (step.n == -1) {
+        pollfd p{fd_.get(), step.wait_events, 0};
         if (::poll(&p, 1, ms_until(deadline)) == 0)
           throw ResourceError("provisioning::http::timeout", endpoint_.to_string() + " did not take the request in time");
         continue;
@@ -199,23 +204,51 @@ void HttpConnection::send_request(std::string_view path, std::string_view body, 
   }
 }
 
+TlsSession::Step HttpConnection::write_some(const char* data, size_t len) {
+  if (tls_session_) return tls_session_->write(data, len);
+  for (;;) {
+    const ssize_t n = ::send(fd_.get(), data, len, MSG_NOSIGNAL);
+    if (n > 0) return {n, 0};
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return {-1, POLLOUT};
+    return {-2, 0};
+  }
+}
+
+TlsSession::Step HttpConnection::read_some(char* buf, size_t len) {
+  if (tls_session_) return tls_session_->read(buf, len);
+  for (;;) {
+    const ssize_t n = ::recv(fd_.get(), buf, len, 0);
+    if (n >= 0) return {n, 0};
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return {-1, POLLIN};
+    return {-2, 0};
+  }
+}
+
 bool HttpConnection::fill(Clock::time_point deadline) {
   char buf[16384];
   for (;;) {
-    const ssize_t n = ::recv(fd_.get(), buf, sizeof buf, 0);
-    if (n > 0) {
-      in_.append(buf, static_cast<size_t>(n));
+    const auto step = read_some(buf, sizeof buf);
+    if (step.n > 0) {
+      in_.append(buf, static_cast<size_t>(step.n));
+      // What TLS decrypted beyond this read does not show when the socket is polled: take it now.
+      while (tls_session_ && tls_session_->pending() > 0) {
+        const auto more = read_some(buf, sizeof buf);
+        if (more.n <= 0) break;
+        in_.append(buf, static_cast<size_t>(more.n));
+      }
       return true;
     }
-    if (n == 0) return false;
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      pollfd p{fd_.get(), POLLIN, 0};
-      const int rc = ::poll(&p, 1, ms_until(deadline));
-      if (rc == 0) throw ResourceError("provisioning::http::timeout", endpoint_.to_string() + " did not answer in time");
-      continue;
+    if (step.n == -2 && tls_session_ && !tls_session_->broken_because().empty()) {
+      const std::string why = tls_session_->broken_because();
+      close();
+      throw ResourceError("provisioning::http::tls", "TLS with " + endpoint_.to_string() + " failed: " + why);
     }
-    return false;
+    if (step.n == 0 || step.n == -2) return false;
+    pollfd p{fd_.get(), step.wait_events, 0};
+    const int rc = ::poll(&p, 1, ms_until(deadline));
+    if (rc == 0) throw ResourceError("provisioning::http::timeout", endpoint_.to_string() + " did not answer in time");
   }
 }
 

@@ -1,11 +1,13 @@
 #pragma once
-/// A small HTTP/1.1 client for JSON APIs over plain TCP: one connection, kept alive, requests
-/// one after another, every wait bounded by a deadline. Enough for etcd's v3 JSON gateway
+/// A small HTTP/1.1 client for JSON APIs over TCP, with TLS for https:// endpoints
+/// (core/net/tls_session.hpp): one connection, kept alive, requests one after another, every
+/// wait bounded by a deadline. Enough for etcd's v3 JSON gateway
 /// (POST with a JSON body; answers with a Content-Length or chunked, and streams of
 /// newline-separated JSON messages for watches), without a library that every process of the
 /// product would load at start.
 
 #include <chrono>
+#include <memory>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -13,17 +15,19 @@
 #include <utility>
 #include <vector>
 
+#include "core/net/tls_session.hpp"
 #include "core/support/unique_fd.hpp"
 
 namespace prov {
 
-/// Where an HTTP server is: from "http://host:port[/base]".
+/// Where an HTTP server is: from "http://host:port[/base]" or "https://…".
 struct HttpEndpoint {
   std::string host;
   uint16_t port = 80;
+  bool tls = false;  ///< https://
   std::string base_path;  ///< prefix of every request's path, without a final '/'; may be empty
   /// The endpoint of `url`. Throws ConfigError `provisioning::http::bad_url` naming it (only
-  /// http:// URLs with a host are taken).
+  /// http:// and https:// URLs with a host are taken; the port defaults to 80 and 443).
   static HttpEndpoint parse(std::string_view url);
   std::string to_string() const;
 };
@@ -43,7 +47,9 @@ struct HttpResponse {
 class HttpConnection {
  public:
   using Clock = std::chrono::steady_clock;
-  explicit HttpConnection(HttpEndpoint endpoint) : endpoint_(std::move(endpoint)) {}
+  /// `tls` is used for an https:// endpoint.
+  explicit HttpConnection(HttpEndpoint endpoint, TlsOptions tls = {})
+      : endpoint_(std::move(endpoint)), tls_(std::move(tls)) {}
 
   const HttpEndpoint& endpoint() const { return endpoint_; }
 
@@ -77,6 +83,9 @@ class HttpConnection {
   HttpResponse read_head(Clock::time_point deadline);
   HttpResponse read_head_retrying(std::string_view path, std::string_view body, const HttpHeaders& headers,
                                   Clock::time_point deadline);
+  /// Sends what it can of `data`: TlsSession's Step, for the socket or its TLS session.
+  TlsSession::Step write_some(const char* data, size_t len);
+  TlsSession::Step read_some(char* buf, size_t len);
   /// Reads more bytes into in_; false when the peer closed the connection.
   bool fill(Clock::time_point deadline);
   std::string read_exact(size_t n, Clock::time_point deadline);
@@ -85,7 +94,9 @@ class HttpConnection {
   bool decode_chunks();
 
   HttpEndpoint endpoint_;
+  TlsOptions tls_;
   UniqueFd fd_;
+  std::unique_ptr<TlsSession> tls_session_;  ///< over fd_, for an https:// endpoint
   std::string in_;  ///< bytes read and not yet consumed
   bool streaming_ = false;
   bool stream_chunked_ = false;

@@ -63,7 +63,7 @@ auto soon() { return HttpConnection::Clock::now() + 3s; }
 
 }  // namespace
 
-TEST_CASE("http: endpoints are parsed from http URLs, and bad ones are refused naming them", "[http]") {
+TEST_CASE("http: endpoints are parsed from http and https URLs, and bad ones are refused naming them", "[http]") {
   const auto e = HttpEndpoint::parse("http://127.0.0.1:2379");
   CHECK(e.host == "127.0.0.1");
   CHECK(e.port == 2379);
@@ -71,7 +71,12 @@ TEST_CASE("http: endpoints are parsed from http URLs, and bad ones are refused n
   CHECK(HttpEndpoint::parse("http://etcd.example").port == 80);
   CHECK(HttpEndpoint::parse("http://[::1]:2379").host == "::1");
   CHECK(HttpEndpoint::parse("http://[::1]:2379").to_string() == "http://[::1]:2379");
-  for (const char* bad : {"127.0.0.1:2379", "http://", "http://h:0", "http://h:70000", "http://h:x", "ftp://h"}) {
+  CHECK_FALSE(e.tls);
+  const auto secure = HttpEndpoint::parse("https://etcd.example");
+  CHECK(secure.tls);
+  CHECK(secure.port == 443);
+  CHECK(secure.to_string() == "https://etcd.example:443");
+  for (const char* bad : {"127.0.0.1:2379", "http://", "http://h:0", "http://h:70000", "http://h:x", "ftp://h", "https://", "https:/h"}) {
     try {
       HttpEndpoint::parse(bad);
       FAIL(bad);
