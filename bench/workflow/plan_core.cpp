@@ -1,6 +1,7 @@
-// The core's own planning time, without Nushell or the plugin protocol: reads a workflow file,
-// validates it (parse_workflow builds the DAG), and plans it (make_plan, then every row of the
-// plan with plan_step), timing each phase.
+// The core's own planning time, without Nushell or the plugin protocol: reads a workflow file
+// as `prov workflow plan` does (read_workflow_file: a JSON file's operations read and checked
+// one at a time), validates it (parse_workflow_file builds the DAG), and plans it (make_plan,
+// then every row of the plan with plan_step), timing each phase.
 // Prints one line: `read_ms parse_ms plan_ms total_ms operations`. Used by
 // bench/workflow_bench.sh to say where `prov workflow plan` spends its time.
 #include <chrono>
@@ -22,10 +23,10 @@ int main(int argc, char** argv) {
   };
   try {
     auto t0 = clock::now();
-    prov::Datum doc = prov::load_workflow_file(argv[1]);
+    prov::WorkflowFile file = prov::read_workflow_file(argv[1]);
     auto t1 = clock::now();
     prov::Dag dag;
-    prov::WorkflowSpec spec = prov::parse_workflow(std::move(doc), argv[1], &dag);
+    prov::WorkflowSpec spec = prov::parse_workflow_file(std::move(file), argv[1], &dag);
     auto t2 = clock::now();
     prov::Plan plan = prov::make_plan(spec, dag);
     // Every row, as `prov workflow plan` makes them (one at a time, then dropped).

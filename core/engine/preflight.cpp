@@ -18,18 +18,16 @@ const std::string* string_field(const Datum& op, const char* name) {
   return d && d->is_string() ? &d->str() : nullptr;
 }
 
-/// The problems of the operations in `doc` that only the workspace can show, in the order of
-/// the operations.
-void check_operations(const Datum& doc, const PreflightContext& ctx, std::vector<Error>& out) {
-  const Datum* ops = doc.is_record() ? doc.find("operations") : nullptr;
-  if (!ops || !ops->is_list()) return;
+/// The problems of the operations (their records, in order; nullptr for one that is not a
+/// record) that only the workspace can show, in the order of the operations.
+void check_operations(const std::vector<const Datum*>& ops, const PreflightContext& ctx, std::vector<Error>& out) {
   std::optional<ProviderCatalog> catalog;
   std::vector<NuCode> codes;
   std::vector<std::pair<size_t, std::string>> code_owner;  ///< operation index, "operation 'x': `code`"
   std::vector<std::pair<size_t, Error>> problems;  ///< by operation index
-  for (size_t index = 0; index < ops->list().size(); ++index) {
-    const Datum& op = ops->list()[index];
-    if (!op.is_record()) continue;
+  for (size_t index = 0; index < ops.size(); ++index) {
+    if (!ops[index] || !ops[index]->is_record()) continue;
+    const Datum& op = *ops[index];
     const std::string* kind = string_field(op, "kind");
     const std::string* id_field = string_field(op, "id");
     if (!kind) continue;
@@ -80,11 +78,11 @@ void check_operations(const Datum& doc, const PreflightContext& ctx, std::vector
 
 namespace {
 
-template <class Doc>
-WorkflowSpec preflight(Doc&& doc, const std::string& origin, const PreflightContext& ctx, Dag* dag) {
-  // Over a limit, nothing else is looked at: the limits keep the rest from costing too much.
-  check_workflow_limits(doc, origin, Limits::process());
-  check_workflow_limits(doc, origin, Limits::process().with_config(*ctx.config));
+/// The preflight of a workflow whose process limits were checked: `name` its name (or ""),
+/// `records` its operations' records, `parse` what parses it over the settings it is given.
+template <class Parse>
+WorkflowSpec preflight_checked(const std::string& name, const std::vector<const Datum*>& records, Parse&& parse,
+                               const std::string& origin, const PreflightContext& ctx) {
   std::vector<Error> problems;
   WorkflowSettings base;
   try {
@@ -94,12 +92,10 @@ WorkflowSpec preflight(Doc&& doc, const std::string& origin, const PreflightCont
   }
   // Before parsing, which may move the operations out of the document.
   std::vector<Error> operation_problems;
-  check_operations(doc, ctx, operation_problems);
-  std::string name;
-  if (const std::string* n = doc.is_record() ? string_field(doc, "name") : nullptr) name = *n;
+  check_operations(records, ctx, operation_problems);
   std::optional<WorkflowSpec> spec;
   try {
-    spec = parse_workflow(std::forward<Doc>(doc), origin, dag, base);
+    spec = parse(base);
   } catch (const Error& e) {
     if (e.code() == "provisioning::workflow::invalid") problems.insert(problems.end(), e.related().begin(), e.related().end());
     else problems.push_back(e);
@@ -115,7 +111,31 @@ WorkflowSpec preflight(Doc&& doc, const std::string& origin, const PreflightCont
   throw all;
 }
 
+std::string workflow_name(const Datum& doc) {
+  const std::string* n = doc.is_record() ? string_field(doc, "name") : nullptr;
+  return n ? *n : std::string();
+}
+
+template <class Doc>
+WorkflowSpec preflight(Doc&& doc, const std::string& origin, const PreflightContext& ctx, Dag* dag) {
+  // Over a limit, nothing else is looked at: the limits keep the rest from costing too much.
+  check_workflow_limits(doc, origin, Limits::process());
+  check_workflow_limits(doc, origin, Limits::process().with_config(*ctx.config));
+  std::vector<const Datum*> records;
+  if (const Datum* ops = doc.is_record() ? doc.find("operations") : nullptr; ops && ops->is_list())
+    for (const Datum& op : ops->list()) records.push_back(&op);
+  return preflight_checked(
+      workflow_name(doc), records,
+      [&](const WorkflowSettings& base) { return parse_workflow(std::forward<Doc>(doc), origin, dag, base); }, origin,
+      ctx);
+}
+
 }  // namespace
+
+const std::vector<std::string>& preflight_fields() {
+  static const std::vector<std::string> fields = {"path", "provider", "cwd", "code", "rollback"};
+  return fields;
+}
 
 WorkflowSpec preflight_workflow(const Datum& doc, const std::string& origin, const PreflightContext& ctx, Dag* dag) {
   return preflight(doc, origin, ctx, dag);
@@ -123,6 +143,23 @@ WorkflowSpec preflight_workflow(const Datum& doc, const std::string& origin, con
 
 WorkflowSpec preflight_workflow(Datum&& doc, const std::string& origin, const PreflightContext& ctx, Dag* dag) {
   return preflight(std::move(doc), origin, ctx, dag);
+}
+
+WorkflowSpec preflight_workflow_file(WorkflowFile&& file, const std::string& origin, const PreflightContext& ctx,
+                                     Dag* dag) {
+  bool whole = !file.streamed || file.exceeds(Limits::process());
+  if (!whole) try {
+      whole = file.exceeds(Limits::process().with_config(*ctx.config));
+    } catch (const Error&) {
+      whole = true;  // the whole document's preflight says what is wrong with the limits
+    }
+  if (whole) return preflight(whole_document(std::move(file)), origin, ctx, dag);
+  const std::string name = workflow_name(file.document);
+  const std::vector<const Datum*> records = file.operation_records();
+  return preflight_checked(
+      name, records,
+      [&](const WorkflowSettings& base) { return parse_workflow_file(std::move(file), origin, dag, base); }, origin,
+      ctx);
 }
 
 }  // namespace prov

@@ -3,9 +3,11 @@
 /// `run --dry-run`, `run` and `submit` ask the same question and get every problem at once.
 
 #include <string>
+#include <vector>
 
 #include "core/graph/dag.hpp"
 #include "core/graph/workflow.hpp"
+#include "core/graph/workflow_parse.hpp"
 #include "core/support/datum.hpp"
 
 namespace prov {
@@ -30,5 +32,15 @@ WorkflowSpec preflight_workflow(const Datum& doc, const std::string& origin, con
 /// The same, moving the operations' records out of `doc` (parse_workflow(Datum&&)).
 WorkflowSpec preflight_workflow(Datum&& doc, const std::string& origin, const PreflightContext& ctx,
                                 Dag* dag = nullptr);
+
+/// The fields of an operation's record the preflight reads besides its id and kind: what
+/// read_workflow_file must keep of each operation for preflight_workflow_file.
+const std::vector<std::string>& preflight_fields();
+
+/// preflight_workflow of a file read by read_workflow_file(path, preflight_fields()): the same
+/// problems and spec, without the whole document when the file was streamed (the spec's
+/// operations then hold only the kept fields: for planning, not running).
+WorkflowSpec preflight_workflow_file(WorkflowFile&& file, const std::string& origin, const PreflightContext& ctx,
+                                     Dag* dag = nullptr);
 
 }  // namespace prov

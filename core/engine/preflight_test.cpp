@@ -114,3 +114,47 @@ TEST_CASE("preflight refuses what the run would, every problem at once", "[engin
       {"id": "in", "kind": "file.write", "path": "inside.txt", "content": "x"}]})");
   CHECK(preflight_workflow(good, "test.json", ctx).operations.size() == 3);
 }
+
+TEST_CASE("a workflow file read one operation at a time gets the same preflight", "[engine][preflight]") {
+  TempDir dir;
+  const Datum config = json(R"({"providers": {"default": "local"}, "limits": {"operations": 3}})");
+  const PreflightContext ctx{dir.path(), &config, pinned_nu()};
+  auto outcome = [](auto&& preflight) {
+    try {
+      const WorkflowSpec spec = preflight();
+      std::string out = spec.name;
+      for (const OperationSpec& op : spec.operations) out += "|" + op.id + ":" + op.kind;
+      return out;
+    } catch (const Error& e) {
+      std::string out = e.code() + ": " + e.what();
+      for (const Error& r : e.related()) out += "\n  " + r.code() + ": " + r.what() + " / " + r.help();
+      return out;
+    }
+  };
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {R"({"name": "w", "operations": [
+      {"id": "ok", "kind": "nu", "code": "ls | length"},
+      {"id": "bad-code", "kind": "nu", "code": "1 + "},
+      {"id": "srv", "kind": "server.create", "provider": "lcoal", "server": {"name": "x", "command": ["true"]}}]})",
+       "operation 'bad-code': `code` is not valid Nu"},
+      {R"({"operations": [{"id": "out", "kind": "file.write", "path": "../outside.txt", "content": "x"},
+      {"id": "typo", "kind": "command", "runn": ["true"]}], "name": "v"})",
+       "provisioning::operation::path_outside_workspace: operation 'out'"},
+      {R"({"name": "w", "operations": [{"id": "in", "kind": "file.write", "path": "in.txt", "content": "x"},
+      {"id": "b", "kind": "command", "run": ["true"], "depends_on": ["in"]}]})",
+       "w|in:file.write|b:command"},
+      // Over the configuration's limit of 3 operations.
+      {R"({"name": "w", "operations": [{"id": "a", "kind": "command", "run": ["true"]},
+      {"id": "b", "kind": "command", "run": ["true"]}, {"id": "c", "kind": "command", "run": ["true"]},
+      {"id": "d", "kind": "command", "run": ["true"]}]})",
+       "provisioning::limits::operations"}};
+  for (const auto& [text, expected] : cases) {
+    INFO(text);
+    const std::string path = dir.write("w.json", text);
+    WorkflowFile file = read_workflow_file(path, preflight_fields());
+    REQUIRE(file.streamed);
+    const std::string whole = outcome([&] { return preflight_workflow(load_workflow_file(path), path, ctx); });
+    CHECK(outcome([&] { return preflight_workflow_file(std::move(file), path, ctx); }) == whole);
+    CHECK(whole.find(expected) != std::string::npos);
+  }
+}

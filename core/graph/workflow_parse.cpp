@@ -23,6 +23,25 @@
 
 namespace prov {
 
+/// Operations read one at a time: each checked as it comes, its references found, its record
+/// kept whole (keep_fields) or cut to the fields named in `keep`.
+struct StreamedOperations {
+  /// The references found in operation `index`'s fields, or why they could not be read.
+  struct References {
+    size_t index = 0;
+    std::vector<FieldReference> refs;
+    std::optional<WorkflowError> error;
+  };
+  bool keep_fields = true;
+  std::vector<std::string> keep;
+  size_t count = 0;         ///< operations read
+  size_t limit = SIZE_MAX;  ///< beyond this many only the count goes on
+  std::vector<OperationSpec> ops;
+  std::vector<WorkflowError> problems;            ///< of the operations, in their order
+  std::vector<References> references;             ///< of the operations that have any
+  std::vector<std::pair<size_t, Datum>> retries;  ///< operations' own `retry`, for their settings
+};
+
 namespace {
 
 const std::vector<std::string> kWorkflowFields = {"name", "settings", "vars", "operations"};
@@ -102,6 +121,7 @@ class Problems : public FieldProblems {
   }
 
   const std::vector<WorkflowError>& list() const { return list_; }
+  std::vector<WorkflowError> take() { return std::move(list_); }
 
  private:
   std::vector<WorkflowError> list_;
@@ -291,9 +311,15 @@ OperationSpec read_operation(Problems& p, const Datum& value, size_t number,
   return op;
 }
 
-/// Checks the references in each operation's fields; what an operation references and its
-/// depends_on does not list becomes an implicit dependency (in `deps` and its implicit_deps).
-void add_references(Problems& p, WorkflowSpec& spec, const IdIndex& index, std::vector<std::vector<size_t>>& deps) {
+std::string operation_where(const OperationSpec& op, size_t i) {
+  return op.id.empty() ? "operation #" + std::to_string(i + 1) : "operation " + in_quotes(op.id);
+}
+
+/// Checks the references found in the operations' fields (`found`, in the order of the
+/// operations); what an operation references and its depends_on does not list becomes an
+/// implicit dependency (in `deps` and its implicit_deps).
+void add_references(Problems& p, WorkflowSpec& spec, const IdIndex& index, std::vector<std::vector<size_t>>& deps,
+                    std::vector<StreamedOperations::References>& found) {
   ReferenceScope scope{spec,
                        [&](const std::string& id) -> std::optional<size_t> {
                          const size_t at = index.find(id);
@@ -305,18 +331,15 @@ void add_references(Problems& p, WorkflowSpec& spec, const IdIndex& index, std::
                          return k && k->exit_code;
                        },
                        &spec.vars};
-  for (size_t i = 0; i < spec.operations.size(); ++i) {
-    OperationSpec& op = spec.operations[i];
-    const std::string where = op.id.empty() ? "operation #" + std::to_string(i + 1) : "operation " + in_quotes(op.id);
-    std::vector<FieldReference> refs;
-    try {
-      refs = find_references(op.fields, where);
-    } catch (WorkflowError& e) {
-      p.add(std::move(e));
+  for (StreamedOperations::References& r : found) {
+    if (r.error) {
+      p.add(std::move(*r.error));
       continue;
     }
-    if (refs.empty()) continue;
-    for (size_t at : check_references(refs, i, scope, where, [&](WorkflowError e) { p.add(std::move(e)); })) {
+    const size_t i = r.index;
+    OperationSpec& op = spec.operations[i];
+    for (size_t at :
+         check_references(r.refs, i, scope, operation_where(op, i), [&](WorkflowError e) { p.add(std::move(e)); })) {
       if (std::find(deps[i].begin(), deps[i].end(), at) != deps[i].end()) continue;
       deps[i].push_back(at);
       op.implicit_deps.push_back(spec.operations[at].id);
@@ -327,7 +350,7 @@ void add_references(Problems& p, WorkflowSpec& spec, const IdIndex& index, std::
 /// Duplicate ids, unknown and self dependencies, cycles; drops repeats from each depends_on.
 /// Returns the graph of the dependencies that name an operation (all of them when there is no
 /// problem).
-Dag check_graph(Problems& p, WorkflowSpec& spec) {
+Dag check_graph(Problems& p, WorkflowSpec& spec, std::vector<StreamedOperations::References>& references) {
   const size_t n = spec.operations.size();
   IdIndex index(n);
   std::vector<std::vector<size_t>> duplicates;  // for each id used more than once: its positions
@@ -412,7 +435,7 @@ Dag check_graph(Problems& p, WorkflowSpec& spec) {
     }
     op.depends_on.resize(kept);
   }
-  add_references(p, spec, index, deps);
+  add_references(p, spec, index, deps, references);
   Dag dag = make_dag(std::move(deps));
   // Levels are cheaper than components: look for cycles only when there is one.
   if (!compute_levels(dag))
@@ -566,21 +589,53 @@ const std::vector<std::string>& workflow_kinds() {
 
 namespace {
 
-/// parse_workflow; the operations' records are moved out of `movable` (the document's
-/// operations) when given, else copied.
-WorkflowSpec parse_document(const Datum& doc, const std::string& origin, Dag* dag,
-                            DatumList* movable, const WorkflowSettings& base) {
+/// The fields of an operation's record that an outline keeps: `output` (out_shape() reads it)
+/// and those named in `keep`, with the id and kind beside them; null when it has none of them.
+Datum kept_fields(const Datum& record, const std::vector<std::string>& keep) {
+  auto kept = [&](const std::string& key) {
+    return key == "output" || std::find(keep.begin(), keep.end(), key) != keep.end();
+  };
+  const DatumRecord& all = record.record();
+  if (std::none_of(all.begin(), all.end(), [&](const auto& m) { return kept(m.first); })) return Datum();
+  DatumRecord out;
+  for (const auto& [key, value] : all)
+    if (key == "id" || key == "kind" || kept(key)) out.emplace_back(key, value);
+  return out;
+}
+
+/// Reads the next operation into `s`; its record is moved out of `movable` (the same value)
+/// when given and its fields are kept.
+void add_operation(StreamedOperations& s, const Datum& value, Datum* movable) {
+  const size_t number = ++s.count;
+  if (s.count > s.limit) return;
+  Problems p;
+  // The workflow's retry is not known yet: operations' own are read again at the end.
+  OperationSpec op = read_operation(p, value, number, RetryPolicy{});
+  if (value.is_record()) {
+    try {
+      std::vector<FieldReference> refs = find_references(value, operation_where(op, number - 1));
+      if (!refs.empty()) s.references.push_back({number - 1, std::move(refs), std::nullopt});
+    } catch (WorkflowError& e) {
+      s.references.push_back({number - 1, {}, std::move(e)});
+    }
+    if (const Datum* retry = member(value, "retry")) s.retries.emplace_back(number - 1, *retry);
+    if (!s.keep_fields)
+      op.fields = kept_fields(value, s.keep);
+    else
+      op.fields = movable ? std::move(*movable) : value;
+  }
+  for (WorkflowError& e : p.take()) s.problems.push_back(std::move(e));
+  s.ops.push_back(std::move(op));
+}
+
+/// parse_workflow of the record `doc`, whose operations were read into `s` (doc's own
+/// `operations`, when a list, is not looked into).
+WorkflowSpec finish_document(const Datum& doc, StreamedOperations& s, const std::string& origin, Dag* dag,
+                             const WorkflowSettings& base) {
   Problems p;
   WorkflowSpec spec;
   spec.settings = base;
   std::string where = "workflow from " + origin;
-  check_workflow_limits(doc, origin, Limits::process());
-  if (!doc.is_record()) {
-    p.add("wrong_type",
-          where + " must be a record with name, settings and operations, got " + doc.type_name(),
-          "give a record like {name: \"deploy\", operations: [...]}");
-    throw p.list().front();
-  }
 
   if (const Datum* name = member(doc, "name")) {
     if (!name->is_string())
@@ -611,17 +666,16 @@ WorkflowSpec parse_document(const Datum& doc, const std::string& origin, Dag* da
     p.missing(where, "operations", "list the operations to run");
   } else if (!operations->is_list()) {
     p.wrong_type(where, "operations", "a list of records", *operations);
-  } else if (operations->list().empty()) {
+  } else if (s.count == 0) {
     p.bad_value(where, "'operations' is empty", "a workflow needs at least one operation");
   } else {
-    const DatumList& list = operations->list();
-    spec.operations.reserve(list.size());
-    for (size_t k = 0; k < list.size(); ++k) {
-      spec.operations.push_back(read_operation(p, list[k], k + 1, spec.settings.retry));
-      if (list[k].is_record())
-        spec.operations.back().fields = movable ? std::move((*movable)[k]) : list[k];
+    for (WorkflowError& e : s.problems) p.add(std::move(e));
+    spec.operations = std::move(s.ops);
+    for (const auto& [i, retry] : s.retries) {
+      Problems again;  // reported when the operation was read
+      spec.operations[i].retry = read_retry(again, where, "retry", retry, spec.settings.retry);
     }
-    Dag graph = check_graph(p, spec);
+    Dag graph = check_graph(p, spec, s.references);
     if (dag) *dag = std::move(graph);
   }
 
@@ -635,6 +689,27 @@ WorkflowSpec parse_document(const Datum& doc, const std::string& origin, Dag* da
                     Blame::input());
   all.with_related(std::vector<Error>(problems.begin(), problems.end()));
   throw all;
+}
+
+/// parse_workflow; the operations' records are moved out of `movable` (the document's
+/// operations) when given, else copied.
+WorkflowSpec parse_document(const Datum& doc, const std::string& origin, Dag* dag, DatumList* movable,
+                            const WorkflowSettings& base) {
+  check_workflow_limits(doc, origin, Limits::process());
+  if (!doc.is_record()) {
+    Problems p;
+    p.add("wrong_type",
+          "workflow from " + origin + " must be a record with name, settings and operations, got " + doc.type_name(),
+          "give a record like {name: \"deploy\", operations: [...]}");
+    throw p.list().front();
+  }
+  StreamedOperations s;
+  if (const Datum* operations = member(doc, "operations"); operations && operations->is_list()) {
+    const DatumList& list = operations->list();
+    s.ops.reserve(list.size());
+    for (size_t k = 0; k < list.size(); ++k) add_operation(s, list[k], movable ? &(*movable)[k] : nullptr);
+  }
+  return finish_document(doc, s, origin, dag, base);
 }
 
 }  // namespace
@@ -709,7 +784,11 @@ Datum parse_workflow_json(std::string_view text, const std::string& path) {
   throw error;
 }
 
-Datum load_workflow_file(const std::string& path) {
+namespace {
+
+/// A workflow file's text, and whether it is JSON (else TOML). Throws what
+/// load_workflow_file throws for an unknown extension or a file that cannot be read.
+std::string workflow_text(const std::string& path, bool& json) {
   const size_t dot = path.find_last_of("./");
   std::string extension = dot == std::string::npos || path[dot] == '/' ? "" : path.substr(dot);
   std::transform(extension.begin(), extension.end(), extension.begin(),
@@ -724,14 +803,99 @@ Datum load_workflow_file(const std::string& path) {
   if (!text)
     throw WorkflowError("provisioning::workflow::not_found", "no workflow file at " + path,
                         "check the path; a relative path starts at the current directory");
-  if (extension == ".json") return parse_workflow_json(*text, path);
+  json = extension == ".json";
+  return std::move(*text);
+}
+
+Datum parse_workflow_text(const std::string& text, bool json, const std::string& path) {
+  if (json) return parse_workflow_json(text, path);
   try {
-    return parse_toml(*text, path);
+    return parse_toml(text, path);
   } catch (const ConfigError& e) {
     WorkflowError error("provisioning::workflow::parse", e.what(), e.help());
     if (e.position()) error.at(*e.position());
     throw error;
   }
+}
+
+}  // namespace
+
+Datum load_workflow_file(const std::string& path) {
+  bool json = false;
+  const std::string text = workflow_text(path, json);
+  return parse_workflow_text(text, json, path);
+}
+
+WorkflowFile read_workflow_file(const std::string& path, const std::vector<std::string>& keep) {
+  WorkflowFile file;
+  file.path = path;
+  bool json = false;
+  std::string text = workflow_text(path, json);
+  if (json) {
+    auto s = std::make_shared<StreamedOperations>();
+    s->keep_fields = false;
+    s->keep = keep;
+    // Past this process's limit the file is refused anyway (parse_workflow_file reads it again
+    // to say so): only the count goes on.
+    s->limit = static_cast<size_t>(Limits::process().operations);
+    const PlainJsonItems items{"operations", [&](size_t n) { s->ops.reserve(std::min(n, s->limit)); },
+                               [&](Datum&& op) { add_operation(*s, op, nullptr); }};
+    size_t depth = 0;
+    std::optional<Datum> doc = read_plain_json(text, DatumBuilder::kMaxDepth, items, &depth);
+    if (doc && doc->is_record()) {
+      file.document = std::move(*doc);
+      file.depth = depth;
+      file.streamed = std::move(s);
+      return file;
+    }
+    if (doc) {
+      file.document = std::move(*doc);
+      return file;
+    }
+  }
+  file.document = parse_workflow_text(text, json, path);
+  return file;
+}
+
+size_t WorkflowFile::operation_count() const {
+  if (streamed) return streamed->count;
+  const Datum* ops = document.is_record() ? document.find("operations") : nullptr;
+  return ops && ops->is_list() ? ops->list().size() : 0;
+}
+
+bool WorkflowFile::exceeds(const Limits& limits) const {
+  if (!streamed) return false;
+  return depth > static_cast<size_t>(limits.depth) || streamed->count > static_cast<size_t>(limits.operations);
+}
+
+std::vector<const Datum*> WorkflowFile::operation_records() const {
+  std::vector<const Datum*> out;
+  if (streamed) {
+    out.reserve(streamed->ops.size());
+    for (const OperationSpec& op : streamed->ops) out.push_back(op.fields.is_record() ? &op.fields : nullptr);
+  } else if (const Datum* ops = document.is_record() ? document.find("operations") : nullptr; ops && ops->is_list()) {
+    out.reserve(ops->list().size());
+    for (const Datum& op : ops->list()) out.push_back(&op);
+  }
+  return out;
+}
+
+Datum whole_document(WorkflowFile&& file) {
+  if (!file.streamed) return std::move(file.document);
+  file.streamed.reset();
+  Datum again = load_workflow_file(file.path);
+  // The same document with its operations, and whatever was set on it since it was read.
+  if (Datum* ops = again.is_record() ? again.find("operations") : nullptr)
+    file.document.set("operations", std::move(*ops));
+  return std::move(file.document);
+}
+
+WorkflowSpec parse_workflow_file(WorkflowFile&& file, const std::string& origin, Dag* dag,
+                                 const WorkflowSettings& base) {
+  if (!file.streamed || file.exceeds(Limits::process()))
+    return parse_workflow(whole_document(std::move(file)), origin, dag, base);
+  const std::shared_ptr<StreamedOperations> s = std::move(file.streamed);
+  return finish_document(file.document, *s, origin, dag, base);
 }
 
 Datum closure_reference(int64_t index) { return DatumRecord{{"session_closure", Datum(index)}}; }

@@ -2,6 +2,7 @@
 /// Workflows from records and files. Every field is checked and every problem is reported at
 /// once: a workflow author fixes them in one go, not one per run.
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -50,6 +51,46 @@ void check_workflow_limits(const Datum& doc, const std::string& origin, const Li
 /// `provisioning::workflow::unknown_format` (another extension), `::not_found`, `::read`, or
 /// `::parse` positioned at the syntax error.
 Datum load_workflow_file(const std::string& path);
+
+struct StreamedOperations;
+
+/// A workflow file as read_workflow_file reads it: for a JSON file the fast reader takes (the
+/// usual case), its operations read and checked one at a time and their records dropped, so
+/// that a large workflow is never held whole; else (TOML, or JSON that reader leaves to the
+/// other) the whole document.
+struct WorkflowFile {
+  std::string path;
+  /// The document. When `streamed` is set its `operations` is an empty list (the place of the
+  /// list read one at a time), and the other members may be changed before parsing (--vars).
+  Datum document;
+  std::shared_ptr<StreamedOperations> streamed;
+  size_t depth = 0;  ///< how deep the document nests, when streamed (1: a record of scalars)
+
+  size_t operation_count() const;
+  /// Whether the document is over `limits` (depth or operations); only said when streamed.
+  bool exceeds(const Limits& limits) const;
+  /// Each operation's record, in order (nullptr for one that is not a record). When streamed,
+  /// what read_workflow_file kept of it: the fields named in `keep` and `output`, with `id`
+  /// and `kind`; nullptr for an operation with none of them.
+  std::vector<const Datum*> operation_records() const;
+};
+
+/// Reads a workflow file as load_workflow_file does, with the same errors, without holding the
+/// whole document when it can (see WorkflowFile). Of each operation's record it keeps the
+/// fields named in `keep` (and `output`, which tells the shape of its result); the others are
+/// checked as the record is read, then dropped.
+WorkflowFile read_workflow_file(const std::string& path, const std::vector<std::string>& keep = {});
+
+/// parse_workflow of the document `file` holds: the same spec and the same errors, except that
+/// a streamed operation's `fields` hold only what read_workflow_file kept (so the spec serves
+/// planning, not running). When the file is over this process's limits, it is read again whole
+/// and parse_workflow says so.
+WorkflowSpec parse_workflow_file(WorkflowFile&& file, const std::string& origin, Dag* dag = nullptr,
+                                 const WorkflowSettings& base = {});
+
+/// The whole document of `file`: its document, with the operations read again from the file
+/// when they were streamed.
+Datum whole_document(WorkflowFile&& file);
 
 /// Reads JSON text into a Datum keeping the key order written; `path` names it in errors.
 /// Throws WorkflowError `provisioning::workflow::parse` positioned at the syntax error.

@@ -784,3 +784,171 @@ TEST_CASE("workflows over the limits are refused before they are read", "[graph]
                       Catch::Contains("limit of 4 levels") && Catch::EndsWith("at operations.0.input.x"));
   }
 }
+
+namespace {
+
+/// What a plan needs of a spec, as text: settings, and each operation's id, kind, retry,
+/// timeout, dependencies (written and implicit), and its `output` field.
+std::string plan_text(const WorkflowSpec& w) {
+  std::string out = w.name + "|" + std::to_string(w.settings.parallel) + "|" +
+                    std::to_string(w.settings.retry.attempts) + "|" + std::to_string(w.settings.retry.backoff.nanos) +
+                    "|" + to_display(w.vars) + "\n";
+  for (const OperationSpec& op : w.operations) {
+    const Datum* output = op.fields.is_record() ? op.fields.find("output") : nullptr;
+    out += op.id + "|" + op.kind + "|" +
+           (op.retry ? std::to_string(op.retry->attempts) + "/" + std::to_string(op.retry->backoff.nanos) : "-") + "|" +
+           (op.timeout ? std::to_string(op.timeout->nanos) : "-") + "|" + (output ? to_display(*output) : "-") + "|";
+    for (const std::string& d : op.depends_on) out += d + ",";
+    out += "|";
+    for (const std::string& d : op.implicit_deps) out += d + ",";
+    out += "\n";
+  }
+  return out;
+}
+
+template <class Parse>
+std::string outcome_of(Parse&& parse) {
+  try {
+    Dag dag;
+    WorkflowSpec spec = parse(dag);
+    std::string levels;
+    for (const std::vector<size_t>& d : dag.deps) levels += std::to_string(d.size()) + ",";
+    return plan_text(spec) + levels;
+  } catch (const Error& e) {
+    std::string out = e.code() + ": " + e.what() + " / " + e.help();
+    for (const Error& r : e.related()) out += "\n  " + r.code() + ": " + r.what() + " / " + r.help();
+    return out;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("a workflow file read one operation at a time gives the same spec and errors", "[graph][parse][file]") {
+  struct Case {
+    std::string text;
+    bool streamed;  ///< whether the fast reader takes it one operation at a time
+  };
+  const std::vector<Case> cases = {
+      {R"({"name": "w", "settings": {"parallel": 2, "retry": {"attempts": 3}}, "operations": [
+          {"id": "a", "kind": "command", "run": ["true"], "env": {"X": "1"}, "timeout": "2s"},
+          {"id": "b", "kind": "nu", "code": "1 + 1", "depends_on": ["a", "a"], "retry": {"attempts": 5}},
+          {"id": "c", "kind": "file.write", "path": "x", "content": "y", "depends_on": ["b", "a"]}]})",
+       true},
+      // Settings and vars after the operations: an operation's retry is over the workflow's.
+      {R"({"operations": [
+          {"id": "a", "kind": "command", "run": ["echo", "{{vars.v}}"], "output": "json", "retry": {"backoff": "1s"}},
+          {"id": "b", "kind": "command", "run": ["echo", "{{ops.a.out.x}}"]},
+          {"id": "c", "kind": "nu", "code": "{{ops.b.out}}", "retry": {"attempts": 2}}],
+          "name": "late", "settings": {"retry": {"attempts": 4, "backoff": "3s"}}, "vars": {"v": 1}})",
+       true},
+      {R"({"name": "w", "operations": [{"id": "a", "kind": "command", "run": "true"},
+          {"id": "a", "kind": "comand"}, {"id": "bad id", "kind": "nu"}, 5,
+          {"id": "d", "kind": "command", "run": ["x"], "depends_on": ["nope", "d"]}]})",
+       true},
+      {R"({"name": "w", "operations": [{"id": "a", "kind": "command", "run": ["x"], "depends_on": ["b"]},
+          {"id": "b", "kind": "command", "run": ["x"], "depends_on": ["a"]}]})",
+       true},
+      {R"({"name": "w", "operations": [{"id": "a", "kind": "command", "run": ["{{ops.zz.out}}", "{{vars.nope}}"]},
+          {"id": "b", "kind": "command", "run": ["{{ops.a.out.x}}", "{{oops"]}]})",
+       true},
+      {R"({"operations": [{"id": "a", "kind": "command", "run": ["x"]}], "nmae": "w", "settings": {"paralel": 0},
+          "vars": 3})",
+       true},
+      {R"({"name": "w", "operations": []})", true},
+      {R"({"name": "w", "operations": "none"})", true},
+      {R"({"name": "w"})", true},
+      {R"([1, 2])", false},
+      // What the fast reader leaves to nlohmann: a repeated key, a number beyond int64.
+      {R"({"name": "w", "operations": [{"id": "a", "kind": "command", "run": ["x"]}], "name": "v"})", false},
+      {R"({"name": "w", "operations": [{"id": "a", "kind": "command", "run": ["x"], "n": 12345678901234567890}]})",
+       false},
+  };
+  TempDir dir;
+  for (const Case& c : cases) {
+    INFO(c.text);
+    const std::string path = dir.write("w.json", c.text);
+    WorkflowFile file = read_workflow_file(path);
+    CHECK((file.streamed != nullptr) == c.streamed);
+    const std::string whole =
+        outcome_of([&](Dag& dag) { return parse_workflow(load_workflow_file(path), path, &dag); });
+    CHECK(outcome_of([&](Dag& dag) { return parse_workflow_file(std::move(file), path, &dag); }) == whole);
+  }
+
+  SECTION("settings after the operations: each operation's retry is over the workflow's") {
+    // Both paths share this code, so the comparison above cannot catch it: the values are checked.
+    const std::string path = dir.write("late.json", R"({"operations": [
+        {"id": "a", "kind": "command", "run": ["x"], "retry": {"backoff": "1s"}},
+        {"id": "b", "kind": "command", "run": ["x"]},
+        {"id": "c", "kind": "command", "run": ["x"], "retry": {"attempts": 2}}],
+        "name": "late", "settings": {"retry": {"attempts": 4, "backoff": "3s"}}})");
+    for (const bool streamed : {true, false}) {
+      INFO("streamed " << streamed);
+      const WorkflowSpec w = streamed ? parse_workflow_file(read_workflow_file(path), path)
+                                      : parse_workflow(load_workflow_file(path), path);
+      REQUIRE(w.operations.size() == 3);
+      CHECK(w.settings.retry.attempts == 4);
+      CHECK(w.settings.retry.backoff.nanos == 3'000'000'000);
+      REQUIRE(w.operations[0].retry);
+      CHECK(w.operations[0].retry->attempts == 4);
+      CHECK(w.operations[0].retry->backoff.nanos == 1'000'000'000);
+      CHECK_FALSE(w.operations[1].retry);
+      REQUIRE(w.operations[2].retry);
+      CHECK(w.operations[2].retry->attempts == 2);
+      CHECK(w.operations[2].retry->backoff.nanos == 3'000'000'000);
+    }
+  }
+
+  SECTION("a syntax error is the same error") {
+    const std::string path = dir.write("bad.json", "{\"name\": \"w\",\n \"operations\": [{\"id\": 1,}]}");
+    std::string a, b;
+    try {
+      load_workflow_file(path);
+    } catch (const WorkflowError& e) {
+      a = e.what();
+    }
+    try {
+      read_workflow_file(path);
+    } catch (const WorkflowError& e) {
+      b = e.what();
+    }
+    CHECK(a.find("at line 2, column ") != std::string::npos);
+    CHECK(a == b);
+  }
+
+  SECTION("of each operation's record only the fields asked for are kept") {
+    const std::string path = dir.write("keep.json", R"({"name": "w", "operations": [
+        {"id": "a", "kind": "command", "run": ["x"]},
+        {"id": "b", "kind": "file.write", "path": "p", "content": "big"},
+        {"id": "c", "kind": "command", "run": ["x"], "output": "json"}, 7]})");
+    const WorkflowFile file = read_workflow_file(path, {"path"});
+    REQUIRE(file.streamed);
+    CHECK(file.operation_count() == 4);
+    const std::vector<const Datum*> records = file.operation_records();
+    REQUIRE(records.size() == 4);
+    CHECK(records[0] == nullptr);
+    REQUIRE(records[1]);
+    CHECK(*records[1] == Datum(DatumRecord{{"id", "b"}, {"kind", "file.write"}, {"path", "p"}}));
+    REQUIRE(records[2]);
+    CHECK(*records[2] == Datum(DatumRecord{{"id", "c"}, {"kind", "command"}, {"output", "json"}}));
+    CHECK(records[3] == nullptr);
+  }
+
+  SECTION("over the limits it is read again whole, and refused the same way") {
+    Limits small;
+    small.operations = 1;
+    small.depth = 5;
+    const std::string path = dir.write("big.json", R"({"name": "w", "operations": [
+        {"id": "a", "kind": "nu", "code": "$in", "input": {"x": [1]}}, {"id": "b", "kind": "command", "run": ["x"]}]})");
+    WorkflowFile file = read_workflow_file(path);
+    CHECK(file.depth == 5);
+    CHECK(file.exceeds(small));
+    small.operations = 2;
+    CHECK_FALSE(file.exceeds(small));
+    small.depth = 4;
+    CHECK(file.exceeds(small));
+    file.document.set("name", "renamed");
+    const Datum whole = whole_document(std::move(file));
+    CHECK(whole.find("name")->str() == "renamed");
+    CHECK(whole.find("operations")->list().size() == 2);
+  }
+}
