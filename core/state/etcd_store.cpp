@@ -6,13 +6,14 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <condition_variable>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <set>
 
+#include "core/state/log_tail.hpp"
 #include "core/support/datum_json.hpp"
 #include "core/support/host_name.hpp"
 #include "core/support/nearest.hpp"
@@ -58,6 +59,15 @@ Datum decode_key(const EtcdKv& kv) {
   }
 }
 
+/// The record of journal key `kv`: its value is {claim: <the writer's fencing token>, record}.
+Datum journal_record_of(const EtcdKv& kv) {
+  Datum d = decode_key(kv);
+  const Datum* claim = d.find("claim");
+  Datum* record = d.find("record");
+  if (!claim || !std::holds_alternative<int64_t>(claim->v) || !record)
+    throw corrupt(kv.key, "a journal record without its claim and record");
+  return std::move(*record);
+}
 
 /// A lease that a thread keeps alive (every TTL/3) until stop(), then revokes.
 class LeaseKeeper {
@@ -73,6 +83,12 @@ class LeaseKeeper {
   bool valid() const {
     std::lock_guard lock(m_);
     return !lost_ && !stopped_ && Clock::now() - renewed_ < ttl_;
+  }
+  /// Why the lease is not surely alive: empty when etcd said it ended (or it was stopped),
+  /// else the error of the renewals etcd left unanswered (quorum lost, endpoints unreachable).
+  std::string unanswered() const {
+    std::lock_guard lock(m_);
+    return lost_ || stopped_ ? std::string() : unanswered_;
   }
   /// Stops renewing and revokes the lease (its keys go with it); once.
   void stop() {
@@ -99,14 +115,21 @@ class LeaseKeeper {
       const auto sent = Clock::now();
       lock.unlock();
       int64_t left = -1;
+      std::string error;
       try {
         left = client_->keep_alive(lease_);
-      } catch (const Error&) {
+      } catch (const Error& e) {
         left = -1;  // unreachable now: valid() runs out with the TTL
+        error = e.what();
       }
       lock.lock();
       if (left == 0) lost_ = true;
-      if (left > 0) renewed_ = sent;
+      if (left > 0) {
+        renewed_ = sent;
+        unanswered_.clear();
+      } else if (left < 0) {
+        unanswered_ = std::move(error);
+      }
     }
   }
 
@@ -118,6 +141,7 @@ class LeaseKeeper {
   Clock::time_point renewed_;
   bool lost_ = false;
   bool stopped_ = false;
+  std::string unanswered_;  ///< the last renewal's error, while renewals fail
   std::thread thread_;
 };
 
@@ -137,6 +161,18 @@ class EtcdClaim final : public WorkflowClaim {
   void release() override { keeper_.stop(); }
   int64_t create_revision() const { return create_revision_; }
   const std::string& key() const { return key_; }
+  /// The error for a write refused because the claim is no longer surely held: etcd out of
+  /// reach past the lease's TTL (the runner stops as on a full disk), or the claim gone.
+  ResourceError lost() const {
+    const std::string why = keeper_.unanswered();
+    if (why.empty()) return claim_lost(id_);
+    return ResourceError("provisioning::etcd::unavailable",
+                         "etcd left this runner's lease renewals unanswered past its TTL, so its claim on workflow " +
+                             id_ + " may have lapsed: the runner stops and writes nothing more (" + why + ")",
+                         "once a majority of the etcd members is back, an agent takes the workflow over (or `prov "
+                         "workflow resume " +
+                             id_ + "`)");
+  }
 
  private:
   std::string id_;
@@ -206,7 +242,7 @@ class EtcdJournalWriter final : public JournalWriter {
       : client_(std::move(client)), claim_(claim), prefix_(std::move(prefix)), last_key_(last_key) {}
 
   uint64_t append_encoded(const std::string& json) override {
-    if (!claim_.valid()) throw claim_lost(claim_.workflow_id());
+    if (!claim_.valid()) throw claim_.lost();
     std::lock_guard lock(m_);
     pending_.emplace_back(++appended_, json);
     return appended_;
@@ -256,7 +292,7 @@ class EtcdJournalWriter final : public JournalWriter {
   }
   void compact(const Datum& header, const std::vector<Datum>& records) override {
     sync();
-    if (!claim_.valid()) throw claim_lost(claim_.workflow_id());
+    if (!claim_.valid()) throw claim_.lost();
     DatumList list(records.begin(), records.end());
     const Datum checkpoint(DatumRecord{{"header", header},
                                        {"records", Datum(std::move(list))},
@@ -267,12 +303,19 @@ class EtcdJournalWriter final : public JournalWriter {
                                  EtcdOp::remove(prefix_ + "journal/", true)});
     if (!r.succeeded) throw claim_lost(claim_.workflow_id());
   }
+  void check_claim() const override {
+    if (!claim_.valid()) throw claim_.lost();
+  }
 
  private:
   void write(const std::vector<std::pair<uint64_t, std::string>>& batch) {
     std::vector<EtcdOp> puts;
     puts.reserve(batch.size());
-    for (const auto& [seq, json] : batch) puts.push_back(EtcdOp::put(prefix_ + "journal/" + seq_key(last_key_ + seq), json));
+    // Each record names the claim it was written under (journal_value).
+    const std::string claim = std::to_string(claim_.token());
+    for (const auto& [seq, json] : batch)
+      puts.push_back(EtcdOp::put(prefix_ + "journal/" + seq_key(last_key_ + seq),
+                                 "{\"claim\":" + claim + ",\"record\":" + json + "}"));
     const auto r = client_->txn({still_held(claim_)}, puts);
     if (!r.succeeded) throw claim_lost(claim_.workflow_id());
   }
@@ -296,7 +339,7 @@ class EtcdEventAppender final : public EventAppender {
       : client_(std::move(client)), claim_(claim), prefix_(std::move(prefix)), last_(last) {}
   void append_lines(const std::string& lines) override {
     std::lock_guard lock(m_);
-    if (!claim_.valid()) throw claim_lost(claim_.workflow_id());
+    if (!claim_.valid()) throw claim_.lost();
     const auto r = client_->txn({still_held(claim_)}, {EtcdOp::put(prefix_ + seq_key(last_ + 1), lines)});
     if (!r.succeeded) throw claim_lost(claim_.workflow_id());
     ++last_;
@@ -353,6 +396,16 @@ class EtcdEventFeed final : public EventFeed {
     return out;
   }
 
+  std::vector<Event> poll_settled() override {
+    std::vector<Event> out = poll();
+    // What the watch has not delivered yet is read directly; it is not given twice (seen_).
+    const EtcdRange all = client_->range(only_ ? workflows_ + *only_ + "/events/" : workflows_);
+    for (const auto& kv : all.kvs) take(kv, out);
+    if (!only_ && out.size() > 1)
+      std::stable_sort(out.begin(), out.end(), [](const Event& a, const Event& b) { return a.time.rfc3339 < b.time.rfc3339; });
+    return out;
+  }
+
   void watch_runner(const std::string& id) override {
     watched_.insert(workflows_ + id + "/claim");
     if (only_ && watch_ && *only_ == id) {
@@ -395,8 +448,11 @@ class EtcdEventFeed final : public EventFeed {
 
 EtcdStore::EtcdStore(EtcdStoreOptions options)
     : options_(std::move(options)),
-      client_(std::make_shared<EtcdClient>(EtcdOptions{options_.etcd.endpoints, options_.etcd.user,
-                                                       options_.etcd.password, options_.etcd.request_timeout})),
+      client_(std::make_shared<EtcdClient>(EtcdOptions{.endpoints = options_.etcd.endpoints,
+                                                       .user = options_.etcd.user,
+                                                       .password = options_.etcd.password,
+                                                       .request_timeout = options_.etcd.request_timeout,
+                                                       .tls = options_.etcd.tls})),
       local_(StateDir::open(options_.local_path, options_.workspace_root)) {
   if (options_.host.empty()) options_.host = this_host_name();
   while (!options_.etcd.prefix.empty() && options_.etcd.prefix.back() == '/') options_.etcd.prefix.pop_back();
@@ -421,6 +477,8 @@ std::string EtcdStore::create_workflow(const std::function<Datum(const std::stri
     if (!private_config.is_null()) ops.push_back(EtcdOp::put(key(id, "private"), encode_json(private_config)));
     // One transaction: the workflow appears whole, under an id nobody has.
     if (client_->txn({EtcdCompare::absent(options_.etcd.prefix + "/index/" + id)}, ops).succeeded) return id;
+    // Sent again after its first answer was lost, it finds the workflow it made.
+    if (const auto made = client_->get(key(id, "header")); made && made->value == ops[0].value) return id;
   }
   throw ResourceError("provisioning::state::io", "found no free workflow id in " + describe());
 }
@@ -442,35 +500,41 @@ void EtcdStore::check_workflow_id(const std::string& id) const {
 }
 
 Journal::Recovery EtcdStore::read_journal(const std::string& id) const {
-  check_workflow_id(id);
-  const auto keys = client_->range(key(id, ""));
+  if (!is_workflow_id(id)) throw unknown_workflow_id(id, list_workflows(), describe());
+  // One request at one revision, and only what the journal is: the workflow's index key (it
+  // exists), its header, checkpoint and journal records; not its events and log tails.
+  const std::string journal = key(id, "journal/");
+  const EtcdTxnResult t = client_->txn({}, {EtcdOp::get(options_.etcd.prefix + "/index/" + id),
+                                            EtcdOp::get(key(id, "header")), EtcdOp::get(key(id, "checkpoint")),
+                                            EtcdOp::get(journal, true)});
+  if (t.ranges.size() != 4)
+    throw ResourceError("provisioning::etcd::bad_answer",
+                        "etcd answered the read of workflow " + id + "'s journal with " +
+                            std::to_string(t.ranges.size()) + " ranges instead of 4");
+  if (t.ranges[0].kvs.empty()) throw unknown_workflow_id(id, list_workflows(), describe());
   Journal::Recovery r;
   uint64_t through = 0;
   bool have_header = false;
-  const std::string journal = key(id, "journal/");
-  for (const auto& kv : keys.kvs) {
-    if (kv.key == key(id, "checkpoint")) {
-      const Datum cp = decode_key(kv);
-      const Datum* header = cp.find("header");
-      const Datum* records = cp.find("records");
-      const Datum* upto = cp.find("through");
-      if (!header || !records || !records->is_list() || !upto || !std::holds_alternative<int64_t>(upto->v))
-        throw corrupt(kv.key, "a checkpoint without header, records and through");
-      r.header = *header;
-      r.records = records->list();
-      through = static_cast<uint64_t>(std::get<int64_t>(upto->v));
-      have_header = true;
-    }
+  if (!t.ranges[2].kvs.empty()) {
+    const EtcdKv& kv = t.ranges[2].kvs.front();
+    const Datum cp = decode_key(kv);
+    const Datum* header = cp.find("header");
+    const Datum* records = cp.find("records");
+    const Datum* upto = cp.find("through");
+    if (!header || !records || !records->is_list() || !upto || !std::holds_alternative<int64_t>(upto->v))
+      throw corrupt(kv.key, "a checkpoint without header, records and through");
+    r.header = *header;
+    r.records = records->list();
+    through = static_cast<uint64_t>(std::get<int64_t>(upto->v));
+    have_header = true;
   }
-  for (const auto& kv : keys.kvs) {
-    if (kv.key == key(id, "header") && !have_header) {
-      r.header = decode_key(kv);
-      have_header = true;
-    } else if (kv.key.rfind(journal, 0) == 0 && seq_of(kv.key) > through) {
-      r.records.push_back(decode_key(kv));
-    }
+  if (!have_header && !t.ranges[1].kvs.empty()) {
+    r.header = decode_key(t.ranges[1].kvs.front());
+    have_header = true;
   }
   if (!have_header) throw corrupt(key(id, "header"), "it is missing");
+  for (const auto& kv : t.ranges[3].kvs)
+    if (seq_of(kv.key) > through) r.records.push_back(journal_record_of(kv));
   return r;
 }
 
@@ -485,19 +549,39 @@ std::unique_ptr<WorkflowClaim> EtcdStore::claim(const std::string& id, std::chro
   const auto deadline = Clock::now() + timeout;
   const std::string claim_key = key(id, "claim");
   const std::string token_key = key(id, "token");
-  const int64_t lease = client_->grant_lease(options_.etcd.lease_ttl);
+  int64_t lease = client_->grant_lease(options_.etcd.lease_ttl);
+  // A wait for a dead holder's lease to lapse can outlast this one's TTL: renewed every third
+  // of it while waiting, granted anew if it lapsed all the same (the machine stalled).
+  auto renewed = Clock::now();
   try {
     for (;;) {
+      if (Clock::now() - renewed >= options_.etcd.lease_ttl / 3) {
+        if (client_->keep_alive(lease) == 0) lease = client_->grant_lease(options_.etcd.lease_ttl);
+        renewed = Clock::now();
+      }
       const auto token_kv = client_->get(token_key);
       const uint64_t token = (token_kv ? static_cast<uint64_t>(std::stoull(token_kv->value)) : 0) + 1;
       const Datum holder(DatumRecord{{"token", Datum(static_cast<int64_t>(token))},
                                      {"host", Datum(options_.host)},
                                      {"pid", Datum(static_cast<int64_t>(::getpid()))}});
-      const auto r = client_->txn(
-          {EtcdCompare::absent(claim_key), EtcdCompare::mod_revision_is(token_key, token_kv ? token_kv->mod_revision : 0)},
-          {EtcdOp::put(claim_key, encode_json(holder), lease), EtcdOp::put(token_key, std::to_string(token))});
+      EtcdTxnResult r;
+      try {
+        r = client_->txn(
+            {EtcdCompare::absent(claim_key), EtcdCompare::mod_revision_is(token_key, token_kv ? token_kv->mod_revision : 0)},
+            {EtcdOp::put(claim_key, encode_json(holder), lease), EtcdOp::put(token_key, std::to_string(token))});
+      } catch (const ResourceError& e) {
+        if (e.code() != "provisioning::etcd::refused" || std::string(e.what()).find("lease not found") == std::string::npos)
+          throw;
+        lease = client_->grant_lease(options_.etcd.lease_ttl);  // it lapsed between renewal and use
+        renewed = Clock::now();
+      }
       if (r.succeeded)
         return std::make_unique<EtcdClaim>(client_, id, claim_key, lease, r.revision, token, options_.etcd.lease_ttl);
+      // The client sent this transaction again to another member after the first one's answer
+      // was lost: the claim that one made is this one's.
+      if (const auto mine = client_->get(claim_key); mine && mine->lease == lease)
+        return std::make_unique<EtcdClaim>(client_, id, claim_key, lease, mine->create_revision, token,
+                                           options_.etcd.lease_ttl);
       if (Clock::now() >= deadline) {
         const auto h = claim_holder(id);
         std::string who = h ? (h->host.empty() ? "this host" : h->host) : "another runner";
@@ -595,6 +679,40 @@ UniqueFd EtcdStore::open_operation_log(const std::string& id, const std::string&
   return local_.open_operation_log(id, op);
 }
 
+OperationLog EtcdStore::read_operation_log(const std::string& id, const std::string& op) const {
+  std::optional<LogTail> tail;
+  if (const auto kv = client_->get(key(id, "logs/" + op))) {
+    tail = decode_log_tail(kv->value);
+    if (!tail) throw corrupt(kv->key, "not the end of an operation's log");
+  }
+  // This host's own log when it wrote the tail, or when nobody kept one (the operation runs
+  // here now, or printed nothing).
+  if (!tail || (tail->host == options_.host && tail->path == local_.operation_log_path(id, op))) {
+    UniqueFd fd = open_operation_log(id, op);
+    if (fd || !tail) return OperationLog::here(std::move(fd));
+  }
+  OperationLog out;
+  out.fd = memory_file(tail->bytes);
+  out.tail_only = tail->bytes.size() < tail->size;
+  out.host = tail->host;
+  out.path = tail->path;
+  out.size = tail->size;
+  return out;
+}
+
+void EtcdStore::keep_log_tail(WorkflowClaim& claim, const std::string& op) {
+  EtcdClaim& c = etcd_claim(claim);
+  const std::string& id = c.workflow_id();
+  const UniqueFd fd = open_operation_log(id, op);
+  if (!fd) return;  // it printed nothing
+  LogTail tail;
+  tail.host = options_.host;
+  tail.path = local_.operation_log_path(id, op);
+  tail.bytes = read_log_tail(fd.get(), kLogTailBytes, tail.path, tail.size);
+  if (!client_->txn({still_held(c)}, {EtcdOp::put(key(id, "logs/" + op), encode_log_tail(tail))}).succeeded)
+    throw claim_lost(id);
+}
+
 std::optional<ResourceError> EtcdStore::storage_problem() const { return local_.storage_problem(); }
 
 std::vector<ManagedServer> EtcdStore::managed_servers() const {
@@ -636,7 +754,9 @@ std::unique_ptr<InfraLock> EtcdStore::lock_infra(std::chrono::milliseconds timeo
                                                            {"purpose", Datum(purpose)}}));
   for (;;) {
     const auto r = client_->txn({EtcdCompare::absent(k)}, {EtcdOp::put(k, holder, lease)}, {EtcdOp::get(k)});
-    if (r.succeeded) return std::make_unique<EtcdInfraLock>(client_, lease, options_.etcd.lease_ttl);
+    // Sent again after its first answer was lost, it finds the lock it took.
+    if (r.succeeded || (!r.ranges.empty() && !r.ranges[0].kvs.empty() && r.ranges[0].kvs[0].lease == lease))
+      return std::make_unique<EtcdInfraLock>(client_, lease, options_.etcd.lease_ttl);
     if (Clock::now() >= deadline) {
       client_->revoke_lease(lease);
       std::string who = "another process";
@@ -659,9 +779,20 @@ std::unique_ptr<InfraLock> EtcdStore::lock_infra(std::chrono::milliseconds timeo
 std::unique_ptr<AgentRegistration> EtcdStore::register_agent(const AgentRecord& agent) {
   const std::string k = options_.etcd.prefix + "/agents/" + agent.name;
   const int64_t lease = client_->grant_lease(options_.etcd.lease_ttl);
-  const auto r = client_->txn({EtcdCompare::absent(k)},
-                              {EtcdOp::put(k, encode_json(EtcdAgentRegistration::agent_datum(agent)), lease)},
-                              {EtcdOp::get(k)});
+  const std::string value = encode_json(EtcdAgentRegistration::agent_datum(agent));
+  auto r = client_->txn({EtcdCompare::absent(k)}, {EtcdOp::put(k, value, lease)}, {EtcdOp::get(k)});
+  if (!r.succeeded && !r.ranges.empty() && !r.ranges[0].kvs.empty()) {
+    // This very agent registering again (its lease lapsed while etcd was out of reach, or the
+    // key outlived it): it takes its own key over.
+    const EtcdKv& held = r.ranges[0].kvs[0];
+    const Datum d = decode_key(held);
+    const Datum* host = d.find("host");
+    const Datum* pid = d.find("pid");
+    if (host && host->is_string() && host->str() == agent.host && pid && std::holds_alternative<int64_t>(pid->v) &&
+        std::get<int64_t>(pid->v) == agent.pid)
+      r = client_->txn({EtcdCompare::mod_revision_is(k, held.mod_revision)}, {EtcdOp::put(k, value, lease)},
+                       {EtcdOp::get(k)});
+  }
   if (!r.succeeded) {
     client_->revoke_lease(lease);
     std::string where;

@@ -4,11 +4,13 @@
 /// Keys under the prefix P (values JSON unless said):
 ///   P/workflows/<id>/header            the journal's header (it exists: the workflow exists)
 ///   P/workflows/<id>/private           the private config kept apart from the journal
-///   P/workflows/<id>/journal/<seq>     journal records, seq zero-padded to 20 digits
+///   P/workflows/<id>/journal/<seq>     journal records {claim: writer's token, record}, seq zero-padded to 20 digits
 ///   P/workflows/<id>/checkpoint        a compacted journal: {header, records, through}
 ///   P/workflows/<id>/events/<seq>      event lines, as the runner appended them
 ///   P/workflows/<id>/claim             the runner's claim {token, host, pid}, bound to its lease
 ///   P/workflows/<id>/token             the last fencing token given
+///   P/workflows/<id>/logs/<op>         the end of operation op's log and where the whole log is
+///                                      (log_tail.hpp), kept when the operation ends
 ///   P/index/<id>                       one key per workflow, to list them
 ///   P/agents/<name>                    a live agent, bound to its lease
 ///   P/infra/servers/<name>             a managed server (prov infra)
@@ -19,7 +21,10 @@
 /// off past the lease's TTL, the key goes and another may claim. Every journal and event write
 /// is a transaction that first compares the claim key's create revision with the holder's own,
 /// so a holder that lost its claim writes nothing (fencing). Journal records are written in
-/// batches, one transaction each (the group commit). What stays on this host (process
+/// batches, one transaction each (the group commit): a batch is in etcd whole or not at all.
+/// When etcd leaves the lease's renewals unanswered past its TTL (quorum lost, no endpoint
+/// reachable), writes fail with `provisioning::etcd::unavailable` and the runner stops, as on a
+/// full disk; what it had written is whole, and the workflow is resumed later. What stays on this host (process
 /// records, logs, the closure socket) is in the local state folder, as with the file store.
 #include <atomic>
 #include <memory>
@@ -71,6 +76,8 @@ class EtcdStore final : public WorkflowStore {
   void check_workflow_files(const std::string& id) const override;
   std::string operation_log_path(const std::string& id, const std::string& op) const override;
   UniqueFd open_operation_log(const std::string& id, const std::string& op) const override;
+  OperationLog read_operation_log(const std::string& id, const std::string& op) const override;
+  void keep_log_tail(WorkflowClaim& claim, const std::string& op) override;
 
   std::optional<ResourceError> storage_problem() const override;
 

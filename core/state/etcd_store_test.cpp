@@ -8,9 +8,10 @@
 #include <thread>
 
 #include "core/etcd/etcd_test_cluster.hpp"
+#include "core/state/store_test_support.hpp"
 #include "core/support/datum_json.hpp"
 #include "core/support/error.hpp"
-#include "core/state/store_test_support.hpp"
+#include "core/support/process.hpp"
 #include "core/support/temp_dir.hpp"
 
 using namespace prov;
@@ -87,6 +88,33 @@ TEST_CASE("etcd store: claims exclude each other across hosts, name their holder
   CHECK_FALSE(b.claim_holder(id));
   auto second = b.claim(id, 0ms);
   CHECK(second->token() == 2);
+}
+
+TEST_CASE("etcd store: a claim that waits longer than its lease's TTL for the holder gets the claim", "[etcd_store]") {
+  // Seen under load with a 2 s TTL: the waiting runner's own lease lapsed while it waited the
+  // 5 s a runner waits, and its claim failed with "requested lease not found".
+  Fixture a("claim-wait", "host-a");
+  const std::string id = a.store.create_workflow(header_for, Datum());
+  auto first = a.store.claim(id, 0ms);
+  std::thread releaser([&] {
+    std::this_thread::sleep_for(3500ms);  // past the waiter's TTL (2 s)
+    first->release();
+  });
+  std::unique_ptr<WorkflowClaim> second;
+  try {
+    second = a.store.claim(id, 6s);
+  } catch (...) {
+    releaser.join();
+    throw;
+  }
+  releaser.join();
+  REQUIRE(second);
+  CHECK(second->token() == 2);
+  CHECK(second->valid());
+  // Its key is bound to a live lease, renewed by the claim: still there after another TTL.
+  std::this_thread::sleep_for(2500ms);
+  CHECK(second->valid());
+  CHECK(a.store.claim_holder(id));
 }
 
 TEST_CASE("etcd store: a claim kept alive outlives its TTL, one whose key is gone writes nothing", "[etcd_store]") {
@@ -221,4 +249,116 @@ TEST_CASE("etcd store: this host's files of a workflow are local and private", "
   REQUIRE(::stat((f.ws / ".provisioning/workflows/" + id).c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0700);
   CHECK_FALSE(f.store.open_operation_log(id, "none"));
+}
+
+TEST_CASE("etcd store: a feed whose watch broke reads again: what was written meanwhile, compacted, comes once",
+          "[etcd_store]") {
+  testing::EtcdTestCluster own(3);
+  TempDir ws{"prov-etcd-feed"};
+  const EtcdSettings s = testing::etcd_test_settings(own.endpoints(), "/feed");
+  EtcdStore store(EtcdStoreOptions{s, ws / ".provisioning", ws.path(), "host-a"});
+  const std::string id = store.create_workflow(header_for, Datum());
+  auto claim = store.claim(id, 0ms);
+  auto log = store.open_event_log(*claim);
+  auto feed = store.follow(id);
+  const auto next = [&](size_t want) {
+    std::vector<std::string> got;
+    for (int i = 0; i < 100 && got.size() < want; ++i) {
+      for (const Event& e : feed->poll()) got.push_back(*e.operation);
+      if (got.size() < want) feed->wait(100ms);
+    }
+    for (const Event& e : feed->poll()) got.push_back(*e.operation);  // nothing more
+    return got;
+  };
+  const auto op_event = [&](const std::string& op) {
+    Event e = event(id, event_type::operation_started);
+    e.operation = op;
+    return e;
+  };
+  log->append(op_event("one"));
+  CHECK(next(1) == std::vector<std::string>{"one"});
+  // The member the feed watches through goes away; meanwhile two events are written and etcd
+  // compacts its history up to now: the revision the watch would resume from is gone.
+  own.kill(0);
+  // Until the two left have a leader again (the one killed may have led).
+  for (int i = 0; i < 100; ++i) {
+    try {
+      store.client().put(store.key(id, "marker"), "x");
+      break;
+    } catch (const ResourceError&) {
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+  log->append(op_event("two"));
+  log->append(op_event("three"));
+  const int64_t now = store.client().put(store.key(id, "marker"), "x");
+  const ProcessOutput compacted = run_captured({"etcdctl", "--endpoints", own.endpoints()[1], "compact",
+                                                std::to_string(now)});
+  REQUIRE(compacted.exit_code == 0);
+  CHECK(next(2) == std::vector<std::string>{"two", "three"});
+  own.start(0);
+  log->append(op_event("four"));
+  CHECK(next(1) == std::vector<std::string>{"four"});
+}
+
+TEST_CASE("etcd store: without quorum a runner's writes fail as unavailable, batches whole, records naming their claim",
+          "[etcd_store]") {
+  testing::EtcdTestCluster own(3);
+  TempDir ws{"prov-etcd-quorum"};
+  const EtcdSettings s = testing::etcd_test_settings(own.endpoints(), "/quorum");
+  EtcdStore store(EtcdStoreOptions{s, ws / ".provisioning", ws.path(), "host-a"});
+  const std::string id = store.create_workflow(header_for, Datum());
+  auto claim = store.claim(id, 0ms);
+  OpenedJournal opened = store.open_journal(*claim, Journal::TailRepair::refuse);
+  for (const char* type :
+       {event_type::workflow_started, event_type::operation_started, event_type::operation_succeeded})
+    opened.writer->append(event(id, type).to_datum());
+  opened.writer->sync();
+  // Each record in etcd names the claim it was written under.
+  const auto keys = store.client().range(store.key(id, "journal/")).kvs;
+  REQUIRE(keys.size() == 3);
+  for (const auto& kv : keys) {
+    const Datum d = decode_json(kv.value);
+    REQUIRE(d.find("claim"));
+    CHECK(*d.find("claim") == Datum(int64_t{1}));
+    CHECK(d.find("record")->find("type"));
+  }
+
+  own.kill(1);
+  own.kill(2);  // no quorum
+  const uint64_t seq = opened.writer->append(event(id, event_type::operation_started).to_datum());
+  CHECK(error_code([&] { opened.writer->wait_durable(seq); }) == "provisioning::etcd::unavailable");
+  std::this_thread::sleep_for(2500ms);  // past the TTL: the claim is no longer surely held
+  CHECK_FALSE(claim->valid());
+  try {
+    opened.writer->append(event(id, event_type::operation_started).to_datum());
+    FAIL("a record was taken with the claim's renewals unanswered");
+  } catch (const ResourceError& e) {
+    CHECK(e.code() == "provisioning::etcd::unavailable");
+    CHECK(std::string(e.what()).find("lease renewals unanswered") != std::string::npos);
+    CHECK(e.help().find("prov workflow resume " + id) != std::string::npos);
+  }
+
+  own.start(1);
+  own.start(2);
+  // With quorum back, the stopped writer stays stopped; its runner exits (releasing the claim,
+  // or letting it lapse), another takes over, and the batch that failed is there whole or not
+  // at all.
+  CHECK(error_code([&] { opened.writer->sync(); }) == "provisioning::etcd::unavailable");
+  claim->release();
+  EtcdStore other(EtcdStoreOptions{s, ws / ".provisioning-b", ws.path(), "host-b"});
+  std::unique_ptr<WorkflowClaim> taken;
+  for (int i = 0; i < 20 && !taken; ++i) {
+    try {
+      taken = other.claim(id, 2s);
+    } catch (const ResourceError&) {
+      std::this_thread::sleep_for(200ms);
+    }
+  }
+  REQUIRE(taken);
+  CHECK(taken->token() == 2);
+  const size_t n = other.read_journal(id).records.size();
+  CHECK((n == 3 || n == 4));
+  CHECK_FALSE(error_code([&] { opened.writer->sync(); }).empty());
+  CHECK(other.read_journal(id).records.size() == n);
 }

@@ -27,6 +27,8 @@ std::unique_ptr<AgentRegistration> WorkflowStore::register_agent(const AgentReco
                     "(README: Shared state on etcd)");
 }
 
+void WorkflowStore::keep_log_tail(WorkflowClaim&, const std::string&) {}
+
 namespace {
 
 ResourceError claim_lost(const std::string& id) {
@@ -65,6 +67,9 @@ class FileJournalWriter final : public JournalWriter {
   void compact(const Datum& header, const std::vector<Datum>& records) override {
     if (!claim_.valid()) throw claim_lost(claim_.workflow_id());
     journal_.compact(header, records);
+  }
+  void check_claim() const override {
+    if (!claim_.valid()) throw claim_lost(claim_.workflow_id());
   }
 
  private:

@@ -53,6 +53,10 @@ class FileStore final : public WorkflowStore {
   UniqueFd open_operation_log(const std::string& id, const std::string& op) const override {
     return state_.open_operation_log(id, op);
   }
+  /// The whole log: it is on this host.
+  OperationLog read_operation_log(const std::string& id, const std::string& op) const override {
+    return OperationLog::here(state_.open_operation_log(id, op));
+  }
 
   std::vector<ManagedServer> managed_servers() const override;
   void put_managed_server(const ManagedServer& server) override;

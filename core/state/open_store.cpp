@@ -18,7 +18,10 @@ Datum to_datum(const EtcdSettings& o) {
                            {"lease_ttl_s", Datum(static_cast<int64_t>(o.lease_ttl.count()))},
                            {"request_timeout_ms", Datum(static_cast<int64_t>(o.request_timeout.count()))},
                            {"user", Datum(o.user)},
-                           {"password", Datum(o.password)}});
+                           {"password", Datum(o.password)},
+                           {"ca_file", Datum(o.tls.ca_file)},
+                           {"cert_file", Datum(o.tls.cert_file)},
+                           {"key_file", Datum(o.tls.key_file)}});
 }
 
 EtcdSettings from_datum(const Datum& d, const std::string& where) {
@@ -48,6 +51,14 @@ EtcdSettings from_datum(const Datum& d, const std::string& where) {
   o.request_timeout = std::chrono::milliseconds(num("request_timeout_ms"));
   o.user = str("user");
   o.password = str("password");
+  const auto optional_str = [&](const char* k) {  // absent in files written before TLS was taken
+    const Datum* v = d.find(k);
+    if (v && !v->is_string()) throw bad();
+    return v ? v->str() : std::string();
+  };
+  o.tls.ca_file = optional_str("ca_file");
+  o.tls.cert_file = optional_str("cert_file");
+  o.tls.key_file = optional_str("key_file");
   return o;
 }
 

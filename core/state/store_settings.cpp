@@ -65,7 +65,7 @@ StoreSettings store_settings(const Config& cfg, const std::string& state_path) {
   s.backend = StoreSettings::Backend::etcd;
   const Datum* endpoints = at(cfg.merged, {"state", "etcd", "endpoints"});
   const std::string help = "set state.etcd.endpoints to the client URLs of the etcd members, e.g. "
-                           "[\"http://10.0.0.1:2379\", \"http://10.0.0.2:2379\"]";
+                           "[\"https://10.0.0.1:2379\", \"https://10.0.0.2:2379\"]";
   if (!endpoints || !endpoints->is_list() || endpoints->list().empty())
     throw bad(cfg, "state.etcd.endpoints", endpoints ? "is not a list of URLs" : "is not set, and state.backend is \"etcd\"",
               help);
@@ -93,6 +93,24 @@ StoreSettings store_settings(const Config& cfg, const std::string& state_path) {
                                          at(cfg.merged, {"state", "etcd", "request_timeout"}), std::chrono::seconds(5));
   s.etcd.user = text(cfg, "state.etcd.user", at(cfg.merged, {"state", "etcd", "user"}), "");
   s.etcd.password = text(cfg, "state.etcd.password", at(cfg.merged, {"state", "etcd", "password"}), "");
+  const auto tls_file = [&](const char* name) {
+    const std::string key = std::string("state.etcd.") + name;
+    std::string path = text(cfg, key.c_str(), at(cfg.merged, {"state", "etcd", name}), "");
+    if (path.empty()) return path;
+    if (std::filesystem::path(path).is_relative()) path = (std::filesystem::path(cfg.workspace) / path).string();
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec))
+      throw bad(cfg, key, "names '" + path + "', which is not a file", "write the path of a PEM file");
+    return path;
+  };
+  s.etcd.tls.ca_file = tls_file("ca_file");
+  s.etcd.tls.cert_file = tls_file("cert_file");
+  s.etcd.tls.key_file = tls_file("key_file");
+  if (s.etcd.tls.cert_file.empty() != s.etcd.tls.key_file.empty()) {
+    const char* missing = s.etcd.tls.cert_file.empty() ? "state.etcd.cert_file" : "state.etcd.key_file";
+    throw bad(cfg, missing, "is not set, and a client certificate needs both cert_file and key_file",
+              "set both, or neither when etcd asks no client certificate");
+  }
   return s;
 }
 

@@ -61,4 +61,26 @@ TEST_CASE("store settings: what cannot work is refused naming the key and the fi
   CHECK(failure("[state]\nbackend = \"etcd\"\n[state.etcd]\nendpoints = [\"http://h:1\"]\nlease_ttl = \"1s\"\n")
             .find("state.etcd.lease_ttl is under 2s") != std::string::npos);
   CHECK(failure("[state]\nbackend = 3\n").find("state.backend is an int, not a string") != std::string::npos);
+  const std::string tls = "[state]\nbackend = \"etcd\"\n[state.etcd]\nendpoints = [\"https://h:1\"]\n";
+  const std::string missing = failure(tls + "ca_file = \"certs/ca.pem\"\n");
+  CHECK(missing.find("state.etcd.ca_file names '") != std::string::npos);
+  CHECK(missing.find("/certs/ca.pem', which is not a file (set in ") != std::string::npos);
+  CHECK(failure(tls + "cert_file = \"config.defaults.toml\"\n")
+            .find("state.etcd.key_file is not set, and a client certificate needs both") != std::string::npos);
+}
+
+TEST_CASE("store settings: TLS files are the workspace's when relative", "[store_settings]") {
+  TempDir home("prov-home");
+  TempDir ws("prov-ws");
+  ws.write("certs/ca.pem", "-");
+  ws.write("config.defaults.toml",
+           "[state]\nbackend = \"etcd\"\n[state.etcd]\nendpoints = [\"https://10.0.0.1:2379\"]\n"
+           "ca_file = \"certs/ca.pem\"\ncert_file = \"" + ws.path() + "/certs/ca.pem\"\nkey_file = \"certs/ca.pem\"\n");
+  ConfigRequest request;
+  request.cwd = ws.path();
+  request.env["HOME"] = home.path();
+  const StoreSettings s = store_settings(load_config(request), ws / ".provisioning");
+  CHECK(s.etcd.tls.ca_file == ws.path() + "/certs/ca.pem");
+  CHECK(s.etcd.tls.cert_file == ws.path() + "/certs/ca.pem");
+  CHECK(s.etcd.tls.key_file == ws.path() + "/certs/ca.pem");
 }

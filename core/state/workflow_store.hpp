@@ -78,6 +78,9 @@ class JournalWriter {
   virtual void sync() = 0;
   /// Replaces the journal by `header` and `records` (a checkpoint), atomically.
   virtual void compact(const Datum& header, const std::vector<Datum>& records) = 0;
+  /// Throws what an append would once the claim is no longer valid (the check every append
+  /// makes first); returns otherwise.
+  virtual void check_claim() const = 0;
   uint64_t append(const Datum& record);
 };
 
@@ -104,6 +107,10 @@ class EventFeed {
   /// The events appended since the last call (all of them the first time), oldest first; of
   /// several workflows, in time order, each workflow's in its own order.
   virtual std::vector<Event> poll() = 0;
+  /// As poll(), and surely every event appended before this call: a feed fed by a watch may
+  /// deliver later than a direct read sees (for the etcd store, that a runner let go). For
+  /// the last read after a runner was found gone.
+  virtual std::vector<Event> poll_settled() { return poll(); }
   /// Also wakes wait() when the runner that holds workflow `id` now lets go of it.
   virtual void watch_runner(const std::string& id) = 0;
   /// Blocks until the feed may have grown, a watched runner let go, one of `fds` (-1s ignored)
@@ -129,6 +136,27 @@ struct LocalFiles {
   std::string closure_socket;              ///< where the session that runs it serves closures
   std::string private_undo_dir;            ///< undo data too sensitive for the journal
   std::string runner_log;                  ///< the runner's own stderr
+};
+
+/// How much of each operation's log a shared store keeps for other hosts: its last bytes, up to
+/// this many, from the start of a line.
+inline constexpr size_t kLogTailBytes = size_t{64} << 10;
+
+/// An operation's output as this host can read it (WorkflowStore::read_operation_log).
+struct OperationLog {
+  UniqueFd fd;             ///< what there is to read, from its start; empty: no output known here
+  std::string host;        ///< not empty: fd holds a copy of a log written on that host (or
+                           ///< in another copy of the workspace)
+  std::string path;        ///< with host: the whole log's path there
+  uint64_t size = 0;       ///< with host: the whole log's size in bytes
+  bool tail_only = false;  ///< with host: the copy holds only the log's end (kLogTailBytes at most)
+
+  /// A log on this host, open on `fd` (or none).
+  static OperationLog here(UniqueFd fd) {
+    OperationLog log;
+    log.fd = std::move(fd);
+    return log;
+  }
 };
 
 /// An agent (`nu_plugin_provisioning agent`) as the store knows it.
@@ -215,6 +243,14 @@ class WorkflowStore {
   virtual std::string operation_log_path(const std::string& id, const std::string& op) const = 0;
   /// Operation `op`'s output open for reading; an empty descriptor when it has none.
   virtual UniqueFd open_operation_log(const std::string& id, const std::string& op) const = 0;
+  /// Operation `op`'s output as this host can read it: its whole log when that is on this host;
+  /// otherwise (a shared store) the tail keep_log_tail kept, naming the host and path of the
+  /// whole log; an empty descriptor when there is neither.
+  virtual OperationLog read_operation_log(const std::string& id, const std::string& op) const = 0;
+  /// Keeps the end of operation `op`'s log, written on this host, where other hosts can read it
+  /// (a shared store: its last kLogTailBytes, under the claim's fencing). The file store, all on
+  /// one host, keeps nothing more.
+  virtual void keep_log_tail(WorkflowClaim& claim, const std::string& op);
 
   // --- managed infrastructure (prov infra) ----------------------------------------------------
   /// The servers the workspace manages, by name.
