@@ -3,8 +3,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -26,6 +28,32 @@ bool unfinished(const std::string& status) {
   return status == "pending" || status == "running" || status == "interrupted";
 }
 
+/// Sleeps `d`, or less when `stop` is set meanwhile.
+void pause(std::chrono::milliseconds d, const std::atomic<bool>& stop) {
+  const auto until = Clock::now() + d;
+  while (!stop && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+}
+
+/// Registers `me` in `store`, again every scan interval while the store is out of reach (said
+/// once in `log`), until it is registered or `stop` is set (then nullptr).
+std::unique_ptr<AgentRegistration> register_until(WorkflowStore& store, const AgentRecord& me, const AgentOptions& o,
+                                                  const std::atomic<bool>& stop, std::FILE* log) {
+  bool said = false;
+  while (!stop) {
+    try {
+      return store.register_agent(me);
+    } catch (const ResourceError& e) {
+      if (e.code() != "provisioning::etcd::unavailable") throw;
+      if (!said) {
+        std::fprintf(log, "agent %s: cannot register, trying again: %s\n", o.name.c_str(), e.what());
+        std::fflush(log);
+        said = true;
+      }
+    }
+    pause(o.scan_interval, stop);
+  }
+  return nullptr;
+}
 
 std::atomic<bool> g_stop{false};
 void on_stop(int) { g_stop = true; }
@@ -38,18 +66,34 @@ void run_agent(WorkflowStore& store, const AgentOptions& o, const std::atomic<bo
   me.host = this_host_name();
   me.pid = ::getpid();
   me.started = now_utc().rfc3339;
-  const std::unique_ptr<AgentRegistration> registration = store.register_agent(me);
+  std::unique_ptr<AgentRegistration> registration = register_until(store, me, o, stop, log);
+  if (!registration) return;
   std::fprintf(log, "agent %s: watching %s\n", o.name.c_str(), store.describe().c_str());
   std::fflush(log);
+  bool out_of_reach = false;                              ///< the last scan could not read the store (said once)
   std::map<std::string, Clock::time_point> unheld_since;  ///< workflows seen unfinished without a holder
   std::set<std::string> finished;                         ///< ids known to have ended: not read again
+  std::mt19937_64 order{std::random_device{}()};           ///< this agent's scan order
   while (!stop) {
-    if (!registration->valid())
-      throw ResourceError("provisioning::agent::lost", "agent " + o.name + " lost its registration in " + store.describe(),
-                          "check that etcd is reachable from this host, then start the agent again");
+    if (!registration->valid()) {
+      // Its lease lapsed, or etcd left its renewals unanswered (quorum lost): it goes on, and
+      // registers again once etcd answers. Workflows whose runners stopped meanwhile are
+      // taken over as any whose claim lapsed.
+      std::fprintf(log, "agent %s: lost its registration; registering again once the store answers\n", o.name.c_str());
+      std::fflush(log);
+      registration.reset();
+      registration = register_until(store, me, o, stop, log);
+      if (!registration) break;
+      std::fprintf(log, "agent %s: registered again\n", o.name.c_str());
+      std::fflush(log);
+    }
     std::vector<std::string> running;
     try {
-      for (const std::string& id : store.list_workflows()) {
+      // Each agent goes through the workflows in an order of its own, so that agents scanning
+      // one queue at once mostly take different workflows rather than race for the same ones.
+      std::vector<std::string> ids = store.list_workflows();
+      std::shuffle(ids.begin(), ids.end(), order);
+      for (const std::string& id : ids) {
         if (finished.count(id)) continue;
         const std::optional<ClaimHolder> holder = store.claim_holder(id);
         if (holder) {
@@ -57,6 +101,10 @@ void run_agent(WorkflowStore& store, const AgentOptions& o, const std::atomic<bo
           if (holder->host.empty() && holder->pid) running.push_back(id);
           continue;
         }
+        // Unheld: its history is read (a few requests) only once the grace has passed, so that
+        // a scan costs one request per workflow however long the queue of submitted ones.
+        const auto [seen, fresh] = unheld_since.emplace(id, Clock::now());
+        if (fresh || Clock::now() - seen->second < o.grace) continue;
         const WorkflowHistory history = read_history(store, id);
         const std::string status = workflow_status(history, false).status;
         if (!unfinished(status)) {
@@ -64,11 +112,10 @@ void run_agent(WorkflowStore& store, const AgentOptions& o, const std::atomic<bo
           unheld_since.erase(id);
           continue;
         }
-        const auto [seen, fresh] = unheld_since.emplace(id, Clock::now());
-        if (fresh || Clock::now() - seen->second < o.grace) continue;
         const RunnerMode mode = history.events.empty() ? RunnerMode::run : RunnerMode::resume;
         try {
-          launch_runner(o.exe, store, o.workspace, id, mode, o.env);
+          // No wait for the claim: a holder there now is another agent's runner, quicker.
+          launch_runner(o.exe, store, o.workspace, id, mode, o.env, std::chrono::milliseconds(0));
           std::fprintf(log, "agent %s: took %s (%s, was %s)\n", o.name.c_str(), id.c_str(), to_string(mode),
                        status.c_str());
           running.push_back(id);
@@ -80,14 +127,22 @@ void run_agent(WorkflowStore& store, const AgentOptions& o, const std::atomic<bo
         unheld_since.erase(id);
         std::fflush(log);
       }
+      std::sort(running.begin(), running.end());  // written only when it changed
       registration->update(running);
+      if (out_of_reach) {
+        std::fprintf(log, "agent %s: the store answers again\n", o.name.c_str());
+        std::fflush(log);
+      }
+      out_of_reach = false;
     } catch (const ResourceError& e) {
-      // The store is out of reach for now: try again at the next scan while the lease lasts.
-      std::fprintf(log, "agent %s: %s\n", o.name.c_str(), e.what());
-      std::fflush(log);
+      // The store is out of reach for now (quorum lost): tried again at every scan, said once.
+      if (!out_of_reach) {
+        std::fprintf(log, "agent %s: cannot read the store, trying again: %s\n", o.name.c_str(), e.what());
+        std::fflush(log);
+      }
+      out_of_reach = true;
     }
-    const auto until = Clock::now() + o.scan_interval;
-    while (!stop && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    pause(o.scan_interval, stop);
   }
 }
 

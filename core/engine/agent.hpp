@@ -26,8 +26,10 @@ struct AgentOptions {
   std::chrono::milliseconds scan_interval{500};
 };
 
-/// Runs the agent until `stop` is set (or its registration is lost: then it throws
-/// ResourceError `provisioning::agent::lost`). Prints one line per workflow it takes to `log`.
+/// Runs the agent until `stop` is set. While the store is out of reach (etcd without quorum,
+/// no endpoint answering) it keeps trying, never exits: it registers again once its lease has
+/// lapsed, and takes over the workflows whose runners stopped meanwhile. Prints one line per
+/// workflow it takes, and one when the store stops and starts answering, to `log`.
 void run_agent(WorkflowStore& store, const AgentOptions& options, const std::atomic<bool>& stop, std::FILE* log);
 
 /// The entry from main(): `args` follow `agent` ([--workspace DIR] [--name NAME] [--env NAME]).

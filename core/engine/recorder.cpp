@@ -79,6 +79,17 @@ bool Recorder::failed() const {
   return failure_.has_value();
 }
 
+bool Recorder::may_act() {
+  if (failed()) return false;
+  try {
+    journal_.check_claim();
+    return true;
+  } catch (const ResourceError& e) {
+    fail(e);
+    return false;
+  }
+}
+
 std::optional<ResourceError> Recorder::failure() const {
   std::lock_guard l(m_);
   return failure_;

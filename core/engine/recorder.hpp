@@ -47,6 +47,12 @@ class Recorder {
 
   /// True once recording failed; failure() is the first error.
   bool failed() const;
+  /// True while recording works and the journal's claim is still held. Asked right before
+  /// anything happens outside the store (an operation's process, an undo step): a runner
+  /// paused between journaling a start and making it (SIGSTOP, a stalled machine) past its
+  /// claim's lease must not act after another runner took the workflow over. A lost claim
+  /// latches as the failure (claim_lost; the cancel fires), as a refused write would.
+  bool may_act();
   std::optional<ResourceError> failure() const;
 
   /// Folds the journal into one checkpoint of workflow `id` under `header` (the run has ended).

@@ -15,6 +15,7 @@ std::string submit_workflow(WorkflowStore& store, const Datum& config, const Sub
   sub.nu_path = request.nu_path;
   sub.keep_config(config);
   const std::string id = create_workflow(store, sub);
+  if (!request.launch) return id;
   if (request.before_launch) request.before_launch(id);
   launch_runner(request.runner_exe, store, request.workspace, id, RunnerMode::run, request.env);
   return id;

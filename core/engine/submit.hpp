@@ -21,13 +21,16 @@ struct SubmitRequest {
   std::string nu_path;         ///< the Nu binary for `nu` operations
   Environment env;             ///< the environment the runner, its operations and providers see
   std::string runner_exe;      ///< the binary that runs `--runner` (this plugin's)
+  /// False: recorded only, pending until an agent of a shared store takes it (`submit --queue`).
+  bool launch = true;
   /// Called with the new id after the workflow is recorded and before its runner starts (a
   /// session's closure socket must listen before the runner asks it).
   std::function<void(const std::string& id)> before_launch;
 };
 
 /// Records the workflow under `config` (its merged configuration becomes the run's snapshot,
-/// secrets kept apart) and starts its runner; returns the workflow's id.
+/// secrets kept apart) and starts its runner (unless `request.launch` is false); returns the
+/// workflow's id.
 std::string submit_workflow(WorkflowStore& store, const Datum& config, const SubmitRequest& request);
 
 }  // namespace prov

@@ -2,6 +2,7 @@
 
 #include "core/engine/checkpoint.hpp"
 #include "core/engine/workflow_state.hpp"
+#include "core/events/event.hpp"
 #include "core/graph/workflow_parse.hpp"
 #include "core/state/journal.hpp"
 #include "core/support/datum_json.hpp"
@@ -174,6 +175,12 @@ WorkflowStatus workflow_status(const WorkflowHistory& h, bool runner_alive) {
   s.started = w.started_at();
   s.finished = w.finished_at();
   s.duration = w.duration();
+  // From the first start to the last end, as `started` and `finished` show them: a resumed
+  // workflow's terminal event holds only its last run's time.
+  if (s.started && s.finished) {
+    const auto from = utc_nanos(*s.started), to = utc_nanos(*s.finished);
+    if (from && to && *to >= *from) s.duration = Duration{*to - *from};
+  }
   if (w.started()) s.phase = to_string(w.phase());
   if (w.phase() == WorkflowPhase::rollback) s.cause = w.cause();
   if (runner_alive) {

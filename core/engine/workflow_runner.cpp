@@ -151,10 +151,11 @@ class WorkflowRunner {
         id_(std::move(id)),
         mode_(mode) {}
 
-  /// Takes the workflow: its claim, its journal (a torn tail cut), its configuration
-  /// snapshot and plan; stops what a killed runner left running. Throws Error when it cannot
-  /// run (locked, already started or ended, a corrupt journal).
-  void open();
+  /// Takes the workflow: its claim (waiting up to `claim_wait` for a holder letting go), its
+  /// journal (a torn tail cut), its configuration snapshot and plan; stops what a killed
+  /// runner left running. Throws Error when it cannot run (locked, already started or ended,
+  /// a corrupt journal).
+  void open(std::chrono::milliseconds claim_wait);
 
   /// Runs (or resumes, or rolls back) the workflow to its end, `launcher` told once it is
   /// about to. Throws the recording failure that stopped it, if one did (the workflow then
@@ -167,7 +168,8 @@ class WorkflowRunner {
   Datum run_config() const;
   void stop_leftovers() const;
   std::unique_ptr<Provider> open_provider(const std::string& name);
-  OpContext context(size_t op, CancelToken* cancel);
+  /// What attempt `attempt` of operation `op` (nullopt: its rollback) runs in.
+  OpContext context(size_t op, CancelToken* cancel, std::optional<int> attempt);
   SchedulerHooks hooks();
   int parallel() const;
   /// The event saying that a crash tore the journal's tail, which was cut off.
@@ -177,9 +179,13 @@ class WorkflowRunner {
   /// Throws WorkflowError `provisioning::workflow::bad_reference` when one cannot be.
   OperationSpec resolved(size_t op) const;
   Datum reference_value(const Reference& r, const std::string& where) const;
+  /// Journals `e` (record_event), then, when it ends an operation's attempt or undo step, has
+  /// the store keep the end of its log for other hosts (keep_log_tail).
+  void record(const Event& e, const Datum& undo, bool durable);
   /// Journals `e`; a result that shows a secret is journaled redacted, and kept whole in the
   /// workflow's private folder for later operations (restore_private_outs).
-  void record(const Event& e, const Datum& undo, bool durable);
+  void record_event(const Event& e, const Datum& undo, bool durable);
+  void keep_log_tail(const Event& e);
   /// The whole results of restored operations whose journaled result was redacted.
   void restore_private_outs();
   /// The file in the private folder that holds operation `id`'s whole result.
@@ -213,8 +219,8 @@ class WorkflowRunner {
   std::optional<ProviderCatalog> catalog_;  ///< the workspace's providers, found on first use
 };
 
-void WorkflowRunner::open() {
-  claim_ = store_.claim(id_, std::chrono::seconds(5));
+void WorkflowRunner::open(std::chrono::milliseconds claim_wait) {
+  claim_ = store_.claim(id_, claim_wait);
   opened_.emplace(store_.open_journal(*claim_, Journal::TailRepair::truncate));
   history_ = history_from(opened_->recovery.header, opened_->recovery.records);
   const WorkflowSubmission& sub = history_.submission;
@@ -279,6 +285,21 @@ void WorkflowRunner::restore_private_outs() {
 }
 
 void WorkflowRunner::record(const Event& e, const Datum& undo, bool durable) {
+  record_event(e, undo, durable);
+  keep_log_tail(e);
+}
+
+void WorkflowRunner::keep_log_tail(const Event& e) {
+  // An attempt or undo step ended: its log is whole now.
+  if (!e.operation || e.type == event_type::operation_started || e.type == event_type::rollback_step_started) return;
+  try {
+    store_.keep_log_tail(*claim_, *e.operation);
+  } catch (const Error&) {
+    // Only other hosts miss it; a lost claim or an unreachable store stops the run at its next record.
+  }
+}
+
+void WorkflowRunner::record_event(const Event& e, const Datum& undo, bool durable) {
   const Datum* out = e.type == event_type::operation_succeeded && e.details ? e.details->find("out") : nullptr;
   if (!out || secrets_.empty()) return recorder_->record(e, undo, durable);
   Datum shown = redact_strings(*out, secrets_);
@@ -370,7 +391,7 @@ std::unique_ptr<Provider> WorkflowRunner::open_provider(const std::string& name)
   return prov::open_provider(catalog_->require(name.empty() ? catalog_->default_name() : name), pctx, self_executable());
 }
 
-OpContext WorkflowRunner::context(size_t op, CancelToken* cancel) {
+OpContext WorkflowRunner::context(size_t op, CancelToken* cancel, std::optional<int> attempt) {
   const auto& o = spec_.operations[op];
   const WorkflowSubmission& sub = history_.submission;
   OpContext ctx;
@@ -381,6 +402,7 @@ OpContext WorkflowRunner::context(size_t op, CancelToken* cancel) {
   ctx.nu_path = sub.nu_path.empty() ? "nu" : sub.nu_path;
   ctx.timeout = o.timeout ? *o.timeout : spec_.settings.timeout.value_or(Duration{0});
   ctx.cancel = cancel;
+  ctx.attempt = attempt;
   ctx.open_provider = [this](const std::string& name) { return open_provider(name); };
   ctx.closure_channel = local_.closure_socket;
   ctx.private_dir = local_.private_undo_dir;
@@ -394,13 +416,14 @@ OpContext WorkflowRunner::context(size_t op, CancelToken* cancel) {
 }
 
 SchedulerHooks WorkflowRunner::hooks() {
-  // A journal or event log that cannot be written (a full or read-only disk) ends the run:
-  // nothing may happen that is not journaled, so running operations are cancelled (the
-  // Recorder fires the token), none starts and none is rolled back. Resume continues.
+  // A journal or event log that cannot be written (a full or read-only disk), or a claim lost
+  // (a shared store's lease lapsed), ends the run: nothing may happen that is not journaled
+  // under this runner's claim, so running operations are cancelled (the Recorder fires the
+  // token), none starts and none is rolled back. Resume, or another host's agent, continues.
   auto not_started = [] {
     OpResult r;
     r.cancelled = true;
-    r.message = "not started: the journal cannot be written";
+    r.message = "not started: the journal cannot be written, or this runner's claim was lost";
     return r;
   };
   // A reference that cannot be resolved now (a member its producer's result lacks) fails the
@@ -411,27 +434,29 @@ SchedulerHooks WorkflowRunner::hooks() {
     return r;
   };
   SchedulerHooks h;
-  h.start_attempt = [this, not_started, unresolved](size_t op, int, CancelToken& c) -> std::unique_ptr<RunningOp> {
-    if (recorder_->failed()) return std::make_unique<EndedOp>(not_started());  // its start was not journaled
+  h.start_attempt = [this, not_started, unresolved](size_t op, int attempt,
+                                                    CancelToken& c) -> std::unique_ptr<RunningOp> {
+    // Its start was not journaled, or this runner lost the workflow since: it starts nothing.
+    if (!recorder_->may_act()) return std::make_unique<EndedOp>(not_started());
     std::optional<OperationSpec> o;
     try {
       o = resolved(op);
     } catch (const Error& e) {
       return std::make_unique<EndedOp>(unresolved(e));
     }
-    std::unique_ptr<RunningOp> running = find_kind(o->kind)->start(*o, context(op, &c));
+    std::unique_ptr<RunningOp> running = find_kind(o->kind)->start(*o, context(op, &c, attempt));
     if (!running) return nullptr;
     return std::make_unique<SecretsHidden>(std::move(running), secrets_);
   };
-  h.run_attempt = [this, not_started, unresolved](size_t op, int, CancelToken& c) {
-    if (recorder_->failed()) return not_started();
+  h.run_attempt = [this, not_started, unresolved](size_t op, int attempt, CancelToken& c) {
+    if (!recorder_->may_act()) return not_started();
     std::optional<OperationSpec> o;
     try {
       o = resolved(op);
     } catch (const Error& e) {
       return unresolved(e);
     }
-    OpResult r = find_kind(o->kind)->run(*o, context(op, &c));
+    OpResult r = find_kind(o->kind)->run(*o, context(op, &c, attempt));
     r.output_tail = redact_values(std::move(r.output_tail), secrets_);
     return r;
   };
@@ -439,7 +464,7 @@ SchedulerHooks WorkflowRunner::hooks() {
     return find_kind(spec_.operations[op].kind)->has_rollback(spec_.operations[op]);
   };
   h.rollback = [this, unresolved](size_t op, const Datum& undo) {
-    if (recorder_->failed())
+    if (!recorder_->may_act())
       return op_failed("provisioning::state::io", "not rolled back: the journal cannot be written");
     std::optional<OperationSpec> o;
     try {
@@ -447,7 +472,7 @@ SchedulerHooks WorkflowRunner::hooks() {
     } catch (const Error& e) {
       return unresolved(e);
     }
-    return find_kind(o->kind)->rollback(*o, undo, context(op, nullptr));  // an undo runs to its end
+    return find_kind(o->kind)->rollback(*o, undo, context(op, nullptr, std::nullopt));  // an undo runs to its end
   };
   h.record = [this](const Event& e, const Datum& undo, bool durable) { record(e, undo, durable); };
   h.sync = [this] { recorder_->sync(); };
@@ -493,11 +518,11 @@ void WorkflowRunner::run(ReadyLine& launcher) {
 }  // namespace
 
 int run_workflow(WorkflowStore& store, const std::string& workspace, const std::string& id, RunnerMode mode,
-                 int ready_fd) {
+                 int ready_fd, std::chrono::milliseconds claim_wait) {
   ReadyLine launcher(ready_fd);
   try {
     WorkflowRunner runner(store, workspace, id, mode);
-    runner.open();
+    runner.open(claim_wait);
     runner.run(launcher);
     return 0;
   } catch (const Error& e) {
@@ -512,12 +537,20 @@ int run_workflow(WorkflowStore& store, const std::string& workspace, const std::
 }
 
 void launch_runner(const std::string& exe, const WorkflowStore& store, const std::string& workspace,
-                   const std::string& id, RunnerMode mode, const Environment& env) {
+                   const std::string& id, RunnerMode mode, const Environment& env,
+                   std::chrono::milliseconds claim_wait) {
   store.check_workflow_files(id);  // no runner starts on a folder holding a link
   Pipe ready = make_pipe();
   const std::string runner_log = store.local_files(id).runner_log;
   SpawnSpec spec;
-  spec.argv = {exe, "--runner", to_string(mode), workspace, store.runner_locator(), id, std::to_string(kReadyFd)};
+  spec.argv = {exe,
+               "--runner",
+               to_string(mode),
+               workspace,
+               store.runner_locator(),
+               id,
+               std::to_string(kReadyFd),
+               std::to_string(claim_wait.count())};
   spec.env = std::make_shared<const ChildEnv>(env);
   spec.out = Redirect::append(runner_log);
   spec.err = Redirect::to_stdout();
@@ -538,14 +571,23 @@ void block_runner_signals() {
 }
 
 int runner_main(const std::vector<std::string>& args) {
-  const bool has_ready_fd = args.size() == 5 && args[4] == std::to_string(kReadyFd);
-  if ((args.size() != 4 && !has_ready_fd) || !runner_mode_from(args[0])) {
-    std::fprintf(stderr, "usage: nu_plugin_provisioning --runner run|resume|rollback WORKSPACE STORE ID [%d]\n",
+  // MODE WORKSPACE STORE ID, and from launch_runner the readiness descriptor and the claim
+  // wait in milliseconds.
+  const bool launched = args.size() == 6 && args[4] == std::to_string(kReadyFd);
+  std::optional<std::chrono::milliseconds> claim_wait;
+  if (args.size() == 4)
+    claim_wait = kRunnerClaimWait;
+  else if (launched && !args[5].empty() && args[5].size() <= 9 &&
+           args[5].find_first_not_of("0123456789") == std::string::npos)
+    claim_wait = std::chrono::milliseconds(std::stol(args[5]));
+  if (!claim_wait || !runner_mode_from(args[0])) {
+    std::fprintf(stderr,
+                 "usage: nu_plugin_provisioning --runner run|resume|rollback WORKSPACE STORE ID [%d CLAIM_WAIT_MS]\n",
                  kReadyFd);
     return 2;
   }
   // Leave the launching plugin: it reaps our parent, we go on in a session of our own.
-  if (!detach(has_ready_fd)) return 1;
+  if (!detach(launched)) return 1;
   block_runner_signals();
   signal(SIGPIPE, SIG_IGN);
   // A log at the file size limit (RLIMIT_FSIZE) fails its write with EFBIG and is cut with a
@@ -553,7 +595,7 @@ int runner_main(const std::vector<std::string>& args) {
   signal(SIGXFSZ, SIG_IGN);
   try {
     const std::unique_ptr<WorkflowStore> store = open_store(args[2], args[1]);
-    return run_workflow(*store, args[1], args[3], *runner_mode_from(args[0]), has_ready_fd ? kReadyFd : -1);
+    return run_workflow(*store, args[1], args[3], *runner_mode_from(args[0]), launched ? kReadyFd : -1, *claim_wait);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "nu_plugin_provisioning runner: %s\n", e.what());
     return 1;

@@ -354,3 +354,26 @@ TEST_CASE("workflow state: a success's result (out, exit_code) is folded, throug
     CHECK(w.operations()[1].out_private);
   }
 }
+
+TEST_CASE("workflow state: a resumed workflow's status duration runs from its first start to its end", "[workflow_state]") {
+  // Seen in use: a workflow started minutes before, resumed after crashes, showed the 136 ms of
+  // its last run as its duration.
+  Event started = ev(event_type::workflow_started);
+  started.time = utc_time(1'800'000'000'000'000'000);
+  Event resumed = ev(event_type::workflow_resumed);
+  resumed.time = utc_time(1'800'000'120'000'000'000);
+  Event done = ev(event_type::workflow_completed);
+  done.time = utc_time(1'800'000'125'500'000'000);
+  done.duration = Duration{136'000'000};  // the last run's own time
+  WorkflowHistory h;
+  h.submission.workflow_id = "wf";
+  h.submission.document = rec({{"name", Datum("d")}, {"operations", Datum(DatumList{})}});
+  h.events = {started, resumed, done};
+  const WorkflowStatus st = workflow_status(h, false);
+  REQUIRE(st.duration);
+  CHECK(st.duration->nanos == 125'500'000'000);
+  // The time text round-trips; any other text is not read as a time.
+  CHECK(utc_nanos(utc_time(1'800'000'125'500'000'123)) == 1'800'000'125'500'000'123);
+  CHECK_FALSE(utc_nanos(DateTime{"2026-12-06T16:20:31Z"}));
+  CHECK_FALSE(utc_nanos(DateTime{"2026-12-06T16:20:31.000000000+01:00"}));
+}

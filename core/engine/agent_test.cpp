@@ -1,0 +1,99 @@
+#include "core/engine/agent.hpp"
+
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "core/etcd/etcd_test_cluster.hpp"
+#include "core/state/etcd_store.hpp"
+#include "core/state/store_test_support.hpp"
+#include "core/support/temp_dir.hpp"
+
+using namespace prov;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// Whether `agents` lists one named `name`, asked until `until`.
+bool listed(const EtcdStore& store, const std::string& name, std::chrono::steady_clock::time_point until) {
+  for (;;) {
+    try {
+      for (const auto& a : store.list_agents())
+        if (a.name == name) return true;
+    } catch (const ResourceError&) {
+    }
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(100ms);
+  }
+}
+
+/// The text of the file at `path`.
+std::string text_of(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+/// Whether the file at `path` says `line`, read until `until`.
+bool says(const std::string& path, const std::string& line, std::chrono::steady_clock::time_point until) {
+  for (;;) {
+    if (text_of(path).find(line) != std::string::npos) return true;
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(100ms);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("agent: keeps running while etcd has no quorum, and registers again when it is back", "[etcd][agent]") {
+  testing::EtcdTestCluster own(3);
+  TempDir ws{"prov-agent-quorum"};
+  EtcdStore store(EtcdStoreOptions{testing::etcd_test_settings(own.endpoints(), "/agent-quorum"), ws / ".provisioning",
+                                   ws.path(), "host-a"});
+  AgentOptions o;
+  o.name = "a1";
+  o.exe = "/bin/false";
+  o.workspace = ws.path();
+  o.scan_interval = 100ms;
+  const std::string log_path = ws / "agent.log";
+  std::FILE* log = std::fopen(log_path.c_str(), "w");
+  REQUIRE(log);
+  std::atomic<bool> stop{false};
+  std::atomic<bool> ended{false};
+  std::string error;
+  std::thread agent([&] {
+    try {
+      run_agent(store, o, stop, log);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    ended = true;
+  });
+  CHECK(listed(store, "a1", std::chrono::steady_clock::now() + 10s));
+
+  own.kill(0);
+  own.kill(1);  // no quorum: past the lease's TTL, the agent goes on
+  std::this_thread::sleep_for(4s);
+  CHECK_FALSE(ended);
+  own.start(0);
+  own.start(1);
+  // (Its old key may still be listed: a new leader renews every lease once. So the test waits
+  // for the agent's own word that it registered again.)
+  CHECK(says(log_path, "agent a1: registered again", std::chrono::steady_clock::now() + 20s));
+  CHECK(says(log_path, "agent a1: the store answers again", std::chrono::steady_clock::now() + 10s));
+  CHECK(listed(store, "a1", std::chrono::steady_clock::now() + 10s));
+  CHECK_FALSE(ended);
+  stop = true;
+  agent.join();
+  std::fclose(log);
+  CHECK(error.empty());
+  const std::string text = text_of(log_path);
+  CAPTURE(text);
+  CHECK(text.find("agent a1: cannot read the store, trying again") != std::string::npos);
+}
+
