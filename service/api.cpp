@@ -7,6 +7,7 @@
 #include "core/engine/submit.hpp"
 #include "core/engine/workflow_record.hpp"
 #include "core/engine/workflow_runner.hpp"
+#include "core/events/op_log.hpp"
 #include "core/graph/dag.hpp"
 #include "core/providers/catalog.hpp"
 #include "core/support/datum_json.hpp"
@@ -279,9 +280,17 @@ std::vector<ApiRoute> make_routes() {
                       ApiResponse out;
                       std::string text;
                       if (UniqueFd fd = ctx.store->open_operation_log(wid, *op)) {
+                        OpLogReader reader;
+                        std::vector<OpLogLine> lines;
                         char buf[65536];
                         ssize_t n;
-                        while ((n = ::read(fd.get(), buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+                        while ((n = ::read(fd.get(), buf, sizeof buf)) > 0) {
+                          reader.feed(std::string_view(buf, static_cast<size_t>(n)), lines);
+                          append_op_log_text(text, lines);
+                          lines.clear();
+                        }
+                        reader.finish(lines);
+                        append_op_log_text(text, lines);
                       }
                       out.text = std::move(text);
                       return out;

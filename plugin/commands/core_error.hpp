@@ -8,6 +8,7 @@
 
 namespace prov::plugin {
 
+
 LabeledError to_labeled_error(const prov::Error& e, const Signature& sig, const EvaluatedCall& call, Span input_span);
 
 }  // namespace prov::plugin

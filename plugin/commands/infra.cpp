@@ -296,7 +296,7 @@ Signature InfraApplyCommand::signature() const {
           "Runs exactly what `prov infra plan` shows as one journaled workflow (`prov workflow list` shows it): "
           "server.delete operations, dependents first, then server.create operations after what they depend on, in "
           "parallel, with the workspace's retries. A failure rolls back what this apply created and ends the stream "
-          "with an error, as `prov workflow run` does. The managed state (`prov infra state`) is recorded from the "
+          "with an error, as `prov workflow run` does (--allow-failure leaves it out). The managed state (`prov infra state`) is recorded from the "
           "workflow's journal when it ends; if the run is killed, `prov workflow resume` finishes it and the next "
           "`prov infra` command records it. When there is nothing to run (every server noop, or only in-place "
           "updates) no workflow starts and the plan's rows are returned instead of events.\n\n"
@@ -305,7 +305,7 @@ Signature InfraApplyCommand::signature() const {
       kDefinitionHelp;
   s.search_terms = {"desired state", "converge", "deploy", "terraform", "up"};
   s.optional = {definition_arg()};
-  s.named = with({vars_flag(), lock_timeout_flag()});
+  s.named = with({vars_flag(), lock_timeout_flag(), allow_failure_flag()});
   s.input_output_types = {{type::nothing(), type::list(type::record())}, {type::record(), type::list(type::record())}};
   s.examples = {
       {"prov infra apply infra/servers.toml --vars {api_port: (port), web_port: (port)} | where type == "
@@ -346,7 +346,8 @@ Signature InfraDestroyCommand::signature() const {
   s.optional = {definition_arg()};
   s.named = with({{"only", std::nullopt, shape::list(shape::string()), "Only these managed servers", false},
                   vars_flag(),
-                  lock_timeout_flag()});
+                  lock_timeout_flag(),
+                  allow_failure_flag()});
   s.input_output_types = {{type::nothing(), type::list(type::record())}, {type::record(), type::list(type::record())}};
   s.examples = {
       {"prov infra apply infra/servers.toml --vars {api_port: (port), web_port: (port)} | ignore; prov infra destroy "

@@ -15,6 +15,8 @@
 #include "core/engine/submit.hpp"
 #include "core/engine/workflow_record.hpp"
 #include "core/engine/workflow_runner.hpp"
+#include "core/events/log_watch.hpp"
+#include "core/events/op_log.hpp"
 #include "core/events/progress.hpp"
 #include "core/graph/plan.hpp"
 #include "core/graph/render.hpp"
@@ -27,6 +29,7 @@
 #include "core/support/atomic_file.hpp"
 #include "core/support/datum_json.hpp"
 #include "plugin/commands/completions.hpp"
+#include "plugin/commands/core_error.hpp"
 #include "plugin/commands/datum_value.hpp"
 #include "plugin/commands/example_result.hpp"
 #include "plugin/commands/progress_line.hpp"
@@ -141,22 +144,27 @@ WorkflowSource workflow_source(EngineInterface& engine, const EvaluatedCall& cal
   return src;
 }
 
+/// The path of the workflow file argument; nullopt when none is given.
+std::optional<std::string> workflow_path_arg(EngineInterface& engine, const EvaluatedCall& call) {
+  if (call.positional.empty() || call.positional[0].is(Value::Type::Nothing)) return std::nullopt;
+  const Value& arg = call.positional[0];
+  if (!arg.is(Value::Type::String) && !arg.is(Value::Type::Glob))
+    throw labeled("The workflow must be a file path", "expected a path, got " + arg.type_name(), arg.span,
+                  "provisioning::input::wrong_type");
+  return workflow_file(engine, call, arg);
+}
+
 /// The workflow document from the file argument or the pipeline, as given.
 WorkflowSource workflow_document(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) {
   WorkflowSource src;
-  if (!call.positional.empty() && !call.positional[0].is(Value::Type::Nothing)) {
-    const Value& arg = call.positional[0];
-    if (!arg.is(Value::Type::String) && !arg.is(Value::Type::Glob))
-      throw labeled("The workflow must be a file path", "expected a path, got " + arg.type_name(), arg.span,
-                    "provisioning::input::wrong_type");
-    const std::string path = workflow_file(engine, call, arg);
+  if (std::optional<std::string> path = workflow_path_arg(engine, call)) {
     try {
-      src.document = load_workflow_file(path);
+      src.document = load_workflow_file(*path);
     } catch (prov::Error& e) {
       e.blamed_on(Blame::argument("workflow"));
       throw;
     }
-    src.origin = path;
+    src.origin = *path;
     src.from_file = true;
     return src;
   }
@@ -189,15 +197,11 @@ struct Workspace {
   std::shared_ptr<WorkflowStore> store;
 };
 
-/// The workflow as its run will see it: parsed over the workspace's run settings and checked
-/// against the workspace (core/engine/preflight.hpp), every problem at once; errors point at
-/// the file argument or the input.
-template <class Source>
-WorkflowSpec checked_spec(Source&& src, const prov::Config& config, Dag& dag) {
-  const PreflightContext ctx{config.workspace, &config.all(), hosting_nu(config)};
-  const bool from_file = src.from_file;
+/// What `preflight` returns; its errors point at the file argument when `from_file`.
+template <class Preflight>
+WorkflowSpec blamed_preflight(bool from_file, Preflight&& preflight) {
   try {
-    return preflight_workflow(std::forward<Source>(src).document, src.origin, ctx, &dag);
+    return preflight();
   } catch (prov::Error& e) {
     if (from_file) {
       // Each problem is the file's: every label points at the argument, none at an input.
@@ -207,6 +211,24 @@ WorkflowSpec checked_spec(Source&& src, const prov::Config& config, Dag& dag) {
     }
     throw;
   }
+}
+
+/// The workflow as its run will see it: parsed over the workspace's run settings and checked
+/// against the workspace (core/engine/preflight.hpp), every problem at once; errors point at
+/// the file argument or the input.
+template <class Source>
+WorkflowSpec checked_spec(Source&& src, const prov::Config& config, Dag& dag) {
+  const PreflightContext ctx{config.workspace, &config.all(), hosting_nu(config)};
+  return blamed_preflight(
+      src.from_file, [&] { return preflight_workflow(std::forward<Source>(src).document, src.origin, ctx, &dag); });
+}
+
+/// checked_spec of a workflow file read by read_workflow_file (for planning: a streamed
+/// file's operations keep only what the preflight reads).
+WorkflowSpec checked_file_spec(WorkflowFile&& file, const prov::Config& config, Dag& dag) {
+  const PreflightContext ctx{config.workspace, &config.all(), hosting_nu(config)};
+  const std::string origin = file.path;
+  return blamed_preflight(true, [&] { return preflight_workflow_file(std::move(file), origin, ctx, &dag); });
 }
 
 Workspace open_workspace(EngineInterface& engine, const EvaluatedCall& call) {
@@ -243,6 +265,19 @@ std::optional<int> parallel_flag(const EvaluatedCall& call) {
 
 Value event_value(const Event& e, Span h) { return to_value(e.to_datum(), h); }
 
+/// True when --queue was given: the workflow is left to the agents of the workspace's shared
+/// store. Refused on a store of one host, where no agent would ever take it.
+bool queue_flag(const EvaluatedCall& call, const WorkflowStore& store) {
+  if (!call.has_flag("queue")) return false;
+  const Value* q = call.flag_value("queue");
+  if (store.runner_locator().rfind("etcd:", 0) != 0)
+    throw labeled("--queue leaves the workflow to an agent, and " + store.describe() + " belongs to this host only",
+                  "no agent can take it", q ? q->span : call.head, "provisioning::agent::needs_shared_store",
+                  "set state.backend = \"etcd\" and state.etcd.endpoints in the workspace's configuration "
+                  "(README: Shared state on etcd), or submit without --queue");
+  return true;
+}
+
 /// Submits: records the workflow durably and starts its runner. Returns the id. When the
 /// workflow has closures, `channel` gets the socket they are evaluated through, listening
 /// before the runner starts.
@@ -266,6 +301,7 @@ std::string submit(EngineInterface& engine, const EvaluatedCall& call, const Wor
     };
   else if (before_launch)
     req.before_launch = std::move(before_launch);
+  req.launch = !queue_flag(call, *ws.store);
   return submit_workflow(*ws.store, ws.config.merged, req);
 }
 
@@ -283,13 +319,6 @@ struct FollowExtras {
   std::function<void()> at_end;  ///< once the workflow has ended and its runner let go
 };
 
-/// --allow-failure, for the commands whose stream ends with an error when the workflow fails.
-Flag allow_failure_flag() {
-  return {"allow-failure", std::nullopt, std::nullopt,
-          "Stream the events only: a workflow that fails, is cancelled or rolled back ends the stream without an "
-          "error",
-          false};
-}
 
 /// Operations that failed, each with its last message, as events tell them: a later success
 /// (a resumed run) takes an operation off.
@@ -471,20 +500,34 @@ PipelineOutput follow(EngineInterface& engine, std::shared_ptr<WorkflowStore> st
           // Whether anyone still writes, asked before reading: a runner that lets go after
           // this has written all it will by then.
           const bool alive = runner_alive(*f->store, f->id);
-          auto more = f->feed->poll();
-          for (auto& e : more) {
-            if (f->skip > 0) {  // streamed by an earlier session; it still counts for progress
-              --f->skip;
-              f->progress.observe(e);
-              f->note(e);
-              continue;
+          const auto take = [&](std::vector<Event> more) {
+            for (auto& e : more) {
+              if (f->skip > 0) {  // streamed by an earlier session; it still counts for progress
+                --f->skip;
+                f->progress.observe(e);
+                f->note(e);
+                continue;
+              }
+              f->pending.push_back(std::move(e));
             }
-            f->pending.push_back(std::move(e));
-          }
+          };
+          take(f->feed->poll());
           if (!f->pending.empty()) continue;
           f->line.draw(f->progress.line(Duration{std::chrono::duration_cast<std::chrono::nanoseconds>(
                                                      std::chrono::steady_clock::now() - f->start)
                                                      .count()}));
+          if (!alive) {
+            // What the runner wrote before it let go may not have reached the feed yet.
+            take(f->feed->poll_settled());
+            if (!f->pending.empty()) continue;
+          }
+          // On a shared store, live agents take over a workflow whose runner was lost (its host
+          // died): not its end, so the stream follows the agent's run, as `wait` does.
+          if (!alive && !engine.interrupted() && !f->store->storage_problem() && !f->store->list_agents().empty()) {
+            f->feed->wait(std::chrono::milliseconds(f->line.enabled() ? 200 : 1000),
+                          {engine.signals().wake_fd(), f->extras.channel ? f->extras.channel->fd() : -1});
+            continue;
+          }
           if (!alive) {
             f->done = true;
             f->line.clear();
@@ -622,11 +665,27 @@ Suggestions WorkflowPlanCommand::complete(EngineInterface& engine, const GetComp
   return complete_workflow_arg(engine, info);
 }
 
-PipelineOutput WorkflowPlanCommand::run(EngineInterface& engine, const EvaluatedCall& call, PipelineInput& input) const {
-  WorkflowSource src = workflow_source(engine, call, input);
-  const prov::Config config = load_workspace_config(engine, call, nullptr);
+PipelineOutput WorkflowPlanCommand::run(EngineInterface& engine, const EvaluatedCall& call,
+                                        PipelineInput& input) const {
   Dag dag;
-  WorkflowSpec spec = checked_spec(std::move(src), config, dag);
+  WorkflowSpec spec;
+  if (std::optional<std::string> path = workflow_path_arg(engine, call)) {
+    // Read one operation at a time: a large workflow is never held whole.
+    WorkflowFile file;
+    try {
+      file = read_workflow_file(*path, preflight_fields());
+    } catch (prov::Error& e) {
+      e.blamed_on(Blame::argument("workflow"));
+      throw;
+    }
+    apply_vars_flag(call, file.document);
+    const prov::Config config = load_workspace_config(engine, call, nullptr);
+    spec = checked_file_spec(std::move(file), config, dag);
+  } else {
+    WorkflowSource src = workflow_source(engine, call, input);
+    const prov::Config config = load_workspace_config(engine, call, nullptr);
+    spec = checked_spec(std::move(src), config, dag);
+  }
   Plan plan = make_plan(spec, dag);
   return plan_stream(std::move(spec), std::move(dag), std::move(plan), call.head);
 }
@@ -717,7 +776,9 @@ Signature WorkflowRunCommand::signature() const {
       "The last event is workflow_completed, workflow_failed or workflow_cancelled with a summary. A workflow "
       "that does not complete (failed, cancelled, rolled back) then ends the stream with an error, "
       "provisioning::workflow::<status>, naming each failed operation and its message: the pipeline fails, and so "
-      "does `nu -c`, as make does; --allow-failure streams the events without it.\n\n" + std::string(kRelativePaths) +
+      "does `nu -c`, as make does; --allow-failure streams the events without it. On a shared store (etcd) with "
+      "live agents, a runner lost with its host does not end the stream: it follows the agent that takes the "
+      "workflow over.\n\n" + std::string(kRelativePaths) +
       "\n\n"
       "--on-event calls the closure for every event, in order, before the event goes down the pipeline; the "
       "event is its argument and its input (like `each`), its output is discarded. If the closure fails, the "
@@ -808,10 +869,16 @@ Signature WorkflowSubmitCommand::signature() const {
   Signature s;
   s.name = "prov workflow submit";
   s.description = "Start a workflow in the background and return its id at once.";
-  s.extra_description = "It keeps running after this Nu session ends; follow it with `prov workflow status` and `logs`.";
+  s.extra_description =
+      "It keeps running after this Nu session ends; follow it with `prov workflow status` and `logs`. With --queue "
+      "(a workspace on the etcd store) no runner starts here: the workflow stays pending until one of the "
+      "workspace's agents takes it.";
   s.search_terms = {"background", "async", "detach", "queue"};
   s.optional = {workflow_arg()};
   s.named = with({{"parallel", 'j', shape::integer(), "At most this many operations at once (-j, as make's)", false},
+                  {"queue", std::nullopt, std::nullopt,
+                   "Start no runner here: leave the workflow pending for an agent of the shared (etcd) store",
+                   false},
                   config_flag(),
                   vars_flag()});
   s.input_output_types = {{type::nothing(), type::record()}, {type::record(), type::record()}};
@@ -921,18 +988,38 @@ Signature WorkflowLogsCommand::signature() const {
   s.search_terms = {"events", "output", "stdout", "stderr", "history"};
   s.required = {id_arg()};
   s.extra_description =
-      "With --output the operation's captured stdout and stderr stream as a list of lines, read from its log a "
-      "piece at a time, so a log of any size takes little memory; --tail N gives its last N lines; --raw gives the "
-      "log's text as it is, as a byte stream (content type text/plain in its metadata).";
-  s.named = with({{"output", 'o', shape::string(), "Show the captured stdout and stderr of this operation, line by line", false},
-                  {"tail", 't', shape::integer(), "With --output: only the last N lines", false},
-                  {"raw", std::nullopt, std::nullopt,
-                   "With --output: the log's bytes as they are, a byte stream of content type text/plain", false}});
-  s.input_output_types = {
-      {type::nothing(), type::table()}, {type::nothing(), type::list(type::string())}, {type::nothing(), type::string()}};
-  s.examples = {{"prov workflow logs (prov workflow list | first | get workflow_id) | where type =~ failed | get type",
-                 "Failures of the newest workflow (here: workflows/broken.toml)",
-                 strings({"operation_failed", "workflow_failed"})}};
+      "With --output a table of the operation's output, a row per line: time (when it was written), attempt (null "
+      "for a rollback's), stream (stdout, stderr, or prov for the runner's lines that open and close each action) "
+      "and line. It is read from the log a piece at a time, so a log of any size takes little memory; a line over "
+      "1 MiB comes in pieces; --tail N gives the last N rows; --follow goes on as the log grows and ends when the "
+      "workflow has ended (at once for one that has ended); --raw gives the output's text as a byte stream "
+      "(content type text/plain in its metadata). A line the log cannot place (one an older version wrote) has "
+      "null time, attempt and stream. On the etcd store an operation's log stays on the host that ran it, and the "
+      "store keeps its last 64 KiB when the operation ends: from another host you get that, and when it is not the "
+      "whole log, a first row (stream prov) `[prov: only the last 64 KiB …]` names the host and path of the whole "
+      "log.";
+  s.named =
+      with({{"output", 'o', shape::string(),
+             "Show the captured output of this operation: time, attempt, stream and line of each line", false},
+            {"tail", 't', shape::integer(), "With --output: only the last N lines", false},
+            {"follow", 'f', std::nullopt,
+             "With --output: go on streaming lines as they are written, until the workflow ends", false},
+            {"raw", std::nullopt, std::nullopt,
+             "With --output: the output's text as it was written, a byte stream of content type text/plain", false}});
+  s.input_output_types = {{type::nothing(), type::table()}, {type::nothing(), type::string()}};
+  s.examples = {
+      {"prov workflow logs (prov workflow list | first | get workflow_id) | where type =~ failed | get type",
+       "Failures of the newest workflow (here: workflows/broken.toml)",
+       strings({"operation_failed", "workflow_failed"})},
+      {"prov workflow logs (prov workflow list | first | get workflow_id) --output migrate | where stream == prov | "
+       "get attempt",
+       "The attempts of an operation that failed twice, from the lines that open and close each (here: migrate of "
+       "workflows/broken.toml)",
+       Value::list({Value::integer(1), Value::integer(1), Value::integer(2), Value::integer(2)})},
+      {"prov workflow logs (prov workflow list | first | get workflow_id) --output reserve | where stream == stdout | "
+       "get line",
+       "What the rollback of an operation printed on stdout (here: reserve of workflows/broken.toml)",
+       strings({"released the reservation"})}};
   return s;
 }
 
@@ -965,111 +1052,156 @@ Suggestions WorkflowLogsCommand::complete(EngineInterface& engine, const GetComp
 namespace {
 
 constexpr size_t kLogChunk = size_t{1} << 16;  ///< bytes read from a log at a time
-constexpr size_t kLogLine = size_t{1} << 20;   ///< a longer line comes in pieces of this size
 
-/// Where the last `n` lines of the open file `fd` start: read backwards a chunk at a time. A
-/// newline that ends the file ends the last line; it does not start another.
-off_t start_of_last_lines(int fd, int64_t n, const std::string& path) {
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) throw io_error("inspect", path, errno);
-  off_t end = st.st_size;
-  if (n <= 0) return end;
-  std::vector<char> buf(kLogChunk);
-  bool last_byte = true;
-  int64_t seen = 0;
-  for (off_t pos = end; pos > 0;) {
-    const off_t from = pos > off_t(kLogChunk) ? pos - off_t(kLogChunk) : 0;
-    const ssize_t got = ::pread(fd, buf.data(), size_t(pos - from), from);
-    if (got != pos - from) throw io_error("read", path, got < 0 ? errno : EIO);
-    for (off_t i = got - 1; i >= 0; --i) {
-      if (buf[size_t(i)] != '\n') {
-        last_byte = false;
-        continue;
+/// An operation's log read a chunk at a time (memory stays bounded whatever its size).
+class LogLines {
+ public:
+  LogLines(UniqueFd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {}
+  /// The next line; nullopt at the end (at once for an empty fd: the operation printed nothing).
+  /// With `at_end` false (following a log still written): nullopt once what is written is
+  /// read, and a line still open waits for its end.
+  std::optional<OpLogLine> next(bool at_end = true) {
+    while (next_ == ready_.size()) {
+      ready_.clear();
+      next_ = 0;
+      if (!fd_ || eof_) return std::nullopt;
+      if (!read_chunk()) {
+        if (!at_end) return std::nullopt;
+        eof_ = true;
+        reader_.finish(ready_);
       }
-      if (last_byte) {  // the file's final newline
-        last_byte = false;
-        continue;
-      }
-      if (++seen == n) return from + i + 1;
     }
-    pos = from;
+    return std::move(ready_[next_++]);
   }
-  return 0;
+  /// Whether the log is open (an operation's log is made at its first output).
+  bool opened() const { return bool(fd_); }
+  void open(UniqueFd fd) { fd_ = std::move(fd); }
+  /// The next piece of the output's text, as a chunk of the log gives it (possibly empty);
+  /// nullopt at the end.
+  std::optional<std::string> next_text() {
+    if (!fd_ || eof_) return std::nullopt;
+    ready_.clear();
+    if (!read_chunk()) {
+      eof_ = true;
+      reader_.finish(ready_);
+    }
+    std::string text;
+    append_op_log_text(text, ready_);
+    ready_.clear();
+    return text;
+  }
+
+ private:
+  /// Feeds the reader the next chunk; false at the end of the file.
+  bool read_chunk() {
+    std::string buf(kLogChunk, '\0');
+    while (true) {
+      const ssize_t got = ::read(fd_.get(), buf.data(), buf.size());
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) throw io_error("read", path_, errno);
+      if (got == 0) return false;
+      reader_.feed(std::string_view(buf.data(), size_t(got)), ready_);
+      return true;
+    }
+  }
+
+  UniqueFd fd_;
+  std::string path_;
+  OpLogReader reader_;
+  std::vector<OpLogLine> ready_;  ///< lines read and not yet returned, from next_
+  size_t next_ = 0;
+  bool eof_ = false;
+};
+
+/// A line of an operation's log as a row: time, attempt, stream, line (null where unknown).
+Value log_row(OpLogLine l, Span span) {
+  Record r;
+  r.emplace_back("time", l.time ? Value::date(utc_time(*l.time).rfc3339, span) : Value::nothing(span));
+  r.emplace_back("attempt", l.attempt ? Value::integer(*l.attempt, span) : Value::nothing(span));
+  r.emplace_back("stream",
+                 l.stream ? Value::string(std::string(op_log_stream_name(*l.stream)), span) : Value::nothing(span));
+  r.emplace_back("line", Value::string(to_valid_utf8(std::move(l.text)), span));
+  return Value::record(std::move(r), span);
 }
 
-/// The lines of the log open on `fd` (at `path`, for messages; without their newlines) as a
-/// stream that reads the file a chunk at a time: memory stays bounded whatever its size. With
-/// `tail`, its last `tail` lines. An empty `fd`: the operation printed nothing.
-PipelineOutput raw_log(UniqueFd fd, Span span) {
-  auto held = std::make_shared<UniqueFd>(std::move(fd));
+/// The note that comes before the end of a log written on another host.
+std::string elsewhere_note(const OperationLog& log) {
+  return "[prov: only the last " + std::to_string(kLogTailBytes >> 10) + " KiB of this operation's output (" +
+         std::to_string(log.size) + " bytes) are kept in the shared store; the whole log is on host " + log.host +
+         " at " + log.path + "]";
+}
+
+/// The output's text as a byte stream, decoded from the log a chunk at a time, after `first` (a
+/// note, or nothing).
+PipelineOutput raw_log(UniqueFd fd, const std::string& path, std::string first, Span span) {
+  auto lines = std::make_shared<LogLines>(std::move(fd), path);
   return PipelineOutput::bytes(
-      [held]() -> std::optional<std::string> {
-        if (!*held) return std::nullopt;
-        std::string chunk(64u << 10, '\0');
+      [lines, first = std::move(first)]() mutable -> std::optional<std::string> {
+        if (!first.empty()) return std::exchange(first, std::string());
         while (true) {
-          const ssize_t n = ::read(held->get(), chunk.data(), chunk.size());
-          if (n < 0 && errno == EINTR) continue;
-          if (n < 0) throw std::runtime_error(std::string("reading the log failed: ") + std::strerror(errno));
-          if (n == 0) return std::nullopt;
-          chunk.resize(static_cast<size_t>(n));
-          return chunk;
+          std::optional<std::string> text = lines->next_text();
+          if (!text || !text->empty()) return text;
         }
       },
       span, "String", "text/plain; charset=utf-8");
 }
 
-PipelineOutput stream_log_lines(UniqueFd fd, const std::string& path, std::optional<int64_t> tail, Span span) {
-  struct Reader {
-    UniqueFd fd;
-    std::string buf;   ///< read and not yet returned, from `head`
-    size_t head = 0;
-    size_t scanned = 0;  ///< buf before this holds no newline after `head`
-    bool eof = false;
-  };
-  auto r = std::make_shared<Reader>();
-  r->fd = std::move(fd);
-  if (!r->fd) return PipelineOutput::of(Value::list({}, span));
-  if (tail && ::lseek(r->fd.get(), start_of_last_lines(r->fd.get(), *tail, path), SEEK_SET) < 0)
-    throw io_error("seek in", path, errno);
-  return PipelineOutput::ready_stream(
-      [r, path, span]() -> std::optional<Value> {
-        while (true) {
-          const size_t nl = r->buf.find('\n', std::max(r->head, r->scanned));
-          size_t take = std::string::npos, skip = 0;
-          if (nl != std::string::npos) {
-            take = nl - r->head;
-            skip = 1;
-          } else if (r->buf.size() - r->head >= kLogLine) {
-            take = kLogLine;
-            // Not inside a UTF-8 character: back off over continuation bytes.
-            for (int k = 0; k < 3 && (static_cast<unsigned char>(r->buf[r->head + take]) & 0xC0) == 0x80; ++k) --take;
-          } else if (r->eof) {
-            if (r->head == r->buf.size()) return std::nullopt;
-            take = r->buf.size() - r->head;
-          }
-          if (take != std::string::npos) {
-            Value line = Value::string(r->buf.substr(r->head, take), span);
-            r->head += take + skip;
-            r->scanned = r->head;
-            return line;
-          }
-          r->scanned = r->buf.size();
-          r->buf.erase(0, r->head);
-          r->scanned -= r->head;
-          r->head = 0;
-          const size_t old = r->buf.size();
-          r->buf.resize(old + kLogChunk);
-          const ssize_t got = ::read(r->fd.get(), r->buf.data() + old, kLogChunk);
-          if (got < 0 && errno == EINTR) {
-            r->buf.resize(old);
-            continue;
-          }
-          if (got < 0) throw io_error("read", path, errno);
-          r->buf.resize(old + size_t(got));
-          if (got == 0) r->eof = true;
+/// The log's lines as a stream of rows; with `tail`, its last `tail` lines (the log is read
+/// through, keeping no more than those); `first`, unless empty, a row of stream prov before them.
+PipelineOutput log_rows(UniqueFd fd, const std::string& path, std::optional<int64_t> tail, std::string first,
+                        Span span) {
+  auto lines = std::make_shared<LogLines>(std::move(fd), path);
+  std::optional<OpLogLine> note;
+  if (!first.empty()) note = OpLogLine{std::nullopt, std::nullopt, OpLogStream::prov, std::move(first), true};
+  if (!tail)
+    return PipelineOutput::ready_stream(
+        [lines, note, span]() mutable -> std::optional<Value> {
+          if (note) return log_row(*std::exchange(note, std::nullopt), span);
+          std::optional<OpLogLine> l = lines->next();
+          if (!l) return std::nullopt;
+          return log_row(std::move(*l), span);
+        },
+        span);
+  std::deque<OpLogLine> last;
+  while (std::optional<OpLogLine> l = lines->next()) {
+    if (*tail == 0) continue;
+    if (last.size() == size_t(*tail)) last.pop_front();
+    last.push_back(std::move(*l));
+  }
+  std::vector<Value> rows;
+  if (note) rows.push_back(log_row(std::move(*note), span));
+  for (OpLogLine& l : last) rows.push_back(log_row(std::move(l), span));
+  return PipelineOutput::of(Value::list(std::move(rows), span));
+}
+
+/// The log's rows as they are written, until workflow `id` has ended (no runner holds it) and
+/// all its log holds is streamed, or Ctrl-C.
+PipelineOutput follow_log_rows(EngineInterface& engine, std::shared_ptr<WorkflowStore> store, std::string id,
+                               std::string op, Span span) {
+  const std::string path = store->operation_log_path(id, op);
+  auto lines = std::make_shared<LogLines>(store->open_operation_log(id, op), path);
+  auto watch = std::make_shared<LogWatch>();
+  const std::string logs = path.substr(0, path.rfind('/'));
+  watch->watch_dir(logs);                             // the log grows
+  watch->watch_dir(logs.substr(0, logs.rfind('/')));  // the workflow's events (its end)
+  auto dropped = std::make_shared<std::atomic<bool>>(false);
+  PipelineOutput out = PipelineOutput::stream(
+      [=, &engine]() -> std::optional<Value> {
+        while (!*dropped && !engine.interrupted()) {
+          // Asked before the read, so that what the runner wrote before letting go is read.
+          const bool ended = !store->claim_holder(id);
+          if (!lines->opened()) lines->open(store->open_operation_log(id, op));
+          if (std::optional<OpLogLine> l = lines->next(ended)) return log_row(std::move(*l), span);
+          if (ended) return std::nullopt;
+          // Until the log or the event log grows or Ctrl-C; the timeout notices a runner that
+          // ended without a word, and a dropped stream.
+          watch->wait(std::chrono::seconds(1), {engine.signals().wake_fd()});
         }
+        return std::nullopt;
       },
       span);
+  out.dropped = std::move(dropped);
+  return out;
 }
 
 }  // namespace
@@ -1096,9 +1228,20 @@ PipelineOutput WorkflowLogsCommand::run(EngineInterface& engine, const Evaluated
                       "provisioning::input::bad_value");
       tail = t->as_int();
     }
-    if (call.has_flag("raw")) return raw_log(ws.store->open_operation_log(id, op->as_string()), call.head);
-    return stream_log_lines(ws.store->open_operation_log(id, op->as_string()),
-                            ws.store->operation_log_path(id, op->as_string()), tail, call.head);
+    if (call.has_flag("follow")) {
+      const char* other = tail ? "tail" : call.has_flag("raw") ? "raw" : nullptr;
+      if (other)
+        throw labeled(std::string("--") + other + " and --follow do not go together", "not with --follow",
+                      call.flag(other)->name_span, "provisioning::input::bad_value",
+                      "follow the output as it is written, or take it once");
+      return follow_log_rows(engine, ws.store, id, op->as_string(), call.head);
+    }
+    OperationLog log = ws.store->read_operation_log(id, op->as_string());
+    // Written on another host: a note first when only the end of it is here.
+    const std::string note = log.tail_only ? elsewhere_note(log) : std::string();
+    const std::string path = log.host.empty() ? ws.store->operation_log_path(id, op->as_string()) : log.path;
+    if (call.has_flag("raw")) return raw_log(std::move(log.fd), path, note.empty() ? note : note + "\n", call.head);
+    return log_rows(std::move(log.fd), path, tail, note, call.head);
   }
   std::vector<Value> rows;
   for (const auto& e : ws.store->read_events(id)) rows.push_back(event_value(e, call.head));
@@ -1179,6 +1322,8 @@ Value wait_until_ended(EngineInterface& engine, const EvaluatedCall& call, const
       continue;
     }
     st = workflow_status(*ws.store, id);
+    // A runner took it between the two reads (an agent's, or a resume's): wait for that one.
+    if (!st.runner_host.empty()) continue;
     // On a shared store, live agents take over a workflow whose runner was lost: not its end.
     const bool unfinished = st.status == "interrupted" || st.status == "pending";
     if (!unfinished || ws.store->list_agents().empty()) break;
@@ -1213,6 +1358,13 @@ SubmittedRun submit_and_wait(EngineInterface& engine, const EvaluatedCall& call,
   return out;
 }
 
+Flag allow_failure_flag() {
+  return {"allow-failure", std::nullopt, std::nullopt,
+          "Stream the events only: a workflow that fails, is cancelled or rolled back ends the stream without an "
+          "error",
+          false};
+}
+
 PipelineOutput run_and_follow(EngineInterface& engine, const EvaluatedCall& call, Datum document, std::string origin,
                               std::function<void(const std::string& id)> before_launch, std::function<void()> at_end) {
   WorkflowSource src{std::move(document), std::move(origin), false, {}};
@@ -1223,6 +1375,7 @@ PipelineOutput run_and_follow(EngineInterface& engine, const EvaluatedCall& call
   FollowExtras extras;
   extras.total = spec.operations.size();
   extras.progress = ProgressLine::stderr_is_terminal();
+  extras.allow_failure = call.has_flag("allow-failure");
   extras.at_end = std::move(at_end);
   return follow(engine, ws.store, id, false, call.head, 0, std::move(extras));
 }

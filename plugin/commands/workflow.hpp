@@ -39,8 +39,11 @@ SubmittedRun submit_and_wait(EngineInterface& engine, const EvaluatedCall& call,
 /// same error when the workflow does not complete. `before_launch(id)` runs once the workflow is
 /// recorded, before its runner starts; `at_end()` once the stream has seen the workflow end and
 /// its runner let go (not when the stream is dropped); an exception from it ends the stream
-/// with that error.
+/// with that error. --allow-failure (allow_failure_flag) on the call leaves the error out.
 PipelineOutput run_and_follow(EngineInterface& engine, const EvaluatedCall& call, Datum document, std::string origin,
                               std::function<void(const std::string& id)> before_launch, std::function<void()> at_end);
+
+/// --allow-failure, for the commands whose stream ends with an error when the workflow fails.
+Flag allow_failure_flag();
 
 }  // namespace prov::plugin
