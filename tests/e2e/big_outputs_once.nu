@@ -35,12 +35,15 @@ def main [] {
       let start = (date now)
       let lines = (prov workflow logs $id --output a | length)
       let took = ((date now) - $start)
-      assert equal $lines (open --raw $log | lines | length)
+      assert equal $lines 20005 "20,002 lines of x, the last (xx, then 'last one'), and the two that frame them"
       let peak = (plugin-peak)
       print $"  figures: log=($size | into filesize) lines=($lines) took=($took) plugin_peak_rss=($peak | into filesize)"
       assert ($peak < 64_000_000) $"the plugin peaked at ($peak | into filesize)"
-      assert equal (prov workflow logs $id --output a --tail 1) (open --raw $log | lines | last 1)
-      assert equal (prov workflow logs $id --output a --tail 3) (open --raw $log | lines | last 3)
+      let last3 = (prov workflow logs $id --output a --tail 3)
+      assert equal ($last3 | get stream) [stdout stdout prov]
+      assert equal ($last3.0.line) ("" | fill -c x -w 9999)
+      assert equal ($last3.1.line) "xxlast one"
+      assert equal (prov workflow logs $id --output a --tail 1) ($last3 | last 1)
       assert equal (prov workflow logs $id --output a --tail 0) []
     }
     "logs --output: lines as written, a last line without newline, a line over 1 MiB in pieces, --tail past the start": {||
@@ -51,13 +54,13 @@ def main [] {
         {id: b, kind: command, run: [sh -c "head -c 2500000 /dev/zero | tr '\\0' y"]}
       ]} | prov workflow run --allow-failure)
       let id = ($events | first | get workflow_id)
-      let a = (open --raw ($ws | path join .provisioning workflows $id logs a.log) | lines)
-      assert equal (prov workflow logs $id --output a) $a
-      assert ("three" in $a)
-      assert equal (prov workflow logs $id --output a --tail 100) $a
-      assert equal (prov workflow logs $id --output a --tail 2) ($a | last 2)
+      let a = (prov workflow logs $id --output a | get line)
+      assert equal ($a | skip 1 | first 4) [one two "" three]
+      assert equal $a (prov workflow logs $id --output a --raw | lines)
+      assert equal (prov workflow logs $id --output a --tail 100 | get line) $a
+      assert equal (prov workflow logs $id --output a --tail 2 | get line) ($a | last 2)
       # The runner frames the output with a line before (==>) and after (<==).
-      let b = (prov workflow logs $id --output b | where {|l| not ($l starts-with "==>" or $l starts-with "<==") })
+      let b = (prov workflow logs $id --output b | where stream != prov | get line)
       assert equal ($b | first 3 | each { str length }) [1048576 1048576 402848]
       assert equal ($b | first 3 | str join) ("" | fill -c y -w 2500000)
     }

@@ -92,7 +92,7 @@ def main [] {
       assert equal ($events | last | get type) workflow_completed
       assert equal (open ($ws | path join out.txt)) "hi"
       let id = ($events | first | get workflow_id)
-      assert ((prov workflow logs $id --output a | str join "\n") =~ "from the closure")
+      assert ((prov workflow logs $id --output a | get line | str join "\n") =~ "from the closure")
       # The journal holds a reference, never the closure.
       let journal = (open --raw ($ws | path join .provisioning workflows $id journal) | decode utf-8)
       assert ($journal =~ "session_closure")

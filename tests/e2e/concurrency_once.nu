@@ -93,7 +93,7 @@ def main [] {
       }
       # Every name ran exactly once, in the workflow it was submitted as.
       for r in $rows {
-        assert equal (prov workflow logs $r.workflow_id --output a | get 1) $r.name
+        assert equal (prov workflow logs $r.workflow_id --output a | get 1.line) $r.name
       }
       # No temporary file anywhere; files 0600, folders 0700.
       let entries = (ls -la ($"($state)/**/*" | into glob))

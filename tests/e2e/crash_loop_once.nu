@@ -1,18 +1,41 @@
 # Crash loop through real nu: a 300-operation workflow whose operations append their own id to
 # one file, and whose undo steps append it to another, is submitted; a last operation that
 # depends on all of them fails, so the workflow rolls all 300 back. Its runner is killed with
-# SIGKILL at 30 seeded random moments, the last 10 of them (at least) during the rollback, and
-# resumed after each. At the end the workflow is rolled back, every id is in both files, and
-# every id found more than once in a file belongs to an operation (or undo step) that a
-# `workflow_resumed` event reported as in flight at a kill. Seed: $env.PROV_CRASH_SEED, else
-# random (printed either way).
+# SIGKILL 30 times, 20 times while it runs and 10 times during the rollback, and resumed after
+# each. The kills come from the workload itself, so that their count and phase do not depend on
+# how fast the machine is (under a sanitizer a status read takes a second): 20 seeded operations
+# and 10 seeded undo steps each start a killer that SIGKILLs their runner after a seeded part
+# of the step's time, once, wherever the runner then is (journaling, starting or ending other
+# steps). At the end the workflow is rolled back, every id is in both files, and every id found
+# more than once in a file belongs to an operation (or undo step) that a `workflow_resumed`
+# event reported as in flight at a kill. Seed: $env.PROV_CRASH_SEED, else random (printed).
 # ctest-labels: fault
 use std/assert
 use harness.nu *
 
 const OPS = 300
 const KILLS = 30
-const ROLLBACK_KILLS = 10  # the last kills wait for the rollback
+const ROLLBACK_KILLS = 10  # of them during the rollback
+
+# An op or undo step: sleeps `secs`, then appends `id` to `out`. With a `kill_secs`, it first
+# starts a killer that, after `kill_secs` (less than `secs`; the step waits for it all the same,
+# so it is in flight, on a busy machine too), kills
+# its runner (the step's parent) unless that runner is already gone, or was killed by another
+# killer, or this killer already killed one (its mark `marks/name`): each killer kills once.
+# The script is fixed; the data are arguments.
+const STEP = 'if [ -n "$4" ]; then P=$PPID; (sleep "$4"; [ ! -d "$5/$6" ] && tr "\0" " " < "/proc/$P/cmdline" 2>/dev/null | grep -q -- "--runner" && mkdir "$5/runner-$P" 2>/dev/null && mkdir "$5/$6" 2>/dev/null && kill -9 "$P") >/dev/null 2>&1 & fi; sleep "$1"; wait; printf "%s\n" "$2" >> "$3"'
+
+# `count` distinct numbers in 0..<`n` from the generator state `rng`: {picks, rng}.
+def pick [rng: int, count: int, n: int] {
+  mut x = $rng
+  mut out = []
+  while ($out | length) < $count {
+    $x = (next-rand $x)
+    let k = ($x mod $n)
+    if $k not-in $out { $out = ($out | append $k) }
+  }
+  {picks: $out, rng: $x}
+}
 
 # A fresh workspace with a config.defaults.toml; returns its path.
 def new-workspace [] {
@@ -38,14 +61,18 @@ def check-appends [file: string, ids: list, reported: list, what: string] {
   $counts | values | each {|n| $n - 1 } | math sum
 }
 
-# Waits until no runner holds workflow `id`; returns its status record.
+# Waits until no runner holds workflow `id` (killed, or done: up to 3 minutes, the time a
+# runner may go on between two killers); returns its status record.
 def wait-no-runner [id: string] {
+  let deadline = ((date now) + 3min)
   mut st = (prov workflow status $id)
-  mut tries = 0
-  while $st.runner_pid != null and $tries < 400 { sleep 25ms; $st = (prov workflow status $id); $tries += 1 }
+  while $st.runner_pid != null and (date now) < $deadline { sleep 50ms; $st = (prov workflow status $id) }
   assert ($st.runner_pid == null) $"the runner of ($id) is still alive"
   $st
 }
+
+# `ms` milliseconds as seconds for `sleep` ("0.042").
+def secs [ms: int] { $"0.($ms | fill -a right -c '0' -w 3)" }
 
 def main [] {
   let seed = ($env.PROV_CRASH_SEED? | default (random int 1..2147483646) | into int)
@@ -56,23 +83,26 @@ def main [] {
       cd $ws
       let out = ($ws | path join "ran.log")
       let undo_out = ($ws | path join "undone.log")
-      # Each op sleeps a seeded 50..450 ms (enough work to outlast 20 kills, under a sanitizer
-      # too), then appends its id; its undo step sleeps 10..40 ms and appends its id to the other
-      # file: the scripts are fixed, the data are arguments. Every third op after the first 20
-      # waits for the op 20 before it. `fail` waits for all of them, and fails.
-      mut rng = $seed
+      # Each op sleeps a seeded 50..450 ms, then appends its id; its undo step sleeps 10..40 ms
+      # and appends its id to the other file. Every third op after the first 20 waits for the op
+      # 20 before it. `fail` waits for all of them, and fails. The killers: see STEP.
+      let marks = ($ws | path join marks)
+      mkdir $marks
+      let run_killers = (pick $seed ($KILLS - $ROLLBACK_KILLS) $OPS)
+      let undo_killers = (pick $run_killers.rng $ROLLBACK_KILLS $OPS)
+      mut rng = $undo_killers.rng
       mut ops = []
       for i in 0..<$OPS {
         $rng = (next-rand $rng)
         let ms = 50 + ($rng mod 401)
         let undo_ms = 10 + ($rng mod 31)
         let id = $"op-($i | fill -a right -c '0' -w 3)"
-        let secs = $"0.($ms | fill -a right -c '0' -w 3)"
-        let undo_secs = $"0.($undo_ms | fill -a right -c '0' -w 3)"
+        let kill = if $i in $run_killers.picks { secs ($rng mod $ms) } else { "" }
+        let undo_kill = if $i in $undo_killers.picks { secs ($rng mod $undo_ms) } else { "" }
         let deps = if $i >= 20 and ($i mod 3) == 0 { [$"op-($i - 20 | fill -a right -c '0' -w 3)"] } else { [] }
         $ops = ($ops | append {id: $id, kind: command, depends_on: $deps,
-                               run: [sh -c 'sleep "$1"; printf "%s\n" "$2" >> "$3"' sh $secs $id $out]
-                               rollback: [sh -c 'sleep "$1"; printf "%s\n" "$2" >> "$3"' sh $undo_secs $id $undo_out]})
+                               run: [sh -c $STEP sh (secs $ms) $id $out $kill $marks $"run-($id)"]
+                               rollback: [sh -c $STEP sh (secs $undo_ms) $id $undo_out $undo_kill $marks $"undo-($id)"]})
       }
       let ids = ($ops | get id)
       $ops = ($ops | append {id: fail, kind: command, depends_on: $ids, run: [false]})
@@ -81,33 +111,21 @@ def main [] {
       mut kills = 0
       mut rollback_kills = 0
       mut reports = []
-      while $kills < $KILLS {
-        # A runner is at work (the submitted one, or the one the last resume started); the last
-        # kills wait until it rolls back.
-        let want_rollback = $kills >= $KILLS - $ROLLBACK_KILLS
-        mut pid: any = null
-        let deadline = ((date now) + 120sec)
-        while $pid == null {
-          let st = (prov workflow status $id)
-          assert ($st.status in [pending running]) $"the workflow ended \(($st.status)\) after only ($kills) kills: give it more work"
-          $pid = if $want_rollback and $st.phase? != rollback { null } else { $st.runner_pid }
-          assert ((date now) < $deadline) "no runner took the workflow"
-          if $pid == null { sleep 10ms }
-        }
-        $rng = (next-rand $rng)
-        sleep (($rng mod 351) + 50 | into duration --unit ms)
-        ^kill -9 $pid
+      mut st = (wait-no-runner $id)
+      while $st.status == "interrupted" {
         $kills += 1
-        let st = (wait-no-runner $id)
-        assert equal $st.status "interrupted" $"after kill ($kills) the workflow is interrupted, not ($st.status)"
+        assert ($kills <= $KILLS) $"($kills) kills from ($KILLS) killers"
         if $st.phase == rollback { $rollback_kills += 1 }
         # Resume: the first event that matters is workflow_resumed, naming the re-run ops.
         let resumed = (prov workflow resume $id --allow-failure | where type == workflow_resumed | first)
         $reports = ($reports | append [{phase: $resumed.phase, ops: $resumed.reexecuted}])
+        $st = (wait-no-runner $id)
       }
-      let final = (wait-final $id)
+      let final = $st
       let elapsed = ((date now) - $started)
-      assert ($rollback_kills >= $ROLLBACK_KILLS) $"only ($rollback_kills) kills landed in the rollback"
+      assert equal $kills $KILLS "every killer killed a runner"
+      assert equal $rollback_kills $ROLLBACK_KILLS "kills during the rollback"
+      assert equal (ls $marks | get name | path basename | where {|n| $n =~ '^(run|undo)-' } | length) $KILLS
       assert equal ($final | select status cause failed rolled_back succeeded) {status: rolled_back, cause: failed, failed: 1, rolled_back: $OPS, succeeded: 0}
       # Orphaned children of killed runners may still be finishing their sleep.
       sleep 400ms

@@ -53,7 +53,7 @@ def main [] {
       assert ($size >= 2000 * 1024) $"the log holds the output up to the limit: ($size)"
       let tail = (open --raw $log_file | str substring (($size - 200)..) | lines | last)
       assert ($tail =~ "output cut here: the log reached the file size limit") $"ends with the marker: ($tail)"
-      assert ((prov workflow logs $r.id --output next | str join "\n") =~ "second")
+      assert ((prov workflow logs $r.id --output next | get line | str join "\n") =~ "second")
       let runner_log = (open --raw ($ws | path join .provisioning workflows $r.id runner.log))
       assert equal $runner_log "" "the runner reported nothing"
       print $"  figures: log_bytes=($size) limit=(2048 * 1024)"

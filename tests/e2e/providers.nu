@@ -244,6 +244,9 @@ def main [] {
       cd $ws
       let list = (prov extension list)
       assert equal ($list | get name) [escape good old]
+      # The file's `type` is the `kind` column, as for providers and operations.
+      assert equal ($list | get kind) [provider provider provider]
+      assert not ("type" in ($list | columns))
       let esc = ($list | where name == escape | first)
       assert not $esc.valid
       assert ($esc.problems | any {|p| $p | str contains "symlink leading out of the extension's folder" })

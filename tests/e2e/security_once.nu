@@ -88,8 +88,8 @@ run-tests "security" {
     let events = ({name: inject, operations: $ops} | prov workflow run)
     assert equal ($events | last | get type) workflow_completed
     let id = ($events | first | get workflow_id)
-    # What an operation printed: its log without the first and last line, which frame it.
-    let log = {|op| open --raw ($ws | path join .provisioning workflows $id logs $"($op).log") | decode utf-8 | lines | skip 1 | drop 1 | str join "\n" }
+    # What an operation printed: its output's text without the first and last line, which frame it.
+    let log = {|op| prov workflow logs $id --output $op --raw | lines | skip 1 | drop 1 | str join "\n" }
     assert equal (do $log argv) $expected
     assert equal (do $log env) ($HOSTILE | str join "\n")
     assert equal (do $log nu | from json) $HOSTILE

@@ -112,7 +112,7 @@ def main [] {
       rm ($w.wf | path join logs a.log)
       cd $w.ws
       assert equal (prov workflow resume $w.id | last | get type) workflow_completed
-      assert ((prov workflow logs $w.id --output a | str join "\n") =~ "output-of-a")
+      assert ((prov workflow logs $w.id --output a | get line | str join "\n") =~ "output-of-a")
     }
     "logs/ replaced by a link: unsafe_path, no log written outside": {||
       let w = (interrupted)
@@ -160,7 +160,7 @@ def main [] {
       assert equal ($events | last | get type) workflow_completed
       let id = ($events | first | get workflow_id)
       for p in [["." dot] [".." dotdot] [$long long]] {
-        let out = (prov workflow logs $id --output $p.0 | str join "\n")
+        let out = (prov workflow logs $id --output $p.0 | get line | str join "\n")
         assert ($out =~ $"hello from ($p.1)") $"the log of ($p.1): ($out)"
         assert ($out =~ $"to stderr ($p.1)") $"the log of ($p.1): ($out)"
       }

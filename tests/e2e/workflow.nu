@@ -110,9 +110,9 @@ def main [] {
       assert equal (open ($ws | path join out b.txt)) "bee\n"
       assert equal ($events | where type == operation_succeeded | get operation | sort) [a b c]
       let id = $last.workflow_id
-      let logs = (prov workflow logs $id --output c)
+      let logs = (prov workflow logs $id --output c | get line)
       assert ($logs | str join "\n" | str contains "42")
-      # --raw: the log as it is, a byte stream of text.
+      # --raw: the output's text, a byte stream.
       assert equal (prov workflow logs $id --output c --raw | metadata | get content_type?) "text/plain; charset=utf-8"
       assert equal (prov workflow logs $id --output c --raw | lines) $logs
     }
@@ -157,12 +157,18 @@ def main [] {
       let sub = (wf [{id: nap, kind: command, run: [sleep "0.5"]}] | prov workflow submit)
       assert equal ($sub | columns) [workflow_id status]
       let id = $sub.workflow_id
+      # Its runner holds it once submit returns: the list names the host that runs it.
+      let listed = (prov workflow list | where workflow_id == $id | first)
+      assert equal $listed.runner_host (sys host | get hostname)
+      assert equal $listed.runner_pid (prov workflow status $id | get runner_pid)
       let other = (^$env.PROV_NU -n --plugins $"[($env.PROV_PLUGIN)]" -c $"cd '($ws)'; prov workflow status ($id) | to json" | from json)
       assert equal $other.workflow_id $id
       let st = (wait-final $id)
       assert equal $st.status "completed"
       assert equal $st.succeeded 1
       assert equal (prov workflow list | where workflow_id == $id | length) 1
+      # Nobody runs it now.
+      assert equal (prov workflow list | where workflow_id == $id | first | get runner_host) null
     }
     "cancel stops a running workflow and its processes": {||
       let ws = (new-workspace)
