@@ -101,7 +101,6 @@ if ((have_plugin)); then  # same answer, or the comparison is not like for like
   done
 fi
 
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 load_before=$(cut -d' ' -f1 /proc/loadavg)
 echo "bench: ${#variants[@]} loops × $rounds rounds of $calls calls, then cold starts ($cold_runs runs each)" >&2
@@ -272,6 +271,12 @@ if ((have_plugin)); then
   ev_args=("$build" "$nu")
   [[ -n $markdown ]] && ev_args+=(--markdown "$markdown")
   "$root/bench/event_bench.sh" "${ev_args[@]}"
+fi
+# ---- the etcd store: the DAG against the file store and ninja, takeover against the lease -------
+if ((have_plugin)); then
+  etcd_args=("$build" "$nu")
+  [[ -n $markdown ]] && etcd_args+=(--markdown "$markdown")
+  "$root/bench/etcd_bench.sh" "${etcd_args[@]}"
 fi
 # ---- the HTTP service under load ------------------------------------------------------------------
 if ((have_plugin)); then

@@ -72,8 +72,6 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 plugins_arg="[\"$plugin\"]"
 prov_nu() { "$nu" -n --plugins "$plugins_arg" "$@"; }
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-now_us() { echo "${EPOCHREALTIME//[.,]/}"; }
 fail() { echo "wfbench: $*" >&2; exit 1; }
 # A fresh directory holding the given files, and for prov an empty config.defaults.toml so that
 # it is the workspace (the journal goes to its .provisioning/).
@@ -216,7 +214,7 @@ rows1=("\`prov workflow run wf.json --parallel 8\` (through nu, journal on)	$s_p
        "\`make -j8\`$(missing make)	$s_make s	prov ÷ make = $r_make	—	—")
 rows2=("\`prov workflow plan wf.json | length\` (through nu)	$s_bigp s	prov ÷ tsort = $r_tsort	≤ 1.0×	$(verdict "$r_tsort" 1.0)"
        "\`tsort edges.txt\`$(missing tsort)	$s_tsort s	1.00×	—	—")
-rows3=("\`prov workflow plan wf.json | length\` (through nu)	$s_midp s	prov ÷ open = $r_open	≤ 1.5×	$(verdict "$r_open" 1.5)"
+rows3=("\`prov workflow plan wf.json | length\` (through nu)	$s_midp s	prov ÷ open = $r_open	≤ 1.0×	$(verdict "$r_open" 1.0)"
        "\`open wf.json | get operations | length\`	$s_open s	1.00×	—	—"
        "the plugin's peak resident memory during that plan	${peak_mb:-—} MB	—	≤ 50 MB	$([[ -n ${peak_mb:-} ]] && ((peak_mb <= 50)) && echo within || echo over)"
        "the plugin's resident memory after it	${after_mb:-—} MB	—	—	—")
@@ -268,15 +266,6 @@ if [[ -n $markdown ]]; then
     if [[ -n $core_line ]]; then echo; echo "$core_line"; fi
     echo "<!-- wfbench:end -->"
   )
-  if [[ -f $markdown ]] && grep -q '<!-- wfbench:begin -->' "$markdown" && grep -q '<!-- wfbench:end -->' "$markdown"; then
-    printf '%s\n' "$section" >"$tmp/section"
-    awk -v f="$tmp/section" '
-      /<!-- wfbench:begin -->/ { while ((getline l < f) > 0) print l; skip = 1; next }
-      /<!-- wfbench:end -->/ { skip = 0; next }
-      !skip' "$markdown" >"$tmp/doc"
-    cat "$tmp/doc" >"$markdown"
-  else
-    printf '\n%s\n' "$section" >>"$markdown"
-  fi
+  bench_markdown_section wfbench "$markdown" "$section"
   echo "wfbench: figures written to $markdown" >&2
 fi
