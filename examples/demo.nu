@@ -47,7 +47,7 @@ def main [] {
   let summary = ($events | last)
   print ($summary | select workflow_id type status succeeded failed duration)
   print "captured output of `count-servers`:"
-  print (prov workflow logs $summary.workflow_id --output count-servers | str join "\n")
+  print (prov workflow logs $summary.workflow_id --output count-servers | get line | str join "\n")
 
   section "A failing workflow: retry, failure, rollback newest first"
   print (prov workflow run --allow-failure workflows/broken.toml | select type operation? message? | update message {|e| $e.message? | default "" | str substring 0..60 })
@@ -72,7 +72,7 @@ def main [] {
   print (prov server delete $db.id --provider folder | select id state)
 
   section "prov extension list: validated manifests; only valid, compatible ones are used"
-  print (prov extension list | select name version type valid compatible problems)
+  print (prov extension list | select name version kind valid compatible problems)
   print (prov extension get redis-taskserv | select name compatibility entry_points)
 
   section "prov cache stats: provider availability is cached"
