@@ -35,19 +35,21 @@ void pause(std::chrono::milliseconds d, const std::atomic<bool>& stop) {
 }
 
 /// Registers `me` in `store`, again every scan interval while the store is out of reach (said
-/// once in `log`), until it is registered or `stop` is set (then nullptr).
+/// once in `log`), until it is registered or `stop` is set (then nullptr). When it registers
+/// `again` (it had lost its registration), every error of the store is tried again: one that
+/// would end an agent at its start (its name taken) can be its own old key, or etcd just back.
 std::unique_ptr<AgentRegistration> register_until(WorkflowStore& store, const AgentRecord& me, const AgentOptions& o,
-                                                  const std::atomic<bool>& stop, std::FILE* log) {
-  bool said = false;
+                                                  bool again, const std::atomic<bool>& stop, std::FILE* log) {
+  std::string said;
   while (!stop) {
     try {
       return store.register_agent(me);
     } catch (const ResourceError& e) {
-      if (e.code() != "provisioning::etcd::unavailable") throw;
-      if (!said) {
+      if (!again && e.code() != "provisioning::etcd::unavailable") throw;
+      if (said != e.code()) {
         std::fprintf(log, "agent %s: cannot register, trying again: %s\n", o.name.c_str(), e.what());
         std::fflush(log);
-        said = true;
+        said = e.code();
       }
     }
     pause(o.scan_interval, stop);
@@ -66,7 +68,7 @@ void run_agent(WorkflowStore& store, const AgentOptions& o, const std::atomic<bo
   me.host = this_host_name();
   me.pid = ::getpid();
   me.started = now_utc().rfc3339;
-  std::unique_ptr<AgentRegistration> registration = register_until(store, me, o, stop, log);
+  std::unique_ptr<AgentRegistration> registration = register_until(store, me, o, false, stop, log);
   if (!registration) return;
   std::fprintf(log, "agent %s: watching %s\n", o.name.c_str(), store.describe().c_str());
   std::fflush(log);
@@ -82,7 +84,7 @@ void run_agent(WorkflowStore& store, const AgentOptions& o, const std::atomic<bo
       std::fprintf(log, "agent %s: lost its registration; registering again once the store answers\n", o.name.c_str());
       std::fflush(log);
       registration.reset();
-      registration = register_until(store, me, o, stop, log);
+      registration = register_until(store, me, o, true, stop, log);
       if (!registration) break;
       std::fprintf(log, "agent %s: registered again\n", o.name.c_str());
       std::fflush(log);

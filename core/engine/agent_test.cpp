@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "core/etcd/etcd_test_cluster.hpp"
+#include "core/etcd/etcd_client.hpp"
 #include "core/state/etcd_store.hpp"
 #include "core/state/store_test_support.hpp"
 #include "core/support/temp_dir.hpp"
@@ -84,16 +85,71 @@ TEST_CASE("agent: keeps running while etcd has no quorum, and registers again wh
   own.start(1);
   // (Its old key may still be listed: a new leader renews every lease once. So the test waits
   // for the agent's own word that it registered again.)
-  CHECK(says(log_path, "agent a1: registered again", std::chrono::steady_clock::now() + 20s));
-  CHECK(says(log_path, "agent a1: the store answers again", std::chrono::steady_clock::now() + 10s));
-  CHECK(listed(store, "a1", std::chrono::steady_clock::now() + 10s));
+  const bool registered = says(log_path, "agent a1: registered again", std::chrono::steady_clock::now() + 30s);
+  const bool answers = says(log_path, "agent a1: the store answers again", std::chrono::steady_clock::now() + 10s);
+  const bool listed_again = listed(store, "a1", std::chrono::steady_clock::now() + 10s);
+  const std::string text = text_of(log_path);
+  CAPTURE(text, error);
+  CHECK(registered);
+  CHECK(answers);
+  CHECK(listed_again);
   CHECK_FALSE(ended);
   stop = true;
   agent.join();
   std::fclose(log);
   CHECK(error.empty());
-  const std::string text = text_of(log_path);
-  CAPTURE(text);
   CHECK(text.find("agent a1: cannot read the store, trying again") != std::string::npos);
 }
 
+TEST_CASE("agent: registers again after losing its registration, waiting while another holds its name", "[etcd][agent]") {
+  auto& cluster = testing::shared_etcd_cluster();
+  TempDir ws{"prov-agent-again"};
+  const std::string prefix = "/agent-again";
+  EtcdStore store(EtcdStoreOptions{testing::etcd_test_settings(cluster.endpoints(), prefix), ws / ".provisioning",
+                                   ws.path(), "host-a"});
+  AgentOptions o;
+  o.name = "a2";
+  o.exe = "/bin/false";
+  o.workspace = ws.path();
+  o.scan_interval = 100ms;
+  const std::string log_path = ws / "agent.log";
+  std::FILE* log = std::fopen(log_path.c_str(), "w");
+  REQUIRE(log);
+  std::atomic<bool> stop{false};
+  std::atomic<bool> ended{false};
+  std::string error;
+  std::thread agent([&] {
+    try {
+      run_agent(store, o, stop, log);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    ended = true;
+  });
+  REQUIRE(listed(store, "a2", std::chrono::steady_clock::now() + 10s));
+
+  // Its lease ends under it, and at once another process holds the name for a while: the
+  // agent waits for the name, then registers again (it used to end: "runs already").
+  EtcdClient client(cluster.options());
+  const std::string key = prefix + "/agents/a2";
+  const std::optional<EtcdKv> held = client.get(key);
+  REQUIRE(held);
+  const int64_t other = client.grant_lease(std::chrono::seconds(3));
+  client.txn({}, {EtcdOp::put(key, R"({"name":"a2","host":"elsewhere","pid":1})", other)}, {});
+  client.revoke_lease(held->lease);
+  const bool waited = says(log_path, "agent a2: cannot register, trying again: an agent named 'a2' runs already on elsewhere",
+                           std::chrono::steady_clock::now() + 10s);
+  const bool registered = says(log_path, "agent a2: registered again", std::chrono::steady_clock::now() + 15s);
+  bool own = false;
+  for (const auto& a : store.list_agents()) own = own || (a.name == "a2" && a.host != "elsewhere");
+  const std::string text = text_of(log_path);
+  CAPTURE(text, error);
+  CHECK(waited);
+  CHECK(registered);
+  CHECK(own);
+  CHECK_FALSE(ended);
+  stop = true;
+  agent.join();
+  std::fclose(log);
+  CHECK(error.empty());
+}

@@ -780,18 +780,26 @@ std::unique_ptr<AgentRegistration> EtcdStore::register_agent(const AgentRecord& 
   const std::string k = options_.etcd.prefix + "/agents/" + agent.name;
   const int64_t lease = client_->grant_lease(options_.etcd.lease_ttl);
   const std::string value = encode_json(EtcdAgentRegistration::agent_datum(agent));
-  auto r = client_->txn({EtcdCompare::absent(k)}, {EtcdOp::put(k, value, lease)}, {EtcdOp::get(k)});
-  if (!r.succeeded && !r.ranges.empty() && !r.ranges[0].kvs.empty()) {
-    // This very agent registering again (its lease lapsed while etcd was out of reach, or the
-    // key outlived it): it takes its own key over.
-    const EtcdKv& held = r.ranges[0].kvs[0];
-    const Datum d = decode_key(held);
+  /// Whether `kv` is this very agent's key (its lease lapsed while etcd was out of reach, or
+  /// the key outlived it): then it takes its own key over.
+  const auto own = [&](const EtcdKv& kv) {
+    const Datum d = decode_key(kv);
     const Datum* host = d.find("host");
     const Datum* pid = d.find("pid");
-    if (host && host->is_string() && host->str() == agent.host && pid && std::holds_alternative<int64_t>(pid->v) &&
-        std::get<int64_t>(pid->v) == agent.pid)
-      r = client_->txn({EtcdCompare::mod_revision_is(k, held.mod_revision)}, {EtcdOp::put(k, value, lease)},
-                       {EtcdOp::get(k)});
+    return host && host->is_string() && host->str() == agent.host && pid && std::holds_alternative<int64_t>(pid->v) &&
+           std::get<int64_t>(pid->v) == agent.pid;
+  };
+  auto r = client_->txn({EtcdCompare::absent(k)}, {EtcdOp::put(k, value, lease)}, {EtcdOp::get(k)});
+  // Its own old key can lapse between the two transactions (then the second finds it gone):
+  // looked at again, a few times, until the key is either put or another agent's.
+  for (int round = 0; round < 5 && !r.succeeded && !r.ranges.empty(); ++round) {
+    if (r.ranges[0].kvs.empty())
+      r = client_->txn({EtcdCompare::absent(k)}, {EtcdOp::put(k, value, lease)}, {EtcdOp::get(k)});
+    else if (own(r.ranges[0].kvs[0]))
+      r = client_->txn({EtcdCompare::mod_revision_is(k, r.ranges[0].kvs[0].mod_revision)},
+                       {EtcdOp::put(k, value, lease)}, {EtcdOp::get(k)});
+    else
+      break;
   }
   if (!r.succeeded) {
     client_->revoke_lease(lease);
